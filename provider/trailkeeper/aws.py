@@ -1,0 +1,146 @@
+"""The AWS edge: clients per region, a deadline, and one retry policy for every call we make.
+
+botocore's own retries are off (one attempt per call) so that this module alone decides how long we
+keep trying: throttling and transient faults are retried with jittered exponential backoff, but never
+past the deadline, which leaves time to answer CloudFormation before the function is stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+from trailkeeper import __version__, model
+from trailkeeper.aws_errors import explain
+from trailkeeper.errors import AwsCallFailed, OutOfTime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+CLIENT_CONFIG = Config(
+    connect_timeout=5,
+    read_timeout=20,
+    retries={"total_max_attempts": 1},
+    user_agent_extra=f"trailkeeper/{__version__}",
+)
+
+
+class Deadline:
+    """Time left for AWS work. `stop()` ends it early (CloudFormation has been answered already)."""
+
+    def __init__(self, seconds: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._end = math.inf if seconds is None else clock() + seconds
+        self._stopped = False
+
+    def remaining(self) -> float:
+        return 0.0 if self._stopped else max(0.0, self._end - self._clock())
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+class Clients:
+    """Builds (once) and hands out one client per service and region, sharing one botocore session."""
+
+    def __init__(self, session: boto3.session.Session | None = None, config: Config = CLIENT_CONFIG) -> None:
+        self._session = session or boto3.session.Session(botocore_session=model.botocore_session())
+        self._config = config
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    @property
+    def session(self) -> boto3.session.Session:
+        return self._session
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, region_name=region, config=self._config)
+        return self._clients[key]
+
+    def cloudtrail(self, region: str) -> Any:
+        return self.client("cloudtrail", region)
+
+    def kms(self, region: str) -> Any:
+        return self.client("kms", region)
+
+
+def backoff(attempt: int, rand: Callable[[], float] = random.random, base: float = 1.0, cap: float = 8.0) -> float:
+    """Seconds to wait before retry `attempt` (1, 2, ...): half fixed, half jitter, doubling to `cap`.
+
+    The floor is half a second because CloudTrail's write limit is about one call per second.
+    """
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return float(ceiling / 2 + rand() * ceiling / 2)
+
+
+def _retryable(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return error.response.get("Error", {}).get("Code", "") in RETRYABLE_CODES or status >= 500
+
+
+def call(
+    operation: str,
+    send: Callable[[], T],
+    *,
+    deadline: Deadline,
+    facts: Mapping[str, str] | None = None,
+    attempts: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """Run one AWS call with our retry policy; a final failure becomes AwsCallFailed with a fix in it."""
+    for attempt in range(1, attempts + 1):
+        if deadline.expired:
+            raise OutOfTime(f"no time left to call {operation}; raise the function's timeout and retry")
+        try:
+            return send()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            message = error.response.get("Error", {}).get("Message", "")
+            if not _retryable(error) or attempt == attempts:
+                raise AwsCallFailed(code, operation, explain(code, operation, message, facts)) from error
+            failure = code
+        except (ConnectionError, HTTPClientError) as error:
+            if attempt == attempts:
+                raise AwsCallFailed(
+                    type(error).__name__, operation, f"could not reach AWS for {operation}: {error}"
+                ) from error
+            failure = type(error).__name__
+        except BotoCoreError as error:  # parameter validation and the like: retrying will not help
+            raise AwsCallFailed(type(error).__name__, operation, str(error)) from error
+        delay = backoff(attempt, rand)
+        if delay >= deadline.remaining():
+            raise OutOfTime(f"{operation} still failing ({failure}) and no time left to retry")
+        log.warning("retrying AWS call", extra={"operation": operation, "error": failure, "delay": round(delay, 2)})
+        sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,84 @@
+"""The error table: every AWS error code trailkeeper can meet, and what a person should do about it.
+
+`UPDATE_TRAIL` covers exactly the codes botocore's model lists for UpdateTrail (a test keeps the two
+equal). `OTHER_CALLS` covers what DescribeTrails, kms:DescribeKey and the credentials can raise.
+Remedies are templates: {trail}, {region}, {bucket}, {prefix}, {topic}, {key}, {message} are filled
+in from what we know; anything unknown prints as "?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trailkeeper.errors import shorten
+
+_BUCKET_POLICY = (
+    "the policy of bucket {bucket} must let cloudtrail.amazonaws.com call s3:GetBucketAcl on the bucket "
+    "and s3:PutObject on {prefix}AWSLogs/*"
+)
+
+UPDATE_TRAIL: Mapping[str, str] = {
+    "CloudTrailARNInvalidException": "the trail ARN {trail} is malformed: use arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME",
+    "CloudTrailAccessNotEnabledException": "enable trusted access for CloudTrail in AWS Organizations, then retry",
+    "CloudTrailInvalidClientTokenIdException": "the caller's credentials are not valid for this organization trail; use the management account",
+    "CloudWatchLogsDeliveryUnavailableException": "CloudTrail cannot deliver to the log group now; check the group exists and the role is right, then retry",
+    "ConflictException": "another change to trail {trail} is in progress; retry in a minute",
+    "InsufficientDependencyServiceAccessPermissionException": "the caller may not read AWS Organizations; organization trails need the management account's permissions",
+    "InsufficientEncryptionPolicyException": "the policy of KMS key {key} must allow cloudtrail.amazonaws.com kms:GenerateDataKey* and kms:DescribeKey",
+    "InsufficientS3BucketPolicyException": _BUCKET_POLICY,
+    "InsufficientSnsTopicPolicyException": "the policy of topic {topic} must allow cloudtrail.amazonaws.com sns:Publish (and the topic must exist)",
+    "InvalidCloudWatchLogsLogGroupArnException": "CloudWatchLogsLogGroupArn must be an existing log group of this account, its ARN ending ':*'",
+    "InvalidCloudWatchLogsRoleArnException": "CloudWatchLogsRoleArn must be a role cloudtrail.amazonaws.com can assume, allowed logs:CreateLogStream and logs:PutLogEvents",
+    "InvalidEventSelectorsException": "the trail's event selectors are invalid; fix them with PutEventSelectors",
+    "InvalidHomeRegionException": "trail {trail} must be changed from its home region; give its ARN as Name",
+    "InvalidKmsKeyIdException": "KmsKeyId {key} is not usable: give a symmetric customer managed key in {region}",
+    "InvalidParameterCombinationException": "settings conflict: a multi-region trail must include global service events; log group and role go together ({message})",
+    "InvalidParameterException": "CloudTrail rejected a parameter: {message}",
+    "InvalidS3BucketNameException": "S3BucketName {bucket} is not a valid bucket name",
+    "InvalidS3PrefixException": "S3KeyPrefix {prefix} is not valid: at most 200 characters",
+    "InvalidSnsTopicNameException": "SnsTopicName {topic} is not a valid topic name or ARN",
+    "InvalidTrailNameException": "Name {trail} is not a valid trail name or ARN",
+    "KmsException": "KMS refused key {key}: check it is enabled and its policy allows CloudTrail",
+    "KmsKeyDisabledException": "KMS key {key} is disabled: enable it or declare another key",
+    "KmsKeyNotFoundException": "KMS key {key} was not found in {region}; the key must be in the trail's home region",
+    "NoManagementAccountSLRExistsException": "create CloudTrail's service-linked role in the management account (iam:CreateServiceLinkedRole)",
+    "NotOrganizationMasterAccountException": "organization trails can be changed only from the management account or a delegated administrator",
+    "OperationNotPermittedException": "CloudTrail does not permit this change to {trail}; another service may own the trail",
+    "OrganizationNotInAllFeaturesModeException": "enable all features in AWS Organizations to use an organization trail",
+    "OrganizationsNotInUseException": "this account is not in an organization: set IsOrganizationTrail to false",
+    "S3BucketDoesNotExistException": "bucket {bucket} does not exist: create it or fix S3BucketName",
+    "ThrottlingException": "CloudTrail kept throttling the call (about 1 write/s per region); retry later",
+    "TrailNotFoundException": "trail {trail} was not found in {region}: check Name, or give the trail's ARN",
+    "TrailNotProvidedException": "no trail was named: set Name",
+    "UnsupportedOperationException": "CloudTrail does not support this operation in {region}",
+}
+
+OTHER_CALLS: Mapping[str, str] = {
+    "AccessDenied": "the function's role may not call {operation}: grant it (see the README's IAM section)",
+    "AccessDeniedException": "the function's role may not call {operation}: grant it (see the README's IAM section)",
+    "NotFoundException": "KMS key {key} was not found in {region}",
+    "DisabledException": "KMS key {key} is disabled: enable it or declare another key",
+    "KMSInvalidStateException": "KMS key {key} is not usable in its current state (pending deletion?)",
+    "InvalidArnException": "{key} is not a valid KMS ARN",
+    "UnrecognizedClientException": "the credentials are not valid in {region}",
+    "ExpiredToken": "the credentials have expired",
+    "ExpiredTokenException": "the credentials have expired",
+    "InvalidClientTokenId": "the credentials are not valid in {region}",
+}
+
+
+class _Facts(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def explain(code: str, operation: str, message: str, facts: Mapping[str, str] | None = None) -> str:
+    """What to tell a person about `code` from `operation`: the fix if we know it, AWS's words if not."""
+    known = _Facts(facts or {})
+    known["operation"] = operation
+    known["message"] = shorten(message, 100)
+    template = UPDATE_TRAIL.get(code) if operation == "UpdateTrail" else None
+    template = template or OTHER_CALLS.get(code) or UPDATE_TRAIL.get(code)
+    if template is None:
+        return shorten(f"{operation} failed: {message}")
+    return template.format_map(known)

@@ -1,0 +1,115 @@
+"""trailkeeper's own error codes: one exception class per code, each carrying a reason a person can act on.
+
+The reason is what CloudFormation shows in its events (and what the CLI prints). It starts with the
+code and stays under CloudFormation's useful length (`shorten`): crhelper would otherwise keep only the
+*last* 240 characters of a longer one, dropping the part that says what went wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+REASON_LIMIT = 256
+VALUE_LIMIT = 60
+
+
+def shorten(text: str, limit: int = REASON_LIMIT) -> str:
+    """Cut `text` to `limit` characters, keeping its beginning.
+
+    >>> shorten("x" * 300)[-3:]
+    '...'
+    """
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def show(value: object) -> str:
+    """A declared value as it appears in a reason: quoted, and shortened if long."""
+    return repr(shorten(value, VALUE_LIMIT)) if isinstance(value, str) else repr(value)
+
+
+class TrailkeeperError(Exception):
+    """Base of every failure trailkeeper reports; `code` names it for metrics and machines."""
+
+    code: ClassVar[str] = "TrailkeeperError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def error_code(self) -> str:
+        return self.code
+
+    @property
+    def reason(self) -> str:
+        return shorten(f"{self.error_code}: {self.message}")
+
+
+class InvalidProperties(TrailkeeperError):
+    """Declared properties break a rule; raised before any AWS write, listing every problem."""
+
+    code = "InvalidProperties"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}" if problems else "invalid properties")
+
+    @property
+    def reason(self) -> str:
+        # Every problem, as many as fit: a person fixing a template wants them all at once.
+        text = f"{self.code}: " + "; ".join(self.problems)
+        if len(text) <= REASON_LIMIT:
+            return text
+        return shorten(f"{self.code}: {self.message}")
+
+
+class MalformedEvent(TrailkeeperError):
+    """The invocation is not a CloudFormation custom resource event we can act on."""
+
+    code = "MalformedEvent"
+
+
+class TrailNotFound(TrailkeeperError):
+    code = "TrailNotFound"
+
+
+class AmbiguousTrailName(TrailkeeperError):
+    code = "AmbiguousTrailName"
+
+
+class NotChangeableHere(TrailkeeperError):
+    """An organization trail seen from a member account: only the management account may change it."""
+
+    code = "NotChangeableHere"
+
+
+class OutOfTime(TrailkeeperError):
+    code = "OutOfTime"
+
+
+class AwsCallFailed(TrailkeeperError):
+    """An AWS call failed for good (after retries); the reason says what to do about it."""
+
+    code = "AwsCallFailed"
+
+    def __init__(self, aws_code: str, operation: str, message: str) -> None:
+        super().__init__(message)
+        self.aws_code = aws_code
+        self.operation = operation
+
+    @property
+    def error_code(self) -> str:
+        return self.aws_code
+
+
+ALL_CODES: tuple[type[TrailkeeperError], ...] = (
+    InvalidProperties,
+    MalformedEvent,
+    TrailNotFound,
+    AmbiguousTrailName,
+    NotChangeableHere,
+    OutOfTime,
+    AwsCallFailed,
+)

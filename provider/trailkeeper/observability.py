@@ -1,0 +1,37 @@
+"""Powertools Logger and Metrics for the Lambda function, and the metric names we emit.
+
+The Logger writes JSON with the request's RequestId as correlation id; our modules log through
+standard `logging.getLogger(__name__)` loggers under "trailkeeper", which this Logger's handler formats.
+Metrics go out as EMF: settings applied, trails already in sync, and failures by error code.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+SERVICE = "trailkeeper"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Trailkeeper")
+
+SETTINGS_APPLIED = "SettingsApplied"
+IN_SYNC = "TrailsInSync"
+TRAILS_UPDATED = "TrailsUpdated"
+FAILURES = "Failures"
+DRIFT_FOUND = "DriftFound"
+DRIFT_FIXED = "DriftFixed"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def count(name: str, value: int = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_failure(error_code: str) -> None:
+    """One failure, with its error code as a dimension (flushed at once, apart from the others)."""
+    with single_metric(name=FAILURES, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        metric.add_dimension(name="ErrorCode", value=error_code)

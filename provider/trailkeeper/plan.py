@@ -1,0 +1,48 @@
+"""The plan: from (desired, current) settings to the exact UpdateTrail arguments. Pure.
+
+An empty plan means nothing to write. A setting already right is never in it, with one exception
+CloudTrail imposes: the CloudWatch Logs group and role are sent together when either changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trailkeeper import settings
+from trailkeeper.arns import TrailHome
+from trailkeeper.normalise import Current, wire_value
+from trailkeeper.settings import Value
+
+SENT_TOGETHER = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One drifted setting: what the trail has now (None: unknown) and what was declared."""
+
+    name: str
+    current: Value | None
+    desired: Value
+
+
+def drift(desired: Mapping[str, Value], current: Current) -> list[Change]:
+    """The declared settings whose current value differs, in the settings table's order."""
+    order = list(settings.table())
+    names = sorted(desired, key=lambda n: order.index(n) if n in order else len(order))
+    return [Change(n, current.get(n), desired[n]) for n in names if current.get(n) != desired[n]]
+
+
+def plan(desired: Mapping[str, Value], current: Current, home: TrailHome) -> dict[str, Value]:
+    """UpdateTrail's arguments (without Name) that make `current` match `desired`; {} if in sync.
+
+    >>> home = TrailHome("aws", "us-east-1", "111122223333", "audit")
+    >>> plan({"EnableLogFileValidation": True}, {"EnableLogFileValidation": False}, home)
+    {'EnableLogFileValidation': True}
+    """
+    changed = {c.name: c.desired for c in drift(desired, current)}
+    if any(name in changed for name in SENT_TOGETHER):
+        for name in SENT_TOGETHER:
+            value = desired.get(name, current.get(name))
+            changed.setdefault(name, value if value is not None else "")
+    return {name: wire_value(name, value, home) for name, value in changed.items()}

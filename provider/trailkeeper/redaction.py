@@ -1,0 +1,92 @@
+"""Keep secrets out of every log line: the presigned ResponseURL and AWS credentials.
+
+Levels alone are not enough (crhelper logs the whole event at DEBUG; botocore logs signed headers),
+so two things happen: the chatty libraries are held at WARNING whatever LOG_LEVEL says, and a filter
+on every log handler masks presigned URLs, the current event's ResponseURL and the credentials in the
+environment, in the message and in every extra field.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MASK = "<redacted>"
+QUIET = ("crhelper", "botocore", "boto3", "urllib3", "s3transfer")
+CREDENTIAL_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+_PATTERNS = (
+    # Any URL carrying a signature or credential in its query string (a presigned URL).
+    re.compile(r"https?://[^\s\"'<>]*?[?&](?:X-Amz-Signature|X-Amz-Credential|Signature|AWSAccessKeyId)=[^\s\"'<>]*"),
+    re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+)
+_STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class Redactor(logging.Filter):
+    """Masks secrets in log records; never drops a record."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self._secrets: set[str] = set()
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        self._secrets.update(s for s in secrets if s and len(s) >= 8)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
+        return text
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping | list | tuple):
+            cleaned = self.redact(repr(value))
+            return value if cleaned == repr(value) else cleaned
+        return value
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self.redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_FIELDS:
+                setattr(record, key, self._clean(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+REDACTOR = Redactor()
+
+
+def _all_handlers() -> list[logging.Handler]:
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    return [handler for logger in loggers for handler in logger.handlers]
+
+
+def protect(event: object = None) -> Redactor:
+    """Arm redaction for this invocation: remember its ResponseURL and the credentials, cover every handler.
+
+    Cheap enough to run on every invocation, which also covers handlers added after start-up.
+    """
+    REDACTOR.remember(os.environ.get(name, "") for name in CREDENTIAL_VARIABLES)
+    if isinstance(event, Mapping) and isinstance(event.get("ResponseURL"), str):
+        REDACTOR.remember([event["ResponseURL"]])
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for handler in _all_handlers():
+        if REDACTOR not in handler.filters:
+            handler.addFilter(REDACTOR)
+    return REDACTOR

@@ -1,0 +1,196 @@
+"""The `Custom::TrailSettings` resource: crhelper's request plumbing, hardened so a stack never hangs.
+
+crhelper dispatches Create/Update/Delete and assembles the answer. Its defaults do not suit us, so
+this subclass replaces what would hurt (see ../shared/design/aws-facts.md):
+- construction builds no AWS clients (crhelper's three are for a polling feature we do not use) and
+  does not reconfigure the root logger at DEBUG (which would log the ResponseURL);
+- Delete answers at once (no two-minute sleep);
+- exactly one answer per invocation, through our bounded, status-checking `response.Sender`;
+- the timeout timer fires early enough to deliver that answer, stops the work (no write after it),
+  and every answer carries a non-empty PhysicalResourceId;
+- a malformed event is answered FAILED instead of crashing before it can be answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from crhelper import CfnResource
+
+from trailkeeper import declaration, engine, events, locate, observability, response
+from trailkeeper.aws import Clients, Deadline
+from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
+
+log = logging.getLogger(__name__)
+
+ANSWER_RESERVE_SECONDS = 5.0  # kept back from the function's time to deliver the answer
+
+
+class TrailSettingsResource(CfnResource):
+    def __init__(
+        self,
+        clients: Callable[[], Clients] = Clients,
+        sender: response.Sender | None = None,
+        answer_reserve: float = ANSWER_RESERVE_SECONDS,
+    ) -> None:
+        # CfnResource.__init__ is deliberately not called (it builds clients and sets the root logger
+        # to DEBUG); these are the attributes its request path reads, as it would set them.
+        # tests/test_resource.py checks that this list keeps up with the pinned crhelper.
+        self._sleep_on_delete = 0
+        self._create_func = self._update_func = self._delete_func = None
+        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
+        self._timer: threading.Timer | None = None
+        self._init_failed = None
+        self._json_logging = False
+        self._log_level = self._boto_level = "WARNING"
+        self._send_response = False
+        self._polling_interval = 2
+        self.Status = self.Reason = self.PhysicalResourceId = ""
+        self.StackId = self.RequestId = self.LogicalResourceId = ""
+        self.Data: dict[str, str] = {}
+        self.NoEcho = False
+        self._event: dict[str, Any] = {}
+        self._context: Any = None
+        self._response_url = ""
+        self._sam_local = os.getenv("AWS_SAM_LOCAL")
+        self._region = os.getenv("AWS_REGION")
+        self._ssl_verify = None
+
+        self._make_clients = clients
+        self._clients: Clients | None = None
+        self._sender = sender or response.Sender()
+        self._answer_reserve = answer_reserve
+        self._lock = threading.Lock()
+        self._answered = False
+        self.deadline = Deadline()
+        self.create(self._apply)
+        self.update(self._apply)
+        self.delete(self._delete)
+
+    # --- the work -------------------------------------------------------------------------------
+
+    @property
+    def clients(self) -> Clients:
+        if self._clients is None:
+            self._clients = self._make_clients()
+        return self._clients
+
+    def _caller_region(self, event: Mapping[str, Any]) -> str:
+        stack_region = str(event.get("StackId", "")).split(":")[3:4]
+        return os.getenv("AWS_REGION") or os.getenv("AWS_DEFAULT_REGION") or "".join(stack_region)
+
+    def _apply(self, event: Mapping[str, Any], _context: Any) -> str:
+        declared = declaration.parse(event["ResourceProperties"])
+        trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
+        outcome = engine.reconcile(
+            declared,
+            trail,
+            clients=self.clients,
+            caller_account=events.caller_account(event),
+            deadline=self.deadline,
+        )
+        self.Data.update(
+            TrailArn=outcome.trail_arn,
+            HomeRegion=outcome.home_region,
+            SnsTopicArn=outcome.sns_topic_arn,
+            ChangedProperties=",".join(outcome.changed_properties),
+        )
+        if outcome.applied:
+            observability.count(observability.TRAILS_UPDATED)
+            observability.count(observability.SETTINGS_APPLIED, len(outcome.changes))
+        else:
+            observability.count(observability.IN_SYNC)
+        log.info(
+            "trail settings reconciled",
+            extra={"trail": outcome.trail_arn, "changed": outcome.changed_properties, "applied": outcome.applied},
+        )
+        return outcome.trail_arn
+
+    def _delete(self, event: Mapping[str, Any], _context: Any) -> str:
+        # Removing the resource stops managing the trail; it never weakens or deletes the trail.
+        log.info("delete: nothing to write", extra={"physical_id": event["PhysicalResourceId"]})
+        return str(event["PhysicalResourceId"])
+
+    # --- crhelper overrides -------------------------------------------------------------------
+
+    def __call__(self, event: Any, context: Any) -> None:
+        issue = events.problem(event)
+        if issue is None:
+            super().__call__(event, context)
+            return
+        self._answered = False
+        self._event, self._context = dict(event), context
+        self._response_url = str(event["ResponseURL"])
+        self.Status, self.PhysicalResourceId, self.Data = response.FAILED, "", {}
+        error = MalformedEvent(issue)
+        log.error("malformed custom resource event", extra={"problem": issue})
+        observability.count_failure(error.code)
+        self._send(response.FAILED, error.reason)
+
+    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self._answered = False
+        self.deadline = Deadline(self._work_seconds(context))
+        return bool(super()._crhelper_init(event, context))  # type: ignore[misc]
+
+    def _log_setup(self, event: Any, context: Any) -> None:
+        """Powertools owns logging; crhelper's set-up would put the root logger at DEBUG."""
+
+    def _wait_for_cwlogs(self, sleep: Any = None) -> None:
+        """No sleep on Delete: crhelper waits two minutes by default."""
+
+    def _work_seconds(self, context: Any) -> float:
+        remaining = float(context.get_remaining_time_in_millis()) / 1000.0
+        return max(0.0, remaining - min(self._answer_reserve, remaining / 4))
+
+    def _set_timeout(self) -> None:
+        self._timer = threading.Timer(self._work_seconds(self._context), self._timeout)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _timeout(self) -> None:
+        self.deadline.stop()  # no AWS write may start after this answer
+        error = OutOfTime("the function ran out of time waiting for AWS; raise its timeout, then retry")
+        log.error("out of time; answering FAILED")
+        observability.count_failure(error.code)
+        self._send(response.FAILED, error.reason)
+
+    def _wrap_function(self, func: Callable[[Mapping[str, Any], Any], str] | None) -> None:
+        try:
+            self.PhysicalResourceId = func(self._event, self._context) if func else ""
+        except TrailkeeperError as error:
+            log.warning("request failed", extra={"error_code": error.error_code, "reason": error.reason})
+            observability.count_failure(error.error_code)
+            self.Status, self.Reason = response.FAILED, error.reason
+        except Exception as error:
+            log.exception("unexpected error")
+            observability.count_failure("InternalError")
+            self.Status = response.FAILED
+            self.Reason = shorten(f"InternalError: {type(error).__name__}: {error}")
+
+    def generate_physical_id(self, event: Mapping[str, Any]) -> str:
+        """The id a failed Create answers with; the rollback's Delete then gets it and writes nothing."""
+        return f"trailkeeper-failed-create-{event.get('RequestId', 'unknown')}"
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        with self._lock:
+            if self._answered:
+                log.warning("already answered this request; not answering twice")
+                return
+            self._answered = True
+        final_status = status or self.Status or response.FAILED
+        physical_id = str(
+            self.PhysicalResourceId or self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
+        )
+        document = response.body(
+            self._event,
+            status=final_status,
+            physical_id=physical_id,
+            reason=reason if status else str(self.Reason),
+            data=self.Data if final_status == response.SUCCESS else None,
+        )
+        remaining = (self._context.get_remaining_time_in_millis() / 1000.0 - 0.2) if self._context else None
+        self._sender.send(self._response_url, document, Deadline(remaining))
