@@ -24,6 +24,7 @@ from trailkeeper.errors import AwsCallFailed, OutOfTime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_sleep = time.sleep  # looked up at call time, so tests can replace it
 
 RETRYABLE_CODES = frozenset(
     {
@@ -115,7 +116,7 @@ def call(
     deadline: Deadline,
     facts: Mapping[str, str] | None = None,
     attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     rand: Callable[[], float] = random.random,
 ) -> T:
     """Run one AWS call with our retry policy; a final failure becomes AwsCallFailed with a fix in it."""
@@ -142,5 +143,5 @@ def call(
         if delay >= deadline.remaining():
             raise OutOfTime(f"{operation} still failing ({failure}) and no time left to retry")
         log.warning("retrying AWS call", extra={"operation": operation, "error": failure, "delay": round(delay, 2)})
-        sleep(delay)
+        (sleep or _sleep)(delay)
     raise AssertionError("unreachable")  # pragma: no cover

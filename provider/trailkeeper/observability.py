@@ -8,6 +8,8 @@ Metrics go out as EMF: settings applied, trails already in sync, and failures by
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -22,7 +24,18 @@ FAILURES = "Failures"
 DRIFT_FOUND = "DriftFound"
 DRIFT_FIXED = "DriftFixed"
 
-logger = Logger(service=SERVICE)
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now (Powertools would keep the stream it saw at import)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
@@ -35,3 +48,8 @@ def count_failure(error_code: str) -> None:
     with single_metric(name=FAILURES, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="service", value=SERVICE)
         metric.add_dimension(name="ErrorCode", value=error_code)
+
+
+# Delete and failures add no metric to the shared set (failures go out at once, with their own
+# dimension), so Powertools would warn that there was nothing to publish. That is expected here.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)

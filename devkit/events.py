@@ -1,0 +1,24 @@
+"""The sample events under events/, loaded the way `sam local invoke -e` reads them."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+
+
+def load(name: str, response_url: str | None = None, **changes: Any) -> dict[str, Any]:
+    """Event `name` (e.g. "create"), with its ResponseURL pointed at `response_url` and `changes` applied."""
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    event = copy.deepcopy(event)
+    if response_url is not None:
+        event["ResponseURL"] = response_url
+    event.update(changes)
+    return event
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in EVENTS.glob("*.json"))

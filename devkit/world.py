@@ -1,0 +1,68 @@
+"""Seed a local AWS (moto) with what the sample events refer to.
+
+Works against moto in-process (`endpoint_url=None` inside `mock_aws()`) or moto's server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+HOME = "us-east-1"
+BUCKET, NEW_BUCKET = "trailkeeper-demo-logs", "trailkeeper-demo-logs-2"
+TOPIC = "trail-deliveries"
+ALIAS = "alias/trailkeeper-demo"
+LOG_GROUP = "trailkeeper-demo"
+ROLE = "trailkeeper-demo-cloudwatch"
+TRAIL = "audit-trail"
+
+
+@dataclass(frozen=True)
+class World:
+    trail_arn: str
+    key_arn: str
+    key_id: str
+    topic_arn: str
+    log_group_arn: str
+    role_arn: str
+
+
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+
+
+def seed(endpoint_url: str | None = None, regions: tuple[str, ...] = (HOME,)) -> World:
+    """Buckets, a topic, a KMS key with an alias, a log group, a role and the trail `audit-trail`."""
+    s3 = _client("s3", HOME, endpoint_url)
+    for bucket in (BUCKET, NEW_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    topic_arn = _client("sns", HOME, endpoint_url).create_topic(Name=TOPIC)["TopicArn"]
+    kms = _client("kms", HOME, endpoint_url)
+    key = kms.create_key(Description="trailkeeper demo key")["KeyMetadata"]
+    kms.create_alias(AliasName=ALIAS, TargetKeyId=key["KeyId"])
+    logs = _client("logs", HOME, endpoint_url)
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    group_arn = f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:{LOG_GROUP}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "cloudtrail.amazonaws.com"}}
+        ],
+    }
+    role_arn = _client("iam", HOME, endpoint_url).create_role(
+        RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    trail = _client("cloudtrail", HOME, endpoint_url).create_trail(
+        Name=TRAIL, S3BucketName=BUCKET, S3KeyPrefix="legacy", IncludeGlobalServiceEvents=True
+    )
+    return World(trail["TrailARN"], key["Arn"], key["KeyId"], topic_arn, group_arn, role_arn)
+
+
+def add_trail(name: str, region: str, endpoint_url: str | None = None, **settings: Any) -> str:
+    """Another trail, homed in `region`, delivering to the demo bucket; returns its ARN."""
+    client = _client("cloudtrail", region, endpoint_url)
+    return str(client.create_trail(Name=name, S3BucketName=BUCKET, **settings)["TrailARN"])

@@ -1,0 +1,141 @@
+"""Shared fixtures: fake credentials, moto in-process, a local HTTPS server for responses, the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from devkit import world as seeding
+from devkit.cfn_server import ResponseServer
+from devkit.events import load
+from devkit.lambda_context import LambdaContext
+from moto import mock_aws
+
+from trailkeeper import handler, response
+from trailkeeper.aws import Clients
+from trailkeeper.resource import TrailSettingsResource
+
+SECRET_KEY = "tEsTsEcReTkEy/0123456789abcdefghijklmnopQR"
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0123456789abcdefghij"
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEYID0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def world(aws: None) -> seeding.World:
+    return seeding.seed()
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    region: str
+    params: dict[str, Any]
+
+
+class RecordingClients(Clients):
+    """Clients that remember every AWS call they make (service, operation, region, parameters)."""
+
+    def __init__(self) -> None:
+        super().__init__(session=boto3.session.Session())
+        self.calls: list[Call] = []
+        self.stubbed: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str, region: str) -> Any:
+        if (service, region) in self.stubbed:
+            return self.stubbed[(service, region)]
+        fresh = (service, region) not in self._clients
+        made = super().client(service, region)
+        if fresh:
+            made.meta.events.register("provide-client-params", self._recorder(service, region))
+        return made
+
+    def _recorder(self, service: str, region: str) -> Any:
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            self.calls.append(Call(service, model.name, region, dict(params)))
+
+        return record
+
+    def stub(self, service: str, region: str) -> Any:
+        """A real client for `service` in `region` whose answers a botocore Stubber will script."""
+        from botocore.stub import Stubber
+
+        made = Clients.client(self, service, region)
+        made.meta.events.register("provide-client-params", self._recorder(service, region))
+        self.stubbed[(service, region)] = made
+        stubber = Stubber(made)
+        stubber.activate()
+        return stubber
+
+    def named(self, operation: str) -> list[Call]:
+        return [c for c in self.calls if c.operation == operation]
+
+
+@pytest.fixture(scope="session")
+def cfn() -> Iterator[ResponseServer]:
+    server = ResponseServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def clients(aws: None) -> RecordingClients:
+    return RecordingClients()
+
+
+@pytest.fixture
+def provider(clients: RecordingClients, cfn: ResponseServer, monkeypatch: pytest.MonkeyPatch) -> TrailSettingsResource:
+    resource = TrailSettingsResource(
+        clients=lambda: clients, sender=response.Sender(ssl_context=cfn.client_context(), sleep=lambda _: None)
+    )
+    monkeypatch.setattr(handler, "RESOURCE", resource)
+    return resource
+
+
+@dataclass
+class Invoker:
+    cfn: ResponseServer
+
+    def __call__(self, name: str, context: LambdaContext | None = None, **changes: Any) -> dict[str, Any]:
+        """Run sample event `name` through the Lambda handler; return the one response CloudFormation got."""
+        url = self.cfn.url()
+        handler.lambda_handler(load(name, url, **changes), context or LambdaContext())
+        received = self.cfn.for_url(url)
+        assert len(received) == 1, f"expected exactly one answer, got {len(received)}"
+        return received[0].body
+
+    def properties(self, name: str, **properties: Any) -> dict[str, Any]:
+        """Sample event `name` with some ResourceProperties replaced (None removes one)."""
+        props = dict(load(name)["ResourceProperties"])
+        for key, value in properties.items():
+            if value is None:
+                props.pop(key, None)
+            else:
+                props[key] = value
+        return props
+
+
+@pytest.fixture
+def invoke(provider: TrailSettingsResource, cfn: ResponseServer) -> Invoker:
+    return Invoker(cfn)

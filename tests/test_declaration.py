@@ -1,0 +1,211 @@
+"""Parsing and validating declared properties: pure, table-driven, no AWS."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trailkeeper import rules
+from trailkeeper.declaration import parse
+from trailkeeper.errors import InvalidProperties
+
+ARN = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit"
+
+
+def problems(props: dict[str, object]) -> tuple[str, ...]:
+    with pytest.raises(InvalidProperties) as caught:
+        parse(props)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "abc",
+        "audit-trail",
+        "a.b_c-d",
+        "A1b",
+        "x" * 128,
+        ARN,
+        "arn:aws-us-gov:cloudtrail:us-gov-west-1:123456789012:trail/t1x",
+    ],
+)
+def test_valid_names(name: str) -> None:
+    assert parse({"Name": name}).name == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ab",
+        "x" * 129,
+        "-abc",
+        "abc-",
+        "my--trail",
+        "my-_trail",
+        "a..b",
+        "bad name",
+        "192.168.1.1",
+        "trail!",
+        "arn:aws:cloudtrail:eu-west-1:123:trail/audit",
+        "arn:aws:s3:::bucket",
+        "arn:aws:cloudtrail:eu-west-1:123456789012:trail/-x",
+    ],
+)
+def test_invalid_names_name_the_property_value_and_rule(name: str) -> None:
+    (problem,) = problems({"Name": name})
+    assert problem.startswith("Name=") and "trail" in problem
+
+
+def test_name_is_required_and_must_be_a_string() -> None:
+    assert problems({}) == ("Name: required: the trail's name or ARN",)
+    assert problems({"Name": ""}) == ("Name: required: the trail's name or ARN",)
+    assert "must be a string" in problems({"Name": 12})[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("false", False),
+        ("TRUE", True),
+        ("False", False),
+        (" true ", True),
+        (True, True),
+        (False, False),
+    ],
+)
+def test_booleans_arrive_as_strings_in_any_case(raw: object, expected: bool) -> None:
+    assert parse({"Name": "audit", "EnableLogFileValidation": raw}).settings["EnableLogFileValidation"] is expected
+
+
+@pytest.mark.parametrize("raw", ["yes", "1", "", "on", 1, None, "truee"])
+def test_anything_else_is_not_a_boolean(raw: object) -> None:
+    (problem,) = problems({"Name": "audit", "IsMultiRegionTrail": raw})
+    assert problem.startswith("IsMultiRegionTrail=") and "must be true or false" in problem
+
+
+def test_unknown_properties_are_errors_with_a_suggestion() -> None:
+    (problem,) = problems({"Name": "audit", "EnableLogFileValidaton": "true"})
+    assert problem == "EnableLogFileValidaton: unknown property; did you mean EnableLogFileValidation?"
+    (problem,) = problems({"Name": "audit", "Colour": "blue"})
+    assert problem.startswith("Colour: unknown property; known: CloudWatchLogsLogGroupArn")
+
+
+def test_service_token_and_timeout_are_not_settings() -> None:
+    declared = parse({"Name": "audit", "ServiceToken": "arn:aws:lambda:...", "ServiceTimeout": "300"})
+    assert dict(declared.settings) == {}
+
+
+def test_properties_left_out_are_not_managed_and_empty_strings_clear() -> None:
+    declared = parse({"Name": "audit", "KmsKeyId": "", "SnsTopicName": "", "S3KeyPrefix": ""})
+    assert dict(declared.settings) == {"KmsKeyId": "", "SnsTopicName": "", "S3KeyPrefix": ""}
+
+
+def test_the_bucket_cannot_be_cleared() -> None:
+    (problem,) = problems({"Name": "audit", "S3BucketName": ""})
+    assert problem.startswith("S3BucketName='': cannot be cleared")
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("S3BucketName", "my-logs"),
+        ("S3BucketName", "logs.example.com"),
+        ("S3BucketName", "abc"),
+        ("S3KeyPrefix", "p" * 200),
+        ("S3KeyPrefix", "org/audit/"),
+        ("SnsTopicName", "deliveries"),
+        ("SnsTopicName", "arn:aws:sns:us-east-1:123456789012:deliveries"),
+        ("KmsKeyId", "alias/audit"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:alias/audit"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012"),
+        ("KmsKeyId", "12345678-1234-1234-1234-123456789012"),
+        ("KmsKeyId", "mrk-1234abcd12ab34cd56ef1234567890ab"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"),
+        ("CloudWatchLogsLogGroupArn", "arn:aws:logs:us-east-1:123456789012:log-group:audit"),
+        ("CloudWatchLogsLogGroupArn", "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/audit:*"),
+    ],
+)
+def test_valid_values(prop: str, value: str) -> None:
+    extra = {}
+    if prop == "CloudWatchLogsLogGroupArn":
+        extra = {"CloudWatchLogsRoleArn": "arn:aws:iam::123456789012:role/ct"}
+    assert parse({"Name": "audit", prop: value, **extra}).settings[prop] == value
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "rule"),
+    [
+        ("S3BucketName", "Trail_Logs", rules.BUCKET_RULE),
+        ("S3BucketName", "ab", rules.BUCKET_RULE),
+        ("S3BucketName", "a..b", rules.BUCKET_RULE),
+        ("S3BucketName", "192.168.5.4", rules.BUCKET_RULE),
+        ("S3BucketName", "xn--abc", rules.BUCKET_RULE),
+        ("S3BucketName", "logs-s3alias", rules.BUCKET_RULE),
+        ("S3BucketName", "-logs", rules.BUCKET_RULE),
+        ("S3BucketName", "l" * 64, rules.BUCKET_RULE),
+        ("S3KeyPrefix", "p" * 201, "at most 200"),
+        ("SnsTopicName", "t" * 257, "at most 256"),
+        ("SnsTopicName", "bad topic", "topic name"),
+        ("SnsTopicName", "arn:aws:sns:us-east-1:1234:t", "topic ARN"),
+        ("KmsKeyId", "my-key", "KMS key"),
+        ("KmsKeyId", "alias/", "KMS key"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/nope", "KMS key"),
+        ("KmsKeyId", "mrk-123", "KMS key"),
+    ],
+)
+def test_invalid_values_name_the_property_value_and_rule(prop: str, value: str, rule: str) -> None:
+    (problem,) = problems({"Name": "audit", prop: value})
+    assert problem.startswith(f"{prop}=") and rule in problem
+
+
+def test_long_values_are_shortened_in_the_reason() -> None:
+    (problem,) = problems({"Name": "audit", "S3KeyPrefix": "p" * 500})
+    assert "p" * 60 not in problem and "..." in problem
+
+
+def test_log_group_and_role_come_together() -> None:
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:audit"
+    role = "arn:aws:iam::123456789012:role/ct"
+    assert "declare CloudWatchLogsRoleArn with it" in problems({"Name": "audit", "CloudWatchLogsLogGroupArn": group})[0]
+    assert "declare CloudWatchLogsLogGroupArn" in problems({"Name": "audit", "CloudWatchLogsRoleArn": role})[0]
+    assert (
+        "set both, or clear both"
+        in problems({"Name": "audit", "CloudWatchLogsLogGroupArn": group, "CloudWatchLogsRoleArn": ""})[0]
+    )
+    cleared = parse({"Name": "audit", "CloudWatchLogsLogGroupArn": "", "CloudWatchLogsRoleArn": ""})
+    assert dict(cleared.settings) == {"CloudWatchLogsLogGroupArn": "", "CloudWatchLogsRoleArn": ""}
+    assert (
+        "role ARN" in problems({"Name": "audit", "CloudWatchLogsLogGroupArn": group, "CloudWatchLogsRoleArn": "r"})[0]
+    )
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    found = problems({"Name": "x", "S3BucketName": "BAD", "Typo": "1", "IsMultiRegionTrail": "maybe"})
+    assert [p.split("=")[0].split(":")[0] for p in found] == ["Name", "S3BucketName", "Typo", "IsMultiRegionTrail"]
+
+
+@pytest.mark.parametrize("props", [[], "Name=audit", None, 3])
+def test_properties_must_be_an_object(props: object) -> None:
+    assert problems(props)[0].startswith("properties must be an object")  # type: ignore[arg-type]
+
+
+def test_the_declaration_is_frozen() -> None:
+    declared = parse({"Name": "audit", "S3KeyPrefix": "x"})
+    with pytest.raises(TypeError):
+        declared.settings["S3KeyPrefix"] = "y"  # type: ignore[index]
+
+
+@given(st.text(alphabet="abcAB019._-", min_size=1, max_size=140))
+def test_trail_name_rule_agrees_with_its_definition(name: str) -> None:
+    expected_ok = (
+        3 <= len(name) <= 128
+        and name[0].isalnum()
+        and name[-1].isalnum()
+        and not any(a in "._-" and b in "._-" for a, b in itertools.pairwise(name))
+    )
+    assert (rules.trail_name(name) is None) == expected_ok
