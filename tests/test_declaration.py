@@ -209,3 +209,13 @@ def test_trail_name_rule_agrees_with_its_definition(name: str) -> None:
         and not any(a in "._-" and b in "._-" for a, b in itertools.pairwise(name))
     )
     assert (rules.trail_name(name) is None) == expected_ok
+
+
+def test_a_long_list_of_problems_shares_the_reason_fairly() -> None:
+    from trailkeeper.errors import REASON_LIMIT
+
+    error = InvalidProperties([f"Prop{i}={'v' * 100!r}: a rule that is long enough to matter" for i in range(3)])
+    assert len(error.reason) <= REASON_LIMIT
+    assert all(f"Prop{i}=" in error.reason for i in range(3))
+    many = InvalidProperties([f"Prop{i}: unknown property" for i in range(30)])
+    assert len(many.reason) <= REASON_LIMIT and "(+29 more)" in many.reason

@@ -143,7 +143,9 @@ def test_invalid_properties_fail_before_any_aws_call(
     answer = invoke("invalid")
     assert answer["Status"] == "FAILED"
     reason = answer["Reason"]
-    assert reason.startswith("InvalidProperties: S3BucketName='Trail_Logs': an S3 bucket name is 3-63 characters")
+    assert reason.startswith("InvalidProperties: S3BucketName='Trail_Logs': a bucket name is 3-63 of a-z 0-9")
+    assert "; EnableLogFileValidaton: unknown property; did you mean EnableLogFileValidation?" in reason
+    assert reason.endswith("; IsMultiRegionTrail='yes': must be true or false")
     assert len(reason) <= 256
     assert answer["PhysicalResourceId"] == "trailkeeper-failed-create-0b7a1c52-1f0e-4a47-9d7b-5c0e4e3b0a05"
     assert clients.calls == []

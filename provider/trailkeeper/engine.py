@@ -23,6 +23,10 @@ from trailkeeper.settings import Value
 
 log = logging.getLogger(__name__)
 
+# UpdateTrail on the account's trails; kms:DescribeKey to resolve an alias; iam:PassRole because
+# sending CloudWatchLogsRoleArn passes that role to CloudTrail.
+PERMISSIONS = ("cloudtrail:UpdateTrail", "kms:DescribeKey", "iam:PassRole")
+
 
 @dataclass(frozen=True)
 class Outcome:

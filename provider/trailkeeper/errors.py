@@ -58,11 +58,31 @@ class InvalidProperties(TrailkeeperError):
 
     @property
     def reason(self) -> str:
-        # Every problem, as many as fit: a person fixing a template wants them all at once.
-        text = f"{self.code}: " + "; ".join(self.problems)
+        # Every problem, each with its property and value first: a person fixing a template wants them
+        # all at once. When they do not all fit, each gets an equal share, cut at its end.
+        prefix = f"{self.code}: "
+        text = prefix + "; ".join(self.problems)
         if len(text) <= REASON_LIMIT:
             return text
-        return shorten(f"{self.code}: {self.message}")
+        shares = fair_shares([len(p) for p in self.problems], REASON_LIMIT - len(prefix) - 2 * len(self.problems))
+        if min(shares) >= 40:
+            return prefix + "; ".join(shorten(p, n) for p, n in zip(self.problems, shares, strict=True))
+        return shorten(f"{prefix}{self.message}")
+
+
+def fair_shares(lengths: Sequence[int], budget: int) -> list[int]:
+    """Split `budget` characters among texts: short ones keep all they need, long ones share the rest.
+
+    >>> fair_shares([10, 300, 300], 210)
+    [10, 100, 100]
+    """
+    shares = [0] * len(lengths)
+    left, remaining = len(lengths), budget
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        shares[index] = min(lengths[index], remaining // left)
+        remaining -= shares[index]
+        left -= 1
+    return shares
 
 
 class MalformedEvent(TrailkeeperError):

@@ -16,6 +16,9 @@ from trailkeeper.errors import AmbiguousTrailName, TrailkeeperError, TrailNotFou
 
 Trail = Mapping[str, Any]
 
+# DescribeTrails cannot be narrowed to trails in IAM: it needs Resource "*".
+PERMISSIONS = ("cloudtrail:DescribeTrails",)
+
 
 def lookup_region(name_or_arn: str, caller_region: str) -> str:
     """The region to read a trail from: the ARN's own, or the caller's for a plain name."""

@@ -24,6 +24,9 @@ FAILURES = "Failures"
 DRIFT_FOUND = "DriftFound"
 DRIFT_FIXED = "DriftFixed"
 
+# The function's own log lines (EMF metrics included) go to its log group through Lambda's agent.
+PERMISSIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
 
 class _CurrentStdout:
     """Writes to whatever sys.stdout is now (Powertools would keep the stream it saw at import)."""

@@ -66,9 +66,8 @@ def trail_name_or_arn(value: str) -> str | None:
 
 
 BUCKET_RULE = (
-    "an S3 bucket name is 3-63 characters: lowercase letters, digits, '.' and '-', starting and ending "
-    "with a letter or digit, no '..', not an IP address, not starting with 'xn--' or 'sthree-' and not "
-    "ending with '-s3alias' or '--ol-s3'"
+    "a bucket name is 3-63 of a-z 0-9 . -, starts and ends with a letter or digit, has no '..', is no IP "
+    "address, and has no xn--/sthree- prefix or -s3alias/--ol-s3 suffix"
 )
 
 

@@ -1,0 +1,112 @@
+"""`make demo`: the provider, loaded as Lambda loads it, on every sample event, against a local AWS.
+
+moto's server plays AWS (seeded with a trail, buckets, a topic, a KMS key, a log group and a role), and
+a local HTTPS server plays CloudFormation's response URL. For each event the demo prints the plan
+(property: current -> desired) and the response CloudFormation receives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from devkit import events, template, world
+from devkit.cfn_server import ResponseServer
+from devkit.lambda_context import LambdaContext
+
+ORDER = ["create", "update", "update-noop", "delete", "invalid"]
+
+
+def _environment(endpoint: str, ca_file: str) -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo-secret",
+        AWS_REGION=world.HOME,
+        AWS_DEFAULT_REGION=world.HOME,
+        AWS_ENDPOINT_URL=endpoint,  # every boto3 client, the provider's included, talks to moto
+        SSL_CERT_FILE=ca_file,  # the provider trusts the local CloudFormation stand-in
+        POWERTOOLS_LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def _load_handler() -> Any:
+    code, handler = template.provider_function()
+    sys.path.insert(0, str(code))
+    module, function = handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module), function)
+
+
+def _plan(event: dict[str, Any]) -> list[str]:
+    """What the provider will change, computed with its own engine without writing."""
+    from trailkeeper import declaration, engine, locate
+    from trailkeeper.aws import Clients, Deadline
+    from trailkeeper.errors import TrailkeeperError
+
+    if event["RequestType"] == "Delete":
+        return ["(Delete writes nothing)"]
+    try:
+        declared = declaration.parse(event["ResourceProperties"])
+        clients, deadline = Clients(), Deadline(30)
+        trail = locate.find(clients, declared.name, world.HOME, deadline)
+        outcome = engine.reconcile(
+            declared, trail, clients=clients, caller_account=world.ACCOUNT, deadline=deadline, apply=False
+        )
+    except TrailkeeperError as error:
+        return [f"(refused) {error.reason}"]
+    return [f"{c.name}: {c.current!r} -> {c.desired!r}" for c in outcome.changes] or ["(nothing to change)"]
+
+
+def _metrics(output: str) -> str:
+    names = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            record = json.loads(line)
+            for metric in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                code = f"[{record['ErrorCode']}]" if "ErrorCode" in record else ""
+                names.append(f"{metric['Name']}{code}={record[metric['Name']][0]:g}")
+    return ", ".join(names) or "none"
+
+
+def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    cfn = ResponseServer()
+    try:
+        host, port = moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        _environment(endpoint, str(cfn.ca_file))
+        seeded = world.seed(endpoint)
+        print(f"local AWS (moto) at {endpoint}; CloudFormation stand-in at https://localhost:{cfn.port}")
+        print(f"seeded trail {seeded.trail_arn}\n")
+        lambda_handler = _load_handler()
+        for name in ORDER:
+            url = cfn.url()
+            event = events.load(name, url)
+            print(f"== events/{name}.json ({event['RequestType']})")
+            for line in _plan(event):
+                print(f"   plan      {line}")
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured):
+                lambda_handler(event, LambdaContext(timeout_seconds=60))
+            (answer,) = [r.body for r in cfn.for_url(url)]
+            shown = {k: answer[k] for k in ("Status", "PhysicalResourceId", "Reason", "Data") if answer.get(k)}
+            print(f"   response  {json.dumps(shown, indent=None)}")
+            print(f"   metrics   {_metrics(captured.getvalue())}\n")
+        return 0
+    finally:
+        cfn.close()
+        moto.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
