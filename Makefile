@@ -4,11 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt provider/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: help venv demo test lint typecheck unit clean
+SCAN_VENV  := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
+
+.PHONY: help venv demo test lint typecheck unit scan package render clean
 
 help:
 	@echo "make demo  - run the provider on events/ against a local AWS (moto) and a local CloudFormation endpoint"
-	@echo "make test  - lint, type-check and run the whole suite"
+	@echo "make test  - lint, type-check, run the whole suite and the security scan"
+	@echo "make package - build the Lambda artifact (build/trailkeeper-provider.zip) and report its size"
+	@echo "make render  - transform-free CloudFormation template + artifact, for service-managed StackSets"
 
 $(STAMP):
 	rm -rf $(VENV)
@@ -20,6 +25,13 @@ $(STAMP):
 	touch $@
 
 venv: $(STAMP)
+
+$(SCAN_STAMP):
+	rm -rf $(SCAN_VENV)
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
 
 demo: venv
 	$(BIN)/python -m devkit.demo
@@ -34,7 +46,19 @@ typecheck: venv
 unit: venv
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+# checkov on the provider template, the rendered (transform-free) template and every example.
+# Skips are declared, with a reason, in the templates themselves.
+scan: $(SCAN_STAMP) render
+	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f template.yaml -f build/trailkeeper-provider.template.json $(addprefix -f ,$(wildcard examples/*.yaml))
+
+package: venv
+	$(BIN)/python -m devkit.package
+
+render: venv
+	$(BIN)/python -m devkit.render
+
+test: lint typecheck unit scan
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info provider/*.egg-info
+	rm -rf $(VENV) $(SCAN_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info provider/*.egg-info

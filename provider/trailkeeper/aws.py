@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _sleep = time.sleep  # looked up at call time, so tests can replace it
 
+# The services the code builds clients for; the deployment package keeps only these botocore models.
+SERVICES = ("cloudtrail", "kms", "sts", "ssm", "sns")
+
 RETRYABLE_CODES = frozenset(
     {
         "ThrottlingException",
@@ -83,6 +86,8 @@ class Clients:
         return self._session
 
     def client(self, service: str, region: str) -> Any:
+        if service not in SERVICES:
+            raise ValueError(f"{service} is not in trailkeeper.aws.SERVICES (the package ships only those models)")
         key = (service, region)
         if key not in self._clients:
             self._clients[key] = self._session.client(service, region_name=region, config=self._config)

@@ -1,0 +1,86 @@
+"""`make package`: the Lambda deployment artifact, built reproducibly without Docker.
+
+Installs provider/requirements.txt for Lambda's platform (python3.13, arm64; every dependency is pure
+Python) next to the `trailkeeper` package, drops what Lambda never loads (caches, botocore's models of
+services the provider does not call, boto3's resource models), and zips it with fixed timestamps,
+permissions and order: the same sources always give the same bytes (the sha256 printed shows it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDER = ROOT / "provider"
+BUILD = ROOT / "build"
+ARTIFACT = BUILD / "trailkeeper-provider.zip"
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+# botocore models the provider needs: the services it builds clients for (trailkeeper.aws.SERVICES).
+from trailkeeper.aws import SERVICES  # noqa: E402
+
+
+def _install(target: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
+            "--target", str(target), "--platform", "manylinux2014_aarch64", "--python-version", "3.13",
+            "--implementation", "cp", "--only-binary=:all:", "-r", str(PROVIDER / "requirements.txt"),
+        ],
+        check=True,
+    )
+
+
+def _trim(target: Path) -> None:
+    for cache in list(target.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    for metadata in target.glob("*.dist-info"):
+        for extra in metadata.iterdir():  # keep METADATA and licences; RECORD lists absolute-free hashes anyway
+            if extra.name not in ("METADATA", "LICENSE", "LICENSE.txt", "NOTICE", "licenses", "RECORD"):
+                shutil.rmtree(extra) if extra.is_dir() else extra.unlink()
+    data = target / "botocore" / "data"
+    for service in data.iterdir():
+        if service.is_dir() and service.name not in SERVICES:
+            shutil.rmtree(service)
+    shutil.rmtree(target / "boto3" / "data", ignore_errors=True)  # resource models: we use clients only
+    shutil.rmtree(target / "bin", ignore_errors=True)
+
+
+def _zip(source: Path, artifact: Path) -> None:
+    with zipfile.ZipFile(artifact, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as bundle:
+        for path in sorted(source.rglob("*")):
+            if path.is_dir():
+                continue
+            info = zipfile.ZipInfo(str(path.relative_to(source)), date_time=FIXED_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            bundle.writestr(info, path.read_bytes(), compresslevel=9)
+
+
+def build(artifact: Path = ARTIFACT) -> tuple[Path, int, str]:
+    """Build the artifact; return (path, size in bytes, sha256)."""
+    staging = artifact.parent / "package"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    _install(staging)
+    shutil.copytree(PROVIDER / "trailkeeper", staging / "trailkeeper", ignore=shutil.ignore_patterns("__pycache__"))
+    _trim(staging)
+    artifact.unlink(missing_ok=True)
+    _zip(staging, artifact)
+    digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
+    return artifact, artifact.stat().st_size, digest
+
+
+def unzipped_size(staging: Path = BUILD / "package") -> int:
+    return sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
+
+
+if __name__ == "__main__":
+    path, size, digest = build()
+    print(f"{path.relative_to(ROOT)}: {size / 1e6:.2f} MB zipped, {unzipped_size() / 1e6:.2f} MB unzipped")
+    print(f"sha256 {digest}")
