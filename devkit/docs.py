@@ -20,7 +20,7 @@ def _empty_string(row: settings.Setting) -> str:
 
 def property_table() -> str:
     lines = [
-        "| Property | Type | Rule | `\"\"` | Read back from | What it does |",
+        '| Property | Type | Rule | `""` | Read back from | What it does |',
         "|---|---|---|---|---|---|",
         "| `Name` (required) | string | a trail name (3-128 characters: letters, digits, `.` `_` `-`, starting "
         "and ending with a letter or digit, no two punctuation marks in a row, not an IP address) or a trail "

@@ -28,9 +28,24 @@ from trailkeeper.aws import SERVICES  # noqa: E402
 def _install(target: Path) -> None:
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
-            "--target", str(target), "--platform", "manylinux2014_aarch64", "--python-version", "3.13",
-            "--implementation", "cp", "--only-binary=:all:", "-r", str(PROVIDER / "requirements.txt"),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            "--platform",
+            "manylinux2014_aarch64",
+            "--python-version",
+            "3.13",
+            "--implementation",
+            "cp",
+            "--only-binary=:all:",
+            "-r",
+            str(PROVIDER / "requirements.txt"),
         ],
         check=True,
     )

@@ -42,7 +42,7 @@ def render(artifact_key: str) -> dict[str, Any]:
     source["Parameters"]["ArtifactKey"] = {
         "Type": "String",
         "Default": artifact_key,
-        "Description": "Key of the provider's code in each bucket (`make render` names it after the artifact's sha256).",
+        "Description": "Key of the provider's code in each bucket (`make render` names it after its sha256).",
     }
     function = source["Resources"]["TrailSettingsFunction"]["Properties"]
     function["CodeUri"] = {
@@ -62,7 +62,9 @@ def main() -> Path:
     key = f"trailkeeper/provider-{digest[:16]}.zip"
     RENDERED.write_text(json.dumps(render(key), indent=2, sort_keys=True) + "\n")
     print(f"{RENDERED.relative_to(package.ROOT)}: transform-free template")
-    print(f"{artifact.relative_to(package.ROOT)}: {size / 1e6:.2f} MB -> upload to s3://<ArtifactBucketPrefix>-<region>/{key}")
+    print(
+        f"{artifact.relative_to(package.ROOT)}: {size / 1e6:.2f} MB -> upload to s3://<ArtifactBucketPrefix>-<region>/{key}"
+    )
     return RENDERED
 
 

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from devkit import package
+
 from trailkeeper.aws import SERVICES
 
 
@@ -43,6 +43,8 @@ def test_the_artifact_runs_on_its_own(built: tuple[Path, int, str], tmp_path: Pa
         "from trailkeeper import settings; print(len(settings.table()))"
     )
     # -S: no site-packages, so every import must come from the artifact itself.
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", script, str(tmp_path)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script, str(tmp_path)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "11"

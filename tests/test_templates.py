@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parser import models
-
 from devkit import events, render, template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +28,9 @@ def test_template_and_examples_lint_without_errors_or_warnings() -> None:
 
 def test_cfn_lint_would_catch_a_broken_template(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text((ROOT / "template.yaml").read_text().replace("RetentionInDays: !Ref LogRetentionInDays", "RetentionInDays: 13"))
+    broken.write_text(
+        (ROOT / "template.yaml").read_text().replace("RetentionInDays: !Ref LogRetentionInDays", "RetentionInDays: 13")
+    )
     assert lint(broken).returncode != 0
 
 
