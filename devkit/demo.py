@@ -13,6 +13,8 @@ import io
 import json
 import logging
 import os
+import shutil
+import subprocess
 import sys
 from typing import Any
 
@@ -23,6 +25,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.lambda_context import LambdaContext
 
 ORDER = ["create", "update", "update-noop", "delete", "invalid"]
+DESIRED_STATE = template.ROOT / "examples" / "drift" / "desired-state.yaml"
 
 
 def _environment(endpoint: str, ca_file: str) -> None:
@@ -76,6 +79,21 @@ def _metrics(output: str) -> str:
     return ", ".join(names) or "none"
 
 
+def _drift_fix(endpoint: str) -> None:
+    """The drift-fix CLI on a small declared state: plan, apply, plan again."""
+    world.add_trail("ops-trail", "eu-west-1", endpoint, IsMultiRegionTrail=True)
+    world.add_trail("app-trail", "us-west-2", endpoint)
+    state_file = DESIRED_STATE.relative_to(template.ROOT)
+    cli = shutil.which("trailkeeper", path=os.path.dirname(sys.executable)) or "trailkeeper"
+    for command in ("plan", "apply", "plan"):
+        print(f"== trailkeeper {command} -f {state_file}")
+        done = subprocess.run(
+            [cli, command, "-f", str(state_file)], cwd=template.ROOT, check=False, capture_output=True, text=True
+        )
+        print("   " + (done.stdout + done.stderr).rstrip().replace("\n", "\n   "))
+        print(f"   exit code {done.returncode}\n")
+
+
 def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -102,6 +120,7 @@ def main() -> int:
             shown = {k: answer[k] for k in ("Status", "PhysicalResourceId", "Reason", "Data") if answer.get(k)}
             print(f"   response  {json.dumps(shown, indent=None)}")
             print(f"   metrics   {_metrics(captured.getvalue())}\n")
+        _drift_fix(endpoint)
         return 0
     finally:
         cfn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,13 +53,15 @@ class Call:
     operation: str
     region: str
     params: dict[str, Any]
+    at: float = 0.0  # the recording clock's time when the call was made
 
 
 class RecordingClients(Clients):
     """Clients that remember every AWS call they make (service, operation, region, parameters)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Any = time.monotonic) -> None:
         super().__init__(session=boto3.session.Session())
+        self.clock = clock
         self.calls: list[Call] = []
         self.stubbed: dict[tuple[str, str], Any] = {}
 
@@ -73,7 +76,7 @@ class RecordingClients(Clients):
 
     def _recorder(self, service: str, region: str) -> Any:
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-            self.calls.append(Call(service, model.name, region, dict(params)))
+            self.calls.append(Call(service, model.name, region, dict(params), self.clock()))
 
         return record
 

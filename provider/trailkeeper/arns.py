@@ -32,3 +32,9 @@ def account_of(arn: str) -> str:
     """The account field of any ARN ('' when it has none)."""
     parts = arn.split(":", 5)
     return parts[4] if len(parts) == 6 else ""
+
+
+def region_of_any(arn: str) -> str:
+    """The region field of any ARN ('' when it has none)."""
+    parts = arn.split(":", 5)
+    return parts[3] if len(parts) == 6 else ""

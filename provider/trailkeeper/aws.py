@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -80,6 +81,7 @@ class Clients:
         self._session = session or boto3.session.Session(botocore_session=model.botocore_session())
         self._config = config
         self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()  # building clients from one session is not thread-safe
 
     @property
     def session(self) -> boto3.session.Session:
@@ -89,9 +91,10 @@ class Clients:
         if service not in SERVICES:
             raise ValueError(f"{service} is not in trailkeeper.aws.SERVICES (the package ships only those models)")
         key = (service, region)
-        if key not in self._clients:
-            self._clients[key] = self._session.client(service, region_name=region, config=self._config)
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(service, region_name=region, config=self._config)
+            return self._clients[key]
 
     def cloudtrail(self, region: str) -> Any:
         return self.client("cloudtrail", region)

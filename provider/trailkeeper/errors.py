@@ -85,6 +85,12 @@ def fair_shares(lengths: Sequence[int], budget: int) -> list[int]:
     return shares
 
 
+class InvalidState(InvalidProperties):
+    """A declared-state file breaks a rule; every problem names the file, the trail and the property."""
+
+    code = "InvalidState"
+
+
 class MalformedEvent(TrailkeeperError):
     """The invocation is not a CloudFormation custom resource event we can act on."""
 
@@ -126,6 +132,7 @@ class AwsCallFailed(TrailkeeperError):
 
 ALL_CODES: tuple[type[TrailkeeperError], ...] = (
     InvalidProperties,
+    InvalidState,
     MalformedEvent,
     TrailNotFound,
     AmbiguousTrailName,

@@ -1,0 +1,35 @@
+"""`make demo` keeps working: the provider on every sample event, then the drift-fix CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
+    env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": "/tmp"}
+    done = subprocess.run(
+        [sys.executable, "-m", "devkit.demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for name in ("create", "update", "update-noop", "delete", "invalid"):
+        assert f"== events/{name}.json" in out
+    assert out.count('"Status": "SUCCESS"') == 4 and out.count('"Status": "FAILED"') == 1
+    assert "plan      EnableLogFileValidation: False -> True" in out
+    assert '"ChangedProperties": ""' in out  # the no-op update wrote nothing
+    assert [line.strip() for line in out.splitlines() if line.strip().startswith("exit code")] == [
+        "exit code 2",
+        "exit code 0",
+        "exit code 0",
+    ]
+    assert "plan: 3 trail(s): 3 in sync" in out

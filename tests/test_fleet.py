@@ -1,0 +1,187 @@
+"""Plan and apply across several trails in several regions: one read per region, paced writes,
+independent failures."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import pytest
+from devkit import world as seeding
+
+from tests.conftest import RecordingClients
+from trailkeeper import fleet, state
+from trailkeeper.aws import Deadline
+from trailkeeper.pacing import Pacer
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps: pacing is measured on the calls, not by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+@pytest.fixture
+def fleet_world(world: seeding.World) -> dict[str, list[str]]:
+    """Three trails in each of three regions (plus the demo trail in us-east-1)."""
+    made: dict[str, list[str]] = defaultdict(list)
+    for region in REGIONS:
+        for index in range(3):
+            name = f"{region.replace('-', '')}-trail-{index}"
+            seeding.add_trail(name, region)
+            made[region].append(name)
+    return made
+
+
+def declared(names: dict[str, list[str]], **settings: object) -> list:
+    entries = []
+    for region, region_names in names.items():
+        for name in region_names:
+            entries.append({"Name": f"arn:aws:cloudtrail:{region}:123456789012:trail/{name}", **settings})
+    return state.parse({"trails": entries})
+
+
+def test_plan_reads_each_region_once_and_writes_nothing(fleet_world: dict, clients: RecordingClients) -> None:
+    result = fleet.run(
+        declared(fleet_world, EnableLogFileValidation=True),
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=False,
+    )
+    assert result.summary() == {"trails": 9, "in_sync": 0, "drifted": 9, "fixed": 0, "failed": 0}
+    reads = sorted(c.region for c in clients.named("DescribeTrails"))
+    assert reads == sorted(REGIONS)
+    assert clients.named("UpdateTrail") == []
+    assert result.exit_code == 2
+
+
+def test_apply_fixes_each_drifted_trail_once_in_its_home_region_then_finds_nothing(
+    fleet_world: dict, clients: RecordingClients
+) -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    states = declared(fleet_world, EnableLogFileValidation=True, S3KeyPrefix="fleet")
+    result = fleet.run(
+        states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True, pacer=pacer
+    )
+    assert result.summary()["fixed"] == 9 and result.exit_code == 0
+    updates = clients.named("UpdateTrail")
+    assert len(updates) == 9
+    assert all(u.params["Name"].split(":")[3] == u.region for u in updates)  # home region only
+    assert all(set(u.params) == {"Name", "EnableLogFileValidation", "S3KeyPrefix"} for u in updates)
+    clients.calls.clear()
+    again = fleet.run(states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True)
+    assert again.summary()["in_sync"] == 9 and clients.named("UpdateTrail") == []
+
+
+def test_writes_are_paced_to_one_per_second_per_region(fleet_world: dict, aws: None) -> None:
+    clock = FakeClock()
+    clients = RecordingClients(clock=clock)
+    fleet.run(
+        declared(fleet_world, S3KeyPrefix="paced"),
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=True,
+        pacer=Pacer(clock=clock, sleep=clock.sleep),
+    )
+    by_region: dict[str, list[float]] = defaultdict(list)
+    for call in clients.named("UpdateTrail"):
+        by_region[call.region].append(call.at)
+    assert sorted(by_region) == sorted(REGIONS)
+    for times in by_region.values():
+        gaps = [b - a for a, b in zip(sorted(times), sorted(times)[1:], strict=False)]
+        assert len(times) == 3 and all(gap >= 1.0 for gap in gaps), gaps
+
+
+def test_the_pacer_spaces_writes_per_region_only() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    starts = []
+    for region in ("a", "a", "b", "a", "b"):
+        pacer.wait(region)
+        starts.append((region, clock()))
+    assert starts == [("a", 1000.0), ("a", 1001.0), ("b", 1001.0), ("a", 1002.0), ("b", 1002.0)]
+
+
+def test_one_failure_does_not_stop_the_others(fleet_world: dict, clients: RecordingClients) -> None:
+    entries = [
+        {"Name": "useast1-trail-0", "KmsKeyId": "alias/does-not-exist"},
+        {"Name": "useast1-trail-1", "S3KeyPrefix": "fine"},
+        {"Name": "no-such-trail", "S3KeyPrefix": "x"},
+        {"Name": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/euwest1-trail-0", "S3KeyPrefix": "fine"},
+    ]
+    result = fleet.run(
+        state.parse({"trails": entries}),
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=True,
+        pacer=Pacer(interval=0),
+    )
+    statuses = [(r.name.split("/")[-1], r.status, r.error.error_code if r.error else None) for r in result.results]
+    assert statuses == [
+        ("useast1-trail-0", "failed", "NotFoundException"),
+        ("useast1-trail-1", "fixed", None),
+        ("no-such-trail", "failed", "TrailNotFound"),
+        ("euwest1-trail-0", "fixed", None),
+    ]
+    assert result.exit_code == 1
+    assert len(clients.named("DescribeTrails")) == 2  # us-east-1 (three names, one call) and eu-west-1
+
+
+def test_a_trail_declared_by_name_and_by_arn_is_refused(fleet_world: dict, clients: RecordingClients) -> None:
+    entries = [
+        {"Name": "useast1-trail-0", "S3KeyPrefix": "a"},
+        {"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/useast1-trail-0", "S3KeyPrefix": "b"},
+    ]
+    result = fleet.run(
+        state.parse({"trails": entries}),
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=True,
+    )
+    assert [r.status for r in result.results] == ["failed", "failed"]
+    assert clients.named("UpdateTrail") == []
+
+
+def test_progress_is_reported_per_region_and_per_trail(fleet_world: dict, clients: RecordingClients) -> None:
+    seen: list[tuple[str, int, int]] = []
+    fleet.run(
+        declared(fleet_world),
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=False,
+        progress=lambda *a: seen.append(a),
+    )
+    assert [s for s in seen if s[0] == "read regions"][-1] == ("read regions", 3, 3)
+    assert [s for s in seen if s[0] == "plan trails"][-1] == ("plan trails", 9, 9)
+
+
+def test_no_time_left_means_no_write(fleet_world: dict, clients: RecordingClients) -> None:
+    deadline = Deadline(30)
+    states = declared({"us-east-1": fleet_world["us-east-1"]}, S3KeyPrefix="late")
+    deadline.stop()
+    result = fleet.run(
+        states,
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=True,
+        deadline=deadline,
+    )
+    assert {r.status for r in result.results} == {"failed"} and clients.calls == []
