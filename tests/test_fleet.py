@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+import boto3
 import pytest
 from devkit import world as seeding
 
@@ -116,7 +117,10 @@ def test_the_pacer_spaces_writes_per_region_only() -> None:
     assert starts == [("a", 1000.0), ("a", 1001.0), ("b", 1001.0), ("a", 1002.0), ("b", 1002.0)]
 
 
-def test_one_failure_does_not_stop_the_others(fleet_world: dict, clients: RecordingClients) -> None:
+def test_one_failure_does_not_stop_the_others(
+    fleet_world: dict, world: seeding.World, clients: RecordingClients
+) -> None:
+    boto3.client("cloudtrail", region_name="us-east-1").update_trail(Name="useast1-trail-0", KmsKeyId=world.key_arn)
     entries = [
         {"Name": "useast1-trail-0", "KmsKeyId": "alias/does-not-exist"},
         {"Name": "useast1-trail-1", "S3KeyPrefix": "fine"},

@@ -93,6 +93,12 @@ def test_an_alias_is_resolved_only_when_the_strings_differ() -> None:
     )
 
 
+def test_an_alias_for_a_trail_without_a_key_is_sent_as_is_without_a_lookup() -> None:
+    bare = current_view({"TrailARN": TRAIL["TrailARN"]})
+    declared = {"KmsKeyId": kms_key_arn("alias/audit", bare["KmsKeyId"], HOME, no_lookup)}
+    assert plan(desired_view(declared, HOME), bare, HOME) == {"KmsKeyId": "alias/audit"}
+
+
 def test_key_ids_and_mrk_ids_become_arns_in_the_home_region_without_a_lookup() -> None:
     assert kms_key_arn(KEY_ID, "", HOME, no_lookup) == KEY_ARN
     assert kms_key_arn(MRK, "", HOME, no_lookup) == f"arn:aws:kms:us-east-1:123456789012:key/{MRK}"

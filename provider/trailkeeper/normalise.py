@@ -41,15 +41,19 @@ def current_view(trail: Mapping[str, Any]) -> dict[str, Value | None]:
 
 
 def kms_key_arn(declared: str, current: Value | None, home: TrailHome, describe_key: Callable[[str], str]) -> str:
-    """The ARN of the key `declared` names, as CloudTrail would read it back.
+    """The declared key in the form CloudTrail reads back (its ARN), as far as a comparison needs it.
 
     `describe_key(alias)` returns the key ARN an alias points to (kms:DescribeKey in the home region);
-    it is called only for an alias that does not already match the current setting literally.
+    it is called only for an alias that does not match the current setting literally while the trail
+    has a key. A trail without a key differs from any declared key, so the alias is kept as it is
+    (CloudTrail resolves it when it is sent): no lookup is needed to know it must be written.
     """
     if declared in ("", current) or rules.KMS_KEY_ARN.match(declared):
         return declared
     if rules.KMS_KEY_ID.match(declared):
         return f"arn:{home.partition}:kms:{home.region}:{home.account}:key/{declared}"
+    if not current:
+        return declared
     return describe_key(declared)
 
 
