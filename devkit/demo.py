@@ -11,7 +11,6 @@ import contextlib
 import importlib
 import io
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -29,16 +28,11 @@ DESIRED_STATE = template.ROOT / "examples" / "drift" / "desired-state.yaml"
 
 
 def _environment(endpoint: str, ca_file: str) -> None:
+    world.use_local_credentials(endpoint)
     os.environ.update(
-        AWS_ACCESS_KEY_ID="demo",
-        AWS_SECRET_ACCESS_KEY="demo-secret",
-        AWS_REGION=world.HOME,
-        AWS_DEFAULT_REGION=world.HOME,
-        AWS_ENDPOINT_URL=endpoint,  # every boto3 client, the provider's included, talks to moto
         SSL_CERT_FILE=ca_file,  # the provider trusts the local CloudFormation stand-in
         POWERTOOLS_LOG_LEVEL="WARNING",
     )
-    os.environ.pop("AWS_PROFILE", None)
 
 
 def _load_handler() -> Any:
@@ -95,7 +89,7 @@ def _drift_fix(endpoint: str) -> None:
 
 
 def main() -> int:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
+    world.use_local_credentials()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     cfn = ResponseServer()

@@ -77,14 +77,15 @@ def _zip(source: Path, artifact: Path) -> None:
             bundle.writestr(info, path.read_bytes(), compresslevel=9)
 
 
-def build(artifact: Path = ARTIFACT) -> tuple[Path, int, str]:
-    """Build the artifact; return (path, size in bytes, sha256)."""
+def build(artifact: Path = ARTIFACT, trim: bool = True) -> tuple[Path, int, str]:
+    """Build the artifact; return (path, size in bytes, sha256). trim=False keeps everything (for comparison)."""
     staging = artifact.parent / "package"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     _install(staging)
     shutil.copytree(PROVIDER / "trailkeeper", staging / "trailkeeper", ignore=shutil.ignore_patterns("__pycache__"))
-    _trim(staging)
+    if trim:
+        _trim(staging)
     artifact.unlink(missing_ok=True)
     _zip(staging, artifact)
     digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
@@ -92,6 +93,7 @@ def build(artifact: Path = ARTIFACT) -> tuple[Path, int, str]:
 
 
 def unzipped_size(staging: Path = BUILD / "package") -> int:
+    """Bytes of the last build's staging folder (what Lambda unpacks)."""
     return sum(p.stat().st_size for p in staging.rglob("*") if p.is_file())
 
 

@@ -6,6 +6,8 @@ Works against moto in-process (`endpoint_url=None` inside `mock_aws()`) or moto'
 from __future__ import annotations
 
 import json
+import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,21 @@ ALIAS = "alias/trailkeeper-demo"
 LOG_GROUP = "trailkeeper-demo"
 ROLE = "trailkeeper-demo-cloudwatch"
 TRAIL = "audit-trail"
+
+
+def use_local_credentials(endpoint_url: str | None = None) -> None:
+    """Fake credentials and the home region for this process (and its children); never real AWS."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local-secret",
+        AWS_REGION=HOME,
+        AWS_DEFAULT_REGION=HOME,
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        os.environ.pop(name, None)
+    if endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = endpoint_url  # every boto3 client, the provider's included
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from devkit import world as seeding
 from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
+from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from trailkeeper import handler, response
-from trailkeeper.aws import Clients
 from trailkeeper.resource import TrailSettingsResource
 
 SECRET_KEY = "tEsTsEcReTkEy/0123456789abcdefghijklmnopQR"
@@ -45,54 +43,6 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def world(aws: None) -> seeding.World:
     return seeding.seed()
-
-
-@dataclass(frozen=True)
-class Call:
-    service: str
-    operation: str
-    region: str
-    params: dict[str, Any]
-    at: float = 0.0  # the recording clock's time when the call was made
-
-
-class RecordingClients(Clients):
-    """Clients that remember every AWS call they make (service, operation, region, parameters)."""
-
-    def __init__(self, clock: Any = time.monotonic) -> None:
-        super().__init__(session=boto3.session.Session())
-        self.clock = clock
-        self.calls: list[Call] = []
-        self.stubbed: dict[tuple[str, str], Any] = {}
-
-    def client(self, service: str, region: str) -> Any:
-        if (service, region) in self.stubbed:
-            return self.stubbed[(service, region)]
-        fresh = (service, region) not in self._clients
-        made = super().client(service, region)
-        if fresh:
-            made.meta.events.register("provide-client-params", self._recorder(service, region))
-        return made
-
-    def _recorder(self, service: str, region: str) -> Any:
-        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-            self.calls.append(Call(service, model.name, region, dict(params), self.clock()))
-
-        return record
-
-    def stub(self, service: str, region: str) -> Any:
-        """A real client for `service` in `region` whose answers a botocore Stubber will script."""
-        from botocore.stub import Stubber
-
-        made = Clients.client(self, service, region)
-        made.meta.events.register("provide-client-params", self._recorder(service, region))
-        self.stubbed[(service, region)] = made
-        stubber = Stubber(made)
-        stubber.activate()
-        return stubber
-
-    def named(self, operation: str) -> list[Call]:
-        return [c for c in self.calls if c.operation == operation]
 
 
 @pytest.fixture(scope="session")

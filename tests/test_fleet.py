@@ -189,3 +189,15 @@ def test_no_time_left_means_no_write(fleet_world: dict, clients: RecordingClient
         deadline=deadline,
     )
     assert {r.status for r in result.results} == {"failed"} and clients.calls == []
+
+
+def test_one_alias_is_resolved_once_per_region_not_once_per_trail(
+    fleet_world: dict, world: seeding.World, clients: RecordingClients
+) -> None:
+    client = boto3.client("cloudtrail", region_name="us-east-1")
+    for name in fleet_world["us-east-1"]:
+        client.update_trail(Name=name, KmsKeyId=world.key_arn)  # as CloudTrail stores it: the ARN
+    states = declared({"us-east-1": fleet_world["us-east-1"]}, KmsKeyId="alias/trailkeeper-demo")
+    result = fleet.run(states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True)
+    assert result.summary()["in_sync"] == 3
+    assert len(clients.named("DescribeKey")) == 1 and clients.named("UpdateTrail") == []

@@ -80,10 +80,13 @@ def reconcile(
     deadline: Deadline,
     apply: bool = True,
     before_write: Callable[[str], None] | None = None,
+    aliases: dict[tuple[str, str], str] | None = None,
 ) -> Outcome:
     """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
 
     `before_write(region)` runs just before UpdateTrail (the CLI paces writes per region with it).
+    `aliases` memoises (region, alias) -> key ARN across the trails of one run, so a fleet that
+    declares one alias asks KMS once per region, not once per trail.
     """
     trail_arn = str(trail["TrailARN"])
     region = home_region(trail)
@@ -95,17 +98,17 @@ def reconcile(
     declared = dict(declaration.settings)
     if isinstance(declared.get(KMS), str):
         facts = _facts(trail, declared, region)
-        declared[KMS] = kms_key_arn(
-            str(declared[KMS]),
-            current.get(KMS),
-            home,
-            lambda alias: call(
-                "DescribeKey",
-                lambda: clients.kms(region).describe_key(KeyId=alias),
-                deadline=deadline,
-                facts=facts,
-            )["KeyMetadata"]["Arn"],
-        )
+        known = aliases if aliases is not None else {}
+
+        def describe_key(alias: str) -> str:
+            if (region, alias) not in known:
+                answer = call(
+                    "DescribeKey", lambda: clients.kms(region).describe_key(KeyId=alias), deadline=deadline, facts=facts
+                )
+                known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
+            return known[(region, alias)]
+
+        declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
     desired = desired_view(declared, home)
     changes = tuple(drift(desired, current))
     arguments = plan(desired, current, home)

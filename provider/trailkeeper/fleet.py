@@ -28,13 +28,19 @@ MAX_PARALLEL_REGIONS = 8
 
 
 def _read(
-    clients: Clients, declarations: Sequence[Declaration], default_region: str, deadline: Deadline, progress: Progress
+    clients: Clients,
+    declarations: Sequence[Declaration],
+    *,
+    default_region: str,
+    deadline: Deadline,
+    progress: Progress,
+    max_parallel_regions: int,
 ) -> dict[str, Trail | TrailkeeperError]:
     by_region: dict[str, list[str]] = defaultdict(list)
     for declared in declarations:
         by_region[locate.lookup_region(declared.name, default_region)].append(declared.name)
     found: dict[str, Trail | TrailkeeperError] = {}
-    workers = max(1, min(MAX_PARALLEL_REGIONS, len(by_region)))
+    workers = max(1, min(max_parallel_regions, len(by_region)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
         futures = {
             pool.submit(locate.find_many, clients, names, region, deadline): names
@@ -73,12 +79,20 @@ def run(
     pacer: Pacer | None = None,
     deadline: Deadline | None = None,
     progress: Progress | None = None,
+    max_parallel_regions: int = MAX_PARALLEL_REGIONS,
 ) -> Report:
     """Read every declared trail, then plan (apply=False) or fix its drift; one result per declaration."""
     deadline = deadline or Deadline()
     pacer = pacer or Pacer()
     report_progress: Progress = progress or (lambda *_: None)
-    found = _read(clients, declarations, default_region, deadline, report_progress)
+    found = _read(
+        clients,
+        declarations,
+        default_region=default_region,
+        deadline=deadline,
+        progress=report_progress,
+        max_parallel_regions=max_parallel_regions,
+    )
     _same_trail_declared_twice(declarations, found)
 
     results: dict[str, TrailResult] = {}
@@ -91,23 +105,23 @@ def run(
             by_home[locate.home_region(trail)].append((declared, trail))
 
     def reconcile_region(items: list[tuple[Declaration, Trail]]) -> list[TrailResult]:
-        done = []
-        for declared, trail in items:
-            done.append(
-                _reconcile_one(
-                    declared,
-                    trail,
-                    clients=clients,
-                    caller_account=caller_account,
-                    apply=apply,
-                    pacer=pacer,
-                    deadline=deadline,
-                )
+        aliases: dict[tuple[str, str], str] = {}  # one region per worker: nothing shared between threads
+        return [
+            _reconcile_one(
+                declared,
+                trail,
+                clients=clients,
+                caller_account=caller_account,
+                apply=apply,
+                pacer=pacer,
+                deadline=deadline,
+                aliases=aliases,
             )
-        return done
+            for declared, trail in items
+        ]
 
     total, finished = sum(len(items) for items in by_home.values()), 0
-    workers = max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))
+    workers = max(1, min(max_parallel_regions, len(by_home)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
         for future in as_completed([pool.submit(reconcile_region, items) for items in by_home.values()]):
             for result in future.result():
@@ -126,6 +140,7 @@ def _reconcile_one(
     apply: bool,
     pacer: Pacer,
     deadline: Deadline,
+    aliases: dict[tuple[str, str], str],
 ) -> TrailResult:
     arn, home = str(trail["TrailARN"]), locate.home_region(trail)
     try:

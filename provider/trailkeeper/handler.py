@@ -2,14 +2,14 @@
 
 An event with a ResponseURL is a CloudFormation custom resource request and is always answered there.
 Anything else is a direct invocation (drift-fix pipelines; see `direct.py`) and gets its report as the
-return value.
+return value; that module is imported on first use only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from trailkeeper import direct, events, redaction
+from trailkeeper import events, redaction
 from trailkeeper.observability import logger, metrics
 from trailkeeper.resource import TrailSettingsResource
 
@@ -31,4 +31,8 @@ def lambda_handler(event: Any, context: Any) -> Any:
     if events.is_custom_resource(event):
         resource()(event, context)
         return None
+    # Imported here: the drift path (fleet, reports, YAML) is not needed to serve CloudFormation, and
+    # a custom resource's cold start should not pay for it (bench/coldstart.py measures both).
+    from trailkeeper import direct
+
     return direct.handle(event, context)

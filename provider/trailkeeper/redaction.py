@@ -85,7 +85,9 @@ def protect(event: object = None) -> Redactor:
     if isinstance(event, Mapping) and isinstance(event.get("ResponseURL"), str):
         REDACTOR.remember([event["ResponseURL"]])
     for name in QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        library = logging.getLogger(name)
+        if library.level < logging.WARNING:  # setLevel clears every logger's cache: only when needed
+            library.setLevel(logging.WARNING)
     for handler in _all_handlers():
         if REDACTOR not in handler.filters:
             handler.addFilter(REDACTOR)

@@ -6,8 +6,9 @@ this subclass replaces what would hurt (see ../shared/design/aws-facts.md):
   does not reconfigure the root logger at DEBUG (which would log the ResponseURL);
 - Delete answers at once (no two-minute sleep);
 - exactly one answer per invocation, through our bounded, status-checking `response.Sender`;
-- the timeout timer fires early enough to deliver that answer, stops the work (no write after it),
-  and every answer carries a non-empty PhysicalResourceId;
+- the timeout alarm (one reused watchdog thread, not a new Timer per event) fires early enough to
+  deliver that answer, stops the work (no write after it), and every answer carries a non-empty
+  PhysicalResourceId;
 - a malformed event is answered FAILED instead of crashing before it can be answered.
 """
 
@@ -24,6 +25,7 @@ from crhelper import CfnResource
 from trailkeeper import declaration, engine, events, locate, observability, response
 from trailkeeper.aws import Clients, Deadline
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
+from trailkeeper.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class TrailSettingsResource(CfnResource):
         self._lock = threading.Lock()
         self._answered = False
         self.deadline = Deadline()
+        self._watchdog = Watchdog()
         self.create(self._apply)
         self.update(self._apply)
         self.delete(self._delete)
@@ -120,7 +123,10 @@ class TrailSettingsResource(CfnResource):
     def __call__(self, event: Any, context: Any) -> None:
         issue = events.problem(event)
         if issue is None:
-            super().__call__(event, context)
+            try:
+                super().__call__(event, context)
+            finally:
+                self._watchdog.disarm()
             return
         self._answered = False
         self._event, self._context = dict(event), context
@@ -147,9 +153,8 @@ class TrailSettingsResource(CfnResource):
         return max(0.0, remaining - min(self._answer_reserve, remaining / 4))
 
     def _set_timeout(self) -> None:
-        self._timer = threading.Timer(self._work_seconds(self._context), self._timeout)
-        self._timer.daemon = True
-        self._timer.start()
+        # One watchdog thread for the process instead of crhelper's new Timer thread per event.
+        self._watchdog.arm(self._work_seconds(self._context), self._timeout)
 
     def _timeout(self) -> None:
         self.deadline.stop()  # no AWS write may start after this answer

@@ -1,0 +1,154 @@
+"""Warm overhead: the provider's own time per event with AWS answered instantly (botocore Stubber),
+beside the same stubbed SDK calls made bare."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+from crhelper import CfnResource
+from devkit import world
+from devkit.events import load
+from devkit.lambda_context import LambdaContext
+
+from bench.common import Row
+from trailkeeper import handler, response
+from trailkeeper.aws import Clients
+from trailkeeper.resource import TrailSettingsResource
+
+ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
+CURRENT = {
+    "Name": "audit-trail",
+    "TrailARN": ARN,
+    "HomeRegion": "us-east-1",
+    "S3BucketName": world.BUCKET,
+    "S3KeyPrefix": "legacy",
+    "IncludeGlobalServiceEvents": True,
+    "IsMultiRegionTrail": False,
+    "LogFileValidationEnabled": False,
+    "IsOrganizationTrail": False,
+}
+IN_SYNC = dict(
+    CURRENT,
+    S3KeyPrefix="audit/v2",
+    IsMultiRegionTrail=True,
+    LogFileValidationEnabled=True,
+    SnsTopicARN="arn:aws:sns:us-east-1:123456789012:trail-deliveries",
+    KmsKeyId="alias/trailkeeper-demo",
+    CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:123456789012:log-group:trailkeeper-demo:*",
+    CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/trailkeeper-demo-cloudwatch",
+)
+
+
+class _Answered(response.Sender):
+    """CloudFormation's side answered instantly too: the body is built and encoded, not sent."""
+
+    def send(self, url: str, document: Any, deadline: Any = None) -> bool:
+        response.encode(document)
+        return True
+
+
+class _TimerPerEvent(TrailSettingsResource):
+    """Before: crhelper's own timeout handling, a new threading.Timer thread per event."""
+
+    def _set_timeout(self) -> None:
+        CfnResource._set_timeout(self)
+
+
+class _StubbedClients(Clients):
+    def __init__(self) -> None:
+        super().__init__(session=boto3.session.Session())
+        self.cloudtrail_client = super().cloudtrail("us-east-1")
+        self.stubber = Stubber(self.cloudtrail_client)
+        self.stubber.activate()
+
+    def cloudtrail(self, region: str) -> Any:
+        return self.cloudtrail_client
+
+
+def _time_each(prepare: Callable[[], None], work: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        prepare()
+        start = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def run(repeat: int = 400) -> list[Row]:
+    world.use_local_credentials()
+    clients = _StubbedClients()
+    stubber, client = clients.stubber, clients.cloudtrail_client
+    handler.RESOURCE = TrailSettingsResource(clients=lambda: clients, sender=_Answered())
+    context = LambdaContext(timeout_seconds=1e9)
+    create = load("create", "https://localhost/cfn?X-Amz-Signature=0")
+    noop = load("update-noop", "https://localhost/cfn?X-Amz-Signature=0")
+    delete = load("delete", "https://localhost/cfn?X-Amz-Signature=0")
+    create_args = {
+        "S3KeyPrefix": "audit",
+        "SnsTopicName": "trail-deliveries",
+        "IsMultiRegionTrail": True,
+        "EnableLogFileValidation": True,
+        "KmsKeyId": "alias/trailkeeper-demo",
+        "CloudWatchLogsLogGroupArn": IN_SYNC["CloudWatchLogsLogGroupArn"],
+        "CloudWatchLogsRoleArn": IN_SYNC["CloudWatchLogsRoleArn"],
+    }
+
+    def queue(*trail_and_update: dict[str, Any]) -> Callable[[], None]:
+        def add() -> None:
+            stubber.add_response("describe_trails", {"trailList": [trail_and_update[0]]})
+            if len(trail_and_update) > 1:
+                stubber.add_response("update_trail", {})
+
+        return add
+
+    cases = [
+        (
+            "Create, 7 settings change (1 read + 1 write)",
+            create,
+            queue(CURRENT, {}),
+            lambda: (
+                client.describe_trails(trailNameList=["audit-trail"], includeShadowTrails=True),
+                client.update_trail(Name=ARN, **create_args),
+            ),
+        ),
+        (
+            "Update, nothing to change (1 read)",
+            noop,
+            queue(IN_SYNC),
+            lambda: client.describe_trails(trailNameList=["audit-trail"], includeShadowTrails=True),
+        ),
+        ("Delete (no AWS call)", delete, lambda: None, None),
+    ]
+    ours = handler.RESOURCE
+    before = _TimerPerEvent(clients=lambda: clients, sender=_Answered())
+    rows = []
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        for label, event, prepare, bare in cases:
+
+            def provider_event(e: dict[str, Any] = event) -> None:
+                handler.lambda_handler(e, context)
+
+            handler.RESOURCE = before  # side by side: crhelper's Timer per event, then ours
+            timer_per_event = _time_each(prepare, provider_event, repeat)
+            handler.RESOURCE = ours
+            provider = _time_each(prepare, provider_event, repeat)
+            sdk = _time_each(prepare, bare, repeat) if bare else 0.0
+            data = {"provider_us": provider * 1e6, "sdk_us": sdk * 1e6, "before_us": timer_per_event * 1e6}
+            figure = f"{provider * 1e6:.0f} us (before: {timer_per_event * 1e6:.0f} us)"
+            if bare is None:
+                yardstick, verdict = "no SDK call", "all of it is overhead"
+            else:
+                yardstick = f"the same stubbed SDK calls: {sdk * 1e6:.0f} us"
+                verdict = f"+{(provider - sdk) * 1e6:.0f} us ({provider / sdk:.1f}x)"
+            rows.append(Row("Warm overhead per event", label, figure, yardstick, verdict, data))
+    stubber.deactivate()
+    handler.RESOURCE = None
+    return rows

@@ -1,0 +1,68 @@
+"""Clients that remember every AWS call they make: the tests' and the benchmarks' call counter."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from trailkeeper.aws import Clients
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    region: str
+    params: dict[str, Any]
+    at: float = 0.0  # the recording clock's time when the call was made
+
+
+class RecordingClients(Clients):
+    """Clients that remember every AWS call they make (service, operation, region, parameters)."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        super().__init__(session=boto3.session.Session())
+        self.clock = clock
+        self.calls: list[Call] = []
+        self.stubbed: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str, region: str) -> Any:
+        if (service, region) in self.stubbed:
+            return self.stubbed[(service, region)]
+        fresh = (service, region) not in self._clients
+        made = super().client(service, region)
+        if fresh:
+            made.meta.events.register("provide-client-params", self._recorder(service, region))
+        return made
+
+    def _recorder(self, service: str, region: str) -> Any:
+        def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+            self.calls.append(Call(service, model.name, region, dict(params), self.clock()))
+
+        return record
+
+    def stub(self, service: str, region: str) -> Any:
+        """A real client for `service` in `region` whose answers a botocore Stubber will script."""
+        from botocore.stub import Stubber
+
+        made = Clients.client(self, service, region)
+        made.meta.events.register("provide-client-params", self._recorder(service, region))
+        self.stubbed[(service, region)] = made
+        stubber = Stubber(made)
+        stubber.activate()
+        return stubber
+
+    def named(self, operation: str) -> list[Call]:
+        return [c for c in self.calls if c.operation == operation]
+
+    def reads(self) -> int:
+        return sum(1 for c in self.calls if c.operation.startswith(READ_PREFIXES))
+
+    def writes(self) -> int:
+        return len(self.calls) - self.reads()
+
+
+READ_PREFIXES = ("Describe", "Get", "List")

@@ -1,0 +1,39 @@
+"""The watchdog behind "always answer before the time runs out": fires once when armed, never when disarmed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from trailkeeper.watchdog import Watchdog
+
+
+def test_it_fires_once_after_the_deadline() -> None:
+    fired = threading.Event()
+    calls: list[float] = []
+    dog = Watchdog()
+    start = time.monotonic()
+    dog.arm(0.05, lambda: (calls.append(time.monotonic() - start), fired.set()))
+    assert fired.wait(2)
+    time.sleep(0.1)
+    assert len(calls) == 1 and calls[0] >= 0.05
+
+
+def test_disarming_in_time_means_no_alarm_and_the_thread_is_reused() -> None:
+    dog = Watchdog()
+    calls: list[int] = []
+    for _ in range(100):
+        dog.arm(0.2, lambda: calls.append(1))
+        dog.disarm()
+    thread = dog._thread
+    time.sleep(0.3)
+    assert calls == [] and thread is dog._thread and thread is not None and thread.is_alive()
+
+
+def test_rearming_moves_the_deadline() -> None:
+    fired = threading.Event()
+    dog = Watchdog()
+    dog.arm(0.02, fired.set)
+    dog.arm(0.5, fired.set)  # the second event of a warm environment replaces the first deadline
+    assert not fired.wait(0.2)
+    assert fired.wait(2)
