@@ -152,6 +152,7 @@ def _reconcile_one(
             deadline=deadline,
             apply=apply,
             before_write=pacer.wait,
+            aliases=aliases,
         )
     except TrailkeeperError as error:
         log.warning("trail failed", extra={"trail": arn, "error_code": error.error_code})
