@@ -7,13 +7,14 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt provider/requireme
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help venv demo test lint typecheck unit scan package render clean
+.PHONY: help venv demo test lint typecheck unit scan package render bench clean
 
 help:
 	@echo "make demo  - run the provider on events/ against a local AWS (moto) and a local CloudFormation endpoint"
 	@echo "make test  - lint, type-check, run the whole suite and the security scan"
 	@echo "make package - build the Lambda artifact (build/trailkeeper-provider.zip) and report its size"
 	@echo "make render  - transform-free CloudFormation template + artifact, for service-managed StackSets"
+	@echo "make bench   - what trailkeeper costs, beside its yardsticks (bench/results.md)"
 
 $(STAMP):
 	rm -rf $(VENV)
@@ -56,6 +57,9 @@ package: venv
 
 render: venv
 	$(BIN)/python -m devkit.render
+
+bench: venv
+	$(BIN)/python -m bench.run
 
 test: lint typecheck unit scan
 

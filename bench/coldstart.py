@@ -114,7 +114,7 @@ def run(repeat: int = 7) -> list[Row]:
         moto.stop()
 
     def median(variant: str, key: str) -> float:
-        return statistics.median(sample[key] for sample in samples[variant])
+        return float(statistics.median(sample[key] for sample in samples[variant]))
 
     baseline = median("baseline", "total")
     after, before = median("after", "total"), median("before", "total")

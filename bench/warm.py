@@ -58,7 +58,7 @@ class _TimerPerEvent(TrailSettingsResource):
     """Before: crhelper's own timeout handling, a new threading.Timer thread per event."""
 
     def _set_timeout(self) -> None:
-        CfnResource._set_timeout(self)
+        CfnResource._set_timeout(self)  # type: ignore[attr-defined]
 
 
 class _StubbedClients(Clients):

@@ -1,8 +1,8 @@
 """`make package`: the Lambda deployment artifact, built reproducibly without Docker.
 
-Installs provider/requirements.txt for Lambda's platform (python3.13, arm64; every dependency is pure
-Python) next to the `trailkeeper` package, drops what Lambda never loads (caches, botocore's models of
-services the provider does not call, boto3's resource models), and zips it with fixed timestamps,
+Installs provider/requirements.txt for Lambda's platform (python3.13, arm64) next to the `trailkeeper`
+package, drops what Lambda never loads (caches, botocore's models of services the provider does not
+call, boto3's resource models, PyYAML's optional C accelerator), and zips it with fixed timestamps,
 permissions and order: the same sources always give the same bytes (the sha256 printed shows it).
 """
 
@@ -64,6 +64,10 @@ def _trim(target: Path) -> None:
             shutil.rmtree(service)
     shutil.rmtree(target / "boto3" / "data", ignore_errors=True)  # resource models: we use clients only
     shutil.rmtree(target / "bin", ignore_errors=True)
+    # PyYAML's C accelerator (2.7 MB): the state documents are a few KB and safe_load runs in pure
+    # Python when the extension is absent.
+    for accelerator in (target / "yaml").glob("_yaml*.so"):
+        accelerator.unlink()
 
 
 def _zip(source: Path, artifact: Path) -> None:

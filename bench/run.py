@@ -1,0 +1,76 @@
+"""`make bench`: run every section, print the table, write bench/results.json and bench/results.md.
+
+python -m bench.run            # the full run (about two minutes)
+python -m bench.run --quick    # smaller samples and fleets: a smoke test, not a measurement
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import calls, coldstart, fleet, size, warm
+from bench.common import Row, machine
+
+HERE = Path(__file__).resolve().parent
+
+
+def sections(quick: bool) -> list[tuple[str, object]]:
+    if quick:
+        return [
+            ("calls", calls.run),
+            ("coldstart", lambda: coldstart.run(repeat=1)),
+            ("warm", lambda: warm.run(repeat=20)),
+            ("fleet", lambda: fleet.run(sizes=((1, 2), (3, 2)), before_parallel=2)),
+            ("size", size.run),
+        ]
+    return [
+        ("calls", calls.run),
+        ("coldstart", coldstart.run),
+        ("warm", warm.run),
+        ("fleet", fleet.run),
+        ("size", size.run),
+    ]
+
+
+def markdown(rows: list[Row], about: dict[str, object]) -> str:
+    lines = [
+        f"Measured {about['when']} on {about['machine']['cpu']}, {about['machine']['cores']} cores, "  # type: ignore[index]
+        f"{about['machine']['memory']}, Python {about['machine']['python']} "  # type: ignore[index]
+        f"({about['machine']['system']}); local AWS = moto in-process or its server.",  # type: ignore[index]
+        "",
+        "| Section | Measure | Figure | Yardstick (same run) | Verdict |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {r.section} | {r.measure} | {r.figure} | {r.yardstick} | {r.verdict} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description="trailkeeper's costs, beside their yardsticks")
+    parser.add_argument("--quick", action="store_true", help="small samples: check the benchmark runs")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name, section in sections(args.quick):
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        rows.extend(section())  # type: ignore[operator]
+    about = {
+        "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "quick": args.quick,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps({**about, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    table = markdown(rows, about)
+    (args.out / "results.md").write_text(table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
