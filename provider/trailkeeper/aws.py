@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -53,6 +54,11 @@ CLIENT_CONFIG = Config(
     retries={"total_max_attempts": 1},
     user_agent_extra=f"trailkeeper/{__version__}",
 )
+
+
+def function_region(fallback: str = "") -> str:
+    """The region this code runs in, as Lambda (AWS_REGION) or the SDK (AWS_DEFAULT_REGION) says."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or fallback
 
 
 class Deadline:

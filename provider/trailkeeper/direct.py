@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trailkeeper import arns, fleet, observability, report, state
-from trailkeeper.aws import Clients, Deadline, call
+from trailkeeper.aws import Clients, Deadline, call, function_region
 from trailkeeper.declaration import Declaration
 from trailkeeper.errors import MalformedEvent
 
@@ -48,7 +48,7 @@ def clients() -> Clients:
 
 
 def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return function_region(fallback="us-east-1")  # Lambda always sets AWS_REGION
 
 
 def _state_from_ssm(deadline: Deadline) -> list[Declaration]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trailkeeper import arns
 from trailkeeper.errors import show
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
@@ -33,5 +34,5 @@ def problem(event: Mapping[str, Any]) -> str | None:
 
 def caller_account(event: Mapping[str, Any]) -> str | None:
     """The stack's account, from its StackId (arn:aws:cloudformation:REGION:ACCOUNT:stack/...)."""
-    parts = str(event.get("StackId", "")).split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+    account = arns.account_of(str(event.get("StackId", "")))
+    return account if account.isdigit() else None

@@ -22,8 +22,8 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from trailkeeper import declaration, engine, events, locate, observability, response
-from trailkeeper.aws import Clients, Deadline
+from trailkeeper import arns, declaration, engine, events, locate, observability, response
+from trailkeeper.aws import Clients, Deadline, function_region
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
 from trailkeeper.watchdog import Watchdog
 
@@ -83,8 +83,7 @@ class TrailSettingsResource(CfnResource):
         return self._clients
 
     def _caller_region(self, event: Mapping[str, Any]) -> str:
-        stack_region = str(event.get("StackId", "")).split(":")[3:4]
-        return os.getenv("AWS_REGION") or os.getenv("AWS_DEFAULT_REGION") or "".join(stack_region)
+        return function_region(fallback=arns.region_of_any(str(event.get("StackId", ""))))
 
     def _apply(self, event: Mapping[str, Any], _context: Any) -> str:
         declared = declaration.parse(event["ResourceProperties"])
