@@ -11,7 +11,7 @@ from typing import Any
 
 from devkit import world
 from devkit.cfn_server import ResponseServer
-from moto.server import ThreadedMotoServer
+from devkit.local import local_aws
 
 from bench.common import Row, python
 
@@ -92,13 +92,7 @@ def _contributors(repeat: int = 5) -> list[tuple[str, float]]:
 
 
 def run(repeat: int = 7) -> list[Row]:
-    world.use_local_credentials()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    cfn = ResponseServer()
-    try:
-        host, port = moto.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with local_aws() as (endpoint, cfn):
         env = _env(endpoint, cfn)
         samples: dict[str, list[dict[str, Any]]] = {"after": [], "before": [], "baseline": []}
         for _ in range(repeat):  # interleaved, so machine noise hits every variant alike
@@ -109,9 +103,6 @@ def run(repeat: int = 7) -> list[Row]:
                 samples[variant].append(_result(python(PROVIDER.replace("{extra_import}", extra), env)))
             samples["baseline"].append(_result(python(BASELINE, env)))
         constructors = [_result(python(CONSTRUCTORS, env)) for _ in range(repeat)]
-    finally:
-        cfn.close()
-        moto.stop()
 
     def median(variant: str, key: str) -> float:
         return float(statistics.median(sample[key] for sample in samples[variant]))

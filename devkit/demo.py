@@ -17,11 +17,9 @@ import subprocess
 import sys
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
 from devkit import events, template, world
-from devkit.cfn_server import ResponseServer
 from devkit.lambda_context import LambdaContext
+from devkit.local import local_aws
 
 ORDER = ["create", "update", "update-noop", "delete", "invalid"]
 DESIRED_STATE = template.ROOT / "examples" / "drift" / "desired-state.yaml"
@@ -89,13 +87,7 @@ def _drift_fix(endpoint: str) -> None:
 
 
 def main() -> int:
-    world.use_local_credentials()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    cfn = ResponseServer()
-    try:
-        host, port = moto.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with local_aws() as (endpoint, cfn):
         _environment(endpoint, str(cfn.ca_file))
         seeded = world.seed(endpoint)
         print(f"local AWS (moto) at {endpoint}; CloudFormation stand-in at https://localhost:{cfn.port}")
@@ -115,10 +107,7 @@ def main() -> int:
             print(f"   response  {json.dumps(shown, indent=None)}")
             print(f"   metrics   {_metrics(captured.getvalue())}\n")
         _drift_fix(endpoint)
-        return 0
-    finally:
-        cfn.close()
-        moto.stop()
+    return 0
 
 
 if __name__ == "__main__":

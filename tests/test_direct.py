@@ -26,7 +26,7 @@ STATE = {
 @pytest.fixture
 def drifted(world: seeding.World, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch) -> RecordingClients:
     seeding.add_trail("second-trail", "us-east-1")
-    monkeypatch.setattr(direct, "_clients", clients)
+    monkeypatch.setattr(direct, "clients", lambda: clients)
     return clients
 
 

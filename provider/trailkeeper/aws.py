@@ -7,6 +7,7 @@ past the deadline, which leaves time to answer CloudFormation before the functio
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -107,6 +108,12 @@ class Clients:
 
     def kms(self, region: str) -> Any:
         return self.client("kms", region)
+
+
+@functools.cache
+def shared_clients() -> Clients:
+    """The process's clients: the custom resource and the drift path share them in a warm environment."""
+    return Clients()
 
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random, base: float = 1.0, cap: float = 8.0) -> float:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trailkeeper import arns, fleet, observability, report, state
-from trailkeeper.aws import Clients, Deadline, call, function_region
+from trailkeeper.aws import Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.declaration import Declaration
 from trailkeeper.errors import MalformedEvent
 
@@ -37,14 +37,9 @@ NOTIFY_TOPIC = "NOTIFY_TOPIC_ARN"
 CLOUDTRAIL_EVENT = "AWS API Call via CloudTrail"
 ANSWER_RESERVE_SECONDS = 5.0
 
-_clients: Clients | None = None
-
 
 def clients() -> Clients:
-    global _clients  # noqa: PLW0603 - one per Lambda execution environment, by design
-    if _clients is None:
-        _clients = Clients()
-    return _clients
+    return shared_clients()
 
 
 def _region() -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from crhelper import CfnResource
 
 from trailkeeper import arns, declaration, engine, events, locate, observability, response
-from trailkeeper.aws import Clients, Deadline, function_region
+from trailkeeper.aws import Clients, Deadline, function_region, shared_clients
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
 from trailkeeper.watchdog import Watchdog
 
@@ -35,7 +35,7 @@ ANSWER_RESERVE_SECONDS = 5.0  # kept back from the function's time to deliver th
 class TrailSettingsResource(CfnResource):
     def __init__(
         self,
-        clients: Callable[[], Clients] = Clients,
+        clients: Callable[[], Clients] = shared_clients,
         sender: response.Sender | None = None,
         answer_reserve: float = ANSWER_RESERVE_SECONDS,
     ) -> None:
