@@ -18,3 +18,11 @@ def test_readme_property_table_matches_the_settings_table() -> None:
 
 def test_readme_gives_the_two_commands() -> None:
     assert "make demo" in README and "make test" in README
+
+
+def test_readme_shows_the_latest_benchmark_table() -> None:
+    results = (Path(__file__).resolve().parent.parent / "bench" / "results.md").read_text()
+    start = README.index("<!-- bench:start")
+    start = README.index("\n", start) + 1
+    end = README.index("<!-- bench:end -->")
+    assert README[start:end].strip() == results.strip(), "copy bench/results.md into README after make bench"
