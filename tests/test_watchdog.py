@@ -37,3 +37,19 @@ def test_rearming_moves_the_deadline() -> None:
     dog.arm(0.5, fired.set)  # the second event of a warm environment replaces the first deadline
     assert not fired.wait(0.2)
     assert fired.wait(2)
+
+
+def test_disarming_waits_for_an_alarm_that_is_still_answering() -> None:
+    dog = Watchdog()
+    finished: list[str] = []
+    started = threading.Event()
+
+    def slow_answer() -> None:  # e.g. the FAILED PUT to CloudFormation, still in flight
+        started.set()
+        time.sleep(0.3)
+        finished.append("answered")
+
+    dog.arm(0.01, slow_answer)
+    assert started.wait(2)
+    dog.disarm()  # the handler is about to return: it must not leave the answer half-sent
+    assert finished == ["answered"]

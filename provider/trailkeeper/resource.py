@@ -41,7 +41,7 @@ class TrailSettingsResource(CfnResource):
     ) -> None:
         # CfnResource.__init__ is deliberately not called (it builds clients and sets the root logger
         # to DEBUG); these are the attributes its request path reads, as it would set them.
-        # tests/test_resource.py checks that this list keeps up with the pinned crhelper.
+        # tests/test_crhelper_contract.py checks that this list keeps up with the pinned crhelper.
         self._sleep_on_delete = 0
         self._create_func = self._update_func = self._delete_func = None
         self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
@@ -152,8 +152,9 @@ class TrailSettingsResource(CfnResource):
         return max(0.0, remaining - min(self._answer_reserve, remaining / 4))
 
     def _set_timeout(self) -> None:
-        # One watchdog thread for the process instead of crhelper's new Timer thread per event.
-        self._watchdog.arm(self._work_seconds(self._context), self._timeout)
+        # One watchdog thread for the process instead of crhelper's new Timer thread per event; it
+        # rings when the work's deadline (set in _crhelper_init) ends.
+        self._watchdog.arm(self.deadline.remaining(), self._timeout)
 
     def _timeout(self) -> None:
         self.deadline.stop()  # no AWS write may start after this answer

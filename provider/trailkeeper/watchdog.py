@@ -14,7 +14,11 @@ from collections.abc import Callable
 
 
 class Watchdog:
-    """`arm(seconds, alarm)` calls `alarm()` once, from the watchdog thread, unless `disarm()` comes first."""
+    """`arm(seconds, alarm)` calls `alarm()` once, from the watchdog thread, unless `disarm()` comes first.
+
+    `disarm()` also waits for an alarm already running: the handler must not return (and Lambda must
+    not freeze the process) while the alarm is still sending CloudFormation its answer.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -22,6 +26,7 @@ class Watchdog:
         self._deadline: float | None = None
         self._alarm: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
+        self._ringing = False
 
     def arm(self, seconds: float, alarm: Callable[[], None]) -> None:
         with self._condition:
@@ -34,7 +39,9 @@ class Watchdog:
     def disarm(self) -> None:
         with self._condition:
             self._deadline, self._alarm = None, None
-            self._condition.notify()
+            self._condition.notify_all()
+            while self._ringing:
+                self._condition.wait()
 
     def _watch(self) -> None:
         with self._condition:
@@ -47,8 +54,11 @@ class Watchdog:
                     self._condition.wait(remaining)
                     continue
                 alarm, self._deadline, self._alarm = self._alarm, None, None
+                self._ringing = True
                 self._condition.release()
                 try:
                     alarm()
                 finally:
                     self._condition.acquire()
+                    self._ringing = False
+                    self._condition.notify_all()
