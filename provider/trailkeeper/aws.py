@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _sleep = time.sleep  # looked up at call time, so tests can replace it
 
+# Seconds kept back from the function's time limit to deliver the answer (CloudFormation's or a
+# pipeline's) after the AWS work stops.
+ANSWER_RESERVE_SECONDS = 5.0
+
 # The services the code builds clients for; the deployment package keeps only these botocore models.
 SERVICES = ("cloudtrail", "kms", "sts", "ssm", "sns")
 

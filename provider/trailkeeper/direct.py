@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trailkeeper import arns, fleet, observability, report, state
-from trailkeeper.aws import Clients, Deadline, call, function_region, shared_clients
+from trailkeeper.aws import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.declaration import Declaration
 from trailkeeper.errors import MalformedEvent
 
@@ -35,7 +35,6 @@ PERMISSIONS = ("ssm:GetParameter", "sns:Publish")
 STATE_PARAMETER = "DESIRED_STATE_PARAMETER"
 NOTIFY_TOPIC = "NOTIFY_TOPIC_ARN"
 CLOUDTRAIL_EVENT = "AWS API Call via CloudTrail"
-ANSWER_RESERVE_SECONDS = 5.0
 
 
 def clients() -> Clients:

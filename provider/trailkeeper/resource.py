@@ -23,13 +23,11 @@ from typing import Any
 from crhelper import CfnResource
 
 from trailkeeper import arns, declaration, engine, events, locate, observability, response
-from trailkeeper.aws import Clients, Deadline, function_region, shared_clients
+from trailkeeper.aws import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
 from trailkeeper.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
-
-ANSWER_RESERVE_SECONDS = 5.0  # kept back from the function's time to deliver the answer
 
 
 class TrailSettingsResource(CfnResource):
