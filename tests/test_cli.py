@@ -115,6 +115,12 @@ def test_region_comes_from_the_flag_then_the_environment_then_the_profile(
     assert code == report.EXIT_FAILED and "no region" in err
 
 
+def test_an_unknown_profile_is_a_clear_error(desired: Path) -> None:
+    code, out, err = run("plan", "-f", str(desired), "--profile", "no-such-profile")
+    assert code == report.EXIT_FAILED and out == ""
+    assert err.startswith("trailkeeper: ProfileNotFound\n") and "no-such-profile" in err
+
+
 def test_progress_shows_on_a_terminal_only(desired: Path) -> None:
     err = Terminal()
     run("plan", "-f", str(desired), out=Terminal(), err=err)

@@ -16,10 +16,11 @@ import sys
 from typing import TextIO
 
 import boto3
+from botocore.exceptions import ProfileNotFound
 
 from trailkeeper import __version__, fleet, report, state
 from trailkeeper.aws import Clients, Deadline, call
-from trailkeeper.errors import InvalidProperties, TrailkeeperError
+from trailkeeper.errors import AwsCallFailed, InvalidProperties, TrailkeeperError
 
 EPILOG = """exit codes:
   0  plan: every trail is in sync; apply: every trail ends in sync
@@ -70,7 +71,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _session(profile: str | None) -> boto3.session.Session:
     # A session of its own: the profile must not leak into the process-wide botocore session.
-    return boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
+    try:
+        return boto3.session.Session(profile_name=profile) if profile else boto3.session.Session()
+    except ProfileNotFound as error:
+        raise AwsCallFailed("ProfileNotFound", "configuration", f"{error}; check --profile or AWS_PROFILE") from error
 
 
 def _fail(error: TrailkeeperError, err: TextIO) -> int:
