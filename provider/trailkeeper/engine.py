@@ -51,8 +51,8 @@ def check_owner(trail: Trail, caller_account: str | None) -> None:
         return
     if trail.get("IsOrganizationTrail"):
         raise NotChangeableHere(
-            f"{trail['TrailARN']} is an organization trail owned by account {owner}: change it from the "
-            "organization's management account (or a delegated administrator), not from a member account"
+            f"{trail['TrailARN']} is an organization trail owned by account {owner}: change it from that "
+            "account (the organization's management account), not from this one"
         )
     raise NotChangeableHere(f"{trail['TrailARN']} belongs to account {owner}; deploy this in that account")
 
