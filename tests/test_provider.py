@@ -263,6 +263,20 @@ def test_update_time_errors_become_reasons_with_a_fix(
     assert len(answer["Reason"]) <= 256
 
 
+def test_the_bucket_policy_remedy_names_the_path_cloudtrail_writes_to(
+    world: seeding.World, invoke: Invoker, clients: RecordingClients
+) -> None:
+    stubber = clients.stub("cloudtrail", "us-east-1")
+    stubber.add_response("describe_trails", {"trailList": [trail()]})
+    stubber.add_client_error("update_trail", "InsufficientS3BucketPolicyException", "no", 400)
+    answer = invoke("create", ResourceProperties={"Name": "audit-trail", "S3KeyPrefix": "org/audit"})
+    assert answer["Reason"].endswith("s3:PutObject on org/audit/AWSLogs/*")
+    stubber.add_response("describe_trails", {"trailList": [dict(trail(), S3KeyPrefix="")]})
+    stubber.add_client_error("update_trail", "InsufficientS3BucketPolicyException", "no", 400)
+    answer = invoke("create", ResourceProperties={"Name": "audit-trail", "EnableLogFileValidation": "true"})
+    assert answer["Reason"].endswith("s3:PutObject on AWSLogs/*")
+
+
 def test_throttling_is_retried_with_backoff(
     world: seeding.World, invoke: Invoker, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -65,7 +65,7 @@ def _facts(trail: Trail, desired: Mapping[str, Value], region: str) -> dict[str,
         "trail": str(trail["TrailARN"]),
         "region": region,
         "bucket": pick("S3BucketName", "S3BucketName"),
-        "prefix": pick("S3KeyPrefix", "S3KeyPrefix"),
+        "prefix": f"{prefix}/" if (prefix := pick("S3KeyPrefix", "S3KeyPrefix")) else "",  # as in <prefix>/AWSLogs/
         "topic": pick("SnsTopicName", "SnsTopicARN"),
         "key": pick("KmsKeyId", "KmsKeyId"),
     }
