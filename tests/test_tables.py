@@ -62,12 +62,13 @@ def test_every_remedy_renders_short_and_names_the_code_context(code: str) -> Non
         "trail": "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit",
         "bucket": "logs",
         "key": "k",
-        "prefix": "p/",
+        "prefix": "p",
+        "log_path": "p/AWSLogs/",
         "topic": "t",
         "region": "us-east-1",
     }
     text = aws_errors.explain(code, "UpdateTrail", "AWS says no", facts)
-    assert "{" not in text and len(text) < 200
+    assert "{" not in text and "?" not in text and len(text) < 200  # every placeholder has a fact
     reason = errors.AwsCallFailed(code, "UpdateTrail", text).reason
     assert reason.startswith(f"{code}: ") and len(reason) <= errors.REASON_LIMIT
 

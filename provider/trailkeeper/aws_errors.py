@@ -2,7 +2,7 @@
 
 `UPDATE_TRAIL` covers exactly the codes botocore's model lists for UpdateTrail (a test keeps the two
 equal). `OTHER_CALLS` covers what DescribeTrails, kms:DescribeKey and the credentials can raise.
-Remedies are templates: {trail}, {region}, {bucket}, {prefix}, {topic}, {key}, {message} are filled
+Remedies are templates: {trail}, {region}, {bucket}, {prefix}, {log_path}, {topic}, {key}, {message} are filled
 in from what we know; anything unknown prints as "?".
 """
 
@@ -14,7 +14,7 @@ from trailkeeper.errors import shorten
 
 _BUCKET_POLICY = (
     "the policy of bucket {bucket} must let cloudtrail.amazonaws.com call s3:GetBucketAcl on the bucket "
-    "and s3:PutObject on {prefix}AWSLogs/*"
+    "and s3:PutObject on {log_path}*"
 )
 
 UPDATE_TRAIL: Mapping[str, str] = {

@@ -65,7 +65,8 @@ def _facts(trail: Trail, desired: Mapping[str, Value], region: str) -> dict[str,
         "trail": str(trail["TrailARN"]),
         "region": region,
         "bucket": pick("S3BucketName", "S3BucketName"),
-        "prefix": f"{prefix}/" if (prefix := pick("S3KeyPrefix", "S3KeyPrefix")) else "",  # as in <prefix>/AWSLogs/
+        "prefix": (prefix := pick("S3KeyPrefix", "S3KeyPrefix")),
+        "log_path": f"{prefix}/AWSLogs/" if prefix else "AWSLogs/",  # where CloudTrail writes in the bucket
         "topic": pick("SnsTopicName", "SnsTopicARN"),
         "key": pick("KmsKeyId", "KmsKeyId"),
     }
