@@ -3,6 +3,7 @@ independent failures."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import defaultdict
 
@@ -160,6 +161,31 @@ def test_a_trail_declared_by_name_and_by_arn_is_refused(fleet_world: dict, clien
     )
     assert [r.status for r in result.results] == ["failed", "failed"]
     assert clients.named("UpdateTrail") == []
+
+
+def test_apply_progress_ticks_per_trail_while_a_region_is_still_working(
+    fleet_world: dict, clients: RecordingClients
+) -> None:
+    clock = FakeClock()
+    ticks: list[tuple[int, float]] = []
+    states = declared({"us-east-1": fleet_world["us-east-1"]}, S3KeyPrefix="ticks")
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "apply trails":
+            ticks.append((done, clock()))
+
+    fleet.run(
+        states,
+        clients=clients,
+        default_region="us-east-1",
+        caller_account="123456789012",
+        apply=True,
+        pacer=Pacer(clock=clock, sleep=clock.sleep),
+        progress=progress,
+    )
+    # One tick per trail as it is written, a paced second apart; not all at once when the region ends.
+    assert [done for done, _ in ticks] == [1, 2, 3]
+    assert [round(b - a, 3) for (_, a), (_, b) in itertools.pairwise(ticks)] == [1.0, 1.0]
 
 
 def test_progress_is_reported_per_region_and_per_trail(fleet_world: dict, clients: RecordingClients) -> None:

@@ -9,6 +9,7 @@ regions working in parallel. Trails are independent: one failure is recorded and
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -107,10 +108,14 @@ def run(
         else:
             by_home[locate.home_region(trail)].append((declared, trail))
 
-    def reconcile_region(items: list[tuple[Declaration, Trail]]) -> list[TrailResult]:
+    stage = "apply trails" if apply else "plan trails"
+    total, finished, lock = sum(len(items) for items in by_home.values()), 0, threading.Lock()
+
+    def reconcile_region(items: list[tuple[Declaration, Trail]]) -> None:
+        nonlocal finished
         aliases: dict[tuple[str, str], str] = {}  # one region per worker: nothing shared between threads
-        return [
-            _reconcile_one(
+        for declared, trail in items:
+            result = _reconcile_one(
                 declared,
                 trail,
                 clients=clients,
@@ -120,17 +125,15 @@ def run(
                 deadline=deadline,
                 aliases=aliases,
             )
-            for declared, trail in items
-        ]
-
-    total, finished = sum(len(items) for items in by_home.values()), 0
-    workers = max(1, min(max_parallel_regions, len(by_home)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
-        for future in as_completed([pool.submit(reconcile_region, items) for items in by_home.values()]):
-            for result in future.result():
+            with lock:  # progress per trail: a paced region can take minutes
                 results[result.name] = result
                 finished += 1
-                report_progress("apply trails" if apply else "plan trails", finished, total)
+                report_progress(stage, finished, total)
+
+    workers = max(1, min(max_parallel_regions, len(by_home)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+        for future in [pool.submit(reconcile_region, items) for items in by_home.values()]:
+            future.result()
     return Report("apply" if apply else "plan", tuple(results[d.name] for d in declarations))
 
 
