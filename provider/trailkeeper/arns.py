@@ -24,17 +24,16 @@ class TrailHome:
         return cls(match["partition"], match["region"], match["account"], match["name"])
 
 
-def region_of(trail_arn: str) -> str:
-    return TrailHome.from_arn(trail_arn).region
+def _field(arn: str, index: int) -> str:
+    parts = arn.split(":", 5)  # arn:partition:service:region:account:resource
+    return parts[index] if len(parts) == 6 else ""
 
 
 def account_of(arn: str) -> str:
     """The account field of any ARN ('' when it has none)."""
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) == 6 else ""
+    return _field(arn, 4)
 
 
-def region_of_any(arn: str) -> str:
+def region_of(arn: str) -> str:
     """The region field of any ARN ('' when it has none)."""
-    parts = arn.split(":", 5)
-    return parts[3] if len(parts) == 6 else ""
+    return _field(arn, 3)

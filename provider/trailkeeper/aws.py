@@ -94,10 +94,6 @@ class Clients:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()  # building clients from one session is not thread-safe
 
-    @property
-    def session(self) -> boto3.session.Session:
-        return self._session
-
     def client(self, service: str, region: str) -> Any:
         if service not in SERVICES:
             raise ValueError(f"{service} is not in trailkeeper.aws.SERVICES (the package ships only those models)")

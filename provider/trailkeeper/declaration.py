@@ -26,10 +26,6 @@ class Declaration:
     name: str
     settings: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
-    def is_arn(self) -> bool:
-        return self.name.startswith("arn:")
-
 
 def _coerce(row: Setting, raw: object) -> tuple[Value | None, str | None]:
     """The typed value of one property, or the problem with it."""

@@ -96,7 +96,7 @@ def _notify(result: report.Report, deadline: Deadline) -> None:
         "Publish",
         lambda: (
             clients()
-            .client("sns", arns.region_of_any(topic) or _region())
+            .client("sns", arns.region_of(topic) or _region())
             .publish(TopicArn=topic, Subject=subject[:100], Message=message[:250_000])
         ),
         deadline=deadline,

@@ -81,7 +81,7 @@ class TrailSettingsResource(CfnResource):
         return self._clients
 
     def _caller_region(self, event: Mapping[str, Any]) -> str:
-        return function_region(fallback=arns.region_of_any(str(event.get("StackId", ""))))
+        return function_region(fallback=arns.region_of(str(event.get("StackId", ""))))
 
     def _apply(self, event: Mapping[str, Any], _context: Any) -> str:
         declared = declaration.parse(event["ResourceProperties"])

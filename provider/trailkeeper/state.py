@@ -15,7 +15,6 @@ problem in the file is reported at once (file, trail, property, rule), before an
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,3 @@ def load(path: str | Path) -> list[Declaration]:
     except OSError as error:
         raise InvalidState([f"{path}: cannot read: {error.strerror or error}"]) from error
     return loads(text, str(path))
-
-
-def names(declarations: Sequence[Declaration]) -> list[str]:
-    return [d.name for d in declarations]
