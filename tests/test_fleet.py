@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import defaultdict
+from typing import Any
 
 import boto3
 import pytest
@@ -54,14 +55,15 @@ def declared(names: dict[str, list[str]], **settings: object) -> list:
     return state.parse({"trails": entries})
 
 
-def test_plan_reads_each_region_once_and_writes_nothing(fleet_world: dict, clients: RecordingClients) -> None:
-    result = fleet.run(
-        declared(fleet_world, EnableLogFileValidation=True),
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
-        apply=False,
+def run(declarations: list, clients: RecordingClients, **options: object) -> Any:
+    """fleet.run as every test here calls it: names looked up from us-east-1, moto's account."""
+    return fleet.run(
+        declarations, clients=clients, default_region="us-east-1", caller_account="123456789012", **options
     )
+
+
+def test_plan_reads_each_region_once_and_writes_nothing(fleet_world: dict, clients: RecordingClients) -> None:
+    result = run(declared(fleet_world, EnableLogFileValidation=True), clients, apply=False)
     assert result.summary() == {"trails": 9, "in_sync": 0, "drifted": 9, "fixed": 0, "failed": 0}
     reads = sorted(c.region for c in clients.named("DescribeTrails"))
     assert reads == sorted(REGIONS)
@@ -75,27 +77,23 @@ def test_apply_fixes_each_drifted_trail_once_in_its_home_region_then_finds_nothi
     clock = FakeClock()
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     states = declared(fleet_world, EnableLogFileValidation=True, S3KeyPrefix="fleet")
-    result = fleet.run(
-        states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True, pacer=pacer
-    )
+    result = run(states, clients, apply=True, pacer=pacer)
     assert result.summary()["fixed"] == 9 and result.exit_code == 0
     updates = clients.named("UpdateTrail")
     assert len(updates) == 9
     assert all(u.params["Name"].split(":")[3] == u.region for u in updates)  # home region only
     assert all(set(u.params) == {"Name", "EnableLogFileValidation", "S3KeyPrefix"} for u in updates)
     clients.calls.clear()
-    again = fleet.run(states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True)
+    again = run(states, clients, apply=True)
     assert again.summary()["in_sync"] == 9 and clients.named("UpdateTrail") == []
 
 
 def test_writes_are_paced_to_one_per_second_per_region(fleet_world: dict, aws: None) -> None:
     clock = FakeClock()
     clients = RecordingClients(clock=clock)
-    fleet.run(
+    run(
         declared(fleet_world, S3KeyPrefix="paced"),
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
+        clients,
         apply=True,
         pacer=Pacer(clock=clock, sleep=clock.sleep),
     )
@@ -128,11 +126,9 @@ def test_one_failure_does_not_stop_the_others(
         {"Name": "no-such-trail", "S3KeyPrefix": "x"},
         {"Name": "arn:aws:cloudtrail:eu-west-1:123456789012:trail/euwest1-trail-0", "S3KeyPrefix": "fine"},
     ]
-    result = fleet.run(
+    result = run(
         state.parse({"trails": entries}),
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
+        clients,
         apply=True,
         pacer=Pacer(interval=0),
     )
@@ -152,13 +148,7 @@ def test_a_trail_declared_by_name_and_by_arn_is_refused(fleet_world: dict, clien
         {"Name": "useast1-trail-0", "S3KeyPrefix": "a"},
         {"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/useast1-trail-0", "S3KeyPrefix": "b"},
     ]
-    result = fleet.run(
-        state.parse({"trails": entries}),
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
-        apply=True,
-    )
+    result = run(state.parse({"trails": entries}), clients, apply=True)
     assert [r.status for r in result.results] == ["failed", "failed"]
     assert clients.named("UpdateTrail") == []
 
@@ -174,11 +164,9 @@ def test_apply_progress_ticks_per_trail_while_a_region_is_still_working(
         if stage == "apply trails":
             ticks.append((done, clock()))
 
-    fleet.run(
+    run(
         states,
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
+        clients,
         apply=True,
         pacer=Pacer(clock=clock, sleep=clock.sleep),
         progress=progress,
@@ -190,11 +178,9 @@ def test_apply_progress_ticks_per_trail_while_a_region_is_still_working(
 
 def test_progress_is_reported_per_region_and_per_trail(fleet_world: dict, clients: RecordingClients) -> None:
     seen: list[tuple[str, int, int]] = []
-    fleet.run(
+    run(
         declared(fleet_world),
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
+        clients,
         apply=False,
         progress=lambda *a: seen.append(a),
     )
@@ -206,14 +192,7 @@ def test_no_time_left_means_no_write(fleet_world: dict, clients: RecordingClient
     deadline = Deadline(30)
     states = declared({"us-east-1": fleet_world["us-east-1"]}, S3KeyPrefix="late")
     deadline.stop()
-    result = fleet.run(
-        states,
-        clients=clients,
-        default_region="us-east-1",
-        caller_account="123456789012",
-        apply=True,
-        deadline=deadline,
-    )
+    result = run(states, clients, apply=True, deadline=deadline)
     assert {r.status for r in result.results} == {"failed"} and clients.calls == []
 
 
@@ -224,6 +203,6 @@ def test_one_alias_is_resolved_once_per_region_not_once_per_trail(
     for name in fleet_world["us-east-1"]:
         client.update_trail(Name=name, KmsKeyId=world.key_arn)  # as CloudTrail stores it: the ARN
     states = declared({"us-east-1": fleet_world["us-east-1"]}, KmsKeyId="alias/trailkeeper-demo")
-    result = fleet.run(states, clients=clients, default_region="us-east-1", caller_account="123456789012", apply=True)
+    result = run(states, clients, apply=True)
     assert result.summary()["in_sync"] == 3
     assert len(clients.named("DescribeKey")) == 1 and clients.named("UpdateTrail") == []
