@@ -110,3 +110,14 @@ def test_metrics_count_applied_in_sync_and_failures_by_code(
     (failure,) = metrics_out(capsys.readouterr().out)
     assert failure["Failures"] == [1.0] and failure["ErrorCode"] == "InvalidProperties"
     assert ["service", "ErrorCode"] in failure["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+
+
+def test_the_redactor_keeps_only_the_current_requests_url() -> None:
+    first = "https://cfn.example/first-request-path"  # no signature: only the exact match can mask it
+    second = "https://cfn.example/second-request-path"
+    redactor = redaction.protect({"ResponseURL": first})
+    assert redactor.redact(first) == redaction.MASK
+    redaction.protect({"ResponseURL": second})
+    assert redactor.redact(second) == redaction.MASK
+    assert redactor._request == {second}  # a warm environment does not accumulate every request's URL
+    assert redactor.redact(f"x {SECRET_KEY}") == f"x {redaction.MASK}"  # credentials stay remembered

@@ -32,13 +32,18 @@ class Redactor(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__("")
-        self._secrets: set[str] = set()
+        self._secrets: set[str] = set()  # the credentials: few, and the same for the process
+        self._request: set[str] = set()  # this request's ResponseURL: replaced, not accumulated
 
     def remember(self, secrets: Iterable[str]) -> None:
         self._secrets.update(s for s in secrets if s and len(s) >= 8)
 
+    def for_request(self, secrets: Iterable[str]) -> None:
+        """Exact values to mask for the current request only (earlier requests' URLs are forgotten)."""
+        self._request = {s for s in secrets if s and len(s) >= 8}
+
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in self._secrets | self._request:
             if secret in text:
                 text = text.replace(secret, MASK)
         for pattern in _PATTERNS:
@@ -49,8 +54,9 @@ class Redactor(logging.Filter):
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, Mapping | list | tuple):
-            cleaned = self.redact(repr(value))
-            return value if cleaned == repr(value) else cleaned
+            shown = repr(value)
+            cleaned = self.redact(shown)
+            return value if cleaned == shown else cleaned
         return value
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -82,8 +88,8 @@ def protect(event: object = None) -> Redactor:
     Cheap enough to run on every invocation, which also covers handlers added after start-up.
     """
     REDACTOR.remember(os.environ.get(name, "") for name in CREDENTIAL_VARIABLES)
-    if isinstance(event, Mapping) and isinstance(event.get("ResponseURL"), str):
-        REDACTOR.remember([event["ResponseURL"]])
+    url = event.get("ResponseURL") if isinstance(event, Mapping) else None
+    REDACTOR.for_request([url] if isinstance(url, str) else [])
     for name in QUIET:
         library = logging.getLogger(name)
         if library.level < logging.WARNING:  # setLevel clears every logger's cache: only when needed
