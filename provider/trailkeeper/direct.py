@@ -121,8 +121,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         observability.count(observability.DRIFT_FOUND, drifted)
     if result.count("fixed"):
         observability.count(observability.DRIFT_FIXED, result.count("fixed"))
-    for failed in (r for r in result.results if r.error is not None):
-        observability.count_failure(failed.error.error_code if failed.error else "Unknown")
+    for trail in result.results:
+        if trail.error is not None:
+            observability.count_failure(trail.error.error_code)
     log.info("drift run", extra={"summary": result.summary(), "action": action})
     try:
         _notify(result, deadline)
