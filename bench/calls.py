@@ -17,8 +17,9 @@ from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from bench.common import Row
-from trailkeeper import handler, response
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper import handler
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
 
 Prepare = Callable[[world.World], None]
 

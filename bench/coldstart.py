@@ -46,12 +46,12 @@ STEPS = (
     ("crhelper", "import crhelper"),
     ("Powertools Logger + Metrics", "from aws_lambda_powertools import Logger, Metrics"),
     ("trailkeeper (custom resource path)", "import trailkeeper.handler"),
-    ("drift path (fleet, report, PyYAML): now lazy", "import trailkeeper.direct"),
+    ("drift path (fleet, report, PyYAML): now lazy", "import trailkeeper.drift.direct"),
 )
 CONSTRUCTORS = f"""
 import json, os, time
 from crhelper import CfnResource
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper.cfn.resource import TrailSettingsResource
 t0 = time.perf_counter(); CfnResource(); t1 = time.perf_counter()
 TrailSettingsResource(); t2 = time.perf_counter()
 print("{MARK}" + json.dumps({{"crhelper": t1 - t0, "ours": t2 - t1}}))
@@ -96,7 +96,7 @@ def run(repeat: int = 7) -> list[Row]:
         env = _env(endpoint, cfn)
         samples: dict[str, list[dict[str, Any]]] = {"after": [], "before": [], "baseline": []}
         for _ in range(repeat):  # interleaved, so machine noise hits every variant alike
-            for variant, extra in (("after", ""), ("before", "import trailkeeper.direct")):
+            for variant, extra in (("after", ""), ("before", "import trailkeeper.drift.direct")):
                 urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
                 world.seed(endpoint)
                 env["BENCH_RESPONSE_URL"] = cfn.url()

@@ -15,8 +15,8 @@ from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from bench.common import Row
-from trailkeeper import fleet, state
-from trailkeeper.report import Report
+from trailkeeper.drift import fleet, state
+from trailkeeper.drift.report import Report
 
 REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",

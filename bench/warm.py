@@ -18,9 +18,10 @@ from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
 from bench.common import Row
-from trailkeeper import handler, response
-from trailkeeper.aws import Clients
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper import handler
+from trailkeeper.aws.calls import Clients
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
 CURRENT = {

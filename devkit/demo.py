@@ -42,9 +42,11 @@ def _load_handler() -> Any:
 
 def _plan(event: dict[str, Any]) -> list[str]:
     """What the provider will change, computed with its own engine without writing."""
-    from trailkeeper import declaration, engine, locate
-    from trailkeeper.aws import Clients, Deadline
+    from trailkeeper import engine
+    from trailkeeper.aws import locate
+    from trailkeeper.aws.calls import Clients, Deadline
     from trailkeeper.errors import TrailkeeperError
+    from trailkeeper.trail import declaration
 
     if event["RequestType"] == "Delete":
         return ["(Delete writes nothing)"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from trailkeeper import settings
+from trailkeeper.trail import settings
 
 
 def _empty_string(row: settings.Setting) -> str:

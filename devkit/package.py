@@ -21,8 +21,8 @@ BUILD = ROOT / "build"
 ARTIFACT = BUILD / "trailkeeper-provider.zip"
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
-# botocore models the provider needs: the services it builds clients for (trailkeeper.aws.SERVICES).
-from trailkeeper.aws import SERVICES  # noqa: E402
+# botocore models the provider needs: the services it builds clients for (trailkeeper.aws.calls.SERVICES).
+from trailkeeper.aws.calls import SERVICES  # noqa: E402
 
 
 def _install(target: Path) -> None:

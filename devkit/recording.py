@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from trailkeeper.aws import Clients
+from trailkeeper.aws.calls import Clients
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from devkit.lambda_context import LambdaContext
 from devkit.recording import RecordingClients
 from moto import mock_aws
 
-from trailkeeper import handler, response
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper import handler
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
 
 SECRET_KEY = "tEsTsEcReTkEy/0123456789abcdefghijklmnopQR"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0123456789abcdefghij"

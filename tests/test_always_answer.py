@@ -12,8 +12,9 @@ from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
 from tests.conftest import Invoker, RecordingClients
-from trailkeeper import handler, response
-from trailkeeper.aws import Deadline
+from trailkeeper import handler
+from trailkeeper.aws.calls import Deadline
+from trailkeeper.cfn import response
 
 
 def answers(cfn: ResponseServer, event: dict[str, Any], context: LambdaContext | None = None) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from devkit import world as seeding
 
-from trailkeeper import report
-from trailkeeper.cli import main
+from trailkeeper.drift import report
+from trailkeeper.drift.cli import main
 
 
 class Terminal(io.StringIO):

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from crhelper import CfnResource
 
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper.cfn.resource import TrailSettingsResource
 
 
 def test_the_pinned_crhelper_is_the_one_we_subclass() -> None:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trailkeeper import rules
-from trailkeeper.declaration import parse
 from trailkeeper.errors import InvalidProperties
+from trailkeeper.trail import rules
+from trailkeeper.trail.declaration import parse
 
 ARN = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit"
 

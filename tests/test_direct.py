@@ -12,7 +12,8 @@ from devkit import world as seeding
 from devkit.lambda_context import LambdaContext
 
 from tests.conftest import RecordingClients
-from trailkeeper import direct, handler, report
+from trailkeeper import handler
+from trailkeeper.drift import direct, report
 from trailkeeper.errors import MalformedEvent
 
 STATE = {

@@ -13,9 +13,9 @@ import pytest
 from devkit import world as seeding
 
 from tests.conftest import RecordingClients
-from trailkeeper import fleet, state
-from trailkeeper.aws import Deadline
-from trailkeeper.pacing import Pacer
+from trailkeeper.aws.calls import Deadline
+from trailkeeper.aws.pacing import Pacer
+from trailkeeper.drift import fleet, state
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 

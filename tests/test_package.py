@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from devkit import package
 
-from trailkeeper.aws import SERVICES
+from trailkeeper.aws.calls import SERVICES
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,9 @@ def test_the_artifact_runs_on_its_own(built: tuple[Path, int, str], tmp_path: Pa
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import boto3, trailkeeper.handler as h;"
-        "from trailkeeper.aws import SERVICES;"
+        "from trailkeeper.aws.calls import SERVICES;"
         "[boto3.client(s, region_name='us-east-1') for s in SERVICES];"
-        "from trailkeeper import settings; print(len(settings.table()))"
+        "from trailkeeper.trail import settings; print(len(settings.table()))"
     )
     # -S: no site-packages, so every import must come from the artifact itself.
     result = subprocess.run(

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from trailkeeper import consistency
-from trailkeeper.arns import TrailHome
 from trailkeeper.errors import InvalidProperties
-from trailkeeper.normalise import current_view, desired_view, kms_key_arn
-from trailkeeper.plan import Change, drift, plan
+from trailkeeper.trail import consistency
+from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.normalise import current_view, desired_view, kms_key_arn
+from trailkeeper.trail.plan import Change, drift, plan
 
 HOME = TrailHome("aws", "us-east-1", "123456789012", "audit")
 KEY_ID = "12345678-1234-1234-1234-123456789012"

@@ -9,7 +9,7 @@ from devkit import world as seeding
 from devkit.lambda_context import LambdaContext
 
 from tests.conftest import Invoker, RecordingClients
-from trailkeeper.resource import TrailSettingsResource
+from trailkeeper.cfn.resource import TrailSettingsResource
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
 
@@ -281,7 +281,7 @@ def test_throttling_is_retried_with_backoff(
     world: seeding.World, invoke: Invoker, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("trailkeeper.aws._sleep", slept.append)
+    monkeypatch.setattr("trailkeeper.aws.calls._sleep", slept.append)
     current = trail()
     stubber = clients.stub("cloudtrail", "us-east-1")
     stubber.add_response("describe_trails", {"trailList": [current]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trailkeeper import response
+from trailkeeper.cfn import response
 from trailkeeper.errors import shorten
 
 text = st.text(min_size=0, max_size=5000)

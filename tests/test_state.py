@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trailkeeper import state
+from trailkeeper.drift import state
 from trailkeeper.errors import InvalidState
 
 

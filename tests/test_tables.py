@@ -5,7 +5,10 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from trailkeeper import aws_errors, errors, model, settings
+from trailkeeper import errors
+from trailkeeper.aws import error_table as aws_errors
+from trailkeeper.aws import model
+from trailkeeper.trail import settings
 
 MODEL = botocore.session.get_session().get_service_model("cloudtrail")
 UPDATE = MODEL.operation_model("UpdateTrail")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from trailkeeper.watchdog import Watchdog
+from trailkeeper.cfn.watchdog import Watchdog
 
 
 def test_it_fires_once_after_the_deadline() -> None:

@@ -11,15 +11,15 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from trailkeeper import arns, consistency
-from trailkeeper.arns import TrailHome
-from trailkeeper.aws import Clients, Deadline, call
-from trailkeeper.declaration import Declaration
+from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.locate import Trail, home_region
 from trailkeeper.errors import NotChangeableHere, OutOfTime
-from trailkeeper.locate import Trail, home_region
-from trailkeeper.normalise import KMS, SNS, current_view, desired_view, kms_key_arn
-from trailkeeper.plan import Change, drift, plan
-from trailkeeper.settings import Value
+from trailkeeper.trail import arns, consistency
+from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.declaration import Declaration
+from trailkeeper.trail.normalise import KMS, SNS, current_view, desired_view, kms_key_arn
+from trailkeeper.trail.plan import Change, drift, plan
+from trailkeeper.trail.settings import Value
 
 log = logging.getLogger(__name__)
 

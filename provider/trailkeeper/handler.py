@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from trailkeeper import events, redaction
+from trailkeeper import redaction
+from trailkeeper.cfn import events
+from trailkeeper.cfn.resource import TrailSettingsResource
 from trailkeeper.observability import logger, metrics
-from trailkeeper.resource import TrailSettingsResource
 
 RESOURCE: TrailSettingsResource | None = None
 
@@ -33,6 +34,6 @@ def lambda_handler(event: Any, context: Any) -> Any:
         return None
     # Imported here: the drift path (fleet, reports, YAML) is not needed to serve CloudFormation, and
     # a custom resource's cold start should not pay for it (bench/coldstart.py measures both).
-    from trailkeeper import direct
+    from trailkeeper.drift import direct
 
     return direct.handle(event, context)

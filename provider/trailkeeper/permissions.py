@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # Modules whose code makes AWS calls (or needs an action for a call to succeed).
-MODULES = ("trailkeeper.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.direct")
+MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
 
 
 def required() -> frozenset[str]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from trailkeeper import rules, settings
-from trailkeeper.arns import TrailHome
-from trailkeeper.settings import Value
+from trailkeeper.trail import rules, settings
+from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.settings import Value
 
 KMS, SNS, LOG_GROUP = "KmsKeyId", "SnsTopicName", "CloudWatchLogsLogGroupArn"
 

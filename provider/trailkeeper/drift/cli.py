@@ -18,8 +18,9 @@ from typing import TextIO
 import boto3
 from botocore.exceptions import ProfileNotFound
 
-from trailkeeper import __version__, fleet, report, state
-from trailkeeper.aws import Clients, Deadline, call
+from trailkeeper import __version__
+from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.drift import fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidProperties, TrailkeeperError
 
 EPILOG = """exit codes:

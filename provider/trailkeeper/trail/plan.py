@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trailkeeper import settings
-from trailkeeper.arns import TrailHome
-from trailkeeper.normalise import Current, wire_value
-from trailkeeper.settings import Value
+from trailkeeper.trail import settings
+from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.normalise import Current, wire_value
+from trailkeeper.trail.settings import Value
 
 SENT_TOGETHER = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from trailkeeper import rules, settings
 from trailkeeper.errors import InvalidProperties, show
-from trailkeeper.settings import Setting, Value
+from trailkeeper.trail import rules, settings
+from trailkeeper.trail.settings import Setting, Value
 
 LOG_GROUP, LOG_ROLE = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"
 

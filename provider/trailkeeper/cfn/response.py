@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from trailkeeper.aws import Deadline
+from trailkeeper.aws.calls import Deadline
 from trailkeeper.errors import REASON_LIMIT, shorten
 
 log = logging.getLogger(__name__)

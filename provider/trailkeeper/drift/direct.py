@@ -22,10 +22,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from trailkeeper import arns, fleet, observability, report, state
-from trailkeeper.aws import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.declaration import Declaration
+from trailkeeper import observability
+from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
+from trailkeeper.drift import fleet, report, state
 from trailkeeper.errors import MalformedEvent
+from trailkeeper.trail import arns
+from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,13 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from trailkeeper import arns, declaration, engine, events, locate, observability, response
-from trailkeeper.aws import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
+from trailkeeper import engine, observability
+from trailkeeper.aws import locate
+from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
+from trailkeeper.cfn import events, response
+from trailkeeper.cfn.watchdog import Watchdog
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
-from trailkeeper.watchdog import Watchdog
+from trailkeeper.trail import arns, declaration
 
 log = logging.getLogger(__name__)
 

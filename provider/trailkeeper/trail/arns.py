@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trailkeeper import rules
+from trailkeeper.trail import rules
 
 
 @dataclass(frozen=True)

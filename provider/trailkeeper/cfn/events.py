@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper import arns
 from trailkeeper.errors import show
+from trailkeeper.trail import arns
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
 REQUIRED = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")

@@ -14,13 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from trailkeeper import engine, locate
-from trailkeeper.aws import Clients, Deadline
-from trailkeeper.declaration import Declaration
+from trailkeeper import engine
+from trailkeeper.aws import locate
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.aws.locate import Trail
+from trailkeeper.aws.pacing import Pacer
+from trailkeeper.drift.report import Report, TrailResult
 from trailkeeper.errors import AmbiguousTrailName, TrailkeeperError
-from trailkeeper.locate import Trail
-from trailkeeper.pacing import Pacer
-from trailkeeper.report import Report, TrailResult
+from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
 

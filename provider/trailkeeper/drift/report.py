@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trailkeeper.errors import TrailkeeperError
-from trailkeeper.plan import Change
-from trailkeeper.settings import Value
+from trailkeeper.trail.plan import Change
+from trailkeeper.trail.settings import Value
 
 Status = Literal["in_sync", "drifted", "fixed", "failed"]
 STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")

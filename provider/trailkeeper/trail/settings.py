@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from trailkeeper import model, rules
+from trailkeeper.aws import model
+from trailkeeper.trail import rules
 
 Kind = Literal["string", "boolean"]
 Value = str | bool

@@ -21,8 +21,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
-from trailkeeper import __version__, model
-from trailkeeper.aws_errors import explain
+from trailkeeper import __version__
+from trailkeeper.aws import model
+from trailkeeper.aws.error_table import explain
 from trailkeeper.errors import AwsCallFailed, OutOfTime
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,9 @@ class Clients:
 
     def client(self, service: str, region: str) -> Any:
         if service not in SERVICES:
-            raise ValueError(f"{service} is not in trailkeeper.aws.SERVICES (the package ships only those models)")
+            raise ValueError(
+                f"{service} is not in trailkeeper.aws.calls.SERVICES (the package ships only those models)"
+            )
         key = (service, region)
         with self._lock:
             if key not in self._clients:

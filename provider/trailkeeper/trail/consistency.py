@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from trailkeeper.errors import InvalidProperties
-from trailkeeper.normalise import Current
-from trailkeeper.settings import Value
+from trailkeeper.trail.normalise import Current
+from trailkeeper.trail.settings import Value
 
 MULTI, GLOBAL = "IsMultiRegionTrail", "IncludeGlobalServiceEvents"
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from trailkeeper import declaration
-from trailkeeper.declaration import Declaration
 from trailkeeper.errors import InvalidProperties, InvalidState
+from trailkeeper.trail import declaration
+from trailkeeper.trail.declaration import Declaration
 
 
 def _entry_label(index: int, entry: object) -> str:

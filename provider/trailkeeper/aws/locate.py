@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from trailkeeper import arns
-from trailkeeper.aws import Clients, Deadline, call
+from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AmbiguousTrailName, TrailkeeperError, TrailNotFound
+from trailkeeper.trail import arns
 
 Trail = Mapping[str, Any]
 

@@ -1,0 +1,1 @@
+"""The CloudFormation front door: the custom resource, its events, its one answer and the watchdog behind it."""

@@ -1,0 +1,1 @@
+"""The drift-fix front door: declared-state files, the fleet engine, reports, the CLI and direct invocations."""
