@@ -1,8 +1,11 @@
-"""Reconcile one trail: normalise, check, plan, and (when asked) write the plan in the home region.
+"""Reconcile one trail: read each declared aspect, compare, guard, and (when asked) write in the home region.
 
-Both front doors use this: the custom resource (one trail per event) and the drift-fix CLI (many). The
-trail has already been read (`locate`), so this performs at most one KMS lookup (an alias whose string
-differs from the current key) and at most one UpdateTrail, and only when the plan is not empty.
+Both front doors use this: the custom resource (one trail per event) and the drift-fix pipelines (many).
+The trail has already been read (`locate`: one DescribeTrails, which answers the UpdateTrail settings and
+whether there are custom selectors or Insights). Each other declared aspect costs at most one read of its
+own, and none where DescribeTrails already answers. The settings may cost one KMS lookup (an alias whose
+string differs from the current key). Nothing is written when nothing differs; otherwise one call per
+aspect that differs, in the order of `trail.aspect`'s phases, after the guard against weakening audit.
 """
 
 from __future__ import annotations
@@ -10,22 +13,34 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from botocore import xform_name
 
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail, home_region
-from trailkeeper.errors import NotChangeableHere, OutOfTime
-from trailkeeper.trail import arns, consistency
+from trailkeeper.errors import AwsCallFailed, NotChangeableHere, OutOfTime, TrailkeeperError
+from trailkeeper.trail import arns, aspects, consistency, guard
 from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.aspect import UPDATE_TRAIL, Aspect, Call, Change, Weakening, changed_names
 from trailkeeper.trail.declaration import Declaration
 from trailkeeper.trail.normalise import KMS, SNS, current_view, desired_view, kms_key_arn
-from trailkeeper.trail.plan import Change, drift, plan
+from trailkeeper.trail.plan import drift, plan
 from trailkeeper.trail.settings import Value
+from trailkeeper.trail.status import LOGGING
 
 log = logging.getLogger(__name__)
 
 # UpdateTrail on the account's trails; kms:DescribeKey to resolve an alias; iam:PassRole because
-# sending CloudWatchLogsRoleArn passes that role to CloudTrail.
-PERMISSIONS = ("cloudtrail:UpdateTrail", "kms:DescribeKey", "iam:PassRole")
+# sending CloudWatchLogsRoleArn passes that role to CloudTrail; then each aspect's read and writes.
+PERMISSIONS = (
+    *aspects.SETTINGS_PERMISSIONS,
+    "kms:DescribeKey",
+    "iam:PassRole",
+    *(action for aspect in aspects.OTHERS for action in aspect.permissions),
+)
+
+Hook = Callable[[str], None]  # called with the home region before a read or a write (pacing)
 
 
 @dataclass(frozen=True)
@@ -35,13 +50,15 @@ class Outcome:
     trail_arn: str
     home_region: str
     changes: tuple[Change, ...]
-    arguments: Mapping[str, Value]  # UpdateTrail's arguments (without Name); empty when in sync
-    applied: bool  # True when UpdateTrail was called and succeeded
+    writes: tuple[Call, ...]  # the planned calls, in the order they run; empty when in sync
+    applied: bool  # True when every planned write was made and succeeded
     sns_topic_arn: str
+    refused: tuple[Weakening, ...] = ()  # weakenings the declaration does not allow (apply would refuse)
+    is_logging: bool | None = None  # after the call; None when IsLogging is not declared (not read)
 
     @property
     def changed_properties(self) -> list[str]:
-        return [change.name for change in self.changes]
+        return changed_names(self.changes)
 
 
 def check_owner(trail: Trail, caller_account: str | None) -> None:
@@ -72,30 +89,17 @@ def _facts(trail: Trail, desired: Mapping[str, Value], region: str) -> dict[str,
     }
 
 
-def reconcile(
+def _resolve_settings(
     declaration: Declaration,
     trail: Trail,
+    current: Mapping[str, Value | None],
     *,
     clients: Clients,
-    caller_account: str | None,
     deadline: Deadline,
-    apply: bool = True,
-    before_write: Callable[[str], None] | None = None,
-    aliases: dict[tuple[str, str], str] | None = None,
-) -> Outcome:
-    """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
-
-    `before_write(region)` runs just before UpdateTrail (the CLI paces writes per region with it).
-    `aliases` memoises (region, alias) -> key ARN across the trails of one run, so a fleet that
-    declares one alias asks KMS once per region, not once per trail.
-    """
-    trail_arn = str(trail["TrailARN"])
-    region = home_region(trail)
-    home = TrailHome.from_arn(trail_arn)
-    check_owner(trail, caller_account)
-    current = current_view(trail)
-    consistency.check(declaration.settings, current)
-
+    aliases: dict[tuple[str, str], str] | None,
+) -> dict[str, Value]:
+    """The declared settings in compare form; a KMS alias is resolved to its key ARN when that matters."""
+    region, home = home_region(trail), TrailHome.from_arn(str(trail["TrailARN"]))
     declared = dict(declaration.settings)
     if isinstance(declared.get(KMS), str):
         facts = _facts(trail, declared, region)
@@ -110,23 +114,118 @@ def reconcile(
             return known[(region, alias)]
 
         declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
-    desired = desired_view(declared, home)
-    changes = tuple(drift(desired, current))
-    arguments = plan(desired, current, home)
-    topic = desired.get(SNS, current.get(SNS))
-    outcome = Outcome(trail_arn, region, changes, arguments, False, str(topic or ""))
-    if not arguments or not apply:
+    return desired_view(declared, home)
+
+
+def _send(clients: Clients, region: str, request: Call, deadline: Deadline, facts: Mapping[str, str]) -> Any:
+    method = getattr(clients.cloudtrail(region), xform_name(request.operation))
+    return call(request.operation, lambda: method(**request.arguments), deadline=deadline, facts=facts)
+
+
+def _current(
+    aspect: Aspect,
+    trail: Trail,
+    *,
+    clients: Clients,
+    deadline: Deadline,
+    before_read: Hook | None,
+    facts: Mapping[str, str],
+) -> object:
+    """The aspect's current value: from DescribeTrails when it answers, else from the aspect's one read."""
+    known = aspect.known(trail)
+    if known is not None:
+        return known
+    region = home_region(trail)
+    if before_read:
+        before_read(region)
+    try:
+        answer = _send(clients, region, aspect.read(str(trail["TrailARN"])), deadline, facts)
+    except AwsCallFailed as error:
+        if error.aws_code in aspect.absent_when:  # e.g. InsightNotEnabledException: "none", not a failure
+            return aspect.current(None, error.aws_code)
+        raise
+    return aspect.current(answer, None)
+
+
+def reconcile(
+    declaration: Declaration,
+    trail: Trail,
+    *,
+    clients: Clients,
+    caller_account: str | None,
+    deadline: Deadline,
+    apply: bool = True,
+    before_write: Hook | None = None,
+    before_read: Hook | None = None,
+    aliases: dict[tuple[str, str], str] | None = None,
+    allow_weakening: bool = False,
+) -> Outcome:
+    """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
+
+    `before_write(region)` / `before_read(region)` run just before each write / per-trail read (the
+    drift-fix pipelines pace calls per region with them). `aliases` memoises (region, alias) -> key ARN
+    across the trails of one run. `allow_weakening` allows every weakening (the CLI's --allow-weakening),
+    on top of what the declaration's AllowWeakening allows. A declaration with DryRun plans only.
+    """
+    trail_arn = str(trail["TrailARN"])
+    region = home_region(trail)
+    home = TrailHome.from_arn(trail_arn)
+    check_owner(trail, caller_account)
+    current_settings = current_view(trail)
+    consistency.check(declaration.settings, current_settings)
+    desired_settings = _resolve_settings(
+        declaration, trail, current_settings, clients=clients, deadline=deadline, aliases=aliases
+    )
+    weakenings = guard.setting_weakenings(desired_settings, current_settings)
+    weakened = {w.property: w.control for w in weakenings}
+    changes = [
+        Change(c.name, c.current, c.desired, weakened.get(c.name)) for c in drift(desired_settings, current_settings)
+    ]
+    writes: list[Call] = []
+    arguments = plan(desired_settings, current_settings, home)
+    if arguments:
+        writes.append(Call("UpdateTrail", {"Name": trail_arn, **arguments}, UPDATE_TRAIL, tuple(arguments)))
+
+    facts = _facts(trail, desired_settings, region)
+    is_logging: bool | None = None
+    for aspect in aspects.OTHERS:
+        if aspect.name not in declaration.aspects:
+            continue
+        desired = declaration.aspects[aspect.name]
+        current = _current(aspect, trail, clients=clients, deadline=deadline, before_read=before_read, facts=facts)
+        changes += aspect.changes(desired, current)
+        writes += aspect.writes(desired, current, trail_arn)
+        weakenings += aspect.weakenings(desired, current)
+        if aspect.name == LOGGING.name:
+            is_logging = bool(current)
+    writes.sort(key=lambda request: request.phase)  # stable: within a phase, the aspects' own order
+
+    allowance = True if allow_weakening else declaration.allow_weakening
+    refused = guard.refused(weakenings, allowance)
+    topic = desired_settings.get(SNS, current_settings.get(SNS))
+    outcome = Outcome(
+        trail_arn, region, tuple(changes), tuple(writes), False, str(topic or ""), tuple(refused), is_logging
+    )
+    if not writes or not apply or declaration.dry_run:
         return outcome
 
-    if deadline.expired:
-        raise OutOfTime(f"no time left to update {trail_arn}; nothing was written")
-    if before_write:
-        before_write(region)
-    call(
-        "UpdateTrail",
-        lambda: clients.cloudtrail(region).update_trail(Name=trail_arn, **arguments),
-        deadline=deadline,
-        facts=_facts(trail, desired, region),
+    guard.check(weakenings, allowance, trail_arn)  # before any write: a refusal writes nothing
+    landed: list[str] = []
+    for request in writes:
+        try:
+            if deadline.expired:
+                done = "nothing was written" if not landed else "the rest was not written"
+                raise OutOfTime(f"no time left to call {request.operation} on {trail_arn}; {done}")
+            if before_write:
+                before_write(region)
+            _send(clients, region, request, deadline, facts)
+        except TrailkeeperError as error:
+            error.landed = tuple(landed)
+            raise
+        landed.append(request.operation)
+    log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
+    if "logging" in declaration.aspects:
+        is_logging = bool(declaration.aspects["logging"])
+    return Outcome(
+        trail_arn, region, outcome.changes, outcome.writes, True, outcome.sns_topic_arn, outcome.refused, is_logging
     )
-    log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties})
-    return Outcome(trail_arn, region, changes, arguments, True, outcome.sns_topic_arn)

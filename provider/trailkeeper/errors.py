@@ -36,6 +36,7 @@ class TrailkeeperError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.landed: tuple[str, ...] = ()  # writes that had succeeded before this failure
 
     @property
     def error_code(self) -> str:
@@ -43,7 +44,9 @@ class TrailkeeperError(Exception):
 
     @property
     def reason(self) -> str:
-        return shorten(f"{self.error_code}: {self.message}")
+        # Which writes already landed comes first: it is what a person must know before retrying.
+        landed = f"already written: {', '.join(self.landed)}; then " if self.landed else ""
+        return shorten(f"{self.error_code}: {landed}{self.message}")
 
 
 class InvalidProperties(TrailkeeperError):
@@ -91,6 +94,16 @@ class InvalidState(InvalidProperties):
     code = "InvalidState"
 
 
+class WeakensAudit(InvalidProperties):
+    """The declared change would weaken audit and the declaration does not allow it; nothing was written."""
+
+    code = "WeakensAudit"
+
+    def __init__(self, problems: Sequence[str], how_to_allow: str) -> None:
+        # How to allow it goes first: the reason keeps short items whole and cuts the long ones.
+        super().__init__([how_to_allow, *problems])
+
+
 class MalformedEvent(TrailkeeperError):
     """The invocation is not a CloudFormation custom resource event we can act on."""
 
@@ -133,6 +146,7 @@ class AwsCallFailed(TrailkeeperError):
 ALL_CODES: tuple[type[TrailkeeperError], ...] = (
     InvalidProperties,
     InvalidState,
+    WeakensAudit,
     MalformedEvent,
     TrailNotFound,
     AmbiguousTrailName,

@@ -1,4 +1,4 @@
-"""Pace writes to CloudTrail's limit: about one UpdateTrail per second per account and region.
+"""Pace calls to CloudTrail's limits: about one write per second per account and region, ten reads.
 
 The limit cannot be raised, and bursting into it only buys throttling errors and retries, so the
 drift-fix pipeline spaces its writes itself. Regions are independent: each has its own schedule.
@@ -10,7 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
-WRITE_INTERVAL_SECONDS = 1.0
+WRITE_INTERVAL_SECONDS = 1.0  # every non-read CloudTrail API: UpdateTrail, Start/StopLogging, Put*, tags
+READ_INTERVAL_SECONDS = 0.1  # GetTrailStatus, GetEventSelectors, GetInsightSelectors, ListTags
 
 
 class Pacer:

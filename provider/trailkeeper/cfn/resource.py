@@ -29,8 +29,44 @@ from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
 from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
 from trailkeeper.trail import arns, declaration
+from trailkeeper.trail.aspect import show_value
 
 log = logging.getLogger(__name__)
+
+PLAN_LIMIT = 2048  # characters of Data.Plan: the whole answer must stay within CloudFormation's 4096 bytes
+
+
+def plan_summary(outcome: engine.Outcome, limit: int = PLAN_LIMIT) -> str:
+    """What a DryRun would write, compactly: each call with the changes it makes; bounded to `limit`.
+
+    >>> from trailkeeper.trail.aspect import Call, Change
+    >>> calls = (Call("StartLogging", {}, 6, ("IsLogging",)),)
+    >>> o = engine.Outcome("arn", "us-east-1", (Change("IsLogging", False, True),), calls, False, "")
+    >>> plan_summary(o)
+    'StartLogging: IsLogging false -> true'
+    """
+    if not outcome.writes:
+        return "nothing to change"
+    by_name = {change.name: change for change in outcome.changes}
+    parts: list[str] = []
+    for request in outcome.writes:
+        shown = [
+            f"{name} {show_value(by_name[name].current, 40)} -> {show_value(by_name[name].desired, 40)}"
+            + (" (weakens audit)" if by_name[name].weakens else "")
+            for name in request.properties
+            if name in by_name
+        ]
+        parts.append(f"{request.operation}: {', '.join(shown)}" if shown else request.operation)
+    text = "; ".join(parts)
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for index, part in enumerate(parts):
+        tail = f" (+{len(parts) - index} more)"
+        if len("; ".join([*kept, part])) + len(tail) > limit:
+            return ("; ".join(kept) or part[: limit - len(tail) - 3] + "...") + tail
+        kept.append(part)
+    return "; ".join(kept)  # pragma: no cover - the loop returns first
 
 
 class TrailSettingsResource(CfnResource):
@@ -102,14 +138,23 @@ class TrailSettingsResource(CfnResource):
             SnsTopicArn=outcome.sns_topic_arn,
             ChangedProperties=",".join(outcome.changed_properties),
         )
+        if outcome.is_logging is not None:
+            self.Data["IsLogging"] = "true" if outcome.is_logging else "false"
+        if declared.dry_run:
+            self.Data["Plan"] = plan_summary(outcome)
         if outcome.applied:
             observability.count(observability.TRAILS_UPDATED)
             observability.count(observability.SETTINGS_APPLIED, len(outcome.changes))
         else:
-            observability.count(observability.IN_SYNC)
+            observability.count(observability.IN_SYNC if not outcome.writes else observability.DRY_RUNS)
         log.info(
-            "trail settings reconciled",
-            extra={"trail": outcome.trail_arn, "changed": outcome.changed_properties, "applied": outcome.applied},
+            "trail reconciled",
+            extra={
+                "trail": outcome.trail_arn,
+                "changed": outcome.changed_properties,
+                "applied": outcome.applied,
+                "dry_run": declared.dry_run,
+            },
         )
         return outcome.trail_arn
 

@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true", help="print the machine-readable report instead of a table")
         command.add_argument("--region", help="region for trails declared by name (default: as the AWS CLI)")
         command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+        command.add_argument(
+            "--allow-weakening",
+            action="store_true",
+            help="allow changes that weaken audit (StopLogging, fewer management events, no KMS key, ...) on "
+            "every trail; without it, only what a trail's AllowWeakening lists",
+        )
     return parser
 
 
@@ -109,6 +115,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
                 apply=args.command == "apply",
                 deadline=deadline,
                 progress=progress,
+                allow_weakening=args.allow_weakening,
             )
         finally:
             if progress:

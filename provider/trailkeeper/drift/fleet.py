@@ -2,8 +2,10 @@
 
 Reads are batched and concurrent: one DescribeTrails per region covers every trail declared there, and
 regions are read in parallel. Each trail is then reconciled by the same engine as the custom
-resource; writes go to each trail's home region, paced to CloudTrail's limit (`pacing.Pacer`), with
-regions working in parallel. Trails are independent: one failure is recorded and the rest go on.
+resource; writes go to each trail's home region, paced to CloudTrail's limit (`pacing.Pacer`: about one
+write per second per region), and so are the per-trail reads of the other aspects (about ten per
+second), with regions working in parallel. Trails are independent: one failure is recorded and the rest
+go on.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from trailkeeper import engine
 from trailkeeper.aws import locate
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
-from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift.report import Report, TrailResult
+from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.drift.report import Report, Status, TrailResult
 from trailkeeper.errors import AmbiguousTrailName, TrailkeeperError
 from trailkeeper.trail.declaration import Declaration
 
@@ -82,13 +84,20 @@ def run(
     caller_account: str | None,
     apply: bool,
     pacer: Pacer | None = None,
+    read_pacer: Pacer | None = None,
     deadline: Deadline | None = None,
     progress: Progress | None = None,
     max_parallel_regions: int = MAX_PARALLEL_REGIONS,
+    allow_weakening: bool = False,
 ) -> Report:
-    """Read every declared trail, then plan (apply=False) or fix its drift; one result per declaration."""
+    """Read every declared trail, then plan (apply=False) or fix its drift; one result per declaration.
+
+    `allow_weakening` allows every change that weakens audit (the CLI's --allow-weakening); without it,
+    only what each trail's AllowWeakening lists.
+    """
     deadline = deadline or Deadline()
     pacer = pacer or Pacer()
+    read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report_progress: Progress = progress or (lambda *_: None)
     found = _read(
         clients,
@@ -122,9 +131,10 @@ def run(
                 clients=clients,
                 caller_account=caller_account,
                 apply=apply,
-                pacer=pacer,
+                pacers=(pacer, read_pacer),
                 deadline=deadline,
                 aliases=aliases,
+                allow_weakening=allow_weakening,
             )
             with lock:  # progress per trail: a paced region can take minutes
                 results[result.name] = result
@@ -145,9 +155,10 @@ def _reconcile_one(
     clients: Clients,
     caller_account: str | None,
     apply: bool,
-    pacer: Pacer,
+    pacers: tuple[Pacer, Pacer],
     deadline: Deadline,
     aliases: dict[tuple[str, str], str],
+    allow_weakening: bool,
 ) -> TrailResult:
     arn, home = str(trail["TrailARN"]), locate.home_region(trail)
     try:
@@ -158,12 +169,15 @@ def _reconcile_one(
             caller_account=caller_account,
             deadline=deadline,
             apply=apply,
-            before_write=pacer.wait,
+            before_write=pacers[0].wait,
+            before_read=pacers[1].wait,
             aliases=aliases,
+            allow_weakening=allow_weakening,
         )
     except TrailkeeperError as error:
         log.warning("trail failed", extra={"trail": arn, "error_code": error.error_code})
         return TrailResult(declared.name, "failed", arn, home, error=error)
     if not outcome.changes:
         return TrailResult(declared.name, "in_sync", arn, home)
-    return TrailResult(declared.name, "fixed" if outcome.applied else "drifted", arn, home, outcome.changes)
+    status: Status = "fixed" if outcome.applied else "drifted"
+    return TrailResult(declared.name, status, arn, home, outcome.changes, refused=outcome.refused)

@@ -8,11 +8,16 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "trail_arn": "arn:aws:cloudtrail:...", # null when it was not found
                  "home_region": "us-east-1",            # null when it was not found
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
-                 "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:..."}],
+                 "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:...",
+                              "weakens": null}],    # or the audit control a weakening change breaks
                  "error": null | {"code": "TrailNotFound", "reason": "..."}}]}
 
 Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
+
+A change's `current`/`desired` is a string or boolean for a setting, a list or an object for event
+selectors, Insights and tags. `weakens` names the control a change would break (the guard refuses it
+on apply unless the trail's AllowWeakening, or --allow-weakening, allows it).
 """
 
 from __future__ import annotations
@@ -22,14 +27,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from trailkeeper.errors import TrailkeeperError
-from trailkeeper.trail.plan import Change
-from trailkeeper.trail.settings import Value
+from trailkeeper.trail.aspect import Change, Weakening, show_value
 
 Status = Literal["in_sync", "drifted", "fixed", "failed"]
 STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 2
 
-_VALUE = {"type": ["string", "boolean", "null"]}
+_VALUE = {"type": ["string", "boolean", "null", "array", "object"]}
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "trailkeeper drift report",
@@ -59,9 +63,14 @@ SCHEMA: dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["property", "current", "desired"],
+                            "required": ["property", "current", "desired", "weakens"],
                             "additionalProperties": False,
-                            "properties": {"property": {"type": "string"}, "current": _VALUE, "desired": _VALUE},
+                            "properties": {
+                                "property": {"type": "string"},
+                                "current": _VALUE,
+                                "desired": _VALUE,
+                                "weakens": {"type": ["string", "null"]},
+                            },
                         },
                     },
                     "error": {
@@ -90,6 +99,7 @@ class TrailResult:
     home_region: str | None = None
     changes: tuple[Change, ...] = ()
     error: TrailkeeperError | None = None
+    refused: tuple[Weakening, ...] = ()  # weakening changes the declaration does not allow
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,7 +107,10 @@ class TrailResult:
             "trail_arn": self.trail_arn,
             "home_region": self.home_region,
             "status": self.status,
-            "changes": [{"property": c.name, "current": c.current, "desired": c.desired} for c in self.changes],
+            "changes": [
+                {"property": c.name, "current": c.current, "desired": c.desired, "weakens": c.weakens}
+                for c in self.changes
+            ],
             "error": None if self.error is None else {"code": self.error.error_code, "reason": self.error.reason},
         }
 
@@ -128,12 +141,9 @@ class Report:
         return f"{self.action}: {counts['trails']} trail(s): {parts}"
 
 
-def show_value(value: Value | None) -> str:
-    if value is None:
-        return "?"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if value else "''"
+def _change_cell(change: Change) -> str:
+    cell = f"{show_value(change.current)} -> {show_value(change.desired)}"
+    return f"{cell}  [weakens audit: {change.weakens}]" if change.weakens else cell
 
 
 def table(report: Report) -> str:
@@ -148,7 +158,14 @@ def table(report: Report) -> str:
             rows.append((*head, "", ""))
         for index, change in enumerate(result.changes):
             lead = head if index == 0 else ("", "", "")
-            rows.append((*lead, change.name, f"{show_value(change.current)} -> {show_value(change.desired)}"))
+            rows.append((*lead, change.name, _change_cell(change)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
-    return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line()
+    refusing = [r.name for r in report.results if r.refused and r.status == "drifted"]
+    note = (
+        f"\napply would refuse the changes that weaken audit on {len(refusing)} trail(s) ({', '.join(refusing)}): "
+        "declare AllowWeakening for them, or pass --allow-weakening"
+        if refusing
+        else ""
+    )
+    return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line() + note

@@ -3,6 +3,11 @@
 CloudFormation sends every scalar as a string ("true", "false"); the drift-fix state file may hold real
 booleans. Both become Python values here and nowhere else. Every problem is collected before
 anything is raised, so a person fixes a template in one pass; nothing here touches AWS.
+
+Besides the UpdateTrail settings (one table: `settings.py`), each other aspect of the trail (logging,
+event selectors, Insights, tags: `aspects.py`) parses its own properties. The native
+AWS::CloudTrail::Trail spellings `TrailName` and `KMSKeyId` are accepted for `Name` and `KmsKeyId`, so a
+native declaration can be copied over.
 """
 
 from __future__ import annotations
@@ -13,10 +18,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from trailkeeper.errors import InvalidProperties, show
-from trailkeeper.trail import rules, settings
+from trailkeeper.trail import aspects, guard, rules, settings
 from trailkeeper.trail.settings import Setting, Value
+from trailkeeper.trail.values import boolean
 
 LOG_GROUP, LOG_ROLE = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"
+# Native AWS::CloudTrail::Trail spelling -> ours (UpdateTrail's).
+ALIASES: Mapping[str, str] = {"TrailName": settings.NAME, "KMSKeyId": "KmsKeyId"}
+DRY_RUN = "DryRun"
+CONTROLS = (guard.ALLOW, DRY_RUN)
 
 
 @dataclass(frozen=True)
@@ -25,16 +35,15 @@ class Declaration:
 
     name: str
     settings: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
+    aspects: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # aspect name -> desired
+    allow_weakening: guard.Allowance = False  # True, or the property names that may weaken audit
+    dry_run: bool = False  # read and plan, write nothing
 
 
 def _coerce(row: Setting, raw: object) -> tuple[Value | None, str | None]:
     """The typed value of one property, or the problem with it."""
     if row.kind == "boolean":
-        if isinstance(raw, bool):
-            return raw, None
-        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-            return raw.strip().lower() == "true", None
-        return None, f"{row.name}={show(raw)}: must be true or false"
+        return boolean(row.name, raw)
     if not isinstance(raw, str):
         return None, f"{row.name}={show(raw)}: must be a string"
     if raw == "":
@@ -45,10 +54,49 @@ def _coerce(row: Setting, raw: object) -> tuple[Value | None, str | None]:
     return (None, f"{row.name}={show(raw)}: {broken}") if broken else (raw, None)
 
 
-def _unknown(key: str, known: Mapping[str, Setting]) -> str:
-    close = difflib.get_close_matches(key, [settings.NAME, *known], n=1)
+def known_properties() -> list[str]:
+    """Every property a declaration may hold, in the order of the docs."""
+    others = [p for aspect in aspects.OTHERS for p in aspect.properties]
+    return [settings.NAME, *settings.table(), *others, *ALIASES, *CONTROLS]
+
+
+def _unknown(key: str) -> str:
+    known = known_properties()
+    close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(known))}"
-    return f"{key}: unknown property{hint}"
+    return f"{show(key) if len(key) > 60 else key}: unknown property{hint}"
+
+
+def _aliases(props: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
+    """`props` with native spellings renamed to ours; declaring both with different values is an error."""
+    renamed = dict(props)
+    problems: list[str] = []
+    for native, ours in ALIASES.items():
+        if native not in renamed:
+            continue
+        value = renamed.pop(native)
+        if ours in renamed and renamed[ours] != value:
+            problems.append(f"{native} and {ours} name the same property with different values: declare one")
+        renamed.setdefault(ours, value)
+    return renamed, problems
+
+
+def _allowance(raw: object) -> tuple[guard.Allowance, str | None]:
+    if raw is None:
+        return False, None
+    if isinstance(raw, list):
+        names = [n for n in raw if isinstance(n, str)]
+        allowed = guard.weakenable()
+        wrong = [show(n) for n in raw if not isinstance(n, str) or n not in allowed]
+        if wrong:
+            return False, (
+                f"{guard.ALLOW}: {', '.join(wrong[:5])} cannot weaken audit; list some of {', '.join(sorted(allowed))}"
+            )
+        return frozenset(names), None
+    value, problem = boolean(guard.ALLOW, raw)
+    if problem:
+        return False, f"{problem}, or a list of the property names that may weaken audit"
+    return bool(value), None
 
 
 def _name(props: Mapping[str, object]) -> tuple[str, str | None]:
@@ -76,19 +124,23 @@ def parse(props: object) -> Declaration:
 
     >>> parse({"Name": "audit", "EnableLogFileValidation": "TRUE"}).settings["EnableLogFileValidation"]
     True
+    >>> parse({"TrailName": "audit", "IsLogging": "true"}).aspects["logging"]
+    True
     """
     if not isinstance(props, Mapping):
         raise InvalidProperties([f"properties must be an object, not {type(props).__name__}"])
+    props, problems = _aliases(props)
     known = settings.table()
     name, name_problem = _name(props)
-    problems = [name_problem] if name_problem else []
+    problems += [name_problem] if name_problem else []
+    owned = {p for aspect in aspects.OTHERS for p in aspect.properties}
     values: dict[str, Value] = {}
     for key, raw in props.items():
-        if key == settings.NAME or key in settings.NOT_SETTINGS:
+        if key == settings.NAME or key in settings.NOT_SETTINGS or key in owned or key in CONTROLS:
             continue
-        row = known.get(key)
+        row = known.get(key) if isinstance(key, str) else None
         if row is None:
-            problems.append(_unknown(str(key), known))
+            problems.append(_unknown(str(key)))
             continue
         value, problem = _coerce(row, raw)
         if problem:
@@ -98,6 +150,16 @@ def parse(props: object) -> Declaration:
     pair_problem = _log_pair(values)
     if pair_problem:
         problems.append(pair_problem)
+    declared: dict[str, object] = {}
+    for aspect in aspects.OTHERS:
+        desired, issues = aspect.parse(props)
+        problems.extend(issues)
+        if desired is not None:
+            declared[aspect.name] = desired
+    problems.extend(aspects.cross_check(declared))
+    allowance, allow_problem = _allowance(props.get(guard.ALLOW))
+    dry_run, dry_problem = boolean(DRY_RUN, props[DRY_RUN]) if DRY_RUN in props else (False, None)
+    problems += [p for p in (allow_problem, dry_problem) if p]
     if problems:
         raise InvalidProperties(problems)
-    return Declaration(name, MappingProxyType(values))
+    return Declaration(name, MappingProxyType(values), MappingProxyType(declared), allowance, bool(dry_run))

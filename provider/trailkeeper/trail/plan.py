@@ -7,23 +7,15 @@ CloudTrail imposes: the CloudWatch Logs group and role are sent together when ei
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from trailkeeper.trail import settings
 from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.aspect import Change
 from trailkeeper.trail.normalise import Current, wire_value
 from trailkeeper.trail.settings import Value
 
 SENT_TOGETHER = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One drifted setting: what the trail has now (None: unknown) and what was declared."""
-
-    name: str
-    current: Value | None
-    desired: Value
+__all__ = ["Change", "drift", "plan"]
 
 
 def drift(desired: Mapping[str, Value], current: Current) -> list[Change]:

@@ -1,0 +1,144 @@
+"""Insights: `InsightSelectors`, read with GetInsightSelectors, written with PutInsightSelectors. Pure.
+
+`[]` turns Insights off. CloudTrail answers GetInsightSelectors with InsightNotEnabledException on a
+trail without Insights (that means "none", not a failure), returns selectors in another order than
+sent, and DescribeTrails' HasInsightSelectors already says whether there are any: when it is false,
+no read is made. Removing Insights loses CloudTrail's anomaly detection, which weakens audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trailkeeper.errors import show
+from trailkeeper.trail.aspect import INSIGHTS, Call, Change, PropertyDoc, Weakening
+from trailkeeper.trail.values import string_list, unknown_keys
+
+INSIGHT_SELECTORS = "InsightSelectors"
+TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
+CATEGORIES = ("Management", "Data")
+CONTROL = "CloudTrail Insights (unusual call and error rates go unseen)"
+
+# One insight: its type and the event categories it watches (empty: CloudTrail's default, management).
+Insight = tuple[str, frozenset[str]]
+Insights = frozenset[Insight]
+
+
+def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
+    path = f"{INSIGHT_SELECTORS}[{index}]"
+    if not isinstance(raw, dict):
+        return None, [f"{path}={show(raw)}: must be an object with InsightType"]
+    problems = unknown_keys(path, raw, ("InsightType", "EventCategories"))
+    kind = raw.get("InsightType")
+    if kind not in TYPES:
+        problems.append(f"{path}.InsightType={show(kind)}: must be {' or '.join(TYPES)}")
+    categories: list[str] = []
+    if "EventCategories" in raw:
+        listed, problem = string_list(f"{path}.EventCategories", raw["EventCategories"], len(CATEGORIES))
+        if problem:
+            problems.append(problem)
+        else:
+            categories = listed or []
+            problems.extend(
+                f"{path}.EventCategories: {show(c)} must be {' or '.join(CATEGORIES)}"
+                for c in categories
+                if c not in CATEGORIES
+            )
+    if problems:
+        return None, problems
+    # Management is what CloudTrail assumes when no category is given: the two forms compare equal.
+    return (str(kind), frozenset(categories) - {"Management"}), []
+
+
+def parse_list(raw: object) -> tuple[Insights | None, list[str]]:
+    if not isinstance(raw, list):
+        return None, [f"{INSIGHT_SELECTORS}={show(raw)}: must be a list ([] turns Insights off)"]
+    if len(raw) > len(TYPES):
+        return None, [f"{INSIGHT_SELECTORS}: {len(raw)} selectors; at most {len(TYPES)} (one per InsightType)"]
+    found: list[Insight] = []
+    problems: list[str] = []
+    for index, item in enumerate(raw):
+        insight, issues = _insight(index, item)
+        problems.extend(issues)
+        if insight is not None:
+            if any(kind == insight[0] for kind, _ in found):
+                problems.append(f"{INSIGHT_SELECTORS}[{index}]: {insight[0]} is declared twice")
+            found.append(insight)
+    return (None, problems) if problems else (frozenset(found), [])
+
+
+def needs(insights: Insights) -> tuple[bool, bool]:
+    """(needs write management events, needs read or write management events) for these Insights."""
+    kinds = {kind for kind, _ in insights}
+    return "ApiCallRateInsight" in kinds, "ApiErrorRateInsight" in kinds
+
+
+def to_doc(insights: Insights) -> list[dict[str, Any]]:
+    """The declared shape, sorted: [{"InsightType": ..., "EventCategories": [...]}]."""
+    docs: list[dict[str, Any]] = []
+    for kind, categories in sorted(insights, key=lambda i: i[0]):
+        doc: dict[str, Any] = {"InsightType": kind}
+        if categories:
+            doc["EventCategories"] = sorted(categories | {"Management"})
+        docs.append(doc)
+    return docs
+
+
+class InsightsAspect:
+    name: str = "insights"
+    properties: tuple[str, ...] = (INSIGHT_SELECTORS,)
+    permissions: tuple[str, ...] = ("cloudtrail:GetInsightSelectors", "cloudtrail:PutInsightSelectors")
+    docs: tuple[PropertyDoc, ...] = (
+        PropertyDoc(
+            INSIGHT_SELECTORS,
+            "list",
+            "[{InsightType: ApiCallRateInsight|ApiErrorRateInsight, EventCategories?: [Management|Data]}], "
+            "each type once; [] turns Insights off",
+            "CloudTrail Insights (PutInsightSelectors); compared as a set. Removing one weakens audit.",
+        ),
+    )
+    absent_when: frozenset[str] = frozenset({"InsightNotEnabledException"})
+
+    def parse(self, props: Mapping[str, object]) -> tuple[object | None, list[str]]:
+        if INSIGHT_SELECTORS not in props:
+            return None, []
+        return parse_list(props[INSIGHT_SELECTORS])
+
+    def known(self, trail: Mapping[str, Any]) -> object | None:
+        # DescribeTrails says when there are none; only a trail with Insights needs a read.
+        return frozenset() if trail.get("HasInsightSelectors") is False else None
+
+    def read(self, trail_arn: str) -> Call:
+        return Call("GetInsightSelectors", {"TrailName": trail_arn})
+
+    def current(self, answer: Mapping[str, Any] | None, error_code: str | None) -> object:
+        if error_code or answer is None:
+            return frozenset()
+        insights, _ = parse_list(list(answer.get("InsightSelectors") or []))
+        return insights or frozenset()
+
+    def changes(self, desired: Any, current: Any) -> list[Change]:
+        if desired == current:
+            return []
+        weakens = CONTROL if self.weakenings(desired, current) else None
+        return [Change(INSIGHT_SELECTORS, to_doc(current), to_doc(desired), weakens)]
+
+    def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
+        if desired == current:
+            return []
+        return [
+            Call(
+                "PutInsightSelectors",
+                {"TrailName": trail_arn, "InsightSelectors": to_doc(desired)},
+                INSIGHTS,
+                (INSIGHT_SELECTORS,),
+            )
+        ]
+
+    def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
+        removed = sorted(kind for kind, _ in current - desired if kind not in {k for k, _ in desired})
+        return [Weakening(INSIGHT_SELECTORS, f"{kind} removed", CONTROL) for kind in removed]
+
+
+INSIGHTS_ASPECT = InsightsAspect()
