@@ -89,3 +89,37 @@ def test_our_error_codes_are_unique_and_each_has_a_class() -> None:
         return {sub for direct in cls.__subclasses__() for sub in {direct} | subclasses(direct)}
 
     assert subclasses(errors.TrailkeeperError) == set(errors.ALL_CODES)
+
+
+def _aspect_operations() -> list[str]:
+    from trailkeeper.trail import aspects
+
+    return sorted({action.split(":", 1)[1] for a in aspects.OTHERS for action in a.permissions})
+
+
+@pytest.mark.parametrize("operation", _aspect_operations())
+def test_every_error_the_aspects_calls_can_raise_has_a_remedy(operation: str) -> None:
+    modeled = {
+        shape.error_code or shape.name for shape in model.cloudtrail_model().operation_model(operation).error_shapes
+    }
+    missing = modeled - set(aws_errors.UPDATE_TRAIL) - set(aws_errors.ASPECT_CALLS)
+    assert not missing, f"{operation} can raise {sorted(missing)}: add remedies to ASPECT_CALLS"
+
+
+def test_the_aspect_remedies_are_exactly_the_codes_their_calls_add() -> None:
+    modeled = {
+        shape.error_code or shape.name
+        for operation in _aspect_operations()
+        for shape in model.cloudtrail_model().operation_model(operation).error_shapes
+    }
+    # Every code only they can raise, and none they cannot (InvalidEventSelectorsException is UpdateTrail's
+    # too, with a remedy worded for UpdateTrail; the aspect's call gets its own).
+    assert modeled - set(aws_errors.UPDATE_TRAIL) <= set(aws_errors.ASPECT_CALLS) <= modeled
+
+
+@pytest.mark.parametrize("code", sorted(aws_errors.ASPECT_CALLS))
+def test_every_aspect_remedy_names_the_trail_or_what_to_do(code: str) -> None:
+    trail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit"
+    text = aws_errors.explain(code, "PutEventSelectors", "AWS says no", {"trail": trail, "region": "us-east-1"})
+    assert "{" not in text and "?" not in text and len(text) < 200
+    assert trail in text or code == "InvalidTokenException"

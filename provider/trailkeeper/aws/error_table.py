@@ -1,7 +1,8 @@
 """The error table: every AWS error code trailkeeper can meet, and what a person should do about it.
 
 `UPDATE_TRAIL` covers exactly the codes botocore's model lists for UpdateTrail (a test keeps the two
-equal). `OTHER_CALLS` covers what DescribeTrails, kms:DescribeKey and the credentials can raise.
+equal). `ASPECT_CALLS` adds what the calls of the other aspects (logging, selectors, Insights, tags) can
+raise, and `OTHER_CALLS` what DescribeTrails, kms:DescribeKey and the credentials can raise.
 Remedies are templates: {trail}, {region}, {bucket}, {prefix}, {log_path}, {topic}, {key}, {message} are filled
 in from what we know; anything unknown prints as "?".
 """
@@ -53,6 +54,24 @@ UPDATE_TRAIL: Mapping[str, str] = {
     "UnsupportedOperationException": "CloudTrail does not support this operation in {region}",
 }
 
+# The codes the aspects' calls (logging, selectors, Insights, tags) can raise beyond UpdateTrail's; the
+# channel and event-data-store codes belong to CloudTrail Lake resources, which we never name.
+ASPECT_CALLS: Mapping[str, str] = {
+    "InvalidEventSelectorsException": "CloudTrail refused the event selectors of {trail}: {message}; fix EventSelectors or AdvancedEventSelectors",
+    "InvalidInsightSelectorsException": "CloudTrail refused the Insights of {trail}: {message}; ApiCallRateInsight needs write management events, ApiErrorRateInsight read or write",
+    "InsightNotEnabledException": "trail {trail} has no Insights (this means none; report it if you see it)",
+    "TagsLimitExceededException": "trail {trail} would have more than 50 tags: declare fewer Tags",
+    "InvalidTagParameterException": "CloudTrail refused a tag of {trail}: {message}; keys are 1-128 characters and may not start with aws:",
+    "ResourceNotFoundException": "trail {trail} was not found in {region}: it may have been deleted",
+    "ResourceTypeNotSupportedException": "{trail} is not a trail ARN CloudTrail can tag",
+    "InvalidTokenException": "ListTags lost its place; retry",
+    "ChannelARNInvalidException": "{trail} is not a trail ARN (CloudTrail read it as a channel)",
+    "ChannelNotFoundException": "{trail} is not a trail ARN (CloudTrail read it as a channel)",
+    "EventDataStoreARNInvalidException": "{trail} is not a trail ARN (CloudTrail read it as an event data store)",
+    "EventDataStoreNotFoundException": "{trail} is not a trail ARN (CloudTrail read it as an event data store)",
+    "InactiveEventDataStoreException": "{trail} is not a trail ARN (CloudTrail read it as an event data store)",
+}
+
 OTHER_CALLS: Mapping[str, str] = {
     "AccessDenied": "the function's role may not call {operation}: grant it (see the README's IAM section)",
     "AccessDeniedException": "the function's role may not call {operation}: grant it (see the README's IAM section)",
@@ -78,7 +97,7 @@ def explain(code: str, operation: str, message: str, facts: Mapping[str, str] | 
     known["operation"] = operation
     known["message"] = shorten(message, 100)
     template = UPDATE_TRAIL.get(code) if operation == "UpdateTrail" else None
-    template = template or OTHER_CALLS.get(code) or UPDATE_TRAIL.get(code)
+    template = template or ASPECT_CALLS.get(code) or OTHER_CALLS.get(code) or UPDATE_TRAIL.get(code)
     if template is None:
         return shorten(f"{operation} failed: {message}")
     return template.format_map(known)
