@@ -250,7 +250,7 @@ RULES: list[tuple[str, dict[str, object], str]] = [
         {BASIC: [], ADVANCED: []},
         "EventSelectors and AdvancedEventSelectors: declare one of them, not both",
     ),
-    ("basic not a list", {BASIC: {"ReadWriteType": "All"}}, "EventSelectors=(an object of 1 keys): must be a list"),
+    ("basic not a list", {BASIC: {"ReadWriteType": "All"}}, "EventSelectors=(an object of 1 key): must be a list"),
     ("basic null", {BASIC: None}, "EventSelectors=None: must be a list"),
     ("selector not an object", {BASIC: ["All"]}, "EventSelectors[0]='All': must be an object"),
     ("six selectors", {BASIC: [{}] * 6}, "at most 5 event selectors per trail"),
@@ -284,7 +284,7 @@ RULES: list[tuple[str, dict[str, object], str]] = [
     (
         "data not a list",
         {BASIC: [{"DataResources": {"Type": S3}}]},
-        "DataResources=(an object of 1 keys): must be a list",
+        "DataResources=(an object of 1 key): must be a list",
     ),
     (
         "data type missing",
@@ -534,6 +534,120 @@ def test_valid_advanced_shapes_from_the_docs() -> None:
             {"Field": "errorCode", "Equals": ["VpceAccessDenied"]},
         )
     )
+
+
+# Declarations as public material writes them (shapes re-typed here, values shortened), with the
+# management coverage each must have. CloudFormation would deliver the booleans as strings.
+PUBLIC: list[tuple[str, dict[str, object], Coverage]] = [
+    (
+        "AWS CLI put-event-selectors example 1 (advanced: management, S3, Lambda, SNS)",
+        {
+            ADVANCED: [
+                {"Name": "Log all management events", "FieldSelectors": [MANAGEMENT]},
+                {
+                    "Name": "Log PutObject and DeleteObject events for all but one bucket",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        {"Field": "eventName", "Equals": ["PutObject", "DeleteObject"]},
+                        {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::sample_bucket_name/"]},
+                    ],
+                },
+                {
+                    "Name": "Log all Publish API calls on a specific SNS topic",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::SNS::Topic"]},
+                        {"Field": "eventName", "Equals": ["Publish"]},
+                        {"Field": "resources.ARN", "Equals": ["arn:aws:sns:us-east-1:123456789012:myTopic.fifo"]},
+                    ],
+                },
+            ]
+        },
+        Coverage(True, True, frozenset()),
+    ),
+    (
+        "AWS CLI put-event-selectors example 3 (basic: all S3 and Lambda data events)",
+        {
+            BASIC: [
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": "true",
+                    "DataResources": [
+                        {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
+                        {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]},
+                    ],
+                }
+            ]
+        },
+        Coverage(True, True, frozenset()),
+    ),
+    (
+        "CDK Trail.logAllS3DataEvents snapshot",
+        {
+            BASIC: [
+                {
+                    "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::"]}],
+                    "IncludeManagementEvents": "true",
+                    "ReadWriteType": "All",
+                }
+            ]
+        },
+        Coverage(True, True, frozenset()),
+    ),
+    (
+        "Terraform import of a console-made trail (Glue data, management without KMS and RDS Data)",
+        {
+            ADVANCED: [
+                {
+                    "FieldSelectors": [
+                        {"Equals": ["AWS::Glue::Table"], "Field": "resources.type"},
+                        {"Equals": ["Data"], "Field": "eventCategory"},
+                    ]
+                },
+                {
+                    "Name": "Management events selector",
+                    "FieldSelectors": [
+                        {"Equals": ["Management"], "Field": "eventCategory"},
+                        {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]},
+                    ],
+                },
+            ]
+        },
+        Coverage(True, True, frozenset(selectors.EXCLUDABLE_SOURCES)),
+    ),
+    (
+        "Security baseline: write-only management events",
+        {BASIC: [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": "true"}]},
+        Coverage(False, True, frozenset()),
+    ),
+]
+
+
+@pytest.mark.parametrize(("declared", "coverage"), [(d, c) for _, d, c in PUBLIC], ids=[n for n, _, _ in PUBLIC])
+def test_public_declarations_parse_and_settle(declared: dict[str, object], coverage: Coverage) -> None:
+    value = ok(declared)
+    assert management_coverage(value) == coverage
+    assert from_read(cloudtrail_read_back(to_wire(value), random.Random(1))) == value
+
+
+def test_cdk_management_events_none_is_refused_as_cloudformation_refuses_it() -> None:
+    # aws-cdk #14076/#13966: managementEvents NONE emits a selector of IncludeManagementEvents false alone,
+    # which CloudTrail rejects ("When includeManagementEvents is false, DataResources must not be empty").
+    declared = {
+        BASIC: [
+            {"IncludeManagementEvents": "false"},
+            {
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::bucket/"]}],
+                "IncludeManagementEvents": "true",
+                "ReadWriteType": "All",
+            },
+        ]
+    }
+    assert problems_of(declared) == [
+        "EventSelectors[0].IncludeManagementEvents=False: needs DataResources: a selector without management "
+        "events must log some data events"
+    ]
 
 
 # --- bounded: junk of any size or depth gives problems, quickly ------------------------------------------
