@@ -427,7 +427,7 @@ RULES: list[tuple[str, dict[str, object], str]] = [
     (
         "readOnly value",
         advanced(MANAGEMENT, {"Field": "readOnly", "Equals": ["yes"]}),
-        "readOnly equals 'true' (read events) or 'false' (write events)",
+        "Equals='yes': readOnly equals 'true' (read events) or 'false' (write events)",
     ),
     ("eventCategory value", advanced({"Field": "eventCategory", "Equals": ["management"]}), "did you mean Management?"),
     (
@@ -945,7 +945,12 @@ def test_narrowed_management_selectors_count_as_not_covering(answer: dict[str, A
         (
             {BASIC: []},
             {BASIC: [{"ReadWriteType": "WriteOnly", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
-            ["stops logging read management events", "excludes kms.amazonaws.com from management events"],
+            ["stops logging read management events", "excludes kms.amazonaws.com from write management events"],
+        ),
+        (
+            READ_ONLY,
+            NO_KMS,
+            ["excludes kms.amazonaws.com from read management events"],
         ),
         # Data events are not part of this guard.
         ({BASIC: [{"DataResources": DATA}]}, {BASIC: []}, []),

@@ -472,8 +472,9 @@ class _Checker:
                 f"{path}: {field} takes only the Equals operator, not {', '.join(o for o in used if o != 'Equals')}"
             )
         equals = sorted(selector.values("Equals"))
-        if field == "readOnly" and not set(equals) <= {"true", "false"}:
-            self.bad(f"{path}.Equals", equals, "readOnly equals 'true' (read events) or 'false' (write events)")
+        for value in equals if field == "readOnly" else []:
+            if value not in ("true", "false"):
+                self.bad(f"{path}.Equals", value, "readOnly equals 'true' (read events) or 'false' (write events)")
         if field == "eventCategory":
             for value in equals:
                 if value not in TRAIL_EVENT_CATEGORIES:
@@ -748,7 +749,7 @@ def weakenings(current: Selectors, desired: Selectors) -> list[str]:
     newly = {k: a - b for k, (b, a) in kept.items()}
     for source in sorted(set().union(*newly.values())):
         kinds = [k for k in kept if source in newly[k]]
-        where = "management events" if len(kinds) == len(kept) else f"{kinds[0]} management events"
+        where = "management events" if len(kinds) == 2 else f"{kinds[0]} management events"
         found.append(f"excludes {source} from {where}")
     return found
 
