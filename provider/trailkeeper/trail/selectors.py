@@ -189,10 +189,14 @@ def _shown(value: object) -> str:
     if isinstance(value, int):
         return show(value) if abs(value) < 10**18 else "(a very large number)"
     if isinstance(value, Mapping):
-        return f"(an object of {len(value)} keys)"
+        return f"(an object of {_count(len(value), 'key')})"
     if isinstance(value, list | tuple):
-        return f"(a list of {len(value)} items)"
+        return f"(a list of {_count(len(value), 'item')})"
     return f"(a {type(value).__name__})"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _hint(word: object, choices: Iterable[str]) -> str:
@@ -468,8 +472,9 @@ class _Checker:
                 f"{path}: {field} takes only the Equals operator, not {', '.join(o for o in used if o != 'Equals')}"
             )
         equals = sorted(selector.values("Equals"))
-        if field == "readOnly" and not set(equals) <= {"true", "false"}:
-            self.bad(f"{path}.Equals", equals, "readOnly equals 'true' (read events) or 'false' (write events)")
+        for value in equals if field == "readOnly" else []:
+            if value not in ("true", "false"):
+                self.bad(f"{path}.Equals", value, "readOnly equals 'true' (read events) or 'false' (write events)")
         if field == "eventCategory":
             for value in equals:
                 if value not in TRAIL_EVENT_CATEGORIES:
@@ -549,6 +554,8 @@ def from_read(answer: Mapping[str, Any]) -> Selectors:
     """
     advanced = answer.get(ADVANCED) or []
     basic = answer.get(BASIC) or []
+    # Real CloudTrail answers one kind only (putting one replaces the other); moto may keep both, and then
+    # the advanced ones, which are the newer kind, are taken.
     if advanced:
         return Selectors(
             frozenset(),
@@ -556,7 +563,7 @@ def from_read(answer: Mapping[str, Any]) -> Selectors:
                 _advanced_selector(
                     selector.get("Name") or "",
                     (
-                        _field_selector(f["Field"], ((op, f.get(op) or []) for op in OPERATORS))
+                        _field_selector(f.get("Field", ""), ((op, f.get(op) or []) for op in OPERATORS))
                         for f in selector.get("FieldSelectors") or []
                     ),
                 )
@@ -742,7 +749,7 @@ def weakenings(current: Selectors, desired: Selectors) -> list[str]:
     newly = {k: a - b for k, (b, a) in kept.items()}
     for source in sorted(set().union(*newly.values())):
         kinds = [k for k in kept if source in newly[k]]
-        where = "management events" if len(kinds) == len(kept) else f"{kinds[0]} management events"
+        where = "management events" if len(kinds) == 2 else f"{kinds[0]} management events"
         found.append(f"excludes {source} from {where}")
     return found
 
@@ -762,7 +769,7 @@ def describe(selectors: Selectors) -> str:
             parts[0] += f" excl. {', '.join(sorted(coverage.excluded))}"
         others = sum(1 for s in selectors.advanced if not _advanced_reach(s)[0])
         if others:
-            parts.append(f"{others} other selector{'s' if others > 1 else ''}")
+            parts.append(_count(others, "other selector"))
         return f"{len(selectors.advanced)} advanced: {', '.join(parts)}"
     shapes = []
     for selector in sorted(selectors.basic, key=lambda s: json.dumps(_basic_document(s, compact=False))):
@@ -772,4 +779,4 @@ def describe(selectors: Selectors) -> str:
         shapes.append(shape)
     values = sum(len(d.values) for s in selectors.basic for d in s.data)
     text = f"{len(selectors.basic)} basic: {'; '.join(dict.fromkeys(shapes))}"
-    return text + (f", {values} data resource{'s' if values != 1 else ''}" if values else "")
+    return text + (f", {_count(values, 'data resource')}" if values else "")
