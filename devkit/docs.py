@@ -1,11 +1,11 @@
-"""Render README's property reference from the settings table, so the two never disagree.
+"""Render README's property reference from the settings table and the aspects, so they never disagree.
 
-`python -m devkit.docs` prints the table; tests/test_docs.py checks README.md holds exactly it.
+`python -m devkit.docs` prints both tables; tests/test_docs.py checks README.md holds exactly them.
 """
 
 from __future__ import annotations
 
-from trailkeeper.trail import settings
+from trailkeeper.trail import aspects, guard, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -34,5 +34,33 @@ def property_table() -> str:
     return "\n".join(lines)
 
 
+def aspect_table() -> str:
+    """The properties beyond UpdateTrail's: each aspect's, then the declaration's own controls."""
+    lines = [
+        "| Property | Type | Rule | Read with | Written with | What it does |",
+        "|---|---|---|---|---|---|",
+    ]
+    for aspect in aspects.OTHERS:
+        calls = [action.split(":", 1)[1] for action in aspect.permissions]
+        read = ", ".join(f"`{c}`" for c in calls if c.startswith(("Get", "List")))
+        if aspect.known({"HasCustomEventSelectors": False, "HasInsightSelectors": False}) is not None:
+            read += " (none when DescribeTrails says there are none)"
+        written = ", ".join(f"`{c}`" for c in calls if not c.startswith(("Get", "List")))
+        for doc in aspect.docs:
+            rule = doc.rule.replace("|", "\\|")
+            lines.append(f"| `{doc.name}` | {doc.type} | {rule} | {read} | {written} | {doc.description} |")
+    weakenable = ", ".join(f"`{name}`" for name in sorted(guard.weakenable()))
+    lines += [
+        f"| `{guard.ALLOW}` | boolean or list | true, or the properties that may weaken audit: {weakenable} "
+        "| - | - | Lets the change weaken audit (see the guard below); false or left out: refused. |",
+        "| `DryRun` | boolean | true or false | - | - | Read and plan, write nothing; Data carries `Plan`. |",
+        "| `TrailName`, `KMSKeyId` | string | as `Name`, `KmsKeyId` | - | - | The native "
+        "AWS::CloudTrail::Trail spellings, accepted as aliases (both spellings with different values: error). |",
+    ]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(property_table())
+    print()
+    print(aspect_table())

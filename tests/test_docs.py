@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devkit.docs import property_table
+from devkit.docs import aspect_table, property_table
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -14,6 +14,13 @@ def test_readme_property_table_matches_the_settings_table() -> None:
     start = README.index("\n", start) + 1
     end = README.index("<!-- property-table:end -->")
     assert README[start:end].strip() == property_table().strip(), "run: python -m devkit.docs"
+
+
+def test_readme_aspect_table_matches_the_aspects() -> None:
+    start = README.index("<!-- aspect-table:start")
+    start = README.index("\n", start) + 1
+    end = README.index("<!-- aspect-table:end -->")
+    assert README[start:end].strip() == aspect_table().strip(), "run: python -m devkit.docs"
 
 
 def test_readme_gives_the_two_commands() -> None:
