@@ -21,7 +21,20 @@ from devkit import events, template, world
 from devkit.lambda_context import LambdaContext
 from devkit.local import local_aws
 
-ORDER = ["create", "update", "update-noop", "delete", "invalid"]
+# The settings (create, update, no-op), then the whole trail on the same stopped trail: logging started,
+# selectors, Insights and tags applied, the same event again in sync, a weakening planned by a DryRun and
+# then refused, the Delete, and a malformed request.
+ORDER = [
+    "create",
+    "update",
+    "update-noop",
+    "whole-trail",
+    "whole-trail",
+    "weaken-dry-run",
+    "weaken",
+    "delete",
+    "invalid",
+]
 DESIRED_STATE = template.ROOT / "examples" / "drift" / "desired-state.yaml"
 
 
@@ -59,7 +72,13 @@ def _plan(event: dict[str, Any]) -> list[str]:
         )
     except TrailkeeperError as error:
         return [f"(refused) {error.reason}"]
-    return [f"{c.name}: {c.current!r} -> {c.desired!r}" for c in outcome.changes] or ["(nothing to change)"]
+    from trailkeeper.trail.aspect import show_value
+
+    return [
+        f"{c.name}: {show_value(c.current)} -> {show_value(c.desired)}"
+        + (f"  [weakens audit: {c.weakens}]" if c.weakens else "")
+        for c in outcome.changes
+    ] or ["(nothing to change)"]
 
 
 def _metrics(output: str) -> str:

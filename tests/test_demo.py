@@ -22,10 +22,18 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    for name in ("create", "update", "update-noop", "delete", "invalid"):
+    for name in ("create", "update", "update-noop", "whole-trail", "weaken-dry-run", "weaken", "delete", "invalid"):
         assert f"== events/{name}.json" in out
-    assert out.count('"Status": "SUCCESS"') == 4 and out.count('"Status": "FAILED"') == 1
-    assert "plan      EnableLogFileValidation: False -> True" in out
+    assert out.count('"Status": "SUCCESS"') == 7 and out.count('"Status": "FAILED"') == 2
+    assert "plan      EnableLogFileValidation: false -> true" in out
+    # The whole trail: a stopped trail started, selectors, Insights and tags applied, then in sync.
+    whole = out[out.index("== events/whole-trail.json") :]
+    assert '"ChangedProperties": "IsLogging,EventSelectors,InsightSelectors,Tags", "IsLogging": "true"' in whole
+    again = whole[whole.index("== events/whole-trail.json", 10) :]
+    assert '"ChangedProperties": "", "IsLogging": "true"' in again.split("== events/")[1]
+    # A weakening: planned by a DryRun, then refused with nothing written.
+    assert '"Plan": "StopLogging: IsLogging true -> false (weakens audit); UpdateTrail:' in out
+    assert "WeakensAudit: allow it with AllowWeakening: [EnableLogFileValidation, IsLogging]" in out
     assert '"ChangedProperties": ""' in out  # the no-op update wrote nothing
     assert [line.strip() for line in out.splitlines() if line.strip().startswith("exit code")] == [
         "exit code 2",

@@ -787,6 +787,7 @@ def test_wire_and_doc_are_deterministic_and_compact() -> None:
     )
     assert to_doc(declared) == [
         {
+            "ReadWriteType": "All",  # kept at its default: [{}] would tell a reader nothing
             "IncludeManagementEvents": False,
             "DataResources": [{"Type": S3, "Values": ["arn:aws:s3:::a/", "arn:aws:s3:::b/"]}],
         },

@@ -604,7 +604,8 @@ def _basic_document(selector: BasicSelector, *, compact: bool) -> dict[str, Any]
         "ExcludeManagementEventSources": sorted(selector.excluded),
     }
     if compact:
-        defaults = {"ReadWriteType": "All", "IncludeManagementEvents": True}
+        # ReadWriteType stays even at its default: `[{}]` would tell a reader nothing.
+        defaults = {"IncludeManagementEvents": True}
         document = {k: v for k, v in document.items() if v != [] and defaults.get(k) != v}
     return document
 
