@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from devkit import world
+from devkit import fidelity, world
 from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
@@ -55,6 +55,43 @@ def _trail_homed_elsewhere(seeded: world.World) -> None:
     world.add_trail("eu-trail", "eu-west-1", IsMultiRegionTrail=True)
 
 
+ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
+DATA_SELECTORS = [
+    {
+        "ReadWriteType": "All",
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::trailkeeper-demo-logs-2/"]}],
+    }
+]
+EVERY_ASPECT = {
+    "Name": "audit-trail",
+    "EnableLogFileValidation": "true",
+    "IsLogging": "true",
+    "EventSelectors": DATA_SELECTORS,
+    "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}],
+    "Tags": [{"Key": "team", "Value": "security"}],
+}
+
+
+def _cloudtrail() -> Any:
+    return boto3.client("cloudtrail", region_name=world.HOME)
+
+
+def _every_aspect_already_right(seeded: world.World) -> None:
+    _cloudtrail().update_trail(Name=world.TRAIL, EnableLogFileValidation=True)
+    _cloudtrail().put_event_selectors(TrailName=ARN, EventSelectors=DATA_SELECTORS)
+    _cloudtrail().put_insight_selectors(TrailName=ARN, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}])
+    _cloudtrail().add_tags(ResourceId=ARN, TagsList=[{"Key": "team", "Value": "security"}])
+    _cloudtrail().start_logging(Name=ARN)
+
+
+def _logging(seeded: world.World) -> None:
+    _cloudtrail().start_logging(Name=ARN)
+
+
+def _other_tag(seeded: world.World) -> None:
+    _cloudtrail().add_tags(ResourceId=ARN, TagsList=[{"Key": "owner", "Value": "nobody"}])
+
+
 def _noop_with_key_arn(seeded: world.World) -> dict[str, Any]:
     return dict(load("update-noop")["ResourceProperties"], KmsKeyId=seeded.key_arn)
 
@@ -87,11 +124,57 @@ SCENARIOS = (
         note="+1 read: only KMS knows which key an alias names",
     ),
     Scenario("Delete", "delete", limit=(0, 0)),
+    # The whole trail (moto held to CloudTrail's behaviour by devkit.fidelity). The limit: one read per
+    # declared aspect DescribeTrails does not answer, one write per aspect that differs, none in sync.
+    Scenario("IsLogging: start a stopped trail", "create", {"Name": "audit-trail", "IsLogging": "true"}, limit=(2, 1)),
+    Scenario(
+        "IsLogging: in sync", "create", {"Name": "audit-trail", "IsLogging": "true"}, prepare=_logging, limit=(2, 0)
+    ),
+    Scenario(
+        "EventSelectors: [] on a fresh trail",
+        "create",
+        {"Name": "audit-trail", "EventSelectors": []},
+        limit=(1, 0),
+        note="DescribeTrails says the default selector: no read",
+    ),
+    Scenario("EventSelectors: add data events", "create", {"Name": "audit-trail", "EventSelectors": DATA_SELECTORS}),
+    Scenario(
+        "InsightSelectors: turn on",
+        "create",
+        {"Name": "audit-trail", "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]},
+        note="DescribeTrails says there are none: no read",
+    ),
+    Scenario(
+        "Tags: one to add, one to remove",
+        "create",
+        {"Name": "audit-trail", "Tags": [{"Key": "team", "Value": "security"}]},
+        prepare=_other_tag,
+        limit=(2, 2),
+        note="tags are written by RemoveTags and AddTags",
+    ),
+    Scenario(
+        "Every aspect declared, all differ",
+        "create",
+        EVERY_ASPECT,
+        limit=(3, 5),
+        note="selectors and Insights answered by DescribeTrails",
+    ),
+    Scenario(
+        "Every aspect declared, in sync", "create", EVERY_ASPECT, prepare=_every_aspect_already_right, limit=(5, 0)
+    ),
+    Scenario(
+        "Weakening refused (StopLogging)",
+        "create",
+        {"Name": "audit-trail", "IsLogging": "false"},
+        prepare=_logging,
+        limit=(2, 0),
+        note="FAILED WeakensAudit, nothing written",
+    ),
 )
 
 
 def _measure(cfn: ResponseServer, scenario: Scenario) -> Row:
-    with mock_aws():
+    with fidelity.cloudtrail_as_aws(), mock_aws():
         seeded = world.seed()
         if scenario.prepare:
             scenario.prepare(seeded)

@@ -10,13 +10,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from devkit import world
+from devkit import fidelity, world
 from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from bench.common import Row
 from trailkeeper.drift import fleet, state
-from trailkeeper.drift.report import Report
+from trailkeeper.drift.report import Report, Status
 
 REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
@@ -132,6 +132,67 @@ def run(
                     f"after: all regions at once {after:.2f} s",
                     f"{before / alone:.2f}x -> {after / alone:.2f}x the slowest region",
                     {"before_s": before, "after_s": after, "before_parallel": before_parallel},
+                )
+            )
+    return rows
+
+
+def _whole_trail_entry(arn: str) -> dict[str, Any]:
+    return {
+        "Name": arn,
+        "EnableLogFileValidation": True,
+        "IsLogging": True,
+        "EventSelectors": [
+            {"ReadWriteType": "All", "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}
+        ],
+        "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}],
+        "Tags": [{"Key": "team", "Value": "security"}],
+    }
+
+
+def run_whole_trail(regions: int = 17, trails: int = 5, latency: float = 0.05) -> list[Row]:
+    """Every aspect declared on fresh trails: plan, apply, plan again; calls and wall time beside the limits.
+
+    CloudTrail allows about 10 reads and 1 write per second per region: a region's reads and writes are
+    paced to that, so the ideal wall time is what the busiest region's paced calls take.
+    """
+    world.use_local_credentials()
+    rows: list[Row] = []
+    total = regions * trails
+    with fidelity.cloudtrail_as_aws(), mock_aws():
+        world.seed()
+        entries = [
+            _whole_trail_entry(world.add_trail(f"fleet-{i}", r)) for r in REGIONS[:regions] for i in range(trails)
+        ]
+        declared = state.parse({"trails": entries})
+        for stage, apply, reads_per_trail, writes_per_trail in (
+            ("plan, all differ", False, 2, 0),  # GetTrailStatus, ListTags; DescribeTrails answers the rest
+            ("apply", True, 2, 5),  # + UpdateTrail, PutEventSelectors, PutInsightSelectors, AddTags, StartLogging
+            ("plan again, in sync", False, 4, 0),
+        ):
+            clients = SlowClients(latency)
+            for region in REGIONS[:regions]:
+                clients.cloudtrail(region)
+            start = time.perf_counter()
+            with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+                report = fleet.run(
+                    declared, clients=clients, default_region="us-east-1", caller_account=world.ACCOUNT, apply=apply
+                )
+            wall = time.perf_counter() - start
+            reads, writes = clients.reads(), clients.writes()
+            limit_reads, limit_writes = regions + total * reads_per_trail, total * writes_per_trail
+            # The busiest region's paced calls, one after another: its reads at 10/s, its writes at 1/s.
+            ideal = trails * reads_per_trail * 0.1 + max(0, trails * writes_per_trail - 1) * 1.0
+            expected: Status = "in_sync" if stage.endswith("in sync") else ("fixed" if apply else "drifted")
+            within = reads == limit_reads and writes == limit_writes and report.count(expected) == total
+            rows.append(
+                Row(
+                    f"Fleet, every aspect declared ({latency * 1000:.0f} ms per call)",
+                    f"{stage}: {regions} regions x {trails} trails",
+                    f"{reads} reads + {writes} writes; {wall:.2f} s",
+                    f"{limit_reads} reads + {limit_writes} writes; paced ideal {ideal:.1f} s",
+                    f"{'calls at the limit' if within else 'CALLS OVER'}; {report.count(expected)}/{total} {expected}",
+                    {"reads": reads, "writes": writes, "wall_s": wall, "ideal_s": ideal, "summary": report.summary()},
                 )
             )
     return rows

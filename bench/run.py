@@ -26,6 +26,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
             ("coldstart", lambda: coldstart.run(repeat=1)),
             ("warm", lambda: warm.run(repeat=20)),
             ("fleet", lambda: fleet.run(sizes=((1, 2), (3, 2)), before_parallel=2)),
+            ("fleet, whole trail", lambda: fleet.run_whole_trail(regions=2, trails=2)),
             ("size", size.run),
         ]
     return [
@@ -33,6 +34,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
         ("coldstart", coldstart.run),
         ("warm", warm.run),
         ("fleet", fleet.run),
+        ("fleet, whole trail", fleet.run_whole_trail),
         ("size", size.run),
     ]
 

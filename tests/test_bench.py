@@ -26,4 +26,7 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     assert any(s.startswith("Fleet apply") for s in sections)
     calls = [row for row in results["rows"] if row["section"] == "AWS calls per event"]
     assert all(row["verdict"].startswith("within") for row in calls)  # counts are exact, not timings
+    assert {"IsLogging: start a stopped trail", "Every aspect declared, in sync"} <= {row["measure"] for row in calls}
+    whole = [row for row in results["rows"] if row["section"].startswith("Fleet, every aspect declared")]
+    assert len(whole) == 3 and all(row["verdict"].startswith("calls at the limit") for row in whole)
     assert "| Section | Measure |" in (tmp_path / "results.md").read_text()
