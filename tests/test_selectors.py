@@ -918,6 +918,12 @@ def test_a_source_excluded_by_one_selector_is_logged_by_another() -> None:
         {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "NotEquals": ["Data"]}]}]},
         {
             ADVANCED: [
+                {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"], "NotEquals": ["Management"]}]}
+            ]
+        },
+        {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}]},
+        {
+            ADVANCED: [
                 {
                     "FieldSelectors": [
                         {"Field": "eventCategory", "Equals": ["Management"]},
