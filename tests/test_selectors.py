@@ -516,7 +516,8 @@ def test_limits_are_inclusive() -> None:
     values = [f"arn:aws:s3:::b{i}/" for i in range(250)]
     ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3", "arn:aws-cn:lambda"][:250]}]}]})
     # Whole-service values do not count towards the 250 (DataResources documentation).
-    ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3"]}]}]})
+    ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3", "arn:aws:s3:::"]}]}]})
+    assert problems_of({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3:::x"]}]}]})
     ok(
         advanced(
             {"Field": "eventCategory", "Equals": ["Data"]},
