@@ -16,6 +16,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,10 @@ from trailkeeper.trail.selectors import (
 )
 
 S3 = "AWS::S3::Object"
+PUT_INPUT = (
+    botocore.session.get_session().get_service_model("cloudtrail").operation_model("PutEventSelectors").input_shape
+)
+VALIDATOR = ParamValidator()
 
 
 def cloudtrail_read_back(wire: Mapping[str, Any], shuffle: random.Random | None = None) -> dict[str, Any]:
@@ -357,6 +362,16 @@ RULES: list[tuple[str, dict[str, object], str]] = [
         "FieldSelectors=(a list of 0 items): needs at least one condition",
     ),
     ("name too long", advanced(MANAGEMENT, name="n" * 1001), "Name='nnn"),
+    (
+        "name on two lines",
+        advanced(MANAGEMENT, name="a\nb"),
+        "Name='a\\nb': must be a string of at most 1000 characters on one line",
+    ),
+    (
+        "operator value on two lines",
+        advanced(MANAGEMENT, {"Field": "eventSource", "NotEquals": ["kms\n"]}),
+        "NotEquals[0]='kms\\n': must be 1-2048 characters on one line",
+    ),
     ("name not a string", {ADVANCED: [{"Name": 3, "FieldSelectors": [MANAGEMENT]}]}, "Name=3: must be a string"),
     (
         "unknown advanced key",
@@ -501,7 +516,8 @@ def test_limits_are_inclusive() -> None:
     values = [f"arn:aws:s3:::b{i}/" for i in range(250)]
     ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3", "arn:aws-cn:lambda"][:250]}]}]})
     # Whole-service values do not count towards the 250 (DataResources documentation).
-    ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3"]}]}]})
+    ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3", "arn:aws:s3:::"]}]}]})
+    assert problems_of({BASIC: [{"DataResources": [{"Type": S3, "Values": [*values, "arn:aws:s3:::x"]}]}]})
     ok(
         advanced(
             {"Field": "eventCategory", "Equals": ["Data"]},
@@ -813,16 +829,13 @@ def test_wire_and_doc_are_deterministic_and_compact() -> None:
     assert to_doc(adv) == to_wire(adv)[ADVANCED]
 
 
-def test_wire_is_valid_for_botocore(model: Any) -> None:
-    from botocore.validate import ParamValidator
-
+def test_wire_is_valid_for_botocore() -> None:
     for value in (
         DEFAULT,
+        ok(PUBLIC[1][1]),
         ok(advanced(MANAGEMENT, {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}, name="m")),
     ):
-        report = ParamValidator().validate(
-            {"TrailName": "audit", **to_wire(value)}, model.operation_model("PutEventSelectors").input_shape
-        )
+        report = VALIDATOR.validate({"TrailName": "audit", **to_wire(value)}, PUT_INPUT)
         assert not report.has_errors(), report.generate_report()
 
 
@@ -905,6 +918,12 @@ def test_a_source_excluded_by_one_selector_is_logged_by_another() -> None:
             ]
         },
         {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "NotEquals": ["Data"]}]}]},
+        {
+            ADVANCED: [
+                {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"], "NotEquals": ["Management"]}]}
+            ]
+        },
+        {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}]},
         {
             ADVANCED: [
                 {
@@ -1127,6 +1146,8 @@ _valid_declaration = st.one_of(
 @given(declared=_valid_declaration, seed=st.integers(0, 2**32 - 1))
 def test_any_valid_declaration_parses_and_settles(declared: dict[str, object], seed: int) -> None:
     value = ok(declared)
+    wire = {"TrailName": "audit", **to_wire(value)}
+    assert not VALIDATOR.validate(wire, PUT_INPUT).has_errors()
     read_back = from_read(cloudtrail_read_back(to_wire(value), random.Random(seed)))
     assert read_back == value
     assert to_wire(read_back) == to_wire(value)

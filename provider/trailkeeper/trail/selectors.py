@@ -87,7 +87,8 @@ WORK_BUDGET = 20_000
 MAX_PROBLEMS = 40
 
 _PARTITION = re.compile(r"aws(?:-[a-z]+)*")
-_WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3|lambda|dynamodb)")
+# Values that log a whole service ("arn:aws:s3", or CDK's "arn:aws:s3:::") do not count towards the 250.
+_WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
 
 
 @dataclass(frozen=True)
