@@ -8,6 +8,7 @@ ListOrganizationalUnitsForParent; suspended and closing accounts are left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ PERMISSIONS = (
     "organizations:ListOrganizationalUnitsForParent",
 )
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from trailkeeper.org import run as org_run
 from trailkeeper.trail.declaration import Declaration
 
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,512}$")
 
 
@@ -65,7 +64,9 @@ def check(args: argparse.Namespace) -> None:
         f"--ou {ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)" for ou in args.ou if not OU_ID.match(ou)
     ]
     problems += [
-        f"--exclude-account {a!r} is not a 12-digit account id" for a in args.exclude_account if not ACCOUNT_ID.match(a)
+        f"--exclude-account {a!r} is not a 12-digit account id"
+        for a in args.exclude_account
+        if not accounts.ACCOUNT_ID.match(a)
     ]
     if not ROLE_NAME.match(args.role_name):
         problems.append(f"--role-name {args.role_name!r} is not an IAM role name")
