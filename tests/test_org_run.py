@@ -231,3 +231,15 @@ def test_organization_flags_are_checked_before_any_call(tmp_path: Path, flags: t
     out, err = io.StringIO(), io.StringIO()
     assert main(["plan", "-f", str(path), *flags], out=out, err=err) == report.EXIT_FAILED
     assert problem in err.getvalue()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_counts_accounts(desired: Path) -> None:
+    out, err = Terminal(), Terminal()
+    assert main(["plan", "-f", str(desired), "--organization", "--max-accounts", "1"], out=out, err=err) == 2
+    shown = [part.split("\x1b[K", 1)[-1] for part in err.getvalue().split("\r") if part.strip("\x1b[K")]
+    assert shown == ["accounts: 1/4", "accounts: 2/4", "accounts: 3/4", "accounts: 4/4"]
