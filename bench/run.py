@@ -13,7 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import calls, coldstart, fleet, size, warm
+from bench import calls, coldstart, fleet, org, size, warm
 from bench.common import Row, machine
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +26,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
             ("coldstart", lambda: coldstart.run(repeat=1)),
             ("warm", lambda: warm.run(repeat=20)),
             ("fleet", lambda: fleet.run(sizes=((1, 2), (3, 2)), before_parallel=2)),
+            ("org", lambda: org.run(accounts=40, concurrency=(8,))),
             ("size", size.run),
         ]
     return [
@@ -33,6 +34,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
         ("coldstart", coldstart.run),
         ("warm", warm.run),
         ("fleet", fleet.run),
+        ("org", org.run),
         ("size", size.run),
     ]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -46,9 +46,24 @@ class _AccountOutcome:
     copies: list[str]  # ARNs of organization trails seen here as copies owned by another account
 
 
-def applicable(declarations: Sequence[Declaration], account_id: str) -> list[Declaration]:
-    """The declarations that apply in `account_id`: every name, and the ARNs naming this account."""
-    return [d for d in declarations if not d.name.startswith("arn:") or arns.account_of(d.name) == account_id]
+class Applicable:
+    """Which declarations apply in an account: every name, and the ARNs naming that account.
+
+    Indexed once per run: a state file of per-region trails for a thousand accounts holds tens of
+    thousands of ARNs, and scanning them all for every account would cost more than the AWS calls.
+    """
+
+    def __init__(self, declarations: Sequence[Declaration]) -> None:
+        self._order = {d.name: index for index, d in enumerate(declarations)}
+        self._names = [d for d in declarations if not d.name.startswith("arn:")]
+        self._by_account: dict[str, list[Declaration]] = defaultdict(list)
+        for declared in declarations:
+            if declared.name.startswith("arn:"):
+                self._by_account[arns.account_of(declared.name)].append(declared)
+
+    def __call__(self, account_id: str) -> list[Declaration]:
+        mine = [*self._names, *self._by_account.get(account_id, [])]
+        return sorted(mine, key=lambda d: self._order[d.name])  # as declared
 
 
 def _named(error: TrailkeeperError, account: Account) -> TrailkeeperError:
@@ -61,7 +76,7 @@ def _named(error: TrailkeeperError, account: Account) -> TrailkeeperError:
 
 def _run_account(
     account: Account,
-    declarations: Sequence[Declaration],
+    applicable: Applicable,
     *,
     caller_clients: Clients,
     sessions: AccountSessions,
@@ -70,7 +85,9 @@ def _run_account(
     deadline: Deadline,
     max_parallel_regions: int,
 ) -> _AccountOutcome:
-    mine = applicable(declarations, account.id)
+    mine = applicable(account.id)
+    if not mine:  # nothing declared for this account: no role to assume, no call to make
+        return _AccountOutcome(AccountRun(account.id, account.name), [], [])
     try:
         clients = caller_clients if account.role_arn is None else Clients(sessions.session(account))
         report = fleet.run(
@@ -129,11 +146,12 @@ def run(
     report_progress: Progress = progress or (lambda *_: None)
     outcomes: dict[str, _AccountOutcome] = {}
     lock = threading.Lock()
+    applicable = Applicable(declarations)
 
     def one(account: Account) -> None:
         outcome = _run_account(
             account,
-            declarations,
+            applicable,
             caller_clients=clients,
             sessions=sessions,
             default_region=default_region,
