@@ -16,7 +16,7 @@ from moto.iam.models import iam_backends
 
 from tests.conftest import RecordingClients
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
-from trailkeeper import handler
+from trailkeeper import handler, permissions
 from trailkeeper.drift import direct, report
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
 from trailkeeper.org import invocations
@@ -130,3 +130,17 @@ def test_summarise_totals_the_maps_result_files(org: organization.Organization) 
     assert summary["accounts_failed"] == [{"account": "333333333333", "reason": "account 3: cannot assume"}]
     assert summary["trails"] == {"in_sync": 0, "drifted": 3, "fixed": 0, "failed": 0}
     assert summary["not_owned"] == [{**note, "seen_in_accounts": 2}]
+
+
+def test_every_call_the_organization_steps_make_is_declared(
+    org: organization.Organization, clients: RecordingClients
+) -> None:
+    invoke({"action": "list-accounts", "bucket": BUCKET, "key": "accounts.json"})
+    invoke({"action": "apply", "account": org.members["web"], "trails": TRAILS})
+    invoke({"action": "plan", "account": seeding.ACCOUNT, "trails": TRAILS})
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.put_object(Bucket=BUCKET, Key="manifest.json", Body=json.dumps({"ResultFiles": {}}))
+    invoke({"action": "summarise", "result_writer": {"Bucket": BUCKET, "Key": "manifest.json"}})
+    made = {f"{c.service}:{c.operation}" for c in clients.calls}
+    assert {"organizations:ListAccounts", "sts:AssumeRole", "s3:PutObject", "s3:GetObject"} <= made
+    assert made <= permissions.required(permissions.MODULES + permissions.ORG_MODULES)
