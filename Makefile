@@ -46,11 +46,13 @@ typecheck: venv
 unit: venv
 	$(BIN)/python -m pytest
 
-# checkov on the provider template, the rendered (transform-free) template and every example.
+# checkov on the provider template, the rendered (transform-free) template, the organization templates
+# and every example.
 # Skips are declared, with a reason, in the templates themselves.
 scan: $(SCAN_STAMP) render
 	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
-		-f template.yaml -f build/trailkeeper-provider.template.json $(addprefix -f ,$(wildcard examples/*.yaml))
+		-f template.yaml -f build/trailkeeper-provider.template.json -f org-reconcile.yaml -f member-role.yaml \
+		$(addprefix -f ,$(wildcard examples/*.yaml))
 
 package: venv
 	$(BIN)/python -m devkit.package

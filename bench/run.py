@@ -13,7 +13,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import calls, coldstart, fleet, size, warm
+from bench import calls, coldstart, fleet, org, size, warm
 from bench.common import Row, machine
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +27,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
             ("warm", lambda: warm.run(repeat=20)),
             ("fleet", lambda: fleet.run(sizes=((1, 2), (3, 2)), before_parallel=2)),
             ("fleet, whole trail", lambda: fleet.run_whole_trail(regions=2, trails=2)),
+            ("org", lambda: org.run(accounts=40, concurrency=(8,))),
             ("size", size.run),
         ]
     return [
@@ -35,6 +36,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
         ("warm", warm.run),
         ("fleet", fleet.run),
         ("fleet, whole trail", fleet.run_whole_trail),
+        ("org", org.run),
         ("size", size.run),
     ]
 

@@ -24,6 +24,8 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     sections = {row["section"] for row in results["rows"]}
     assert {"AWS calls per event", "Cold start", "Warm overhead per event", "Package size"} <= sections
     assert any(s.startswith("Fleet apply") for s in sections)
+    organization = [row for row in results["rows"] if row["section"].startswith("Organization plan")]
+    assert organization and organization[0]["verdict"].startswith("calls at the limit")  # counts, not timings
     calls = [row for row in results["rows"] if row["section"] == "AWS calls per event"]
     assert all(row["verdict"].startswith("within") for row in calls)  # counts are exact, not timings
     assert {"IsLogging: start a stopped trail", "Every aspect declared, in sync"} <= {row["measure"] for row in calls}

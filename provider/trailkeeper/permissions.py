@@ -11,10 +11,13 @@ import importlib
 
 # Modules whose code makes AWS calls (or needs an action for a call to succeed).
 MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
+# The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
+# and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls.
+ORG_MODULES = ("trailkeeper.org.accounts", "trailkeeper.org.credentials", "trailkeeper.org.invocations")
 
 
-def required() -> frozenset[str]:
+def required(modules: tuple[str, ...] = MODULES) -> frozenset[str]:
     actions: set[str] = set()
-    for name in MODULES:
+    for name in modules:
         actions.update(importlib.import_module(name).PERMISSIONS)
     return frozenset(actions)

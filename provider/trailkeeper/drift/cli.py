@@ -2,6 +2,8 @@
 
     trailkeeper plan  -f desired.yaml [--json] [--region R] [--profile P]
     trailkeeper apply -f desired.yaml [--json] [--region R] [--profile P]
+    trailkeeper plan  -f desired.yaml --organization [--ou OU_ID ...] [--role-name NAME] [--exclude-account ID ...]
+    trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
 
 Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error.
 """
@@ -22,6 +24,7 @@ from trailkeeper import __version__
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.drift import fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidProperties, TrailkeeperError
+from trailkeeper.org import command as org_command
 
 EPILOG = """exit codes:
   0  plan: every trail is in sync; apply: every trail ends in sync
@@ -73,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
             help="allow changes that weaken audit (StopLogging, fewer management events, no KMS key, ...) on "
             "every trail; without it, only what a trail's AllowWeakening lists",
         )
+        org_command.add_arguments(command)
     return parser
 
 
@@ -95,6 +99,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=err, format="trailkeeper: %(levelname)s %(message)s")
     try:
+        org_command.check(args)
         declarations = state.load(args.file)
         session = _session(args.profile)
         region = args.region or os.environ.get("AWS_REGION") or session.region_name
@@ -107,7 +112,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         )
         progress = TerminalProgress(err) if not args.json and out.isatty() and err.isatty() else None
         try:
-            result = fleet.run(
+            # Many accounts: the same engine in each, with each account's credentials (trailkeeper.org).
+            engine_run = org_command.runner(args, identity) if org_command.wanted(args) else fleet.run
+            result = engine_run(
                 declarations,
                 clients=clients,
                 default_region=region,

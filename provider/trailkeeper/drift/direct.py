@@ -106,6 +106,10 @@ def _notify(result: report.Report, deadline: Deadline) -> None:
 
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
+    if isinstance(event, Mapping) and ("account" in event or event.get("action") in ("list-accounts", "summarise")):
+        from trailkeeper.org import invocations  # the organization reconcile's steps (org-reconcile.yaml)
+
+        return invocations.handle(event, context)
     remaining = context.get_remaining_time_in_millis() / 1000.0 if context else None
     deadline = Deadline(None if remaining is None else max(0.0, remaining - ANSWER_RESERVE_SECONDS))
     action, declarations = request(event, deadline)

@@ -12,7 +12,12 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                               "weakens": null}],    # or the audit control a weakening change breaks
                  "error": null | {"code": "TrailNotFound", "reason": "..."}}]}
 
-Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail failed;
+An organization run (`trailkeeper.org`) adds `account` and `account_name` to every trail result,
+`summary.accounts` (one entry per account: its counts, and its own `error` when it could not be run
+at all, e.g. its role could not be assumed) and `not_owned` (organization trails seen only as
+member-account copies, whose owner was not in the run: noted once, never a failure).
+
+Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail (or account) failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
 
 A change's `current`/`desired` is a string or boolean for a setting, a list or an object for event
@@ -34,6 +39,18 @@ STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 2
 
 _VALUE = {"type": ["string", "boolean", "null", "array", "object"]}
+_ERROR = {
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "required": ["code", "reason"],
+            "additionalProperties": False,
+            "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
+        },
+    ]
+}
+_ACCOUNT_ID = {"type": "string", "pattern": "^[0-9]{12}$"}
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "trailkeeper drift report",
@@ -46,7 +63,36 @@ SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["trails", *STATUSES],
             "additionalProperties": False,
-            "properties": {key: {"type": "integer", "minimum": 0} for key in ("trails", *STATUSES)},
+            "properties": {
+                **{key: {"type": "integer", "minimum": 0} for key in ("trails", *STATUSES)},
+                "accounts": {  # organization runs only
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["account", "account_name", "trails", *STATUSES, "error"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "account": _ACCOUNT_ID,
+                            "account_name": {"type": "string"},
+                            **{key: {"type": "integer", "minimum": 0} for key in ("trails", *STATUSES)},
+                            "error": _ERROR,
+                        },
+                    },
+                },
+            },
+        },
+        "not_owned": {  # organization runs only
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["trail_arn", "owner_account", "seen_in_accounts"],
+                "additionalProperties": False,
+                "properties": {
+                    "trail_arn": {"type": "string"},
+                    "owner_account": _ACCOUNT_ID,
+                    "seen_in_accounts": {"type": "integer", "minimum": 1},
+                },
+            },
         },
         "trails": {
             "type": "array",
@@ -73,17 +119,9 @@ SCHEMA: dict[str, Any] = {
                             },
                         },
                     },
-                    "error": {
-                        "oneOf": [
-                            {"type": "null"},
-                            {
-                                "type": "object",
-                                "required": ["code", "reason"],
-                                "additionalProperties": False,
-                                "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
-                            },
-                        ]
-                    },
+                    "error": _ERROR,
+                    "account": _ACCOUNT_ID,  # organization runs only
+                    "account_name": {"type": "string"},
                 },
             },
         },
@@ -100,8 +138,13 @@ class TrailResult:
     changes: tuple[Change, ...] = ()
     error: TrailkeeperError | None = None
     refused: tuple[Weakening, ...] = ()  # weakening changes the declaration does not allow
+    account: str | None = None  # set by organization runs
+    account_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        where: dict[str, str] = (
+            {} if self.account is None else {"account": self.account, "account_name": self.account_name}
+        )
         return {
             "name": self.name,
             "trail_arn": self.trail_arn,
@@ -111,7 +154,37 @@ class TrailResult:
                 {"property": c.name, "current": c.current, "desired": c.desired, "weakens": c.weakens}
                 for c in self.changes
             ],
-            "error": None if self.error is None else {"code": self.error.error_code, "reason": self.error.reason},
+            "error": _error(self.error),
+            **where,
+        }
+
+
+def _error(error: TrailkeeperError | None) -> dict[str, str] | None:
+    return None if error is None else {"code": error.error_code, "reason": error.reason}
+
+
+@dataclass(frozen=True)
+class AccountRun:
+    """One account of an organization run; `error` when it could not be run at all."""
+
+    account: str
+    name: str = ""
+    error: TrailkeeperError | None = None
+
+
+@dataclass(frozen=True)
+class NotOwned:
+    """An organization trail seen only as member-account copies: its owner was not in the run."""
+
+    trail_arn: str
+    owner_account: str
+    seen_in_accounts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trail_arn": self.trail_arn,
+            "owner_account": self.owner_account,
+            "seen_in_accounts": self.seen_in_accounts,
         }
 
 
@@ -119,26 +192,59 @@ class TrailResult:
 class Report:
     action: Literal["plan", "apply"]
     results: tuple[TrailResult, ...]
+    accounts: tuple[AccountRun, ...] = ()  # organization runs only
+    not_owned: tuple[NotOwned, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
 
     @property
+    def failed_accounts(self) -> int:
+        return sum(1 for a in self.accounts if a.error is not None)
+
+    @property
     def exit_code(self) -> int:
-        if self.count("failed"):
+        if self.count("failed") or self.failed_accounts:
             return EXIT_FAILED
         return EXIT_DRIFT if self.count("drifted") else EXIT_OK
 
     def summary(self) -> dict[str, int]:
         return {"trails": len(self.results), **{status: self.count(status) for status in STATUSES}}
 
+    def account_summaries(self) -> list[dict[str, Any]]:
+        """Per-account counts, in the order the accounts were given."""
+        summaries: list[dict[str, Any]] = []
+        for run in self.accounts:
+            mine = [r for r in self.results if r.account == run.account]
+            counts: dict[str, int] = {status: sum(1 for r in mine if r.status == status) for status in STATUSES}
+            summaries.append(
+                {
+                    "account": run.account,
+                    "account_name": run.name,
+                    "trails": len(mine),
+                    **counts,
+                    "error": _error(run.error),
+                }
+            )
+        return summaries
+
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "summary": self.summary(), "trails": [r.to_dict() for r in self.results]}
+        summary: dict[str, Any] = dict(self.summary())
+        document: dict[str, Any] = {
+            "action": self.action,
+            "summary": summary,
+            "trails": [r.to_dict() for r in self.results],
+        }
+        if self.accounts:
+            summary["accounts"] = self.account_summaries()
+            document["not_owned"] = [n.to_dict() for n in self.not_owned]
+        return document
 
     def summary_line(self) -> str:
         counts = self.summary()
         parts = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in STATUSES)
-        return f"{self.action}: {counts['trails']} trail(s): {parts}"
+        where = f" in {len(self.accounts)} account(s), {self.failed_accounts} failed" if self.accounts else ""
+        return f"{self.action}: {counts['trails']} trail(s){where}: {parts}"
 
 
 def _change_cell(change: Change) -> str:
@@ -146,10 +252,9 @@ def _change_cell(change: Change) -> str:
     return f"{cell}  [weakens audit: {change.weakens}]" if change.weakens else cell
 
 
-def table(report: Report) -> str:
-    """The report for people: one row per drifted property, one per trail otherwise."""
-    rows: list[Sequence[str]] = [("TRAIL", "HOME REGION", "STATUS", "PROPERTY", "CURRENT -> DECLARED")]
-    for result in report.results:
+def _trail_rows(results: Sequence[TrailResult]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for result in results:
         status = result.status.replace("_", " ")
         head = (result.name, result.home_region or "-", status)
         if result.error is not None:
@@ -159,13 +264,42 @@ def table(report: Report) -> str:
         for index, change in enumerate(result.changes):
             lead = head if index == 0 else ("", "", "")
             rows.append((*lead, change.name, _change_cell(change)))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
+    return rows
+
+
+def _account_rows(report: Report) -> list[tuple[str, ...]]:
+    """Organization runs: the same rows grouped by account, the account named on its first row."""
+    rows: list[tuple[str, ...]] = []
+    for run in report.accounts:
+        label = run.account + (f" ({run.name})" if run.name else "")
+        if run.error is not None:
+            rows.append((label, "-", "-", "failed", "", run.error.reason))
+            continue
+        for index, row in enumerate(_trail_rows([r for r in report.results if r.account == run.account])):
+            rows.append((label if index == 0 else "", *row))
+    return rows
+
+
+def table(report: Report) -> str:
+    """The report for people: one row per drifted property, one per trail otherwise (grouped by account)."""
+    header: tuple[str, ...] = ("TRAIL", "HOME REGION", "STATUS", "PROPERTY", "CURRENT -> DECLARED")
+    rows = [header, *_trail_rows(report.results)]
+    if report.accounts:
+        rows = [("ACCOUNT", *header), *_account_rows(report)]
+    columns = len(header) - 1 + (1 if report.accounts else 0)
+    widths = [max(len(row[i]) for row in rows) for i in range(columns)]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:columns])) + "  " + row[columns] for row in rows
+    ]
+    notes = [
+        f"{n.trail_arn}: an organization trail seen in {n.seen_in_accounts} member account(s); "
+        f"only its owner, account {n.owner_account} (not in this run), can change it"
+        for n in report.not_owned
+    ]
     refusing = [r.name for r in report.results if r.refused and r.status == "drifted"]
-    note = (
-        f"\napply would refuse the changes that weaken audit on {len(refusing)} trail(s) ({', '.join(refusing)}): "
-        "declare AllowWeakening for them, or pass --allow-weakening"
-        if refusing
-        else ""
-    )
-    return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line() + note
+    if refusing:
+        notes.append(
+            f"apply would refuse the changes that weaken audit on {len(refusing)} trail(s) ({', '.join(refusing)}): "
+            "declare AllowWeakening for them, or pass --allow-weakening"
+        )
+    return "\n".join([*(line.rstrip() for line in lines), *notes, report.summary_line()])

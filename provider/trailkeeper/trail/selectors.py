@@ -637,12 +637,12 @@ def to_wire(selectors: Selectors) -> dict[str, Any]:
 
 
 def to_doc(selectors: Selectors) -> list[dict[str, Any]]:
-    """The selectors as a declaration would spell them, defaults left out, for reports and plans.
+    """The selectors as a declaration would spell them, defaults left out (but ReadWriteType), for reports.
 
     `parse({kind(s): to_doc(s)})` gives `s` back.
 
     >>> to_doc(DEFAULT)
-    [{}]
+    [{'ReadWriteType': 'All'}]
     """
     if selectors.advanced:
         return _ordered(_advanced_document(s) for s in selectors.advanced)

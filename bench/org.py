@@ -1,0 +1,206 @@
+"""An organization run at scale: N accounts x 17 regions, every call answered by fake clients after a
+fixed latency (no moto: its in-process backends are neither thread-safe nor fast enough for 17,000
+reads). The organization layer's own code runs for real: account selection, AssumeRole through
+`AccountSessions` (one per account) and `calls.call`, the per-account engine `fleet.run` with its
+region threads, the report. Figures: AWS calls beside the limit (one AssumeRole per account, one
+DescribeTrails per account and region), wall time beside the ideal for that concurrency, peak memory."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import math
+import os
+import threading
+import time
+import tracemalloc
+from collections import Counter
+from typing import Any
+
+from bench.common import Row
+from bench.fleet import REGIONS
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift import state
+from trailkeeper.drift.report import Report
+from trailkeeper.org import run as org_run
+from trailkeeper.org.accounts import Account, role_arn
+from trailkeeper.org.credentials import AccountSessions
+
+CALLER = "100000000000"
+
+
+class _Calls:
+    """Counts calls by operation across threads."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def made(self, operation: str) -> None:
+        with self._lock:
+            self.counts[operation] += 1
+
+
+class _FakeClient:
+    """A client for one service, account and region: each call waits `latency`, then answers."""
+
+    def __init__(self, account: str, region: str, latency: float, calls: _Calls) -> None:
+        self._account, self._region, self._latency, self._calls = account, region, latency, calls
+
+    def assume_role(self, RoleArn: str, **_: Any) -> dict[str, Any]:
+        self._calls.made("AssumeRole")
+        time.sleep(self._latency)
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+        key = f"ASIA{RoleArn.split(':')[4]}"
+        return {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t", "Expiration": expires}}
+
+    def describe_trails(self, trailNameList: list[str], **_: Any) -> dict[str, Any]:
+        self._calls.made("DescribeTrails")
+        time.sleep(self._latency)
+        return {"trailList": [_trail(self._account, self._region)]}
+
+
+def _trail(account: str, region: str) -> dict[str, Any]:
+    return {
+        "Name": "audit",
+        "TrailARN": f"arn:aws:cloudtrail:{region}:{account}:trail/audit",
+        "HomeRegion": region,
+        "S3BucketName": "audit-logs",
+        "LogFileValidationEnabled": True,
+        "IncludeGlobalServiceEvents": True,
+        "IsMultiRegionTrail": False,
+        "IsOrganizationTrail": False,
+    }
+
+
+class _FakeSession:
+    """Stands in for a boto3 session acting in one account (Clients only calls `.client`)."""
+
+    def __init__(self, account: str, latency: float, calls: _Calls) -> None:
+        self._account, self._latency, self._calls = account, latency, calls
+
+    def client(self, service: str, region_name: str, **_: Any) -> _FakeClient:
+        return _FakeClient(self._account, region_name, self._latency, self._calls)
+
+
+class _Sessions(AccountSessions):
+    """The real AssumeRole path (`_fetch`: calls.call, counting, the reason); a fake session after it."""
+
+    def __init__(self, latency: float, calls: _Calls) -> None:
+        caller: Any = _FakeSession(CALLER, latency, calls)
+        super().__init__(Clients(caller), "us-east-1", Deadline())
+        self._latency, self._fake_calls = latency, calls
+
+    def session(self, account: Account) -> Any:
+        self._fetch(account)
+        return _FakeSession(account.id, self._latency, self._fake_calls)
+
+
+def _run(accounts: int, regions: int, latency: float, max_accounts: int) -> tuple[Report, Counter[str], float]:
+    ids = [f"{200000000000 + n}" for n in range(accounts)]
+    selected = [Account(i, f"account-{n}", role_arn("aws", i, "TrailkeeperMember")) for n, i in enumerate(ids)]
+    declared = state.parse(
+        {
+            "trails": [
+                {"Name": f"arn:aws:cloudtrail:{region}:{i}:trail/audit", "EnableLogFileValidation": True}
+                for i in ids
+                for region in REGIONS[:regions]
+            ]
+        }
+    )
+    calls = _Calls()
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        report = org_run.run(
+            declared,
+            selected,
+            clients=Clients(_FakeSession(CALLER, latency, calls)),
+            default_region="us-east-1",
+            apply=False,
+            max_accounts=max_accounts,
+            sessions=_Sessions(latency, calls),
+        )
+    return report, calls.counts, time.perf_counter() - start
+
+
+def _peak_memory(accounts: int, regions: int, latency: float, max_accounts: int) -> int:
+    tracemalloc.start()
+    try:
+        _run(accounts, regions, latency, max_accounts)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _real_clients_memory(regions: int) -> int:
+    """Bytes one account's real clients take (a botocore session with assumed credentials, a CloudTrail
+    client per region): the fake clients above cost nothing, real ones do, once per running account."""
+    from botocore.stub import Stubber
+
+    caller = Clients()
+    sts = caller.client("sts", "us-east-1")
+    stubber = Stubber(sts)
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    issued = {"AccessKeyId": "ASIAEXAMPLEEXAMPLE01", "SecretAccessKey": "s" * 40, "SessionToken": "t" * 40}
+    stubber.add_response("assume_role", {"Credentials": {**issued, "Expiration": expires}})
+    with stubber:
+        for region in REGIONS[:regions]:  # the shared model loader is warm, as in a long run
+            caller.cloudtrail(region)
+        tracemalloc.start()
+        try:
+            sessions = AccountSessions(caller, "us-east-1", Deadline())
+            member = Clients(sessions.session(Account("200000000000", role_arn=role_arn("aws", "200000000000", "x"))))
+            for region in REGIONS[:regions]:
+                member.cloudtrail(region)
+            return tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+
+
+def run(
+    accounts: int = 1000, regions: int = 17, latency: float = 0.05, concurrency: tuple[int, ...] = (16, 64)
+) -> list[Row]:
+    rows = []
+    section = f"Organization plan ({latency * 1000:.0f} ms per call)"
+    for max_accounts in concurrency:
+        report, counts, wall = _run(accounts, regions, latency, max_accounts)
+        assumed, described = counts["AssumeRole"], counts["DescribeTrails"]
+        # Per account: one AssumeRole, then every region's DescribeTrails at once.
+        ideal = math.ceil(accounts / max_accounts) * 2 * latency
+        within = (
+            assumed == accounts and described == accounts * regions and report.count("in_sync") == accounts * regions
+        )
+        rows.append(
+            Row(
+                section,
+                f"{accounts} accounts x {regions} regions, {max_accounts} accounts at a time",
+                f"{assumed} AssumeRole + {described} DescribeTrails; {wall:.1f} s",
+                f"{accounts} AssumeRole + {accounts * regions} DescribeTrails; ideal {ideal:.1f} s",
+                f"{'calls at the limit' if within else 'CALLS OVER'}; {wall / ideal:.2f}x the ideal",
+                {
+                    "accounts": accounts,
+                    "regions": regions,
+                    "max_accounts": max_accounts,
+                    "assume_role": assumed,
+                    "describe_trails": described,
+                    "wall_s": wall,
+                    "ideal_s": ideal,
+                    "summary": report.summary(),
+                },
+            )
+        )
+    max_accounts = concurrency[0]
+    peak = _peak_memory(accounts, regions, latency, max_accounts)
+    real = _real_clients_memory(regions)
+    rows.append(
+        Row(
+            section,
+            f"peak memory, {accounts} accounts x {regions} regions, {max_accounts} at a time",
+            f"{peak / 1e6:.0f} MB (tracemalloc) + real clients {real / 1e6:.1f} MB per running account",
+            f"{(peak + real * max_accounts) / 1e6:.0f} MB for the CLI at {max_accounts} at a time; "
+            "a Lambda child (512 MB) holds one account",
+            "fits one machine; past that, or for runs longer than a shell, the state machine",
+            {"peak_bytes": peak, "real_clients_bytes_per_account": real, "max_accounts": max_accounts},
+        )
+    )
+    return rows

@@ -1,0 +1,1 @@
+"""The organization layer: which accounts, with which credentials, and the per-account engine run in each."""

@@ -1,0 +1,139 @@
+"""`trailkeeper plan|apply --organization | --accounts FILE`: choose the accounts, then run them all.
+
+The CLI parses its flags and calls `run`; this module checks the organization flags (every problem at
+once, before any AWS call), selects the accounts (Organizations or a c7n-org inventory) and hands them
+to `org.run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift.fleet import Progress
+from trailkeeper.drift.report import Report
+from trailkeeper.errors import InvalidProperties
+from trailkeeper.org import accounts, inventory
+from trailkeeper.org import run as org_run
+from trailkeeper.trail.declaration import Declaration
+
+OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,512}$")
+
+
+def add_arguments(command: argparse.ArgumentParser) -> None:
+    """The organization flags of `plan` and `apply`."""
+    group = command.add_argument_group("organization (run in many accounts)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--organization", action="store_true", help="every ACTIVE account of the organization (AWS Organizations)"
+    )
+    where.add_argument("--accounts", metavar="FILE", help="the accounts of a c7n-org accounts.yml inventory")
+    group.add_argument(
+        "--ou",
+        action="append",
+        default=[],
+        metavar="OU_ID",
+        help="only accounts under this OU, recursively (repeatable)",
+    )
+    group.add_argument(
+        "--role-name",
+        default=accounts.DEFAULT_ROLE_NAME,
+        help="role assumed in each account (default: %(default)s; your own account uses your credentials)",
+    )
+    group.add_argument("--exclude-account", action="append", default=[], metavar="ID", help="leave out (repeatable)")
+    group.add_argument(
+        "--max-accounts",
+        type=int,
+        default=org_run.MAX_ACCOUNTS,
+        metavar="N",
+        help="accounts run at once (default: %(default)s)",
+    )
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    return bool(args.organization or args.accounts)
+
+
+def check(args: argparse.Namespace) -> None:
+    """Every problem with the organization flags at once, before any AWS call."""
+    problems = [
+        f"--ou {ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)" for ou in args.ou if not OU_ID.match(ou)
+    ]
+    problems += [
+        f"--exclude-account {a!r} is not a 12-digit account id"
+        for a in args.exclude_account
+        if not accounts.ACCOUNT_ID.match(a)
+    ]
+    if not ROLE_NAME.match(args.role_name):
+        problems.append(f"--role-name {args.role_name!r} is not an IAM role name")
+    if args.max_accounts < 1:
+        problems.append(f"--max-accounts {args.max_accounts} must be 1 or more")
+    if args.ou and not args.organization:
+        problems.append("--ou selects accounts of the organization: add --organization")
+    used = [flag for flag, value in (("--ou", args.ou), ("--exclude-account", args.exclude_account)) if value]
+    if args.max_accounts != org_run.MAX_ACCOUNTS:
+        used.append("--max-accounts")
+    if args.role_name != accounts.DEFAULT_ROLE_NAME:
+        used.append("--role-name")
+    if used and not wanted(args):
+        problems.append(f"{', '.join(used)} need --organization or --accounts")
+    if problems:
+        raise InvalidProperties(problems)
+
+
+def select(
+    args: argparse.Namespace, *, clients: Clients, region: str, identity: Mapping[str, Any], deadline: Deadline
+) -> list[accounts.Account]:
+    caller, partition = str(identity["Account"]), accounts.partition_of(str(identity.get("Arn", "")))
+    if args.accounts:
+        return inventory.load(
+            args.accounts,
+            partition=partition,
+            role_name=args.role_name,
+            caller_account=caller,
+            exclude=args.exclude_account,
+        )
+    return accounts.discover(
+        clients,
+        region,
+        deadline,
+        caller_account=caller,
+        partition=partition,
+        role_name=args.role_name,
+        ous=args.ou,
+        exclude=args.exclude_account,
+    )
+
+
+def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..., Report]:
+    """A drop-in for `fleet.run` (same keywords) that selects the accounts and runs plan/apply in each."""
+
+    def run_accounts(
+        declarations: Sequence[Declaration],
+        *,
+        clients: Clients,
+        default_region: str,
+        caller_account: str | None,
+        apply: bool,
+        deadline: Deadline,
+        progress: Progress | None = None,
+        allow_weakening: bool = False,
+    ) -> Report:
+        selected = select(args, clients=clients, region=default_region, identity=identity, deadline=deadline)
+        return org_run.run(
+            declarations,
+            selected,
+            clients=clients,
+            default_region=default_region,
+            apply=apply,
+            deadline=deadline,
+            progress=progress,
+            max_accounts=args.max_accounts,
+            allow_weakening=allow_weakening,
+        )
+
+    return run_accounts

@@ -1,0 +1,198 @@
+"""Direct invocations for the organization reconcile (the Step Functions state machine calls these).
+
+- `{"action": "list-accounts", "bucket": B, "key": K, "ou_ids": [...], "exclude_accounts": [...]}`:
+  the organization's ACTIVE accounts (under the OUs, if given) written to s3://B/K as a JSON list of
+  `{"account", "account_name"}`, the Distributed Map's items. Returns `{"bucket", "key", "accounts": n}`.
+- `{"action": "plan" | "apply", "account": "111122223333", "role_name": ..., "trails": [...]}`
+  (`trails` optional: from SSM as for other direct invocations): assume the account's role (the
+  function's own account uses its own credentials) and run the same engine there; returns the JSON
+  report. An account that cannot be run at all raises (the Map counts the child as failed, against its
+  tolerated failure percentage); per-trail failures are in the report.
+- `{"action": "summarise", "result_writer": {"Bucket": B, "Key": manifest}}`: read the Map's results
+  (ResultWriter's manifest and files), total them, publish metrics and (NOTIFY_TOPIC_ARN) one message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from trailkeeper import observability
+from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
+from trailkeeper.drift import direct
+from trailkeeper.drift.report import STATUSES
+from trailkeeper.errors import MalformedEvent
+from trailkeeper.org import accounts
+from trailkeeper.org import run as org_run
+from trailkeeper.trail import arns
+
+log = logging.getLogger(__name__)
+
+# Writing the account list for the Map and reading its results back.
+PERMISSIONS = ("s3:PutObject", "s3:GetObject")
+
+ACTIONS = ("list-accounts", "summarise")
+ROLE_NAME = "MEMBER_ROLE_NAME"  # the role assumed in member accounts (member-role.yaml creates it)
+ACCOUNTS_RECONCILED, ACCOUNTS_FAILED = "AccountsReconciled", "AccountsFailed"
+
+
+def wanted(event: Any) -> bool:
+    return isinstance(event, Mapping) and ("account" in event or event.get("action") in ACTIONS)
+
+
+def clients() -> Clients:
+    return shared_clients()
+
+
+def _region() -> str:
+    return function_region(fallback="us-east-1")
+
+
+def _strings(event: Mapping[str, Any], key: str) -> list[str]:
+    value = event.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MalformedEvent(f"{key} {value!r} must be a list of strings")
+    return value
+
+
+def _text(event: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = event.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent(f"{key} {value!r} must be a non-empty string")
+    return value
+
+
+def list_accounts(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
+    bucket, key = _text(event, "bucket"), _text(event, "key")
+    found = accounts.discover(
+        clients(),
+        _region(),
+        deadline,
+        caller_account=arns.account_of(caller_arn),
+        partition=accounts.partition_of(caller_arn),
+        ous=_strings(event, "ou_ids"),
+        exclude=_strings(event, "exclude_accounts"),
+    )
+    items = [{"account": a.id, "account_name": a.name} for a in found]
+    call(
+        "PutObject",
+        lambda: (
+            clients()
+            .client("s3", _region())
+            .put_object(Bucket=bucket, Key=key, Body=json.dumps(items).encode(), ContentType="application/json")
+        ),
+        deadline=deadline,
+    )
+    return {"bucket": bucket, "key": key, "accounts": len(items)}
+
+
+def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
+    account_id = _text(event, "account")
+    if not accounts.ACCOUNT_ID.match(account_id):
+        raise MalformedEvent(f"account {account_id!r} is not a 12-digit account id")
+    role_name = _text(event, "role_name", os.environ.get(ROLE_NAME) or accounts.DEFAULT_ROLE_NAME)
+    action, declarations = direct.request({k: v for k, v in event.items() if k in ("action", "trails")}, deadline)
+    own = account_id == arns.account_of(caller_arn)
+    account = accounts.Account(
+        account_id,
+        str(event.get("account_name") or ""),
+        None if own else accounts.role_arn(accounts.partition_of(caller_arn), account_id, role_name),
+    )
+    result = org_run.run(
+        declarations, [account], clients=clients(), default_region=_region(), apply=action == "apply", deadline=deadline
+    )
+    (ran,) = result.accounts
+    if ran.error is not None:
+        raise ran.error  # the Map counts this child as failed; its Cause is the reason (account, role)
+    for trail in result.results:
+        if trail.error is not None:
+            observability.count_failure(trail.error.error_code)
+    log.info("account run", extra={"account": account_id, "summary": result.summary(), "action": action})
+    return result.to_dict()
+
+
+def _read_json(bucket: str, key: str, deadline: Deadline) -> Any:
+    answer = call(
+        "GetObject", lambda: clients().client("s3", _region()).get_object(Bucket=bucket, Key=key), deadline=deadline
+    )
+    return json.loads(answer["Body"].read())
+
+
+def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
+    """Totals over the Map's results: accounts run and failed, trails by status, copies not owned."""
+    writer = event.get("result_writer")
+    if not isinstance(writer, Mapping):
+        raise MalformedEvent("summarise needs result_writer: {Bucket, Key} (the Map's ResultWriterDetails)")
+    bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
+    manifest = _read_json(bucket, manifest_key, deadline)
+    trails: Counter[str] = Counter()
+    failed_accounts: list[dict[str, str]] = []
+    not_owned: dict[str, dict[str, Any]] = {}
+    ran = 0
+    for group, files in (manifest.get("ResultFiles") or {}).items():
+        for file in files:
+            for child in _read_json(bucket, file["Key"], deadline):
+                if group != "SUCCEEDED":
+                    item = json.loads(child.get("Input") or "{}")
+                    cause = str(child.get("Cause") or child.get("Error") or group)
+                    failed_accounts.append({"account": str(item.get("account", "?")), "reason": cause[:500]})
+                    continue
+                ran += 1
+                output = json.loads(child.get("Output") or "{}")
+                trails.update({s: int(output.get("summary", {}).get(s, 0)) for s in STATUSES})
+                for note in output.get("not_owned", []):
+                    not_owned.setdefault(note["trail_arn"], {**note, "seen_in_accounts": 0})
+                    not_owned[note["trail_arn"]]["seen_in_accounts"] += note["seen_in_accounts"]
+    summary = {
+        "accounts": ran + len(failed_accounts),
+        "accounts_failed": failed_accounts,
+        "trails": {s: trails[s] for s in STATUSES},
+        "not_owned": sorted(not_owned.values(), key=lambda n: n["trail_arn"]),
+    }
+    observability.count(ACCOUNTS_RECONCILED, ran)
+    observability.count(ACCOUNTS_FAILED, len(failed_accounts))
+    if trails["drifted"] + trails["fixed"]:
+        observability.count(observability.DRIFT_FOUND, trails["drifted"] + trails["fixed"])
+    if trails["fixed"]:
+        observability.count(observability.DRIFT_FIXED, trails["fixed"])
+    _notify(summary, deadline)
+    return summary
+
+
+def _notify(summary: Mapping[str, Any], deadline: Deadline) -> None:
+    topic = os.environ.get(direct.NOTIFY_TOPIC, "")
+    if not topic or not (summary["trails"]["fixed"] or summary["trails"]["failed"] or summary["accounts_failed"]):
+        return
+    subject = (
+        f"trailkeeper: {summary['accounts']} accounts, {len(summary['accounts_failed'])} failed, "
+        f"{summary['trails']['fixed']} trails fixed, {summary['trails']['failed']} failed"
+    )
+    try:
+        call(
+            "Publish",
+            lambda: (
+                clients()
+                .client("sns", arns.region_of(topic) or _region())
+                .publish(TopicArn=topic, Subject=subject[:100], Message=json.dumps(summary, indent=2)[:250_000])
+            ),
+            deadline=deadline,
+        )
+    except Exception:  # the run is done; a failed notification must not turn it into an error
+        log.exception("could not publish the notification")
+
+
+def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    remaining = context.get_remaining_time_in_millis() / 1000.0 if context else None
+    deadline = Deadline(None if remaining is None else max(0.0, remaining - ANSWER_RESERVE_SECONDS))
+    caller_arn = str(getattr(context, "invoked_function_arn", "") or "")
+    if not arns.account_of(caller_arn):
+        raise MalformedEvent("an organization invocation needs the Lambda context (the function's own account)")
+    if event.get("action") == "list-accounts":
+        return list_accounts(event, caller_arn, deadline)
+    if event.get("action") == "summarise":
+        return summarise(event, deadline)
+    return run_account(event, caller_arn, deadline)

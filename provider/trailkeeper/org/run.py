@@ -1,0 +1,187 @@
+"""Run the per-account engine (`drift.fleet.run`) in every account of an organization run.
+
+Each account gets its own credentials (its role, assumed once; the caller's own account uses the
+caller's), its own clients and its own write pacing (CloudTrail's limits are per account and region),
+and runs the same plan/apply as a single-account run, its regions in parallel. Accounts run in
+parallel too, at most `max_accounts` at a time. An account that cannot be run (its role cannot be
+assumed) or whose calls are denied fails alone, with a reason naming the account and the role.
+
+A trail declared by name applies in every account; one declared by ARN only in the account it names.
+An organization trail appears in each member account as a copy only its owner may change: those
+copies are not failures. The owner reports the trail when it is in the run; otherwise it is noted
+once (`Report.not_owned`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.aws.pacing import Pacer
+from trailkeeper.drift import fleet
+from trailkeeper.drift.fleet import Progress
+from trailkeeper.drift.report import AccountRun, NotOwned, Report, TrailResult
+from trailkeeper.errors import AwsCallFailed, NotChangeableHere, TrailkeeperError
+from trailkeeper.org.accounts import Account
+from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.trail import arns
+from trailkeeper.trail.declaration import Declaration
+
+log = logging.getLogger(__name__)
+
+# Accounts at once. Each runs its regions in parallel (up to fleet.MAX_PARALLEL_REGIONS threads that
+# mostly wait on AWS), so 16 accounts x 17 regions is about 270 threads; bench/org.py measures it.
+MAX_ACCOUNTS = 16
+
+
+@dataclasses.dataclass
+class _AccountOutcome:
+    run: AccountRun
+    results: list[TrailResult]
+    copies: list[str]  # ARNs of organization trails seen here as copies owned by another account
+
+
+class Applicable:
+    """Which declarations apply in an account: every name, and the ARNs naming that account.
+
+    Indexed once per run: a state file of per-region trails for a thousand accounts holds tens of
+    thousands of ARNs, and scanning them all for every account would cost more than the AWS calls.
+    """
+
+    def __init__(self, declarations: Sequence[Declaration]) -> None:
+        self._order = {d.name: index for index, d in enumerate(declarations)}
+        self._names = [d for d in declarations if not d.name.startswith("arn:")]
+        self._by_account: dict[str, list[Declaration]] = defaultdict(list)
+        for declared in declarations:
+            if declared.name.startswith("arn:"):
+                self._by_account[arns.account_of(declared.name)].append(declared)
+
+    def __call__(self, account_id: str) -> list[Declaration]:
+        mine = [*self._names, *self._by_account.get(account_id, [])]
+        return sorted(mine, key=lambda d: self._order[d.name])  # as declared
+
+
+def _named(error: TrailkeeperError, account: Account) -> TrailkeeperError:
+    """An AWS failure's reason, prefixed with the account and the role it was made with."""
+    if not isinstance(error, AwsCallFailed) or error.message.startswith(account.label):
+        return error
+    via = f" via {account.role_arn}" if account.role_arn else " (caller's credentials)"
+    return AwsCallFailed(error.aws_code, error.operation, f"{account.label}{via}: {error.message}")
+
+
+def _run_account(
+    account: Account,
+    applicable: Applicable,
+    *,
+    caller_clients: Clients,
+    sessions: AccountSessions,
+    default_region: str,
+    apply: bool,
+    deadline: Deadline,
+    max_parallel_regions: int,
+    allow_weakening: bool = False,
+) -> _AccountOutcome:
+    mine = applicable(account.id)
+    if not mine:  # nothing declared for this account: no role to assume, no call to make
+        return _AccountOutcome(AccountRun(account.id, account.name), [], [])
+    try:
+        clients = caller_clients if account.role_arn is None else Clients(sessions.session(account))
+        report = fleet.run(
+            mine,
+            clients=clients,
+            default_region=account.regions[0] if account.regions else default_region,
+            caller_account=account.id,
+            apply=apply,
+            pacer=Pacer(),  # CloudTrail's write limit is per account and region
+            deadline=deadline,
+            max_parallel_regions=max_parallel_regions,
+            allow_weakening=allow_weakening,  # the same guard against weakening audit in every account
+        )
+    except TrailkeeperError as error:
+        failure = _named(error, account)
+        log.warning("account failed", extra={"account": account.id, "error_code": failure.error_code})
+        return _AccountOutcome(AccountRun(account.id, account.name, failure), [], [])
+    except Exception as error:  # one broken account must not end the others' run
+        log.exception("account failed unexpectedly", extra={"account": account.id})
+        failure = AwsCallFailed(type(error).__name__, "run", f"{account.label}: unexpected error: {error}")
+        return _AccountOutcome(AccountRun(account.id, account.name, failure), [], [])
+    finally:
+        if account.role_arn is not None:
+            sessions.forget(account)
+    results, copies = [], []
+    for result in report.results:
+        owner = arns.account_of(result.trail_arn or "")
+        if isinstance(result.error, NotChangeableHere) and owner and owner != account.id:
+            # Only ARNs of this account are looked up here, so a trail owned elsewhere that DescribeTrails
+            # returned is an organization trail's copy: its owner reports it.
+            copies.append(str(result.trail_arn))
+            continue
+        named = None if result.error is None else _named(result.error, account)
+        results.append(dataclasses.replace(result, error=named, account=account.id, account_name=account.name))
+    return _AccountOutcome(AccountRun(account.id, account.name), results, copies)
+
+
+def run(
+    declarations: Sequence[Declaration],
+    accounts: Sequence[Account],
+    *,
+    clients: Clients,
+    default_region: str,
+    apply: bool,
+    deadline: Deadline | None = None,
+    progress: Progress | None = None,
+    max_accounts: int = MAX_ACCOUNTS,
+    max_parallel_regions: int = fleet.MAX_PARALLEL_REGIONS,
+    sessions: AccountSessions | None = None,
+    allow_weakening: bool = False,
+) -> Report:
+    """Plan (apply=False) or fix drift in every account; one result per (account, applicable declaration).
+
+    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls.
+    """
+    deadline = deadline or Deadline()
+    sessions = sessions or AccountSessions(clients, default_region, deadline)
+    report_progress: Progress = progress or (lambda *_: None)
+    outcomes: dict[str, _AccountOutcome] = {}
+    lock = threading.Lock()
+    applicable = Applicable(declarations)
+
+    def one(account: Account) -> None:
+        outcome = _run_account(
+            account,
+            applicable,
+            caller_clients=clients,
+            sessions=sessions,
+            default_region=default_region,
+            apply=apply,
+            deadline=deadline,
+            max_parallel_regions=max_parallel_regions,
+            allow_weakening=allow_weakening,
+        )
+        with lock:
+            outcomes[account.id] = outcome
+            report_progress("accounts", len(outcomes), len(accounts))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account") as pool:
+        for future in [pool.submit(one, account) for account in accounts]:
+            future.result()
+
+    ordered = [outcomes[a.id] for a in accounts]
+    in_run = {a.id for a in accounts}
+    copies = Counter(arn for outcome in ordered for arn in set(outcome.copies))
+    not_owned = tuple(
+        NotOwned(arn, arns.account_of(arn), seen)
+        for arn, seen in sorted(copies.items())
+        if arns.account_of(arn) not in in_run  # the owner is in the run: it reports the trail itself
+    )
+    return Report(
+        "apply" if apply else "plan",
+        tuple(result for outcome in ordered for result in outcome.results),
+        accounts=tuple(outcome.run for outcome in ordered),
+        not_owned=not_owned,
+    )

@@ -1,0 +1,205 @@
+"""The organization reconcile's templates: they lint clean (the state machine's ASL included, rule
+E3601), its flow runs on moto's Step Functions, and both roles grant exactly what the code calls."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from devkit import template
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from trailkeeper import permissions
+
+ROOT = Path(__file__).resolve().parent.parent
+ASL = ROOT / "org-reconcile.asl.json"
+RECONCILE, MEMBER = ROOT / "org-reconcile.yaml", ROOT / "member-role.yaml"
+CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
+# What only the central function needs: the declared state, notifications, its own log group.
+CENTRAL_ONLY = {"ssm:GetParameter", "sns:Publish", "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([CFN_LINT, str(path)], capture_output=True, text=True, check=False)
+
+
+def inlined(definition: str, tmp_path: Path) -> Path:
+    """org-reconcile.yaml with the ASL inline: cfn-lint checks ASL only in a StateMachine's Definition.
+
+    The partition is substituted as CloudFormation would in `aws` (cfn-lint's ASL schema only knows it).
+    """
+    text = RECONCILE.read_text()
+    definition = definition.replace("${Partition}", "aws")
+    indented = "\n".join("        " + line for line in json.dumps(json.loads(definition), indent=2).splitlines())
+    text = text.replace(
+        "      DefinitionS3Location: org-reconcile.asl.json # `aws cloudformation package` uploads it\n",
+        f"      Definition:\n{indented}\n",
+    )
+    assert "Definition:\n" in text
+    path = tmp_path / "org-reconcile.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_reconcile_template_and_its_state_machine_lint_clean(tmp_path: Path) -> None:
+    result = lint(inlined(ASL.read_text(), tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_would_catch_a_broken_state_machine(tmp_path: Path) -> None:
+    broken = ASL.read_text().replace('"Type": "Choice"', '"Type": "Chooser"')
+    result = lint(inlined(broken, tmp_path))
+    assert result.returncode != 0 and "E3601" in result.stdout
+
+
+def test_both_templates_lint_clean_as_committed_and_have_no_transform() -> None:
+    for path in (MEMBER, RECONCILE):
+        result = lint(path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Transform" not in template.load(path)  # service-managed StackSets refuse transforms
+
+
+def test_every_placeholder_of_the_definition_is_substituted() -> None:
+    placeholders = set(re.findall(r"\$\{(\w+)\}", ASL.read_text()))
+    machine = template.load(RECONCILE)["Resources"]["ReconcileStateMachine"]["Properties"]
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert machine["StateMachineType"] == "STANDARD"
+    processor = json.loads(ASL.read_text())["States"]["Reconcile"]["ItemProcessor"]["ProcessorConfig"]
+    assert processor == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+
+
+def statements(path: Path, role: str) -> list[dict[str, Any]]:
+    (policy,) = template.load(path)["Resources"][role]["Properties"]["Policies"]
+    return [s["Fn::If"][1] if "Fn::If" in s else s for s in policy["PolicyDocument"]["Statement"]]
+
+
+def granted(path: Path, role: str) -> list[str]:
+    return [a for s in statements(path, role) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
+
+
+def test_the_reconcile_role_grants_exactly_the_engine_and_organization_calls() -> None:
+    actions = granted(RECONCILE, "ReconcileRole")
+    assert sorted(actions) == sorted(permissions.required(permissions.MODULES + permissions.ORG_MODULES))
+    (assume,) = [s for s in statements(RECONCILE, "ReconcileRole") if s["Action"] == "sts:AssumeRole"]
+    assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}
+
+
+def test_the_member_role_grants_exactly_what_the_engine_calls_in_an_account() -> None:
+    # When the engine declares a new call (a PERMISSIONS tuple), add it to member-role.yaml too.
+    assert sorted(granted(MEMBER, "MemberRole")) == sorted(permissions.required() - CENTRAL_ONLY)
+    trust = template.load(MEMBER)["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"AWS": {"Ref": "ReconcileRoleArn"}}, "Action": "sts:AssumeRole"}
+    ]
+
+
+# --- the flow, on moto's Step Functions (Lambda code never runs there: each task echoes its payload) ---
+
+BUCKET = "org-reconcile-results"
+ACCOUNTS = [{"account": f"{n:012d}", "account_name": f"account-{n}"} for n in (111, 222, 333)]
+
+
+@pytest.fixture
+def invocations(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every payload the state machine sends the function (moto's Docker-free Lambda echoes it back)."""
+    sent: list[dict[str, Any]] = []
+    echo = LambdaSimpleBackend.invoke
+
+    def invoke(self: LambdaSimpleBackend, function_name: str, qualifier: Any, body: Any, *rest: Any) -> Any:
+        sent.append(json.loads(body))
+        return echo(self, function_name, qualifier, body, *rest)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
+    return sent
+
+
+@pytest.fixture
+def machine(invocations: list[dict[str, Any]]) -> Iterator[tuple[Any, str]]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
+        role = boto3.client("iam").create_role(RoleName="machine", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "def handle(event, context):\n    return event\n")
+        function = boto3.client("lambda").create_function(
+            FunctionName="reconcile",
+            Runtime="python3.13",
+            Role=role,
+            Handler="handler.handle",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        substitutions = {
+            "Partition": "aws",
+            "FunctionArn": function,
+            "ResultsBucket": BUCKET,
+            "MaxConcurrency": "2",
+            "ToleratedFailurePercentage": "5",
+        }
+        definition = ASL.read_text()
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", value)
+        sfn = boto3.client("stepfunctions")
+        yield (
+            sfn,
+            sfn.create_state_machine(name="org-reconcile", definition=definition, roleArn=role)["stateMachineArn"],
+        )
+
+
+def execute(sfn: Any, arn: str, name: str, run_input: dict[str, Any]) -> dict[str, Any]:
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(run_input))["executionArn"]
+    for _ in range(200):
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError("the execution did not finish")
+
+
+def test_one_child_per_account_each_invoking_the_function_with_its_account(
+    machine: tuple[Any, str], invocations: list[dict[str, Any]]
+) -> None:
+    sfn, arn = machine
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="runs/run-1/accounts.json", Body=json.dumps(ACCOUNTS))
+    done = execute(sfn, arn, "run-1", {"action": "apply", "ou_ids": ["ou-ab12-cdefgh12"]})
+    assert done["status"] == "SUCCEEDED", done
+    listing, *children, summarise = invocations
+    assert listing == {
+        "action": "list-accounts",
+        "bucket": BUCKET,
+        "key": "runs/run-1/accounts.json",
+        "ou_ids": ["ou-ab12-cdefgh12"],
+        "exclude_accounts": [],
+    }
+    (map_run,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
+    described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+    assert described["itemCounts"]["succeeded"] == len(ACCOUNTS)
+    assert described["maxConcurrency"] == 2
+    # Each child invoked the function once with its account, as org/invocations.py expects.
+    assert sorted(children, key=lambda c: c["account"]) == [{"action": "apply", **a} for a in ACCOUNTS]
+    assert summarise["action"] == "summarise" and summarise["result_writer"]["Bucket"] == BUCKET
+    assert summarise["result_writer"]["Key"].endswith("manifest.json")  # the ResultWriter's manifest
+    assert json.loads(done["output"]) == summarise  # the run's output is the summary
+
+
+def test_the_action_defaults_to_plan_and_anything_else_fails(
+    machine: tuple[Any, str], invocations: list[dict[str, Any]]
+) -> None:
+    sfn, arn = machine
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="runs/run-2/accounts.json", Body=json.dumps(ACCOUNTS[:1]))
+    assert execute(sfn, arn, "run-2", {})["status"] == "SUCCEEDED"
+    assert invocations[1] == {"action": "plan", **ACCOUNTS[0]}
+    invocations.clear()
+    failed = execute(sfn, arn, "run-3", {"action": "destroy"})
+    assert (failed["status"], failed["error"]) == ("FAILED", "InvalidAction")
+    assert invocations == []  # nothing was listed, nothing run
