@@ -59,9 +59,11 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 | 8 | KmsKeyId stored as the key's full ARN       | stored as sent, never      | resolved through moto's KMS backend;  |
 |   | whatever form was sent; an unknown key:     | checked                    | KmsKeyNotFoundException               |
 |   | KmsKeyNotFoundException (aws-facts.md)      |                            |                                       |
-| + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail                         |
-|   | an unknown trail or outside the home region | unknown trail              |                                       |
-|   | fails                                       |                            |                                       |
+| + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail (the last:              |
+|   | an unknown trail or outside the home region | unknown trail; checks the  | InvalidParameterCombinationException) |
+|   | fails; UpdateTrail cannot leave a           | pair on CreateTrail only   |                                       |
+|   | multi-region trail without global service   |                            |                                       |
+|   | events (aws-facts.md)                       |                            |                                       |
 
 Where the brief and the evidence differ the evidence won, and the comment at the rule says so (tags
 outside the home region: CloudTrailARNInvalidException, not InvalidHomeRegionException).
@@ -429,6 +431,14 @@ def _key_arn(account_id: str, region: str, key_id: str) -> str:
 
 def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **settings: Any) -> Any:
     trail = _locate(backend, name, write=True)
+    multi_region = settings.get("is_multi_region_trail")
+    global_events = settings.get("include_global_service_events")
+    if (trail.is_multi_region if multi_region is None else multi_region) and not (
+        trail.include_global_service_events if global_events is None else global_events
+    ):
+        # aws-facts.md: "A multi-region trail must include global service events"; moto checks it on
+        # CreateTrail only.
+        raise _error("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
     if kms_key_id:  # "" clears the key (aws-facts.md: an empty string clears a string setting)
         kms_key_id = _key_arn(backend.account_id, backend.region_name, kms_key_id)
     return _ORIGINAL["update_trail"](backend, name=trail.arn, kms_key_id=kms_key_id, **settings)

@@ -484,6 +484,24 @@ def test_get_trail_answers_the_home_region_and_delete_knows_unknown_trails(layer
     assert cloudtrail().describe_trails()["trailList"] == []
 
 
+def test_update_trail_cannot_leave_a_multi_region_trail_without_global_events(
+    layer: None, world: seeding.World
+) -> None:
+    multi_region_trail()
+    assert (
+        code_of(lambda: cloudtrail().update_trail(Name="everywhere", IncludeGlobalServiceEvents=False))
+        == "InvalidParameterCombinationException"
+    )
+    cloudtrail().update_trail(Name="everywhere", IsMultiRegionTrail=False, IncludeGlobalServiceEvents=False)
+
+
+def test_bare_moto_lets_update_trail_drop_global_events_of_a_multi_region_trail(
+    bare: None, world: seeding.World
+) -> None:
+    multi_region_trail()
+    cloudtrail().update_trail(Name="everywhere", IncludeGlobalServiceEvents=False)
+
+
 def test_install_and_uninstall_are_idempotent_and_a_with_block_leaves_an_install_in_force(bare: None) -> None:
     assert not fidelity.installed()
     fidelity.install()
