@@ -503,11 +503,13 @@ def list_tags(backend: Any, resource_id_list: list[str]) -> list[Json]:
 def _description(trail: Any, include_region: bool = False) -> Json:
     """DescribeTrails/GetTrail: the two flags CloudTrail sets, which moto leaves false.
 
-    HasCustomEventSelectors follows the call, not the content: CloudTrail's docs say only "Specifies if
-    the trail has custom event selectors", and trails made in the console, which puts the default
-    selector, report true (public describe-trails outputs, e.g. cloudsploit's and Security Hub's
-    examples). So true after any PutEventSelectors, never back to false; false therefore means "the
-    default selector", true means "read them".
+    HasCustomEventSelectors follows the call, not the content. No AWS document says when it turns true
+    (botocore: "Specifies if the trail has custom event selectors"); the issue states CloudTrail reports
+    true after any PutEventSelectors, and public describe-trails outputs of console-made trails (the
+    console puts the management-events selector) read true: cloudsploit's test fixtures, and an
+    organization trail in a public how-to. So: true after any successful PutEventSelectors, never false
+    again. For a provider, false means "the default selector, no read needed"; true means "read them",
+    never "they differ from the default".
     """
     answer: Json = _ORIGINAL["description"](trail, include_region=include_region)
     answer["HasCustomEventSelectors"] = bool(getattr(trail, _SELECTORS_PUT, False))
