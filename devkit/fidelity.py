@@ -159,6 +159,10 @@ def _locate(backend: Any, name_or_arn: str | None, *, write: bool) -> Any:
     raise TrailNotFoundException(account_id=backend.account_id, name=name_or_arn)
 
 
+# What AddTags, RemoveTags and ListTags answer for a trail ARN of another region (see `_tag_target`).
+TAGS_OUTSIDE_HOME_REGION = "CloudTrailARNInvalidException"
+
+
 def _tag_target(backend: Any, resource_id: str | None) -> Any:
     """The trail a tag call names: an ARN of the calling region only.
 
@@ -174,7 +178,7 @@ def _tag_target(backend: Any, resource_id: str | None) -> Any:
         raise _error("CloudTrailARNInvalidException", f"{resource_id!r} is not a valid trail ARN.")
     if match["region"] != backend.region_name:
         raise _error(
-            "CloudTrailARNInvalidException",
+            TAGS_OUTSIDE_HOME_REGION,
             f"Region in ARN is wrong, you can only access resources in region {backend.region_name}.",
         )
     trail = next((t for t in backend.trails.values() if t.arn == resource_id), None)
