@@ -59,9 +59,11 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 | 8 | KmsKeyId stored as the key's full ARN       | stored as sent, never      | resolved through moto's KMS backend;  |
 |   | whatever form was sent; an unknown key:     | checked                    | KmsKeyNotFoundException               |
 |   | KmsKeyNotFoundException (aws-facts.md)      |                            |                                       |
-| + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail                         |
-|   | an unknown trail or outside the home region | unknown trail              |                                       |
-|   | fails                                       |                            |                                       |
+| + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail (the last:              |
+|   | an unknown trail or outside the home region | unknown trail; checks the  | InvalidParameterCombinationException) |
+|   | fails; UpdateTrail cannot leave a           | pair on CreateTrail only   |                                       |
+|   | multi-region trail without global service   |                            |                                       |
+|   | events (aws-facts.md)                       |                            |                                       |
 
 Where the brief and the evidence differ the evidence won, and the comment at the rule says so (tags
 outside the home region: CloudTrailARNInvalidException, not InvalidHomeRegionException).
@@ -157,6 +159,10 @@ def _locate(backend: Any, name_or_arn: str | None, *, write: bool) -> Any:
     raise TrailNotFoundException(account_id=backend.account_id, name=name_or_arn)
 
 
+# What AddTags, RemoveTags and ListTags answer for a trail ARN of another region (see `_tag_target`).
+TAGS_OUTSIDE_HOME_REGION = "CloudTrailARNInvalidException"
+
+
 def _tag_target(backend: Any, resource_id: str | None) -> Any:
     """The trail a tag call names: an ARN of the calling region only.
 
@@ -172,7 +178,7 @@ def _tag_target(backend: Any, resource_id: str | None) -> Any:
         raise _error("CloudTrailARNInvalidException", f"{resource_id!r} is not a valid trail ARN.")
     if match["region"] != backend.region_name:
         raise _error(
-            "CloudTrailARNInvalidException",
+            TAGS_OUTSIDE_HOME_REGION,
             f"Region in ARN is wrong, you can only access resources in region {backend.region_name}.",
         )
     trail = next((t for t in backend.trails.values() if t.arn == resource_id), None)
@@ -429,6 +435,14 @@ def _key_arn(account_id: str, region: str, key_id: str) -> str:
 
 def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **settings: Any) -> Any:
     trail = _locate(backend, name, write=True)
+    multi_region = settings.get("is_multi_region_trail")
+    global_events = settings.get("include_global_service_events")
+    if (trail.is_multi_region if multi_region is None else multi_region) and not (
+        trail.include_global_service_events if global_events is None else global_events
+    ):
+        # aws-facts.md: "A multi-region trail must include global service events"; moto checks it on
+        # CreateTrail only.
+        raise _error("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
     if kms_key_id:  # "" clears the key (aws-facts.md: an empty string clears a string setting)
         kms_key_id = _key_arn(backend.account_id, backend.region_name, kms_key_id)
     return _ORIGINAL["update_trail"](backend, name=trail.arn, kms_key_id=kms_key_id, **settings)
@@ -493,11 +507,13 @@ def list_tags(backend: Any, resource_id_list: list[str]) -> list[Json]:
 def _description(trail: Any, include_region: bool = False) -> Json:
     """DescribeTrails/GetTrail: the two flags CloudTrail sets, which moto leaves false.
 
-    HasCustomEventSelectors follows the call, not the content: CloudTrail's docs say only "Specifies if
-    the trail has custom event selectors", and trails made in the console, which puts the default
-    selector, report true (public describe-trails outputs, e.g. cloudsploit's and Security Hub's
-    examples). So true after any PutEventSelectors, never back to false; false therefore means "the
-    default selector", true means "read them".
+    HasCustomEventSelectors follows the call, not the content. No AWS document says when it turns true
+    (botocore: "Specifies if the trail has custom event selectors"); the issue states CloudTrail reports
+    true after any PutEventSelectors, and public describe-trails outputs of console-made trails (the
+    console puts the management-events selector) read true: cloudsploit's test fixtures, and an
+    organization trail in a public how-to. So: true after any successful PutEventSelectors, never false
+    again. For a provider, false means "the default selector, no read needed"; true means "read them",
+    never "they differ from the default".
     """
     answer: Json = _ORIGINAL["description"](trail, include_region=include_region)
     answer["HasCustomEventSelectors"] = bool(getattr(trail, _SELECTORS_PUT, False))

@@ -362,7 +362,7 @@ def test_tag_calls_take_an_arn_of_the_calling_region(layer: None, world: seeding
         "RemoveTags": lambda: client.remove_tags(ResourceId=world.trail_arn, TagsList=tags),
         "ListTags": lambda: client.list_tags(ResourceIdList=[world.trail_arn]),
     }
-    assert code_of(calls[operation]) == "CloudTrailARNInvalidException"
+    assert code_of(calls[operation]) == fidelity.TAGS_OUTSIDE_HOME_REGION == "CloudTrailARNInvalidException"
 
 
 def test_a_shadow_is_read_by_its_arn_from_any_region(layer: None, world: seeding.World) -> None:
@@ -482,6 +482,24 @@ def test_get_trail_answers_the_home_region_and_delete_knows_unknown_trails(layer
     assert code_of(lambda: cloudtrail().delete_trail(Name="no-such-trail")) == "TrailNotFoundException"
     cloudtrail().delete_trail(Name=TRAIL)
     assert cloudtrail().describe_trails()["trailList"] == []
+
+
+def test_update_trail_cannot_leave_a_multi_region_trail_without_global_events(
+    layer: None, world: seeding.World
+) -> None:
+    multi_region_trail()
+    assert (
+        code_of(lambda: cloudtrail().update_trail(Name="everywhere", IncludeGlobalServiceEvents=False))
+        == "InvalidParameterCombinationException"
+    )
+    cloudtrail().update_trail(Name="everywhere", IsMultiRegionTrail=False, IncludeGlobalServiceEvents=False)
+
+
+def test_bare_moto_lets_update_trail_drop_global_events_of_a_multi_region_trail(
+    bare: None, world: seeding.World
+) -> None:
+    multi_region_trail()
+    cloudtrail().update_trail(Name="everywhere", IncludeGlobalServiceEvents=False)
 
 
 def test_install_and_uninstall_are_idempotent_and_a_with_block_leaves_an_install_in_force(bare: None) -> None:
