@@ -1,4 +1,8 @@
-"""Shared fixtures: fake credentials, moto in-process, a local HTTPS server for responses, the provider."""
+"""Shared fixtures: fake credentials, moto in-process, a local HTTPS server for responses, the provider.
+
+moto in-process is held to CloudTrail's behaviour by devkit.fidelity (default selector, Insights rules,
+home regions, key ARNs...): tests that need moto as it is say so (tests/test_fidelity.py's `bare`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from devkit import fidelity
 from devkit import world as seeding
 from devkit.cfn_server import ResponseServer
 from devkit.events import load
@@ -36,8 +41,12 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws():
+def aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "bare" in request.fixturenames:  # a test of moto as it is (tests/test_fidelity.py)
+        with mock_aws():
+            yield
+        return
+    with fidelity.cloudtrail_as_aws(), mock_aws():
         yield
 
 
