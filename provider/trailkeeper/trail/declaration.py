@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from trailkeeper.errors import InvalidProperties, show
+from trailkeeper.errors import VALUE_LIMIT, InvalidProperties, shorten, show
 from trailkeeper.trail import rules, settings
 from trailkeeper.trail.settings import Setting, Value
 
@@ -88,7 +88,7 @@ def parse(props: object) -> Declaration:
             continue
         row = known.get(key)
         if row is None:
-            problems.append(_unknown(str(key), known))
+            problems.append(_unknown(shorten(key, VALUE_LIMIT) if isinstance(key, str) else show(key), known))
             continue
         value, problem = _coerce(row, raw)
         if problem:
