@@ -129,6 +129,18 @@ class OutOfTime(TrailkeeperError):
     code = "OutOfTime"
 
 
+class InvalidArguments(TrailkeeperError):
+    """The command line is not one the CLI takes (unknown command or option, unknown region)."""
+
+    code = "InvalidArguments"
+
+
+class TrailDeleted(TrailkeeperError):
+    """A declared trail was deleted: trailkeeper keeps settings of existing trails and cannot recreate it."""
+
+    code = "TrailDeleted"
+
+
 class AwsCallFailed(TrailkeeperError):
     """An AWS call failed for good (after retries); the reason says what to do about it."""
 
@@ -152,5 +164,7 @@ ALL_CODES: tuple[type[TrailkeeperError], ...] = (
     AmbiguousTrailName,
     NotChangeableHere,
     OutOfTime,
+    InvalidArguments,
+    TrailDeleted,
     AwsCallFailed,
 )

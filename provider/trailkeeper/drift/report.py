@@ -9,7 +9,12 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "home_region": "us-east-1",            # null when it was not found
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
                  "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:..."}],
-                 "error": null | {"code": "TrailNotFound", "reason": "..."}}]}
+                 "error": null | {"code": "TrailNotFound", "reason": "..."}}],
+     "warnings": ["the declared state lists no trails"]}   # only when there is something to say
+
+When the run fails before there is a report (an invalid file, no credentials, a usage error), the CLI's
+`--json` output is an error document instead, `{"error": {"code", "reason", "problems": [...]}}`;
+`SCHEMA` accepts exactly one of the two.
 
 Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
@@ -30,8 +35,7 @@ STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 2
 
 _VALUE = {"type": ["string", "boolean", "null"]}
-SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
+REPORT_SCHEMA: dict[str, Any] = {
     "title": "trailkeeper drift report",
     "type": "object",
     "required": ["action", "summary", "trails"],
@@ -78,7 +82,31 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "warnings": {"type": "array", "items": {"type": "string"}},
     },
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "trailkeeper error (the run failed before there was a report)",
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "reason", "problems"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string"},
+                "reason": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        }
+    },
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "trailkeeper --json output: a drift report, or an error",
+    "oneOf": [REPORT_SCHEMA, ERROR_SCHEMA],
 }
 
 
@@ -106,6 +134,7 @@ class TrailResult:
 class Report:
     action: Literal["plan", "apply"]
     results: tuple[TrailResult, ...]
+    warnings: tuple[str, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -120,7 +149,8 @@ class Report:
         return {"trails": len(self.results), **{status: self.count(status) for status in STATUSES}}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "summary": self.summary(), "trails": [r.to_dict() for r in self.results]}
+        document = {"action": self.action, "summary": self.summary(), "trails": [r.to_dict() for r in self.results]}
+        return document | ({"warnings": list(self.warnings)} if self.warnings else {})
 
     def summary_line(self) -> str:
         counts = self.summary()
@@ -151,4 +181,11 @@ def table(report: Report) -> str:
             rows.append((*lead, change.name, f"{show_value(change.current)} -> {show_value(change.desired)}"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
-    return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line()
+    notes = "".join(f"\nwarning: {warning}" for warning in report.warnings)
+    return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line() + notes
+
+
+def error_document(error: TrailkeeperError) -> dict[str, Any]:
+    """What `--json` prints when the run fails before there is a report (`ERROR_SCHEMA`)."""
+    problems = getattr(error, "problems", None) or (error.reason,)
+    return {"error": {"code": error.error_code, "reason": error.reason, "problems": list(problems)}}

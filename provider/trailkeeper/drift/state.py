@@ -134,6 +134,11 @@ _StateLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|
 _StateLoader.add_constructor(_BOOL, _StateLoader.construct_yaml_bool)
 
 
+def empty_warning(source: str) -> str:
+    """What to say when a state lists no trails: an emptied file or parameter must not pass silently."""
+    return f"{source} declares no trails: nothing was checked (an emptied file or parameter?)"
+
+
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
@@ -243,4 +248,6 @@ def load(path: str | Path) -> list[Declaration]:
             data = file.read(MAX_BYTES + 1)
     except OSError as error:
         raise InvalidState([f"{path}: cannot read: {error.strerror or error}"]) from None
+    except ValueError as error:  # e.g. a NUL byte in the name
+        raise InvalidState([f"{show(str(path))}: cannot read: {error}"]) from None
     return loads(decode(data, str(path)), str(path))
