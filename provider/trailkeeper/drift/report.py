@@ -10,7 +10,8 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
                  "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:..."}],
                  "error": null | {"code": "TrailNotFound", "reason": "..."}}],
-     "warnings": ["the declared state lists no trails"]}   # only when there is something to say
+     "warnings": ["... declares no trails: nothing was checked ..."],   # only when there is one
+     "skipped": "UpdateTrail failed (...): it changed nothing"}       # an event that needed no reconcile
 
 When the run fails before there is a report (an invalid file, no credentials, a usage error), the CLI's
 `--json` output is an error document instead, `{"error": {"code", "reason", "problems": [...]}}`;
@@ -83,6 +84,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             },
         },
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "skipped": {"type": "string"},
     },
 }
 ERROR_SCHEMA: dict[str, Any] = {
@@ -135,6 +137,7 @@ class Report:
     action: Literal["plan", "apply"]
     results: tuple[TrailResult, ...]
     warnings: tuple[str, ...] = ()
+    skipped: str | None = None  # why an event needed no reconcile (the event-driven loop guard)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -149,8 +152,16 @@ class Report:
         return {"trails": len(self.results), **{status: self.count(status) for status in STATUSES}}
 
     def to_dict(self) -> dict[str, Any]:
-        document = {"action": self.action, "summary": self.summary(), "trails": [r.to_dict() for r in self.results]}
-        return document | ({"warnings": list(self.warnings)} if self.warnings else {})
+        document: dict[str, Any] = {
+            "action": self.action,
+            "summary": self.summary(),
+            "trails": [r.to_dict() for r in self.results],
+        }
+        if self.warnings:
+            document["warnings"] = list(self.warnings)
+        if self.skipped:
+            document["skipped"] = self.skipped
+        return document
 
     def summary_line(self) -> str:
         counts = self.summary()
@@ -182,6 +193,7 @@ def table(report: Report) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows]
     notes = "".join(f"\nwarning: {warning}" for warning in report.warnings)
+    notes += f"\nskipped: {report.skipped}" if report.skipped else ""
     return "\n".join(line.rstrip() for line in lines) + "\n" + report.summary_line() + notes
 
 
