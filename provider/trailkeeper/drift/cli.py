@@ -153,7 +153,7 @@ def main(
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     argv = sys.argv[1:] if argv is None else argv
-    as_json = any(len(arg) > 3 and "--json".startswith(arg) for arg in argv)  # argparse takes --js too
+    as_json = any(len(arg) >= 3 and "--json".startswith(arg) for arg in argv)  # argparse takes --j too
     try:
         args = _parser().parse_args(argv)
     except TrailkeeperError as error:
