@@ -27,7 +27,7 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
-from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
+from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, shorten
 from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
 
@@ -185,7 +185,9 @@ class TrailSettingsResource(CfnResource):
             self.Status, self.Reason = response.FAILED, error.reason
             if self._late(error.error_code):
                 return
-            log.warning("request failed", extra={"error_code": error.error_code, "reason": error.reason})
+            problems = list(error.problems) if isinstance(error, InvalidProperties) else [error.reason]
+            # The reason may end in "(+N more)"; the log line lists every problem.
+            log.warning("request failed", extra={"error_code": error.error_code, "problems": problems})
             observability.count_failure(error.error_code)
         except Exception as error:
             # str(error) can hold anything (a URL, a credential from a library's message): masked, as logs are.
