@@ -260,3 +260,9 @@ def test_the_rule_still_matches_iam_users_and_root() -> None:
 
 def test_the_rule_listens_for_every_call_direct_handles() -> None:
     assert set(TEMPLATE_RULE["detail"]["eventName"]) == set(direct.TRAIL_PARAMETER)
+
+
+def test_the_template_tells_the_function_its_own_role() -> None:
+    function = template.load()["Resources"]["TrailSettingsFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["TrailSettingsRole", "Arn"]}
+    assert function["Environment"]["Variables"][direct.ROLE_ARN] == function["Role"]
