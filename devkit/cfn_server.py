@@ -7,6 +7,7 @@ import ssl
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +25,11 @@ class Received:
 
 
 class ResponseServer:
-    """Collects PUTs; answers each with the next status from `statuses` (then 200)."""
+    """Collects PUTs; answers each with the next status from `statuses` (then 200).
+
+    `while_answering`, when set, runs after a PUT is received and before it is answered: a slow
+    endpoint, with the test deciding what happens meanwhile (no sleeps).
+    """
 
     def __init__(self) -> None:
         self.ca = trustme.CA()
@@ -33,6 +38,7 @@ class ResponseServer:
         cert.configure_cert(server_context)
         self.received: list[Received] = []
         self.statuses: list[int] = []
+        self.while_answering: Callable[[], None] | None = None
         self._lock = threading.Lock()
         owner = self
 
@@ -43,6 +49,8 @@ class ResponseServer:
                 with owner._lock:
                     owner.received.append(Received("PUT", self.path, dict(self.headers), json.loads(raw or b"{}")))
                     status = owner.statuses.pop(0) if owner.statuses else 200
+                if owner.while_answering is not None:
+                    owner.while_answering()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

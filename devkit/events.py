@@ -12,7 +12,7 @@ EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 def load(name: str, response_url: str | None = None, **changes: Any) -> dict[str, Any]:
     """Event `name` (e.g. "create"), with its ResponseURL pointed at `response_url` and `changes` applied."""
-    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
     event = copy.deepcopy(event)
     if response_url is not None:
         event["ResponseURL"] = response_url

@@ -60,7 +60,7 @@ def render(artifact_key: str) -> dict[str, Any]:
 def main() -> Path:
     artifact, size, digest = package.build()
     key = f"trailkeeper/provider-{digest[:16]}.zip"
-    RENDERED.write_text(json.dumps(render(key), indent=2, sort_keys=True) + "\n")
+    RENDERED.write_text(json.dumps(render(key), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{RENDERED.relative_to(package.ROOT)}: transform-free template")
     print(
         f"{artifact.relative_to(package.ROOT)}: {size / 1e6:.2f} MB -> upload to s3://<ArtifactBucketPrefix>-<region>/{key}"

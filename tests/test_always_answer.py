@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -15,6 +16,8 @@ from tests.conftest import Invoker, RecordingClients
 from trailkeeper import handler
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
+from trailkeeper.cfn.watchdog import Watchdog
 
 
 def answers(cfn: ResponseServer, event: dict[str, Any], context: LambdaContext | None = None) -> list[dict[str, Any]]:
@@ -126,3 +129,69 @@ def test_the_response_url_is_used_exactly_as_given(world: seeding.World, provide
     (received,) = cfn.for_url(url)
     assert received.path == url.split(f":{cfn.port}", 1)[1]
     assert received.headers.get("Content-Type") == ""
+
+
+def failure_metrics(text: str) -> list[str]:
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"_aws"' in line]
+    return [line["ErrorCode"] for line in lines if "Failures" in line]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_slow_success_put_raises_no_false_alarm(
+    world: seeding.World,
+    clients: RecordingClients,
+    cfn: ResponseServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock = FakeClock()
+    dog = Watchdog(clock=clock)
+    provider = TrailSettingsResource(
+        clients=lambda: clients,
+        sender=response.Sender(ssl_context=cfn.client_context(), sleep=lambda _: None),
+        watchdog=dog,
+    )
+    monkeypatch.setattr(handler, "RESOURCE", provider)
+    rang: list[bool] = []
+
+    def time_runs_out_while_the_answer_is_in_flight() -> None:
+        clock.now += 10_000  # far past the work's deadline, as a PUT hanging for minutes would be
+        with dog._condition:
+            dog._condition.notify_all()  # the watchdog looks at its clock again
+            rang.append(dog._condition.wait_for(lambda: dog._deadline is None and not dog._ringing, timeout=10))
+
+    cfn.while_answering = time_runs_out_while_the_answer_is_in_flight
+    try:
+        event = load("create", cfn.url())
+        handler.lambda_handler(event, LambdaContext())
+    finally:
+        cfn.while_answering = None
+    assert rang == [True]
+    assert [r.body["Status"] for r in cfn.for_url(event["ResponseURL"])] == ["SUCCESS"]
+    out = capsys.readouterr().out
+    assert "out of time" not in out and failure_metrics(out) == []
+    assert '"message":"response delivered"' in out and '"status":"SUCCESS"' in out
+
+
+def test_a_hung_aws_call_counts_out_of_time_once(
+    world: seeding.World,
+    provider: Any,
+    cfn: ResponseServer,
+    clients: RecordingClients,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hanging = HangingClient(clients.cloudtrail("us-east-1"), hang=2.5)
+    clients.stubbed[("cloudtrail", "us-east-1")] = hanging
+    event = load("create", cfn.url())
+    handler.lambda_handler(event, LambdaContext(timeout_seconds=2.0))
+    assert [r.body["Status"] for r in cfn.for_url(event["ResponseURL"])] == ["FAILED"]
+    out = capsys.readouterr().out
+    assert failure_metrics(out) == ["OutOfTime"]
+    assert out.count("out of time; answering FAILED") == 1 and "already answered FAILED (OutOfTime)" in out

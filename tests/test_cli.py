@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -118,7 +119,7 @@ def test_region_comes_from_the_flag_then_the_environment_then_the_profile(
 def test_an_unknown_profile_is_a_clear_error(desired: Path) -> None:
     code, out, err = run("plan", "-f", str(desired), "--profile", "no-such-profile")
     assert code == report.EXIT_FAILED and out == ""
-    assert err.startswith("trailkeeper: ProfileNotFound\n") and "no-such-profile" in err
+    assert err.startswith("trailkeeper: ProfileNotFound: ") and "no-such-profile" in err and err.count("\n") == 1
 
 
 def test_progress_shows_on_a_terminal_only(desired: Path) -> None:
@@ -139,3 +140,116 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "trailkeeper"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "exit codes:" in result.stdout
+
+
+def run_json(*argv: str, stdin: bytes = b"") -> tuple[int, dict[str, Any], str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*argv, "--json"], out=out, err=err, stdin=io.BytesIO(stdin))
+    document = json.loads(out.getvalue())
+    jsonschema.validate(document, report.SCHEMA)
+    return code, document, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["plna", "-f", "x.yaml"], ["plan", "-f", "x.yaml", "--jsno"], ["plan"], ["apply", "-f"], ["--region"]],
+)
+def test_a_usage_error_exits_1_never_2(argv: list[str]) -> None:
+    code, out, err = run(*argv)
+    assert code == report.EXIT_FAILED and out == ""
+    assert err.startswith("trailkeeper: InvalidArguments: ") and err.endswith(" --help)\n") and err.count("\n") == 1
+
+
+def test_help_and_version_still_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["plan", "--help"], ["--version"]):
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 0
+    assert "exit codes:" in capsys.readouterr().out
+
+
+def test_with_json_a_usage_error_is_still_a_json_document() -> None:
+    code, document, _ = run_json("plna", "-f", "x.yaml")
+    assert code == report.EXIT_FAILED and document["error"]["code"] == "InvalidArguments"
+
+
+def test_with_json_an_invalid_file_gives_an_error_document_with_every_problem(tmp_path: Path, aws: None) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("trails:\n  - Name: audit-trail\n    KmsKeyId: nope\n    Colour: red\n")
+    code, document, err = run_json("plan", "-f", str(path))
+    assert code == report.EXIT_FAILED
+    assert document["error"]["code"] == "InvalidState" and len(document["error"]["problems"]) == 2
+    assert err.startswith("trailkeeper: InvalidState\n")
+
+
+def test_with_json_missing_credentials_give_one_line_and_an_error_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    path = tmp_path / "desired.yaml"
+    path.write_text("trails:\n  - Name: audit-trail\n")
+    code, document, err = run_json("plan", "-f", str(path))
+    assert code == report.EXIT_FAILED and document["error"]["code"] == "NoCredentials"
+    assert err.count("\n") == 1 and err.count("NoCredentials") == 1 and "aws configure" in err
+
+
+def test_a_state_on_standard_input(world: seeding.World) -> None:
+    code, document, _ = run_json("plan", "-f", "-", stdin=b"trails:\n  - Name: audit-trail\n    S3KeyPrefix: x\n")
+    assert code == report.EXIT_DRIFT and document["trails"][0]["changes"][0]["property"] == "S3KeyPrefix"
+    code, document, _ = run_json("plan", "-f", "-", stdin=b"\xfftrails: []")
+    assert code == report.EXIT_FAILED and document["error"]["problems"] == [
+        "<stdin>: not UTF-8 text: byte 0xff at offset 0 (invalid start byte)"
+    ]
+
+
+def test_a_file_that_is_not_utf8_is_one_line_and_exit_1(tmp_path: Path, aws: None) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"trails:\n  - Name: caf\xe9\n")
+    code, out, err = run("plan", "-f", str(path))
+    assert code == report.EXIT_FAILED and out == "" and "Traceback" not in err
+    assert err.splitlines()[1] == f"  {path}: not UTF-8 text: byte 0xe9 at offset 21 (invalid continuation byte)"
+
+
+def test_an_empty_state_warns_and_says_so_in_the_report(world: seeding.World) -> None:
+    code, document, err = run_json("plan", "-f", "-", stdin=b"trails: []\n")
+    assert code == report.EXIT_OK and document["summary"]["trails"] == 0
+    assert (
+        err == "trailkeeper: warning: <stdin> declares no trails: nothing was checked (an emptied file or parameter?)\n"
+    )
+    assert document["warnings"] == [err.removeprefix("trailkeeper: warning: ").strip()]
+    out, err_text = io.StringIO(), io.StringIO()
+    assert main(["plan", "-f", "-"], out=out, err=err_text, stdin=io.BytesIO(b"trails: []")) == report.EXIT_OK
+    assert out.getvalue().endswith(
+        "\nwarning: <stdin> declares no trails: nothing was checked (an emptied file or parameter?)\n"
+    )
+
+
+def test_an_unknown_region_is_refused_at_once(tmp_path: Path, aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailkeeper.aws import calls
+
+    slept: list[float] = []
+    monkeypatch.setattr(calls, "_sleep", slept.append)
+    path = tmp_path / "desired.yaml"
+    path.write_text("trails:\n  - Name: arn:aws:cloudtrail:eu-venus-2:123456789012:trail/audit\n")
+    code, _, err = run("plan", "-f", str(path), "--region", "mars-1")
+    assert code == report.EXIT_FAILED and slept == []
+    assert err == (
+        "trailkeeper: InvalidArguments: unknown region 'mars-1' from --region (or AWS_REGION / the profile); "
+        "'eu-venus-2' from the ARN arn:aws:cloudtrail:eu-venus-2:123456789012:trail/audit: "
+        "CloudTrail has no such region\n"
+    )
+
+
+def test_an_unreachable_endpoint_is_given_up_after_one_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailkeeper.aws import calls
+
+    slept: list[float] = []
+    monkeypatch.setattr(calls, "_sleep", slept.append)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    path = tmp_path / "desired.yaml"
+    path.write_text("trails:\n  - Name: audit-trail\n")
+    code, _, err = run("plan", "-f", str(path))
+    assert code == report.EXIT_FAILED and len(slept) == 1
+    assert err.startswith("trailkeeper: EndpointConnectionError: could not reach AWS for GetCallerIdentity")

@@ -8,8 +8,10 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from devkit import events, template
 from devkit import world as seeding
 from devkit.lambda_context import LambdaContext
+from moto.events.models import EventPattern
 
 from tests.conftest import RecordingClients
 from trailkeeper import handler
@@ -110,3 +112,178 @@ def test_drift_metrics(ssm_state: None, capsys: pytest.CaptureFixture[str]) -> N
 def test_invalid_requests_raise_by_name(drifted: RecordingClients, event: Any, message: str) -> None:
     with pytest.raises(MalformedEvent, match=message.replace("(", r"\(").replace("`", ".")):
         handler.lambda_handler(event, LambdaContext())
+
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/trail-settings-TrailSettingsRole-1A2B3C4D5E6F"
+FUNCTION = "trailkeeper-TrailSettingsFunction"
+
+
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment template.yaml and Lambda give the function."""
+    monkeypatch.setenv(direct.ROLE_ARN, ROLE_ARN)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+
+
+def sample(name: str) -> dict[str, Any]:
+    return events.load(f"cloudtrail/{name}")
+
+
+@pytest.mark.parametrize(
+    ("name", "trail"),
+    [
+        ("create-trail", "second-trail"),
+        ("update-trail", "second-trail"),
+        ("stop-logging", "audit-trail"),
+        ("start-logging", "audit-trail"),
+        ("put-event-selectors", "audit-trail"),
+        ("put-insight-selectors", "audit-trail"),
+        ("add-tags", "audit-trail"),
+        ("remove-tags", "audit-trail"),
+    ],
+)
+def test_each_trail_change_reapplies_the_trail_it_names(
+    ssm_state: None, deployed: None, drifted: RecordingClients, name: str, trail: str
+) -> None:
+    result = invoke(sample(name))
+    assert [t["name"] for t in result["trails"]] == [trail] and result["summary"]["fixed"] == 1
+    assert [u.params["Name"].split("/")[-1] for u in drifted.named("UpdateTrail")] == [trail]
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("update-trail-failed", "UpdateTrail failed ('InsufficientS3BucketPolicyException'): it changed nothing"),
+        ("update-trail-own-role", "UpdateTrail was made by trailkeeper's own role: never reacted to (loop guard)"),
+    ],
+)
+def test_the_loop_guard_skips_failed_calls_and_our_own_writes(
+    ssm_state: None, deployed: None, drifted: RecordingClients, name: str, why: str
+) -> None:
+    result = invoke(sample(name))
+    assert result["skipped"] == why and result["trails"] == [] and result["summary"]["trails"] == 0
+    assert drifted.named("UpdateTrail") == [] and drifted.named("GetParameter") == []
+
+
+def test_without_the_role_variable_our_own_session_is_still_recognised(
+    ssm_state: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    assert "loop guard" in invoke(sample("update-trail-own-role"))["skipped"]
+    monkeypatch.setenv(direct.ROLE_ARN, "arn:aws:iam::123456789012:role/another-role")
+    # With the role named, only that role counts: a session that merely has the function's name does not.
+    assert invoke(sample("update-trail-own-role"))["summary"]["trails"] == 1
+
+
+def test_a_write_that_keeps_failing_does_not_loop(ssm_state: None, deployed: None, drifted: RecordingClients) -> None:
+    """Our failed UpdateTrail is itself an event: feeding it back in must not lead to another write."""
+    failed = sample("update-trail-failed")
+    for _ in range(3):
+        assert invoke(failed)["skipped"]
+    assert drifted.named("UpdateTrail") == []
+
+
+def test_a_deleted_declared_trail_is_reported_failed_counted_and_notified_never_written(
+    ssm_state: None,
+    deployed: None,
+    drifted: RecordingClients,
+    world: seeding.World,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(direct.NOTIFY_TOPIC, world.topic_arn)
+    result = invoke(sample("delete-trail"))
+    (trail,) = result["trails"]
+    assert trail["name"] == "second-trail" and trail["status"] == "failed"
+    assert trail["error"]["code"] == "TrailDeleted" and "cannot recreate it" in trail["error"]["reason"]
+    assert [c.operation for c in drifted.calls if c.service == "cloudtrail"] == []  # no read, no write
+    (published,) = drifted.named("Publish")
+    assert "TrailDeleted" in published.params["Message"]
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["TrailsDeleted"] for m in emitted if "TrailsDeleted" in m] == [[1.0]]
+    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["TrailDeleted"]
+
+
+def test_an_undeclared_trail_deleted_is_nothing_to_report(ssm_state: None, deployed: None) -> None:
+    event = sample("delete-trail")
+    event["detail"]["requestParameters"]["name"] = "scratch-trail"
+    assert invoke(event)["trails"] == []
+
+
+@pytest.mark.parametrize(
+    ("detail", "message"),
+    [
+        ("UpdateTrail", "a CloudTrail event's detail must be an object, not str"),
+        (None, "a CloudTrail event's detail must be an object, not NoneType"),
+        ({"eventName": "UpdateTrail", "requestParameters": ["name"]}, "requestParameters must be an object, not list"),
+        ({"eventName": "UpdateTrail", "userIdentity": "root"}, "userIdentity must be an object, not str"),
+    ],
+)
+def test_a_malformed_cloudtrail_event_is_malformed_event(ssm_state: None, detail: Any, message: str) -> None:
+    event = {"source": "aws.cloudtrail", "detail-type": "AWS API Call via CloudTrail", "detail": detail}
+    with pytest.raises(MalformedEvent, match=message):
+        handler.lambda_handler(event, LambdaContext())
+
+
+def test_an_empty_state_is_reported_in_the_summary(drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = invoke({"action": "apply", "trails": []})
+    assert result["warnings"] == ["event declares no trails: nothing was checked (an emptied file or parameter?)"]
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/tk/empty", Value="trails: []", Type="String")
+    monkeypatch.setenv(direct.STATE_PARAMETER, "/tk/empty")
+    assert invoke({"action": "apply"})["warnings"][0].startswith("ssm:/tk/empty declares no trails")
+    assert "warnings" not in invoke({"action": "plan", **STATE})
+
+
+TEMPLATE_RULE = template.load()["Resources"]["TrailChangeReconcileRule"]["Properties"]["EventPattern"]
+
+
+def pattern(role_arn: str) -> Any:
+    """The rule's pattern as EventBridge sees it once CloudFormation put the role's ARN in."""
+    text = json.dumps(TEMPLATE_RULE).replace(
+        json.dumps({"Fn::GetAtt": ["TrailSettingsRole", "Arn"]}), json.dumps(role_arn)
+    )
+    return EventPattern.load(text)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (events.EVENTS / "cloudtrail").glob("*.json")))
+def test_the_rule_matches_changes_by_others_and_filters_the_loop_out(name: str) -> None:
+    event = sample(name)
+    expected = name not in ("update-trail-failed", "update-trail-own-role")
+    assert pattern(ROLE_ARN).matches_event(event) is expected
+
+
+def test_the_rule_still_matches_iam_users_and_root() -> None:
+    event = sample("stop-logging")
+    event["detail"]["userIdentity"] = {"type": "Root", "arn": "arn:aws:iam::123456789012:root"}
+    assert pattern(ROLE_ARN).matches_event(event)
+
+
+def test_the_rule_listens_for_every_call_direct_handles() -> None:
+    assert set(TEMPLATE_RULE["detail"]["eventName"]) == set(direct.TRAIL_PARAMETER)
+
+
+def test_the_template_tells_the_function_its_own_role() -> None:
+    function = template.load()["Resources"]["TrailSettingsFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["TrailSettingsRole", "Arn"]}
+    assert function["Environment"]["Variables"][direct.ROLE_ARN] == function["Role"]
+
+
+def test_a_stop_logging_by_someone_else_is_undone_within_the_event(
+    world: seeding.World, clients: RecordingClients, deployed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attacker's first move (StopLogging, MITRE ATT&CK T1562.008) is repaired by the event it causes."""
+    monkeypatch.setattr(direct, "clients", lambda: clients)
+    state = {"trails": [{"Name": "audit-trail", "IsLogging": True}]}
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/trailkeeper/desired", Value=json.dumps(state), Type="String"
+    )
+    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/desired")
+    cloudtrail = boto3.client("cloudtrail", region_name="us-east-1")
+    cloudtrail.start_logging(Name=world.trail_arn)
+    cloudtrail.stop_logging(Name=world.trail_arn)
+    event = sample("stop-logging")
+    assert "account" in event  # EventBridge says where it happened: not an organization step
+    result = invoke(event)
+    assert result["summary"]["fixed"] == 1 and result["trails"][0]["changes"][0]["property"] == "IsLogging"
+    assert [c.operation for c in clients.calls if c.operation.endswith("Logging")] == ["StartLogging"]
+    assert cloudtrail.get_trail_status(Name=world.trail_arn)["IsLogging"] is True

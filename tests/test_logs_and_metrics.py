@@ -13,7 +13,7 @@ from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
 from tests.conftest import SECRET_KEY, SESSION_TOKEN, Invoker, RecordingClients
-from trailkeeper import handler, observability, redaction
+from trailkeeper import engine, handler, observability, redaction
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -121,3 +121,34 @@ def test_the_redactor_keeps_only_the_current_requests_url() -> None:
     assert redactor.redact(second) == redaction.MASK
     assert redactor._request == {second}  # a warm environment does not accumulate every request's URL
     assert redactor.redact(f"x {SECRET_KEY}") == f"x {redaction.MASK}"  # credentials stay remembered
+
+
+class LeakyError(Exception):
+    """An unexpected failure whose message carries secrets, as a library's message sometimes does."""
+
+
+def test_an_exception_carrying_secrets_is_masked_in_the_traceback_and_the_reason(
+    world: seeding.World,
+    provider: Any,
+    cfn: ResponseServer,
+    clients: RecordingClients,
+    debug_everywhere: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = cfn.url()
+
+    def explode(*_: Any, **__: Any) -> Any:
+        raise LeakyError(f"PUT {url} failed; aws_secret_access_key={SECRET_KEY} token {SESSION_TOKEN}")
+
+    monkeypatch.setattr(engine, "reconcile", explode)
+    handler.lambda_handler(load("create", url), LambdaContext())
+    (answer,) = cfn.for_url(url)
+    reason = answer.body["Reason"]
+    assert reason.startswith("InternalError: LeakyError: PUT <redacted> failed") and answer.body["Status"] == "FAILED"
+    logged = capsys.readouterr().out
+    (line,) = [line for line in json_lines(logged) if line.get("message") == "unexpected error"]
+    assert "LeakyError" in line["exception"] and "Traceback" in line["exception"]  # the traceback is kept
+    for text in (logged + debug_everywhere.text, reason):
+        assert url not in text and url.split("X-Amz-Signature=")[1] not in text
+        assert SECRET_KEY not in text and SESSION_TOKEN not in text

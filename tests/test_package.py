@@ -48,3 +48,12 @@ def test_the_artifact_runs_on_its_own(built: tuple[Path, int, str], tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "11"
+
+
+def test_the_license_is_an_spdx_expression_that_the_build_backend_accepts() -> None:
+    """A `{text = ...}` table makes setuptools warn on every install; the string needs setuptools 77 (PEP 639)."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "Apache-2.0"
+    assert project["build-system"]["requires"] == ["setuptools>=77"]

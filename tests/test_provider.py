@@ -3,6 +3,8 @@ and a real local HTTPS server receiving the response PUT."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from devkit import world as seeding
@@ -140,15 +142,21 @@ def test_delete_does_not_sleep(world: seeding.World, invoke: Invoker, provider: 
 
 
 def test_invalid_properties_fail_before_any_aws_call(
-    world: seeding.World, invoke: Invoker, clients: RecordingClients
+    world: seeding.World, invoke: Invoker, clients: RecordingClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answer = invoke("invalid")
     assert answer["Status"] == "FAILED"
     reason = answer["Reason"]
     assert reason.startswith("InvalidProperties: S3BucketName='Trail_Logs': a bucket name is 3-63 of a-z 0-9")
-    assert "; EnableLogFileValidaton: unknown property; did you mean EnableLogFileValidation?" in reason
-    assert reason.endswith("; IsMultiRegionTrail='yes': must be true or false")
+    assert reason.endswith("-s3alias/--ol-s3 suffix (+2 more)")  # the first whole; the count intact
     assert len(reason) <= 256
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"request failed"' in line]
+    assert [line["problems"][1:] for line in logged] == [
+        [
+            "EnableLogFileValidaton: unknown property; did you mean EnableLogFileValidation?",
+            "IsMultiRegionTrail='yes': must be true or false",
+        ]
+    ]
     assert answer["PhysicalResourceId"] == "trailkeeper-failed-create-0b7a1c52-1f0e-4a47-9d7b-5c0e4e3b0a05"
     assert clients.calls == []
 

@@ -62,3 +62,112 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidState) as caught:
         state.load(tmp_path / "nope.yaml")
     assert caught.value.problems[0].endswith("nope.yaml: cannot read: No such file or directory")
+
+
+def laughs(levels: int) -> str:
+    """The "billion laughs": each level a list of nine aliases of the level below (9**levels values)."""
+    lines = ["a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]"]
+    for level in range(1, levels + 1):
+        this, below = "abcdefghij"[level], "abcdefghij"[level - 1]
+        lines.append(f"{this}: &{this} [{','.join([f'*{below}'] * 9)}]")
+    return "trails:\n  - Name: audit\n    S3KeyPrefix: {" + ", ".join(lines) + "}\n"
+
+
+def test_a_billion_laughs_is_refused_while_it_is_composed() -> None:
+    text = laughs(8)
+    assert len(text) < 400
+    assert problems(text) == (f"desired.yaml: too large: more than {state.MAX_NODES} values once aliases are expanded",)
+
+
+def test_a_shared_value_within_the_limits_is_shown_bounded() -> None:
+    (problem,) = problems(laughs(4))  # 9**5 values: allowed, but never rendered in full
+    assert problem.startswith("desired.yaml: trails[0] (audit): S3KeyPrefix={'a': ['lol', 'lol', 'lol', 'lol', ...]")
+    assert problem.endswith(": must be a string") and len(problem) < 200
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        ("trails: &a [*a]\n", "desired.yaml", "desired.yaml: recursive alias: *a is used inside the value it names"),
+        ("trails: " + "[" * 40 + "]" * 40, "desired.yaml", "desired.yaml: too deep: nested more than 16 levels"),
+        ('{"trails": ' + "[" * 40 + "]" * 40 + "}", "d.json", "d.json: too deep: nested more than 16 levels"),
+        ('{"trails": ' + "[" * 600_000 + "]" * 600_000 + "}", "d.json", "d.json: larger than"),
+        ("trails: " + "[" * 5000, "desired.yaml", "desired.yaml: too deep: nested more than 16 levels"),
+    ],
+)
+def test_documents_too_deep_or_large_are_refused(text: str, source: str, expected: str) -> None:
+    (problem,) = problems(text, source)
+    assert problem.startswith(expected)
+
+
+def test_a_document_over_the_byte_limit_is_refused_before_parsing() -> None:
+    text = "trails: []\n#" + "x" * state.MAX_BYTES
+    assert problems(text) == (f"desired.yaml: larger than {state.MAX_BYTES} bytes; split the declared state",)
+
+
+TWICE = '{"trails": [{"Name": "a-trail", "Name": "b-trail"}]}'
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "expected"),
+    [
+        (
+            "trails:\n  - Name: audit\n    EnableLogFileValidation: true\n    EnableLogFileValidation: false\n",
+            "desired.yaml",
+            "desired.yaml: not valid YAML: duplicate key 'EnableLogFileValidation' (line 4, column 5)",
+        ),
+        ("trails: []\ntrails: []\n", "desired.yaml", "desired.yaml: not valid YAML: duplicate key 'trails' (line 2"),
+        (TWICE, "d.json", "d.json: not valid JSON: duplicate key 'Name'"),
+        (TWICE, "<ssm>", "<ssm>: not valid YAML: duplicate key 'Name'"),
+    ],
+)
+def test_duplicate_keys_are_errors(text: str, source: str, expected: str) -> None:
+    (problem,) = problems(text, source)
+    assert problem.startswith(expected)
+
+
+@pytest.mark.parametrize("word", ["yes", "no", "on", "off", "y", "n", "Yes", "OFF", "!!bool yes"])
+def test_only_true_and_false_are_booleans_as_in_the_custom_resource(word: str) -> None:
+    (problem,) = problems(f"trails:\n  - Name: audit\n    EnableLogFileValidation: {word}\n")
+    shown = word.removeprefix("!!bool ")
+    assert problem == f"desired.yaml: trails[0] (audit): EnableLogFileValidation={shown!r}: must be true or false"
+
+
+@pytest.mark.parametrize("word", ["true", "True", "TRUE", "false", "False", "FALSE"])
+def test_yaml_core_booleans_are_booleans(word: str) -> None:
+    (declared,) = state.loads(f"trails:\n  - Name: audit\n    EnableLogFileValidation: {word}\n")
+    assert declared.settings["EnableLogFileValidation"] is (word.lower() == "true")
+
+
+def test_a_date_stays_a_string() -> None:
+    (declared,) = state.loads("trails:\n  - Name: audit\n    S3KeyPrefix: 2026-11-27\n")
+    assert declared.settings["S3KeyPrefix"] == "2026-11-27"
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("trails:\n  - Name: audit\n    S3KeyPrefix: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(InvalidState) as caught:
+        state.load(path)
+    assert caught.value.problems == (f"{path}: not UTF-8 text: byte 0xe9 at offset 44 (invalid continuation byte)",)
+
+
+def test_files_are_read_as_utf8_whatever_the_locale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import locale
+
+    monkeypatch.setattr(locale, "getpreferredencoding", lambda *_: "latin-1")
+    monkeypatch.setattr(locale, "getencoding", lambda: "latin-1", raising=False)
+    path = tmp_path / "desired.yaml"
+    path.write_bytes("\ufefftrails:\n  - Name: caf\u00e9\n".encode())
+    with pytest.raises(InvalidState) as caught:
+        state.load(path)
+    assert "Name='caf\u00e9'" in caught.value.problems[0]  # decoded as UTF-8 (BOM dropped), not as Latin-1
+
+
+def test_standard_input_is_read_as_a_binary_stream() -> None:
+    import io
+
+    (declared,) = state.read(io.BytesIO(b"trails:\n  - Name: audit\n"))
+    assert declared.name == "audit"
+    with pytest.raises(InvalidState, match="<stdin>: not UTF-8 text"):
+        state.read(io.BytesIO(b"\xff"))

@@ -7,6 +7,7 @@ code and stays under CloudFormation's useful length (`shorten`): crhelper would 
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -23,9 +24,28 @@ def shorten(text: str, limit: int = REASON_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _bounded_repr() -> reprlib.Repr:
+    # A few items per level, a few levels: rendering costs the same whatever the value's size. An
+    # unbounded repr of a YAML "billion laughs" value (shared aliases, 10**9 items) never finishes.
+    bounded = reprlib.Repr()
+    bounded.maxlevel, bounded.maxlist, bounded.maxtuple, bounded.maxdict = 3, 4, 4, 4
+    bounded.maxset = bounded.maxfrozenset = bounded.maxdeque = bounded.maxarray = 4
+    bounded.maxstring = bounded.maxother = bounded.maxlong = VALUE_LIMIT
+    return bounded
+
+
+_BOUNDED = _bounded_repr()
+
+
 def show(value: object) -> str:
-    """A declared value as it appears in a reason: quoted, and shortened if long."""
-    return repr(shorten(value, VALUE_LIMIT)) if isinstance(value, str) else repr(value)
+    """A declared value as it appears in a reason: quoted, and shortened if long, whatever its size.
+
+    >>> show([[1, 2, 3, 4, 5]] * 10**6)
+    '[[1, 2, 3, 4, ...], [1, 2, 3, 4, ...], [1, 2, 3, 4, ...], [1, 2, 3, 4, ...], ...]'
+    """
+    if isinstance(value, str):
+        return repr(shorten(value, VALUE_LIMIT))
+    return shorten(_BOUNDED.repr(value), 2 * VALUE_LIMIT)
 
 
 class TrailkeeperError(Exception):
@@ -61,31 +81,25 @@ class InvalidProperties(TrailkeeperError):
 
     @property
     def reason(self) -> str:
-        # Every problem, each with its property and value first: a person fixing a template wants them
-        # all at once. When they do not all fit, each gets an equal share, cut at its end.
+        # The first problems whole, as many as fit, then how many more there are: "(+N more)" must stay
+        # intact, or a person fixes the problems shown and is surprised by the next deploy. Cutting every
+        # problem to a share would lose each one's rule; the CLI and the logs list them all.
         prefix = f"{self.code}: "
-        text = prefix + "; ".join(self.problems)
-        if len(text) <= REASON_LIMIT:
-            return text
-        shares = fair_shares([len(p) for p in self.problems], REASON_LIMIT - len(prefix) - 2 * len(self.problems))
-        if min(shares) >= 40:
-            return prefix + "; ".join(shorten(p, n) for p, n in zip(self.problems, shares, strict=True))
-        return shorten(f"{prefix}{self.message}")
-
-
-def fair_shares(lengths: Sequence[int], budget: int) -> list[int]:
-    """Split `budget` characters among texts: short ones keep all they need, long ones share the rest.
-
-    >>> fair_shares([10, 300, 300], 210)
-    [10, 100, 100]
-    """
-    shares = [0] * len(lengths)
-    left, remaining = len(lengths), budget
-    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
-        shares[index] = min(lengths[index], remaining // left)
-        remaining -= shares[index]
-        left -= 1
-    return shares
+        shown: list[str] = []
+        for index, problem in enumerate(self.problems):
+            more = len(self.problems) - index - 1
+            tail = f" (+{more} more)" if more else ""
+            candidate = prefix + "; ".join([*shown, problem])
+            if len(candidate) + len(tail) <= REASON_LIMIT:
+                shown.append(problem)
+                continue
+            left = len(self.problems) - len(shown)
+            tail = f" (+{left} more)"
+            if shown:
+                return prefix + "; ".join(shown) + tail
+            tail = f" (+{left - 1} more)" if left > 1 else ""
+            return shorten(prefix + problem, REASON_LIMIT - len(tail)) + tail
+        return prefix + "; ".join(shown) if shown else shorten(f"{prefix}{self.message}")
 
 
 class InvalidState(InvalidProperties):
@@ -128,6 +142,18 @@ class OutOfTime(TrailkeeperError):
     code = "OutOfTime"
 
 
+class InvalidArguments(TrailkeeperError):
+    """The command line is not one the CLI takes (unknown command or option, unknown region)."""
+
+    code = "InvalidArguments"
+
+
+class TrailDeleted(TrailkeeperError):
+    """A declared trail was deleted: trailkeeper keeps settings of existing trails and cannot recreate it."""
+
+    code = "TrailDeleted"
+
+
 class AwsCallFailed(TrailkeeperError):
     """An AWS call failed for good (after retries); the reason says what to do about it."""
 
@@ -152,5 +178,7 @@ ALL_CODES: tuple[type[TrailkeeperError], ...] = (
     AmbiguousTrailName,
     NotChangeableHere,
     OutOfTime,
+    InvalidArguments,
+    TrailDeleted,
     AwsCallFailed,
 )

@@ -24,6 +24,7 @@ FAILURES = "Failures"
 DRIFT_FOUND = "DriftFound"
 DRIFT_FIXED = "DriftFixed"
 DRY_RUNS = "DryRunsPlanned"  # a DryRun found something it would change
+TRAILS_DELETED = "TrailsDeleted"  # a declared trail was deleted: nothing to repair, everything to report
 
 # The function's own log lines (EMF metrics included) go to its log group through Lambda's agent.
 PERMISSIONS = ("logs:CreateLogStream", "logs:PutLogEvents")

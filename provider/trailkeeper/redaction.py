@@ -67,9 +67,27 @@ class Redactor(logging.Filter):
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_FIELDS:
                 setattr(record, key, self._clean(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info:
+            self._clean_exception(record)
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+    def _clean_exception(self, record: logging.LogRecord) -> None:
+        """Replace the exception with its masked text: formatters would render `exc_info` themselves.
+
+        Powertools' formatter ignores `exc_text` and formats `exc_info` (its `stack_trace` even
+        serialises the exception object), so the live exception must not reach any formatter. What is
+        left is the masked traceback: in `exc_text` for standard formatters, and in the `exception` /
+        `exception_name` fields that Powertools takes before its own.
+        """
+        exc_type, _, _ = record.exc_info or (None, None, None)
+        text = self.redact(logging.Formatter().formatException(record.exc_info))  # type: ignore[arg-type]
+        record.exc_info, record.exc_text = None, text
+        record.exception = text
+        record.exception_name = getattr(exc_type, "__name__", "Exception")
 
 
 REDACTOR = Redactor()

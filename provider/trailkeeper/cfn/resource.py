@@ -27,7 +27,8 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
-from trailkeeper.errors import MalformedEvent, OutOfTime, TrailkeeperError, shorten
+from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, shorten
+from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
 from trailkeeper.trail.aspect import show_value
 
@@ -75,6 +76,7 @@ class TrailSettingsResource(CfnResource):
         clients: Callable[[], Clients] = shared_clients,
         sender: response.Sender | None = None,
         answer_reserve: float = ANSWER_RESERVE_SECONDS,
+        watchdog: Watchdog | None = None,
     ) -> None:
         # CfnResource.__init__ is deliberately not called (it builds clients and sets the root logger
         # to DEBUG); these are the attributes its request path reads, as it would set them.
@@ -106,7 +108,7 @@ class TrailSettingsResource(CfnResource):
         self._lock = threading.Lock()
         self._answered = False
         self.deadline = Deadline()
-        self._watchdog = Watchdog()
+        self._watchdog = watchdog or Watchdog()
         self.create(self._apply)
         self.update(self._apply)
         self.delete(self._delete)
@@ -202,36 +204,67 @@ class TrailSettingsResource(CfnResource):
         # rings when the work's deadline (set in _crhelper_init) ends.
         self._watchdog.arm(self.deadline.remaining(), self._timeout)
 
+    def _claim_answer(self) -> bool:
+        """True for the one caller that may answer this request (the work or the alarm, first come)."""
+        with self._lock:
+            if self._answered:
+                return False
+            self._answered = True
+            return True
+
     def _timeout(self) -> None:
+        # The answer may already be on its way (a slow PUT): then the alarm has nothing to say, and
+        # saying "out of time" or counting OutOfTime would be a false alarm.
+        if not self._claim_answer():
+            return
         self.deadline.stop()  # no AWS write may start after this answer
         error = OutOfTime("the function ran out of time waiting for AWS; raise its timeout, then retry")
-        log.error("out of time; answering FAILED")
+        log.error("out of time; answering FAILED", extra={"error_code": error.code})
         observability.count_failure(error.code)
-        self._send(response.FAILED, error.reason)
+        self._deliver(response.FAILED, error.reason)
 
     def _wrap_function(self, func: Callable[[Mapping[str, Any], Any], str] | None) -> None:
         try:
             self.PhysicalResourceId = func(self._event, self._context) if func else ""
         except TrailkeeperError as error:
-            log.warning("request failed", extra={"error_code": error.error_code, "reason": error.reason})
-            observability.count_failure(error.error_code)
             self.Status, self.Reason = response.FAILED, error.reason
+            if self._late(error.error_code):
+                return
+            problems = list(error.problems) if isinstance(error, InvalidProperties) else [error.reason]
+            # The reason may end in "(+N more)"; the log line lists every problem.
+            log.warning("request failed", extra={"error_code": error.error_code, "problems": problems})
+            observability.count_failure(error.error_code)
         except Exception as error:
+            # str(error) can hold anything (a URL, a credential from a library's message): masked, as logs are.
+            self.Status = response.FAILED
+            self.Reason = shorten(REDACTOR.redact(f"InternalError: {type(error).__name__}: {error}"))
+            if self._late("InternalError"):
+                return
             log.exception("unexpected error")
             observability.count_failure("InternalError")
-            self.Status = response.FAILED
-            self.Reason = shorten(f"InternalError: {type(error).__name__}: {error}")
+
+    def _late(self, error_code: str) -> bool:
+        """True when the alarm has answered already: this failure was counted and answered as OutOfTime."""
+        with self._lock:
+            answered = self._answered
+        if answered:
+            log.info("the work ended after the OutOfTime answer", extra={"error_code": error_code})
+        return answered
 
     def generate_physical_id(self, event: Mapping[str, Any]) -> str:
         """The id a failed Create answers with; the rollback's Delete then gets it and writes nothing."""
         return f"trailkeeper-failed-create-{event.get('RequestId', 'unknown')}"
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
-        with self._lock:
-            if self._answered:
-                log.warning("already answered this request; not answering twice")
-                return
-            self._answered = True
+        if not self._claim_answer():
+            log.info("already answered FAILED (OutOfTime); this result is not sent", extra={"status": self.Status})
+            return
+        # The answer is ours now: the alarm must not ring while it is being sent (a slow PUT is not
+        # being out of time). Never called from the watchdog thread, so disarm cannot wait on itself.
+        self._watchdog.disarm()
+        self._deliver(status, reason)
+
+    def _deliver(self, status: str | None, reason: str) -> None:
         final_status = status or self.Status or response.FAILED
         physical_id = str(
             self.PhysicalResourceId or self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
@@ -240,7 +273,7 @@ class TrailSettingsResource(CfnResource):
             self._event,
             status=final_status,
             physical_id=physical_id,
-            reason=reason if status else str(self.Reason),
+            reason=REDACTOR.redact(reason if status else str(self.Reason)),
             data=self.Data if final_status == response.SUCCESS else None,
         )
         remaining = (self._context.get_remaining_time_in_millis() / 1000.0 - 0.2) if self._context else None

@@ -4,32 +4,39 @@
     trailkeeper apply -f desired.yaml [--json] [--region R] [--profile P]
     trailkeeper plan  -f desired.yaml --organization [--ou OU_ID ...] [--role-name NAME] [--exclude-account ID ...]
     trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
+    trailkeeper plan  -f - < desired.yaml
 
-Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error.
+Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error, usage
+errors included (argparse's own 2 would read as "drift found" to a pipeline). With --json, stdout
+always holds one JSON document: the report, or an error document when the run failed before it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
 import sys
-from typing import TextIO
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 import boto3
-from botocore.exceptions import ProfileNotFound
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
-from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
 from trailkeeper.drift import fleet, report, state
-from trailkeeper.errors import AwsCallFailed, InvalidProperties, TrailkeeperError
+from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
+from trailkeeper.trail import arns
+from trailkeeper.trail.declaration import Declaration
 
 EPILOG = """exit codes:
   0  plan: every trail is in sync; apply: every trail ends in sync
-  1  an error (invalid file, AWS failure); with apply, some trail could not be fixed
-  2  plan: drift was found
+  1  an error (usage, invalid file, AWS failure); with apply, some trail could not be fixed
+  2  plan: drift was found (and nothing else)
 
 credentials and region come from --profile/--region, then the usual AWS environment variables
 (AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, ...), as with the AWS CLI."""
@@ -50,8 +57,20 @@ class TerminalProgress:
         self._stream.flush()
 
 
+# A person at a terminal: an unreachable endpoint is reported after a few seconds, not a minute.
+CLI_CONFIG = CLIENT_CONFIG.merge(Config(connect_timeout=3))
+FIRST_CALL_ATTEMPTS = 2  # the identity check: the first call tells whether AWS can be reached at all
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error raises InvalidArguments (exit 1) instead of exiting with 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InvalidArguments(f"{message} (see {self.prog} --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trailkeeper",
         description="Find CloudTrail trails that drifted from a declared state, and put them back.",
         epilog=EPILOG,
@@ -66,7 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(
             name, help=text, description=text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
         )
-        command.add_argument("-f", "--file", required=True, help="declared state (YAML or JSON with a `trails:` list)")
+        command.add_argument(
+            "-f", "--file", required=True, help="declared state (YAML or JSON with a `trails:` list); - reads stdin"
+        )
         command.add_argument("--json", action="store_true", help="print the machine-readable report instead of a table")
         command.add_argument("--region", help="region for trails declared by name (default: as the AWS CLI)")
         command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
@@ -88,47 +109,110 @@ def _session(profile: str | None) -> boto3.session.Session:
         raise AwsCallFailed("ProfileNotFound", "configuration", f"{error}; check --profile or AWS_PROFILE") from error
 
 
-def _fail(error: TrailkeeperError, err: TextIO) -> int:
-    problems = error.problems if isinstance(error, InvalidProperties) else (error.reason,)
-    err.write(f"trailkeeper: {error.error_code}\n" + "".join(f"  {p}\n" for p in problems))
+def _credentials_present(session: boto3.session.Session) -> None:
+    """Fail once, saying what to do, before any call would fail with botocore's NoCredentialsError."""
+    try:
+        found = session.get_credentials()
+    except BotoCoreError as error:  # e.g. an expired SSO session, a broken credential_process
+        raise AwsCallFailed(type(error).__name__, "configuration", f"cannot load credentials: {error}") from error
+    if found is None:
+        raise AwsCallFailed(
+            "NoCredentials",
+            "configuration",
+            "no AWS credentials found: pass --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or run `aws configure` (or `aws sso login`)",
+        )
+
+
+def _check_regions(session: boto3.session.Session, region: str, declarations: list[Declaration]) -> None:
+    """Refuse a region botocore does not know at once (it would be retried as unreachable for seconds)."""
+    known = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("cloudtrail", partition_name=partition)
+    }
+    used = {region: "--region (or AWS_REGION / the profile)"}
+    for declared in declarations:
+        used.setdefault(arns.region_of(declared.name) or region, f"the ARN {declared.name}")
+    unknown = [f"{show(name)} from {where}" for name, where in used.items() if name not in known]
+    if unknown:
+        raise InvalidArguments(f"unknown region {'; '.join(unknown)}: CloudTrail has no such region")
+
+
+def _fail(error: TrailkeeperError, err: TextIO, out: TextIO, as_json: bool) -> int:
+    if isinstance(error, InvalidProperties):  # every problem, each on its line: the reason holds only the first
+        err.write(f"trailkeeper: {error.error_code}\n" + "".join(f"  {p}\n" for p in error.problems))
+    else:
+        err.write(f"trailkeeper: {error.reason}\n")
+    if as_json:  # a pipeline writing `--json > drift.json` gets a document, not an empty file
+        out.write(json.dumps(report.error_document(error), indent=2) + "\n")
     return report.EXIT_FAILED
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def _load(file: str, stdin: BinaryIO | None) -> list[Declaration]:
+    if file == "-":
+        return state.read(stdin or sys.stdin.buffer, "<stdin>")
+    return state.load(file)
+
+
+def main(
+    argv: list[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    stdin: BinaryIO | None = None,
+) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    as_json = any(len(arg) >= 3 and "--json".startswith(arg) for arg in argv)  # argparse takes --j too
+    try:
+        args = _parser().parse_args(argv)
+    except TrailkeeperError as error:
+        return _fail(error, err, out, as_json)
     logging.basicConfig(level=logging.WARNING, stream=err, format="trailkeeper: %(levelname)s %(message)s")
     try:
-        org_command.check(args)
-        declarations = state.load(args.file)
-        session = _session(args.profile)
-        region = args.region or os.environ.get("AWS_REGION") or session.region_name
-        if not region:
-            err.write("trailkeeper: no region: pass --region or set AWS_REGION (or a region in your profile)\n")
-            return report.EXIT_FAILED
-        clients, deadline = Clients(session), Deadline()
-        identity = call(
-            "GetCallerIdentity", lambda: clients.client("sts", region).get_caller_identity(), deadline=deadline
-        )
-        progress = TerminalProgress(err) if not args.json and out.isatty() and err.isatty() else None
-        try:
-            # Many accounts: the same engine in each, with each account's credentials (trailkeeper.org).
-            engine_run = org_command.runner(args, identity) if org_command.wanted(args) else fleet.run
-            result = engine_run(
-                declarations,
-                clients=clients,
-                default_region=region,
-                caller_account=identity["Account"],
-                apply=args.command == "apply",
-                deadline=deadline,
-                progress=progress,
-                allow_weakening=args.allow_weakening,
-            )
-        finally:
-            if progress:
-                progress.clear()
+        return _run(args, out, err, stdin)
     except TrailkeeperError as error:
-        return _fail(error, err)
+        return _fail(error, err, out, args.json)
+
+
+def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
+    org_command.check(args)  # the organization flags' problems, all at once, before any file or call
+    declarations = _load(args.file, stdin)
+    source = "<stdin>" if args.file == "-" else args.file
+    warnings = [] if declarations else [state.empty_warning(source)]
+    for warning in warnings:
+        err.write(f"trailkeeper: warning: {warning}\n")
+    session = _session(args.profile)
+    region = args.region or os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
+    _check_regions(session, region, declarations)
+    _credentials_present(session)
+    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
+    identity = call(
+        "GetCallerIdentity",
+        lambda: clients.client("sts", region).get_caller_identity(),
+        deadline=deadline,
+        attempts=FIRST_CALL_ATTEMPTS,
+    )
+    progress = TerminalProgress(err) if not args.json and out.isatty() and err.isatty() else None
+    try:
+        # Many accounts: the same engine in each, with each account's credentials (trailkeeper.org).
+        engine_run = org_command.runner(args, identity) if org_command.wanted(args) else fleet.run
+        result = engine_run(
+            declarations,
+            clients=clients,
+            default_region=region,
+            caller_account=identity["Account"],
+            apply=args.command == "apply",
+            deadline=deadline,
+            progress=progress,
+            allow_weakening=args.allow_weakening,
+        )
+    finally:
+        if progress:
+            progress.clear()
+    result = dataclasses.replace(result, warnings=tuple(warnings))
     out.write(json.dumps(result.to_dict(), indent=2) + "\n" if args.json else report.table(result) + "\n")
     return result.exit_code
 

@@ -10,7 +10,13 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
                  "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:...",
                               "weakens": null}],    # or the audit control a weakening change breaks
-                 "error": null | {"code": "TrailNotFound", "reason": "..."}}]}
+                 "error": null | {"code": "TrailNotFound", "reason": "..."}}],
+     "warnings": ["... declares no trails: nothing was checked ..."],   # only when there is one
+     "skipped": "UpdateTrail failed (...): it changed nothing"}       # an event that needed no reconcile
+
+When the run fails before there is a report (an invalid file, no credentials, a usage error), the CLI's
+`--json` output is an error document instead, `{"error": {"code", "reason", "problems": [...]}}`;
+`SCHEMA` accepts exactly one of the two.
 
 An organization run (`trailkeeper.org`) adds `account` and `account_name` to every trail result,
 `summary.accounts` (one entry per account: its counts, and its own `error` when it could not be run
@@ -51,8 +57,7 @@ _ERROR = {
     ]
 }
 _ACCOUNT_ID = {"type": "string", "pattern": "^[0-9]{12}$"}
-SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
+REPORT_SCHEMA: dict[str, Any] = {
     "title": "trailkeeper drift report",
     "type": "object",
     "required": ["action", "summary", "trails"],
@@ -125,7 +130,32 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "skipped": {"type": "string"},
     },
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "trailkeeper error (the run failed before there was a report)",
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "reason", "problems"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string"},
+                "reason": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            },
+        }
+    },
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "trailkeeper --json output: a drift report, or an error",
+    "oneOf": [REPORT_SCHEMA, ERROR_SCHEMA],
 }
 
 
@@ -194,6 +224,8 @@ class Report:
     results: tuple[TrailResult, ...]
     accounts: tuple[AccountRun, ...] = ()  # organization runs only
     not_owned: tuple[NotOwned, ...] = ()
+    warnings: tuple[str, ...] = ()
+    skipped: str | None = None  # why an event needed no reconcile (the event-driven loop guard)
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -238,6 +270,10 @@ class Report:
         if self.accounts:
             summary["accounts"] = self.account_summaries()
             document["not_owned"] = [n.to_dict() for n in self.not_owned]
+        if self.warnings:
+            document["warnings"] = list(self.warnings)
+        if self.skipped:
+            document["skipped"] = self.skipped
         return document
 
     def summary_line(self) -> str:
@@ -296,10 +332,18 @@ def table(report: Report) -> str:
         f"only its owner, account {n.owner_account} (not in this run), can change it"
         for n in report.not_owned
     ]
+    after = [f"warning: {warning}" for warning in report.warnings]
+    after += [f"skipped: {report.skipped}"] if report.skipped else []
     refusing = [r.name for r in report.results if r.refused and r.status == "drifted"]
     if refusing:
-        notes.append(
+        after.append(
             f"apply would refuse the changes that weaken audit on {len(refusing)} trail(s) ({', '.join(refusing)}): "
             "declare AllowWeakening for them, or pass --allow-weakening"
         )
-    return "\n".join([*(line.rstrip() for line in lines), *notes, report.summary_line()])
+    return "\n".join([*(line.rstrip() for line in lines), *notes, report.summary_line(), *after])
+
+
+def error_document(error: TrailkeeperError) -> dict[str, Any]:
+    """What `--json` prints when the run fails before there is a report (`ERROR_SCHEMA`)."""
+    problems = getattr(error, "problems", None) or (error.reason,)
+    return {"error": {"code": error.error_code, "reason": error.reason, "problems": list(problems)}}

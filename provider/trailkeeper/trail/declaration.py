@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from trailkeeper.errors import InvalidProperties, show
+from trailkeeper.errors import VALUE_LIMIT, InvalidProperties, shorten, show
 from trailkeeper.trail import aspects, guard, rules, settings
 from trailkeeper.trail.settings import Setting, Value
 from trailkeeper.trail.values import boolean
@@ -64,7 +64,7 @@ def _unknown(key: str) -> str:
     known = known_properties()
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(known))}"
-    return f"{show(key) if len(key) > 60 else key}: unknown property{hint}"
+    return f"{key}: unknown property{hint}"
 
 
 def _aliases(props: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
@@ -140,7 +140,7 @@ def parse(props: object) -> Declaration:
             continue
         row = known.get(key) if isinstance(key, str) else None
         if row is None:
-            problems.append(_unknown(str(key)))
+            problems.append(_unknown(shorten(key, VALUE_LIMIT) if isinstance(key, str) else show(key)))
             continue
         value, problem = _coerce(row, raw)
         if problem:
