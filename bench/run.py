@@ -54,6 +54,14 @@ def markdown(rows: list[Row], about: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def publish(table: str, page: Path = HERE.parent / "docs" / "benchmarks.md") -> None:
+    """Put `table` between the bench markers of docs/benchmarks.md."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index("\n", text.index("<!-- bench:start")) + 1
+    end = text.index("<!-- bench:end -->")
+    page.write_text(text[:start] + table + text[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="trailkeeper's costs, beside their yardsticks")
     parser.add_argument("--quick", action="store_true", help="small samples: check the benchmark runs")
@@ -72,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps({**about, "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
     table = markdown(rows, about)
     (args.out / "results.md").write_text(table)
+    if args.out == HERE:  # the published table follows the latest full run (tests/test_docs.py holds them equal)
+        publish(table)
     print(table)
     return 0
 

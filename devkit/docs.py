@@ -1,6 +1,6 @@
-"""Render README's property reference from the settings table and the aspects, so they never disagree.
+"""Render the property reference (docs/properties.md) from the settings table and the aspects, so they never disagree.
 
-`python -m devkit.docs` prints both tables; tests/test_docs.py checks README.md holds exactly them.
+`python -m devkit.docs` prints both tables; tests/test_docs.py checks docs/properties.md holds exactly them.
 """
 
 from __future__ import annotations

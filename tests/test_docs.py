@@ -1,4 +1,5 @@
-"""README stays true to the code: its property table is the one the settings table renders."""
+"""README and docs/ stay true to the code: the property tables are the ones the code renders, and every
+page the README links exists."""
 
 from __future__ import annotations
 
@@ -6,21 +7,24 @@ from pathlib import Path
 
 from devkit.docs import aspect_table, property_table
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+PROPERTIES = (ROOT / "docs" / "properties.md").read_text()
+BENCHMARKS = (ROOT / "docs" / "benchmarks.md").read_text()
 
 
 def test_readme_property_table_matches_the_settings_table() -> None:
-    start = README.index("<!-- property-table:start")
-    start = README.index("\n", start) + 1
-    end = README.index("<!-- property-table:end -->")
-    assert README[start:end].strip() == property_table().strip(), "run: python -m devkit.docs"
+    start = PROPERTIES.index("<!-- property-table:start")
+    start = PROPERTIES.index("\n", start) + 1
+    end = PROPERTIES.index("<!-- property-table:end -->")
+    assert PROPERTIES[start:end].strip() == property_table().strip(), "run: python -m devkit.docs"
 
 
 def test_readme_aspect_table_matches_the_aspects() -> None:
-    start = README.index("<!-- aspect-table:start")
-    start = README.index("\n", start) + 1
-    end = README.index("<!-- aspect-table:end -->")
-    assert README[start:end].strip() == aspect_table().strip(), "run: python -m devkit.docs"
+    start = PROPERTIES.index("<!-- aspect-table:start")
+    start = PROPERTIES.index("\n", start) + 1
+    end = PROPERTIES.index("<!-- aspect-table:end -->")
+    assert PROPERTIES[start:end].strip() == aspect_table().strip(), "run: python -m devkit.docs"
 
 
 def test_readme_gives_the_two_commands() -> None:
@@ -29,7 +33,16 @@ def test_readme_gives_the_two_commands() -> None:
 
 def test_readme_shows_the_latest_benchmark_table() -> None:
     results = (Path(__file__).resolve().parent.parent / "bench" / "results.md").read_text()
-    start = README.index("<!-- bench:start")
-    start = README.index("\n", start) + 1
-    end = README.index("<!-- bench:end -->")
-    assert README[start:end].strip() == results.strip(), "copy bench/results.md into README after make bench"
+    start = BENCHMARKS.index("<!-- bench:start")
+    start = BENCHMARKS.index("\n", start) + 1
+    end = BENCHMARKS.index("<!-- bench:end -->")
+    assert BENCHMARKS[start:end].strip() == results.strip(), "copy bench/results.md into docs/benchmarks.md"
+
+
+def test_every_page_the_readme_links_exists() -> None:
+    import re
+
+    links = re.findall(r"\]\(((?:docs|examples)/[^)#]+)\)", README)
+    assert {"docs/properties.md", "docs/organizations.md", "docs/benchmarks.md"} <= set(links)
+    for link in links:
+        assert (ROOT / link).exists(), link

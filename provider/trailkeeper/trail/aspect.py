@@ -62,7 +62,7 @@ class Weakening:
 
 @dataclass(frozen=True)
 class PropertyDoc:
-    """One row of the README's property reference."""
+    """One row of the property reference (docs/properties.md)."""
 
     name: str
     type: str

@@ -33,7 +33,7 @@ class Setting:
     name: str
     read_as: str | None  # the DescribeTrails field holding the current value; None: CloudTrail never says
     kind: Kind
-    rule: str  # the rule in words, for errors and the README
+    rule: str  # the rule in words, for errors and docs/properties.md
     check: rules.Check | None = None
     clearable: bool = True  # strings only: does "" clear the setting?
     default: Value | None = None  # what an absent field in a read means; None: unknown
