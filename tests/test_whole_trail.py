@@ -325,3 +325,28 @@ def test_the_fleet_plans_and_applies_every_aspect_and_paces_the_reads(faithful: 
     assert [r.status for r in run(apply=True).results] == ["fixed", "fixed"]
     settled = run(apply=False)
     assert [r.status for r in settled.results] == ["in_sync", "in_sync"], [r.to_dict() for r in settled.results]
+
+
+def test_a_dry_run_plan_of_any_size_keeps_the_answer_within_cloudformations_4096_bytes() -> None:
+    from trailkeeper.cfn import response
+    from trailkeeper.cfn.resource import PLAN_LIMIT, plan_summary
+    from trailkeeper.engine import Outcome
+    from trailkeeper.trail.aspect import Call, Change
+
+    long_list = [{"Key": f"k{i}", "Value": '"quoted" ' * 20} for i in range(50)]
+    changes = tuple(Change(f"P{i}", long_list, list(reversed(long_list))) for i in range(30))
+    writes = tuple(Call("PutEventSelectors", {}, 3, (f"P{i}",)) for i in range(30))
+    outcome = Outcome(ARN, "us-east-1", changes, writes, False, "")
+    plan = plan_summary(outcome)
+    assert len(plan) <= PLAN_LIMIT and plan.endswith(" more)")
+    data = {
+        "TrailArn": ARN,
+        "HomeRegion": "us-east-1",
+        "SnsTopicArn": "",
+        "ChangedProperties": ",".join(c.name for c in changes),
+    }
+    document = response.body(
+        {}, status=response.SUCCESS, physical_id=ARN, data={**data, "Plan": plan, "IsLogging": "true"}
+    )
+    assert document["Data"]["Plan"] == plan  # kept: the whole answer fits
+    assert len(response.encode(document)) <= response.BODY_LIMIT
