@@ -190,7 +190,7 @@ def test_allow_weakening_is_a_boolean_or_a_list_of_property_names(raw: object, a
     assert parse({"Name": "audit", "AllowWeakening": raw}).allow_weakening == allowance
 
 
-@pytest.mark.parametrize("raw", [["S3BucketName"], ["Tags"], ["Nope"], "yes", [1]])
+@pytest.mark.parametrize("raw", [["S3BucketName"], ["Tags"], ["Nope"], "yes", [1], ["IsLogging"] * 100_000])
 def test_allow_weakening_refuses_names_that_cannot_weaken(raw: object) -> None:
     (problem,) = problems({"AllowWeakening": raw})
     assert problem.startswith("AllowWeakening")

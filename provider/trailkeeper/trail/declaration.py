@@ -85,8 +85,10 @@ def _allowance(raw: object) -> tuple[guard.Allowance, str | None]:
     if raw is None:
         return False, None
     if isinstance(raw, list):
-        names = [n for n in raw if isinstance(n, str)]
         allowed = guard.weakenable()
+        if len(raw) > len(allowed):
+            return False, f"{guard.ALLOW}: {len(raw)} names; list at most the {len(allowed)} that can weaken audit"
+        names = [n for n in raw if isinstance(n, str)]
         wrong = [show(n) for n in raw if not isinstance(n, str) or n not in allowed]
         if wrong:
             return False, (
