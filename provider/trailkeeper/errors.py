@@ -84,22 +84,33 @@ class InvalidProperties(TrailkeeperError):
         # The first problems whole, as many as fit, then how many more there are: "(+N more)" must stay
         # intact, or a person fixes the problems shown and is surprised by the next deploy. Cutting every
         # problem to a share would lose each one's rule; the CLI and the logs list them all.
-        prefix = f"{self.code}: "
-        shown: list[str] = []
-        for index, problem in enumerate(self.problems):
-            more = len(self.problems) - index - 1
-            tail = f" (+{more} more)" if more else ""
-            candidate = prefix + "; ".join([*shown, problem])
-            if len(candidate) + len(tail) <= REASON_LIMIT:
-                shown.append(problem)
-                continue
-            left = len(self.problems) - len(shown)
-            tail = f" (+{left} more)"
-            if shown:
-                return prefix + "; ".join(shown) + tail
-            tail = f" (+{left - 1} more)" if left > 1 else ""
-            return shorten(prefix + problem, REASON_LIMIT - len(tail)) + tail
-        return prefix + "; ".join(shown) if shown else shorten(f"{prefix}{self.message}")
+        if not self.problems:
+            return shorten(f"{self.code}: {self.message}")
+        return first_whole(self.problems, REASON_LIMIT, prefix=f"{self.code}: ")
+
+
+def first_whole(parts: Sequence[str], limit: int, *, prefix: str = "", separator: str = "; ") -> str:
+    """`prefix` and as many of `parts` as fit whole in `limit` characters, then "(+N more)" for the rest.
+
+    A first part too long to fit alone is cut at its end. Used wherever a list must fit a fixed size
+    (CloudFormation's Reason, a DryRun's Plan) and the reader must know something was left out.
+
+    >>> first_whole(["aaaa", "bbbb", "cccc"], 15)
+    'aaaa (+2 more)'
+    """
+    shown: list[str] = []
+    for index, part in enumerate(parts):
+        more = len(parts) - index - 1
+        tail = f" (+{more} more)" if more else ""
+        if len(prefix + separator.join([*shown, part])) + len(tail) <= limit:
+            shown.append(part)
+            continue
+        left = len(parts) - len(shown)
+        if shown:
+            return prefix + separator.join(shown) + f" (+{left} more)"
+        tail = f" (+{left - 1} more)" if left > 1 else ""
+        return shorten(prefix + part, limit - len(tail)) + tail
+    return prefix + separator.join(shown)
 
 
 class InvalidState(InvalidProperties):

@@ -27,7 +27,7 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
-from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, shorten
+from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, first_whole, shorten
 from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
 from trailkeeper.trail.aspect import show_value
@@ -58,16 +58,7 @@ def plan_summary(outcome: engine.Outcome, limit: int = PLAN_LIMIT) -> str:
             if name in by_name
         ]
         parts.append(f"{request.operation}: {', '.join(shown)}" if shown else request.operation)
-    text = "; ".join(parts)
-    if len(text) <= limit:
-        return text
-    kept: list[str] = []
-    for index, part in enumerate(parts):
-        tail = f" (+{len(parts) - index} more)"
-        if len("; ".join([*kept, part])) + len(tail) > limit:
-            return ("; ".join(kept) or part[: limit - len(tail) - 3] + "...") + tail
-        kept.append(part)
-    return "; ".join(kept)  # pragma: no cover - the loop returns first
+    return first_whole(parts, limit)
 
 
 class TrailSettingsResource(CfnResource):
