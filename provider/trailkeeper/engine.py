@@ -10,6 +10,7 @@ aspect that differs, in the order of `trail.aspect`'s phases, after the guard ag
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -224,8 +225,6 @@ def reconcile(
             raise
         landed.append(request.operation)
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
-    if "logging" in declaration.aspects:
-        is_logging = bool(declaration.aspects["logging"])
-    return Outcome(
-        trail_arn, region, outcome.changes, outcome.writes, True, outcome.sns_topic_arn, outcome.refused, is_logging
-    )
+    if LOGGING.name in declaration.aspects:  # written, so now as declared
+        is_logging = bool(declaration.aspects[LOGGING.name])
+    return dataclasses.replace(outcome, applied=True, is_logging=is_logging)
