@@ -67,8 +67,16 @@ class Redactor(logging.Filter):
         for key, value in list(vars(record).items()):
             if key not in _STANDARD_FIELDS:
                 setattr(record, key, self._clean(value))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.exc_info:
+            # Formatters render exc_info themselves (Powertools ignores exc_text and also serialises the
+            # exception object), so the live exception is replaced by its masked text: exc_text for
+            # standard formatters, `exception`/`exception_name` for Powertools, which prefers those extras.
+            if not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redact(record.exc_text)
+            kind = record.exc_info[0]
+            record.exception, record.exception_name = record.exc_text, kind.__name__ if kind else None
+            record.exc_info = None
         return True
 
 

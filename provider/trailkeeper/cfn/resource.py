@@ -22,7 +22,7 @@ from typing import Any
 
 from crhelper import CfnResource
 
-from trailkeeper import engine, observability
+from trailkeeper import engine, observability, redaction
 from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.cfn import events, response
@@ -175,7 +175,8 @@ class TrailSettingsResource(CfnResource):
             log.exception("unexpected error")
             observability.count_failure("InternalError")
             self.Status = response.FAILED
-            self.Reason = shorten(f"InternalError: {type(error).__name__}: {error}")
+            # An unexpected error's text may quote the event: mask it before it becomes the stack's reason.
+            self.Reason = shorten(redaction.REDACTOR.redact(f"InternalError: {type(error).__name__}: {error}"))
 
     def generate_physical_id(self, event: Mapping[str, Any]) -> str:
         """The id a failed Create answers with; the rollback's Delete then gets it and writes nothing."""
