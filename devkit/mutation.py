@@ -17,6 +17,7 @@ python -m devkit.mutation --report-only   # only write the report from the last 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -87,9 +88,14 @@ def results() -> list[Mutant]:
 
 
 def equivalent() -> dict[str, str]:
-    """Mutants set aside as equivalent (no behaviour can tell them apart), with the reason, from EQUIVALENT."""
+    """Mutants set aside (names or globs), with the reason, from EQUIVALENT: `- `name`: reason` lines."""
     lines = EQUIVALENT.read_text().splitlines() if EQUIVALENT.exists() else []
     return {m["name"]: m["reason"] for m in map(_LISTED.match, lines) if m}
+
+
+def set_aside(mutants: list[Mutant], listed: dict[str, str]) -> set[str]:
+    """The names of the mutants a line of EQUIVALENT matches."""
+    return {m.name for m in mutants if any(fnmatch.fnmatchcase(m.name, pattern) for pattern in listed)}
 
 
 def diff(name: str) -> str:
@@ -102,10 +108,11 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "-"
 
 
-def report(mutants: list[Mutant], set_aside: dict[str, str]) -> str:
+def report(mutants: list[Mutant], listed: dict[str, str]) -> str:
     by_module: dict[str, list[Mutant]] = defaultdict(list)
     unchecked = sum(1 for m in mutants if m.status in UNTESTED)
     mutants = [m for m in mutants if m.status not in UNTESTED]
+    aside = set_aside(mutants, listed)
     for mutant in mutants:
         by_module[mutant.module].append(mutant)
     lines = [
@@ -119,9 +126,9 @@ def report(mutants: list[Mutant], set_aside: dict[str, str]) -> str:
     ]
     totals: Counter[str] = Counter()
     for module, group in sorted(by_module.items()):
-        count = Counter("killed" if m.status in KILLED else m.status for m in group if m.name not in set_aside)
-        count["killed"] += sum(1 for m in group if m.name in set_aside and m.status in KILLED)
-        same = sum(1 for m in group if m.name in set_aside and m.status not in KILLED)
+        count = Counter("killed" if m.status in KILLED else m.status for m in group if m.name not in aside)
+        count["killed"] += sum(1 for m in group if m.name in aside and m.status in KILLED)
+        same = sum(1 for m in group if m.name in aside and m.status not in KILLED)
         row = Counter(
             mutants=len(group),
             killed=count["killed"],
@@ -140,11 +147,18 @@ def report(mutants: list[Mutant], set_aside: dict[str, str]) -> str:
     )
     if unchecked:
         lines += ["", f"{unchecked} mutants were not run (an interrupted or partial run); they are left out above."]
-    alive = [m for m in mutants if m.status not in KILLED and m.name not in set_aside]
+    alive = [m for m in mutants if m.status not in KILLED and m.name not in aside]
     lines += ["", f"## Surviving mutants ({len(alive)})", ""]
     for mutant in alive:
         lines += [f"### `{mutant.name}` ({mutant.status})", "", "```diff", diff(mutant.name), "```", ""]
-    stale = sorted(set(set_aside) - {m.name for m in mutants if m.status not in KILLED})
+    survivors = [m for m in mutants if m.status not in KILLED]
+    lines += ["## Set aside as equivalent", ""]
+    for pattern, reason in listed.items():
+        matched = sum(1 for m in survivors if fnmatch.fnmatchcase(m.name, pattern))
+        lines.append(f"- `{pattern}` ({matched}): {reason}")
+    lines.append("")
+    alive_names = {m.name for m in survivors}
+    stale = sorted(p for p in listed if not any(fnmatch.fnmatchcase(name, p) for name in alive_names))
     if stale:
         lines += ["## Listed as equivalent but killed or gone (update the list)", ""]
         lines += [f"- `{name}`" for name in stale]

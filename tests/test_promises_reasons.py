@@ -18,7 +18,7 @@ from devkit.lambda_context import LambdaContext
 
 from tests.conftest import RecordingClients
 from trailkeeper import handler
-from trailkeeper.errors import InvalidProperties, show
+from trailkeeper.errors import AwsCallFailed, InvalidProperties, show
 from trailkeeper.trail import declaration, settings
 
 
@@ -80,3 +80,13 @@ def test_running_out_of_time_answers_a_reason_that_says_what_to_do_and_counts_ou
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     # The first failure counted is the answer's (the work that goes on after it may count its own).
     assert next(m["ErrorCode"] for m in emitted if "Failures" in m) == "OutOfTime"
+
+
+def test_a_failed_aws_call_says_which_call_and_which_code() -> None:
+    error = AwsCallFailed("KMSInvalidStateException", "DescribeKey", "KMS key k is pending deletion")
+    assert (error.aws_code, error.operation, error.error_code) == (
+        "KMSInvalidStateException",
+        "DescribeKey",
+        error.aws_code,
+    )
+    assert error.reason == "KMSInvalidStateException: KMS key k is pending deletion"

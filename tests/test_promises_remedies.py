@@ -164,3 +164,13 @@ def test_aws_words_are_kept_but_cut_to_100_characters_inside_a_remedy() -> None:
 def test_an_unknown_code_keeps_aws_words_shortened_to_a_reason() -> None:
     text = error_table.explain("BrandNewException", "DescribeTrails", "m" * 400)
     assert text.startswith("DescribeTrails failed: mmm") and len(text) == errors.REASON_LIMIT
+
+
+def test_a_code_two_calls_share_gets_the_remedy_of_the_call_that_raised_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ThrottlingException from a read means something else than from UpdateTrail's 1 write/s limit.
+    other = dict(error_table.OTHER_CALLS, ThrottlingException="{operation} was throttled; retry later")
+    monkeypatch.setattr(error_table, "OTHER_CALLS", other)
+    assert error_table.explain("ThrottlingException", "UpdateTrail", "m").startswith("CloudTrail kept throttling")
+    assert (
+        error_table.explain("ThrottlingException", "DescribeTrails", "m") == "DescribeTrails was throttled; retry later"
+    )
