@@ -82,3 +82,11 @@ def test_a_readable_new_parameter_is_planned_only_when_it_differs(newer_botocore
 def test_a_new_parameter_cloudtrail_does_not_read_back_is_always_sent(newer_botocore: None) -> None:
     current = current_view(TRAIL)
     assert plan({"FutureToggle": False}, current, HOME) == {"FutureToggle": False}
+
+
+def test_only_the_topic_setting_is_sent_by_name_another_setting_naming_a_topic_is_sent_as_declared(
+    newer_botocore: None,
+) -> None:
+    topic = "arn:aws:sns:us-east-1:123456789012:deliveries"
+    assert plan({"FutureText": topic}, current_view(TRAIL), HOME) == {"FutureText": topic}
+    assert plan({"SnsTopicName": topic}, current_view(TRAIL), HOME) == {"SnsTopicName": "deliveries"}

@@ -174,3 +174,10 @@ def test_a_code_two_calls_share_gets_the_remedy_of_the_call_that_raised_it(monke
     assert (
         error_table.explain("ThrottlingException", "DescribeTrails", "m") == "DescribeTrails was throttled; retry later"
     )
+
+
+@pytest.mark.parametrize(
+    "code", ["TrailNotFoundException", "InvalidTrailNameException", "CloudTrailARNInvalidException"]
+)
+def test_an_update_trail_code_raised_by_a_read_gets_the_same_remedy(code: str) -> None:
+    assert error_table.explain(code, "DescribeTrails", "m", FACTS) == REMEDIES[(code, "UpdateTrail")]

@@ -189,3 +189,14 @@ def test_a_body_of_exactly_4096_bytes_keeps_its_data() -> None:
     data = {"D": "x" * (response.BODY_LIMIT - len(empty))}
     document = response.body({}, status="SUCCESS", physical_id="p", data=data)
     assert len(response.encode(document)) == response.BODY_LIMIT and document["Data"] == data
+
+
+def test_a_malformed_event_without_a_request_id_is_still_answered_with_an_id(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    event = load("create", cfn.url())
+    del event["RequestId"]
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Status"] == "FAILED" and answer.body["Reason"] == "MalformedEvent: the event lacks RequestId"
+    assert answer.body["PhysicalResourceId"] == "trailkeeper-failed-create-unknown"
