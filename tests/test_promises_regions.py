@@ -14,6 +14,7 @@ from devkit import world as seeding
 
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper.cfn import events
+from trailkeeper.trail import arns
 from trailkeeper.trail.arns import TrailHome
 from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.plan import plan
@@ -74,3 +75,16 @@ def test_a_changed_log_group_is_sent_with_the_role_the_trail_already_has() -> No
         "CloudWatchLogsLogGroupArn": other + ":*",
         "CloudWatchLogsRoleArn": "",
     }
+
+
+def test_any_arn_says_its_region_and_account_even_with_colons_in_its_resource() -> None:
+    group = "arn:aws:logs:eu-west-1:111122223333:log-group:audit:*"
+    assert (arns.region_of(group), arns.account_of(group)) == ("eu-west-1", "111122223333")
+    assert (arns.region_of("not:an:arn"), arns.account_of("")) == ("", "")
+
+
+def test_a_trail_arn_says_where_the_trail_lives() -> None:
+    home = TrailHome.from_arn("arn:aws-cn:cloudtrail:cn-north-1:111122223333:trail/audit")
+    assert home == TrailHome("aws-cn", "cn-north-1", "111122223333", "audit")
+    with pytest.raises(ValueError, match=r"^not a trail ARN: 'audit'$"):
+        TrailHome.from_arn("audit")
