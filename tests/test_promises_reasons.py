@@ -18,8 +18,8 @@ from devkit.lambda_context import LambdaContext
 
 from tests.conftest import RecordingClients
 from trailkeeper import handler
-from trailkeeper.errors import AwsCallFailed, InvalidProperties, show
-from trailkeeper.trail import declaration, settings
+from trailkeeper.errors import AwsCallFailed, InvalidProperties, MalformedEvent, show
+from trailkeeper.trail import declaration, rules, settings
 
 
 def test_one_problem_is_the_message_and_more_are_counted() -> None:
@@ -90,3 +90,70 @@ def test_a_failed_aws_call_says_which_call_and_which_code() -> None:
         error.aws_code,
     )
     assert error.reason == "KMSInvalidStateException: KMS key k is pending deletion"
+
+
+@pytest.mark.parametrize(
+    ("props", "problem"),
+    [
+        ({"Name": 7}, "Name=7: must be a string"),
+        ({"Name": "a"}, f"Name='a': {rules.TRAIL_NAME_RULE}"),
+        ({}, "Name: required: the trail's name or ARN"),
+    ],
+)
+def test_a_bad_name_is_quoted_in_its_reason(props: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse(props)
+    assert raised.value.problems == (problem,)
+
+
+def test_properties_that_are_not_an_object_say_what_they_are() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse(["Name", "audit"])
+    assert raised.value.problems == ("properties must be an object, not list",)
+
+
+def test_the_error_message_is_what_a_pipeline_sees_when_it_catches_the_error_by_name() -> None:
+    # Step Functions shows str(exception) as the error's cause.
+    assert str(MalformedEvent("action 'x' is not 'plan' or 'apply'")) == "action 'x' is not 'plan' or 'apply'"
+    assert str(InvalidProperties(["A: bad", "B: bad"])) == "A: bad (+1 more)"
+
+
+class FixedContext(LambdaContext):
+    """A Lambda context whose remaining time does not move while the test looks at it."""
+
+    def __init__(self, millis: int) -> None:
+        super().__init__()
+        self.millis = millis
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis
+
+
+@pytest.mark.parametrize(
+    ("millis", "work"),
+    [(600_000, 595.0), (60_000, 55.0), (8_000, 6.0), (2_000, 1.5), (0, 0.0)],
+)
+def test_the_work_keeps_back_five_seconds_or_a_quarter_of_the_time_to_answer(
+    world: seeding.World, provider: Any, cfn: ResponseServer, millis: int, work: float
+) -> None:
+    handler.lambda_handler(load("delete", cfn.url()), FixedContext(millis))
+    assert work - 0.1 <= provider.deadline.remaining() <= work
+
+
+def test_an_unexpected_error_is_counted_as_internal_error(
+    world: seeding.World,
+    provider: Any,
+    cfn: ResponseServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def crash(props: object) -> declaration.Declaration:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(declaration, "parse", crash)
+    event = load("create", cfn.url())
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == "InternalError: KeyError: 'surprise'"
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["InternalError"]
