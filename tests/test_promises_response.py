@@ -7,6 +7,7 @@ wait forever), and the answer's fields at CloudFormation's limits.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -200,3 +201,18 @@ def test_a_malformed_event_without_a_request_id_is_still_answered_with_an_id(
     (answer,) = cfn.for_url(event["ResponseURL"])
     assert answer.body["Status"] == "FAILED" and answer.body["Reason"] == "MalformedEvent: the event lacks RequestId"
     assert answer.body["PhysicalResourceId"] == "trailkeeper-failed-create-unknown"
+
+
+def test_a_malformed_update_keeps_its_physical_id_so_nothing_is_replaced(
+    world: seeding.World, invoke: Any, cfn: ResponseServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke("create")["Status"] == "SUCCESS"  # a warm environment remembers its last answer
+    capsys.readouterr()
+    old_id = "arn:aws:cloudtrail:us-east-1:123456789012:trail/the-trail-it-had"
+    event = load("update", cfn.url(), ResourceProperties="not an object", PhysicalResourceId=old_id)
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Status"] == "FAILED"
+    assert answer.body["PhysicalResourceId"] == old_id  # a new id would mean replacement
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["MalformedEvent"]
