@@ -226,3 +226,19 @@ def test_an_event_without_a_request_type_says_it_lacks_one(
     handler.lambda_handler(event, LambdaContext())
     (answer,) = cfn.for_url(event["ResponseURL"])
     assert answer.body["Reason"] == "MalformedEvent: the event lacks RequestType"
+
+
+def test_a_delete_needs_its_physical_id_but_no_properties(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    event = load("delete", cfn.url())
+    del event["PhysicalResourceId"]
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == "MalformedEvent: the event lacks PhysicalResourceId"
+    without = load("delete", cfn.url())
+    del without["ResourceProperties"]
+    for event in (load("delete", cfn.url(), ResourceProperties=None), without):
+        handler.lambda_handler(event, LambdaContext())
+        (answer,) = cfn.for_url(event["ResponseURL"])
+        assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
