@@ -24,6 +24,15 @@ from trailkeeper import handler, observability, redaction
 from trailkeeper.trail import declaration
 
 
+@pytest.fixture(autouse=True)
+def fresh_environment() -> None:
+    """A new Lambda execution environment: no handler filtered yet, no secret remembered yet."""
+    for handler_ in redaction._all_handlers():
+        handler_.removeFilter(redaction.REDACTOR)
+    redaction.REDACTOR._secrets.clear()
+    redaction.REDACTOR._request = set()
+
+
 @pytest.fixture
 def at_debug() -> Any:
     observability.logger.setLevel(logging.DEBUG)
@@ -162,3 +171,8 @@ def test_chatty_libraries_are_held_at_warning_but_not_raised_above_it() -> None:
         assert logging.getLogger("urllib3").level == logging.ERROR  # quieter already: left as it is
     finally:
         logging.getLogger("urllib3").setLevel(logging.NOTSET)
+
+
+def test_a_response_url_that_is_not_a_string_is_not_remembered_and_does_not_crash() -> None:
+    redactor = redaction.protect({"ResponseURL": 12345678})
+    assert redactor._request == set()
