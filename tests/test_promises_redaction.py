@@ -176,3 +176,9 @@ def test_chatty_libraries_are_held_at_warning_but_not_raised_above_it() -> None:
 def test_a_response_url_that_is_not_a_string_is_not_remembered_and_does_not_crash() -> None:
     redactor = redaction.protect({"ResponseURL": 12345678})
     assert redactor._request == set()
+
+
+def test_a_request_value_of_eight_characters_is_masked_and_shorter_ones_are_not() -> None:
+    redactor = redaction.Redactor()
+    redactor.for_request(["8chars!!", "7chars!"])
+    assert redactor.redact("8chars!! 7chars!") == f"{redaction.MASK} 7chars!"
