@@ -16,3 +16,12 @@ def test_a_warm_environment_reuses_one_named_daemon_thread_for_every_event() -> 
         dog.disarm()
     (started,) = set(threading.enumerate()) - before
     assert started.name == "trailkeeper-watchdog" and started.daemon is True
+
+
+def test_the_next_events_alarm_rings_after_the_last_one_was_disarmed() -> None:
+    dog = Watchdog()
+    dog.arm(5.0, lambda: None)
+    dog.disarm()  # the first event finished in time
+    fired = threading.Event()
+    dog.arm(0.05, fired.set)  # the second event runs out of time
+    assert fired.wait(2)
