@@ -242,3 +242,10 @@ def test_a_delete_needs_its_physical_id_but_no_properties(
         handler.lambda_handler(event, LambdaContext())
         (answer,) = cfn.for_url(event["ResponseURL"])
         assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
+
+
+def test_a_url_whose_query_repeats_its_host_is_put_to_its_own_path(cfn: ResponseServer) -> None:
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    url = f"https://localhost:{cfn.port}/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"
+    assert sender.send(url, response.body({}, status="SUCCESS", physical_id="x"))
+    assert [r.path for r in cfn.for_url(url)] == [f"/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"]
