@@ -70,7 +70,7 @@ $(MUTATE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-mutate.txt
 	touch $@
 
-# About 25 minutes with one job on a 2-core machine; MUTATE_JOBS=2 when the machine is free.
+# About 75 minutes with one job on a shared 2-core machine; MUTATE_JOBS=2 when the machine is free.
 mutate: $(MUTATE_STAMP)
 	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS)
 
