@@ -4,10 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt provider/requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
+# mutmut lives in .venv on top of the dev tools, under its own stamp: `make test` never installs or runs it.
+MUTATE_STAMP := $(VENV)/.mutate-$(shell cat requirements-mutate.txt | cksum | cut -d' ' -f1)
+MUTATE_JOBS  ?= 1
+
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help venv demo test lint typecheck unit scan package render bench clean
+.PHONY: help venv demo test lint typecheck unit scan package render bench mutate clean
 
 help:
 	@echo "make demo  - run the provider on events/ against a local AWS (moto) and a local CloudFormation endpoint"
@@ -15,6 +19,7 @@ help:
 	@echo "make package - build the Lambda artifact (build/trailkeeper-provider.zip) and report its size"
 	@echo "make render  - transform-free CloudFormation template + artifact, for service-managed StackSets"
 	@echo "make bench   - what trailkeeper costs, beside its yardsticks (bench/results.md)"
+	@echo "make mutate  - mutation testing of the pure core and the CloudFormation edge (build/mutation-report.md)"
 
 $(STAMP):
 	rm -rf $(VENV)
@@ -62,6 +67,14 @@ render: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+$(MUTATE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-mutate.txt
+	touch $@
+
+# About 75 minutes with one job on a shared 2-core machine; MUTATE_JOBS=2 when the machine is free.
+mutate: $(MUTATE_STAMP)
+	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS)
 
 test: lint typecheck unit scan
 

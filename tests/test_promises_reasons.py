@@ -1,0 +1,160 @@
+"""What a person reads when something is wrong: the reason in the stack's events and the metric by code.
+
+The README promises "a reason that says what to fix" and "Failures by ErrorCode"; these tests hold the
+exact words of the reasons that had no test of their own, and the code the out-of-time answer counts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from devkit import world as seeding
+from devkit.cfn_server import ResponseServer
+from devkit.events import load
+from devkit.lambda_context import LambdaContext
+
+from tests.conftest import RecordingClients
+from trailkeeper import handler
+from trailkeeper.errors import AwsCallFailed, InvalidProperties, MalformedEvent, show
+from trailkeeper.trail import declaration, rules
+
+
+def test_one_problem_is_the_message_and_more_are_counted() -> None:
+    assert InvalidProperties(["A: bad"]).message == "A: bad"
+    assert InvalidProperties(["A: bad", "B: bad"]).message == "A: bad (+1 more)"
+    assert InvalidProperties(["A: bad", "B: bad", "C: bad"]).message == "A: bad (+2 more)"
+    assert InvalidProperties([]).message == "invalid properties"
+
+
+@pytest.mark.parametrize(("value", "shown"), [(7, "7"), (True, "True"), (None, "None"), (["a"], "['a']")])
+def test_values_that_are_not_strings_are_shown_as_they_are(value: object, shown: str) -> None:
+    assert show(value) == shown
+
+
+def test_a_number_where_a_boolean_belongs_is_named_in_the_reason() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse({"Name": "audit", "IsMultiRegionTrail": 1})
+    assert raised.value.reason == "InvalidProperties: IsMultiRegionTrail=1: must be true or false"
+
+
+def test_an_unknown_property_with_no_close_name_lists_the_known_ones() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse({"Name": "audit", "Qqqq": "x"})
+    known = ", ".join(sorted(declaration.known_properties()))
+    assert raised.value.problems == (f"Qqqq: unknown property; known: {known}",)
+
+
+def test_an_unknown_property_close_to_a_known_one_names_only_the_closest() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse({"Name": "audit", "S3BucketNam": "logs"})
+    assert raised.value.problems == ("S3BucketNam: unknown property; did you mean S3BucketName?",)
+
+
+class HangingTrails:
+    """A CloudTrail client whose DescribeTrails takes longer than the function may run."""
+
+    def __init__(self, hang: float) -> None:
+        self._hang = hang
+
+    def describe_trails(self, **_: Any) -> Any:
+        time.sleep(self._hang)
+        return {"trailList": []}
+
+
+def test_running_out_of_time_answers_a_reason_that_says_what_to_do_and_counts_out_of_time(
+    world: seeding.World,
+    provider: Any,
+    cfn: ResponseServer,
+    clients: RecordingClients,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clients.stubbed[("cloudtrail", "us-east-1")] = HangingTrails(hang=1.5)
+    event = load("create", cfn.url())
+    handler.lambda_handler(event, LambdaContext(timeout_seconds=1.0))
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == (
+        "OutOfTime: the function ran out of time waiting for AWS; raise its timeout, then retry"
+    )
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    # The first failure counted is the answer's (the work that goes on after it may count its own).
+    assert next(m["ErrorCode"] for m in emitted if "Failures" in m) == "OutOfTime"
+
+
+def test_a_failed_aws_call_says_which_call_and_which_code() -> None:
+    error = AwsCallFailed("KMSInvalidStateException", "DescribeKey", "KMS key k is pending deletion")
+    assert (error.aws_code, error.operation, error.error_code) == (
+        "KMSInvalidStateException",
+        "DescribeKey",
+        error.aws_code,
+    )
+    assert error.reason == "KMSInvalidStateException: KMS key k is pending deletion"
+
+
+@pytest.mark.parametrize(
+    ("props", "problem"),
+    [
+        ({"Name": 7}, "Name=7: must be a string"),
+        ({"Name": "a"}, f"Name='a': {rules.TRAIL_NAME_RULE}"),
+        ({}, "Name: required: the trail's name or ARN"),
+    ],
+)
+def test_a_bad_name_is_quoted_in_its_reason(props: dict[str, Any], problem: str) -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse(props)
+    assert raised.value.problems == (problem,)
+
+
+def test_properties_that_are_not_an_object_say_what_they_are() -> None:
+    with pytest.raises(InvalidProperties) as raised:
+        declaration.parse(["Name", "audit"])
+    assert raised.value.problems == ("properties must be an object, not list",)
+
+
+def test_the_error_message_is_what_a_pipeline_sees_when_it_catches_the_error_by_name() -> None:
+    # Step Functions shows str(exception) as the error's cause.
+    assert str(MalformedEvent("action 'x' is not 'plan' or 'apply'")) == "action 'x' is not 'plan' or 'apply'"
+    assert str(InvalidProperties(["A: bad", "B: bad"])) == "A: bad (+1 more)"
+
+
+class FixedContext(LambdaContext):
+    """A Lambda context whose remaining time does not move while the test looks at it."""
+
+    def __init__(self, millis: int) -> None:
+        super().__init__()
+        self.millis = millis
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis
+
+
+@pytest.mark.parametrize(
+    ("millis", "work"),
+    [(600_000, 595.0), (60_000, 55.0), (8_000, 6.0), (2_000, 1.5), (0, 0.0)],
+)
+def test_the_work_keeps_back_five_seconds_or_a_quarter_of_the_time_to_answer(
+    world: seeding.World, provider: Any, cfn: ResponseServer, millis: int, work: float
+) -> None:
+    handler.lambda_handler(load("delete", cfn.url()), FixedContext(millis))
+    assert work - 0.1 <= provider.deadline.remaining() <= work
+
+
+def test_an_unexpected_error_is_counted_as_internal_error(
+    world: seeding.World,
+    provider: Any,
+    cfn: ResponseServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def crash(props: object) -> declaration.Declaration:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(declaration, "parse", crash)
+    event = load("create", cfn.url())
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == "InternalError: KeyError: 'surprise'"
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["InternalError"]

@@ -1,0 +1,251 @@
+"""The README promises an answer to CloudFormation, exactly once, before the function's time runs out.
+
+These tests hold that promise where the suite did not: an endpoint that accepts the connection and never
+answers (the PUT must give up within the function's deadline, not after its own fixed timeout, and never
+wait forever), and the answer's fields at CloudFormation's limits.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from devkit import world as seeding
+from devkit.cfn_server import ResponseServer
+from devkit.events import load
+from devkit.lambda_context import LambdaContext
+
+from trailkeeper import handler
+from trailkeeper.aws.calls import Deadline
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
+
+
+class SilentEndpoint:
+    """Accepts TCP connections and never sends a byte: a response endpoint that hangs."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self.port = self._socket.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def url(self, scheme: str = "https") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/cfn-response/stack%7CSettings?X-Amz-Signature=0123456789abcdef"
+
+    def close(self) -> None:
+        self._socket.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentEndpoint]:
+    endpoint = SilentEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+def timed(call: Any, limit: float) -> tuple[Any, float]:
+    """Run `call` in a thread; its result and how long it took. Fails (without hanging) past `limit`."""
+    outcome: list[Any] = []
+    started = time.monotonic()
+    worker = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+    worker.start()
+    worker.join(limit)
+    assert not worker.is_alive(), f"still waiting after {limit} s: the PUT is not bounded"
+    return outcome[0], time.monotonic() - started
+
+
+def test_a_silent_endpoint_is_given_up_within_the_functions_deadline(silent: SilentEndpoint) -> None:
+    slept: list[float] = []
+    sender = response.Sender(attempts=4, timeout=10.0, sleep=slept.append)
+    document = response.body({}, status="SUCCESS", physical_id="x")
+    delivered, took = timed(lambda: sender.send(silent.url(), document, Deadline(1.5)), limit=8.0)
+    assert delivered is False
+    assert 1.0 <= took < 3.0  # waited for the deadline, not for its own 10 s per try
+    assert slept == []  # no time left for another try
+
+
+def test_without_a_deadline_each_try_waits_its_own_timeout_and_no_longer(silent: SilentEndpoint) -> None:
+    slept: list[float] = []
+    sender = response.Sender(attempts=2, timeout=0.6, sleep=slept.append)
+    document = response.body({}, status="SUCCESS", physical_id="x")
+    delivered, took = timed(lambda: sender.send(silent.url("http"), document), limit=8.0)
+    assert delivered is False and slept == [0.5]
+    assert 1.0 <= took < 3.0  # two tries of 0.6 s
+
+
+def test_a_try_is_never_shorter_than_half_a_second(silent: SilentEndpoint) -> None:
+    sender = response.Sender(attempts=1, timeout=10.0, sleep=lambda _: None)
+    document = response.body({}, status="SUCCESS", physical_id="x")
+    delivered, took = timed(lambda: sender.send(silent.url(), document, Deadline(0.05)), limit=8.0)
+    assert delivered is False and 0.4 <= took < 2.0
+
+
+def test_the_handler_returns_before_the_function_times_out_when_cloudformation_never_answers(
+    world: seeding.World, cfn: ResponseServer, silent: SilentEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider as deployed: the default sender (10 s per try), only trusting the local certificate.
+    resource = TrailSettingsResource(sender=response.Sender(ssl_context=cfn.client_context()))
+    monkeypatch.setattr(handler, "RESOURCE", resource)
+    context = LambdaContext(timeout_seconds=2.5)
+    _, took = timed(lambda: handler.lambda_handler(load("delete", silent.url()), context), limit=15.0)
+    assert 2.0 <= took < 2.5  # waited for CloudFormation as long as it could, and returned before Lambda's kill
+    assert silent.connections  # it did try
+
+
+def test_a_retry_waits_longer_each_time_and_every_try_sends_the_same_answer(cfn: ResponseServer) -> None:
+    slept: list[float] = []
+    cfn.statuses[:] = [500, 502, 503]
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=4, sleep=slept.append)
+    url = cfn.url()
+    document = response.body({"StackId": "s"}, status="SUCCESS", physical_id="id")
+    assert sender.send(url, document, Deadline(60)) is True
+    assert slept == [0.5, 1.0, 2.0]
+    assert [r.body for r in cfn.for_url(url)] == [document] * 4
+    cfn.statuses.clear()
+
+
+@pytest.mark.parametrize("status", [199, 300, 404])
+def test_only_a_2xx_counts_as_delivered(cfn: ResponseServer, status: int) -> None:
+    cfn.statuses[:] = [status]
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    assert sender.send(cfn.url(), response.body({}, status="SUCCESS", physical_id="x")) is False
+    cfn.statuses.clear()
+
+
+def test_a_299_is_delivered(cfn: ResponseServer) -> None:
+    cfn.statuses[:] = [299]
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    assert sender.send(cfn.url(), response.body({}, status="SUCCESS", physical_id="x")) is True
+
+
+def test_a_url_without_a_path_is_put_to_the_root(cfn: ResponseServer, silent: SilentEndpoint) -> None:
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    before = len(cfn.received)
+    assert sender.send(f"https://localhost:{cfn.port}", response.body({}, status="SUCCESS", physical_id="x"))
+    assert [r.path for r in cfn.received[before:]] == ["/"]
+
+
+def test_failed_with_an_empty_reason_still_carries_one() -> None:
+    document = response.body({}, status=response.FAILED, physical_id="x", reason="")
+    assert document["Reason"] == "FAILED without a reason"  # CloudFormation rejects FAILED without a Reason
+    assert response.body({}, status=response.SUCCESS, physical_id="x")["Reason"] == ""
+
+
+def test_the_answer_copies_the_request_ids_and_never_echoes_no_echo() -> None:
+    event = {"StackId": "arn:stack", "RequestId": "req-1", "LogicalResourceId": "Settings"}
+    document = response.body(event, status=response.SUCCESS, physical_id="pid", data={"TrailArn": "arn"})
+    assert document == {
+        "Status": "SUCCESS",
+        "Reason": "",
+        "PhysicalResourceId": "pid",
+        "StackId": "arn:stack",
+        "RequestId": "req-1",
+        "LogicalResourceId": "Settings",
+        "NoEcho": False,
+        "Data": {"TrailArn": "arn"},
+    }
+    assert response.encode(document) == (
+        b'{"Status":"SUCCESS","Reason":"","PhysicalResourceId":"pid","StackId":"arn:stack","RequestId":"req-1",'
+        b'"LogicalResourceId":"Settings","NoEcho":false,"Data":{"TrailArn":"arn"}}'
+    )
+
+
+def test_a_physical_id_over_1024_characters_is_cut_to_1024_and_an_empty_one_is_replaced() -> None:
+    long_id = "arn:aws:cloudtrail:us-east-1:123456789012:trail/" + "t" * 1100
+    assert response.body({}, status="SUCCESS", physical_id=long_id)["PhysicalResourceId"] == long_id[:1024]
+    exact = "p" * 1024
+    assert response.body({}, status="SUCCESS", physical_id=exact)["PhysicalResourceId"] == exact
+    assert response.body({}, status="SUCCESS", physical_id="")["PhysicalResourceId"] == "trailkeeper-unknown"
+
+
+def test_data_that_fits_is_kept_whole_and_data_that_does_not_is_dropped() -> None:
+    fits = {"Big": "x" * 3800}
+    document = response.body({}, status="SUCCESS", physical_id="p", data=fits)
+    assert document["Data"] == fits and len(response.encode(document)) <= response.BODY_LIMIT
+    too_big = {"Big": "x" * 4000}
+    assert response.body({}, status="SUCCESS", physical_id="p", data=too_big)["Data"] == {}
+
+
+def test_a_body_of_exactly_4096_bytes_keeps_its_data() -> None:
+    empty = response.encode(response.body({}, status="SUCCESS", physical_id="p", data={"D": ""}))
+    data = {"D": "x" * (response.BODY_LIMIT - len(empty))}
+    document = response.body({}, status="SUCCESS", physical_id="p", data=data)
+    assert len(response.encode(document)) == response.BODY_LIMIT and document["Data"] == data
+
+
+def test_a_malformed_event_without_a_request_id_is_still_answered_with_an_id(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    event = load("create", cfn.url())
+    del event["RequestId"]
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Status"] == "FAILED" and answer.body["Reason"] == "MalformedEvent: the event lacks RequestId"
+    assert answer.body["PhysicalResourceId"] == "trailkeeper-failed-create-unknown"
+
+
+def test_a_malformed_update_keeps_its_physical_id_so_nothing_is_replaced(
+    world: seeding.World, invoke: Any, cfn: ResponseServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert invoke("create")["Status"] == "SUCCESS"  # a warm environment remembers its last answer
+    capsys.readouterr()
+    old_id = "arn:aws:cloudtrail:us-east-1:123456789012:trail/the-trail-it-had"
+    event = load("update", cfn.url(), ResourceProperties="not an object", PhysicalResourceId=old_id)
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Status"] == "FAILED"
+    assert answer.body["PhysicalResourceId"] == old_id  # a new id would mean replacement
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["MalformedEvent"]
+
+
+def test_an_event_without_a_request_type_says_it_lacks_one(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    event = load("create", cfn.url())
+    del event["RequestType"]
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == "MalformedEvent: the event lacks RequestType"
+
+
+def test_a_delete_needs_its_physical_id_but_no_properties(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    event = load("delete", cfn.url())
+    del event["PhysicalResourceId"]
+    handler.lambda_handler(event, LambdaContext())
+    (answer,) = cfn.for_url(event["ResponseURL"])
+    assert answer.body["Reason"] == "MalformedEvent: the event lacks PhysicalResourceId"
+    without = load("delete", cfn.url())
+    del without["ResourceProperties"]
+    for event in (load("delete", cfn.url(), ResourceProperties=None), without):
+        handler.lambda_handler(event, LambdaContext())
+        (answer,) = cfn.for_url(event["ResponseURL"])
+        assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
+
+
+def test_a_url_whose_query_repeats_its_host_is_put_to_its_own_path(cfn: ResponseServer) -> None:
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    url = f"https://localhost:{cfn.port}/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"
+    assert sender.send(url, response.body({}, status="SUCCESS", physical_id="x"))
+    assert [r.path for r in cfn.for_url(url)] == [f"/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"]
