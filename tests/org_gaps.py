@@ -31,7 +31,8 @@ def _refuse_missing_roles(params: dict[str, Any], **_: Any) -> None:
         raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, "AssumeRole")
 
 
-def _account_of(clients: Clients) -> str:
+def account_of(clients: Clients) -> str:
+    """The account the clients' credentials act in (moto: the one the assumed role's ARN names)."""
     session: Any = clients._session
     credentials = session.get_credentials().get_frozen_credentials()
     sts = boto3.client(
@@ -56,7 +57,7 @@ def real_aws_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         if fresh and service == "sts":
             made.meta.events.register("provide-client-params.sts.AssumeRole", _refuse_missing_roles)
         if fresh and service == "cloudtrail":
-            account = _account_of(self)
+            account = account_of(self)
 
             def add_copy(parsed: dict[str, Any], **_: Any) -> None:
                 owner = ORG_TRAIL.get("TrailARN", "").split(":")[4:5]

@@ -15,7 +15,7 @@ from devkit import organization
 from devkit import world as seeding
 from moto.iam.models import iam_backends
 
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
+from tests.org_gaps import account_of, real_aws_rules  # noqa: F401 - real_aws_rules is a fixture
 from trailkeeper.drift import report
 from trailkeeper.drift.cli import main
 
@@ -139,15 +139,7 @@ def test_a_denied_call_names_the_account_and_the_role(desired: Path, org: organi
         made = original(self, service, region)
         if service == "cloudtrail" and getattr(self, "_denied", None) is None:
             self._denied = True  # type: ignore[attr-defined]
-            credentials = self._session.get_credentials().get_frozen_credentials()
-            identity = boto3.client(
-                "sts",
-                region_name="us-east-1",
-                aws_access_key_id=credentials.access_key,
-                aws_secret_access_key=credentials.secret_key,
-                aws_session_token=credentials.token,
-            ).get_caller_identity()
-            if identity["Account"] == web:
+            if account_of(self) == web:
                 made.meta.events.register("before-call.cloudtrail.DescribeTrails", deny)
         return made
 
