@@ -259,3 +259,63 @@ def test_the_guard_refuses_what_is_not_allowed_and_says_how_to_allow_it() -> Non
     with pytest.raises(WeakensAudit) as partly:
         guard.check(found, frozenset({"IsLogging"}), ARN)
     assert "AllowWeakening: [EnableLogFileValidation]" in partly.value.reason
+
+
+# --- Edges the mutation run showed untested -----------------------------------------------------------
+
+
+def test_tags_at_their_limits_are_accepted_and_one_past_is_not() -> None:
+    at_limit = tags(*[(f"k{i}", "v") for i in range(50)])
+    assert len(parse({"Name": "audit", "Tags": at_limit}).aspects["tags"]) == 50  # type: ignore[arg-type]
+    longest = tags(("k" * 128, "v" * 256))
+    assert parse({"Name": "audit", "Tags": longest}).aspects["tags"] == {"k" * 128: "v" * 256}
+    found = problems({"Tags": tags(("k" * 129, "v"), ("k", "v" * 257))})
+    assert found == [
+        f"Tags[0].Key='{'k' * 57}...': must be a string of 1-128 characters",
+        f"Tags[1].Value='{'v' * 57}...': must be a string of 1-256 characters",
+    ]
+
+
+def test_every_bad_tag_is_reported_not_only_the_first() -> None:
+    found = problems({"Tags": ["x", {"Key": 1, "Value": "v"}, {"Key": "aws:a", "Value": "v"}, {"Key": "k"}]})
+    assert found == [
+        "Tags[0]='x': must be an object with Key and Value",
+        "Tags[1].Key=1: must be a string of 1-128 characters",
+        "Tags[2].Key='aws:a': keys starting 'aws:' are reserved for AWS",
+        "Tags[3].Value=None: must be a string of 1-256 characters",
+    ]
+    assert problems({"Tags": "team=sec"}) == ["Tags='team=sec': must be a list of {Key, Value}"]
+
+
+def test_insight_categories_are_sent_with_management_and_in_a_stable_order() -> None:
+    both = insights([{**ERRORS, "EventCategories": ["Data"]}, CALLS])
+    (write,) = INSIGHTS_ASPECT.writes(both, frozenset(), ARN)
+    assert write.arguments["InsightSelectors"] == [
+        {"InsightType": "ApiCallRateInsight"},
+        {"InsightType": "ApiErrorRateInsight", "EventCategories": ["Data", "Management"]},
+    ]
+    (change,) = INSIGHTS_ASPECT.changes(both, frozenset())
+    assert (change.current, change.weakens) == ([], None)
+
+
+def test_api_error_rate_insights_need_some_management_events_when_selectors_are_declared() -> None:
+    data_only = [
+        {"IncludeManagementEvents": False, "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}
+    ]
+    (problem,) = problems({"EventSelectors": data_only, "InsightSelectors": [ERRORS]})
+    assert problem.startswith("InsightSelectors: ApiErrorRateInsight needs")
+    parse({"Name": "audit", "EventSelectors": [{"ReadWriteType": "WriteOnly"}], "InsightSelectors": [ERRORS, CALLS]})
+
+
+def test_values_are_shown_in_tables_as_people_read_them() -> None:
+    assert [aspect.show_value(v) for v in (None, "", "x", True, False)] == ["?", "''", "x", "true", "false"]
+    assert aspect.show_value({"b": 1, "a": [2]}) == '{"a":[2],"b":1}'  # keys sorted: the same value reads the same
+    long = aspect.show_value(["x" * 100])
+    assert len(long) == 60 and long.endswith("...")
+    assert aspect.show_value(["x" * 100], limit=200) == '["' + "x" * 100 + '"]'
+
+
+def test_tags_read_back_without_a_value_compare_as_empty() -> None:
+    answer = {"ResourceTagList": [{"ResourceId": ARN, "TagsList": [{"Key": "team"}]}]}
+    assert TAGS_ASPECT.current(answer, None) == {"team": ""}
+    assert TAGS_ASPECT.current({}, None) == {}
