@@ -60,6 +60,9 @@ TRAIL_PARAMETER = {
     "RemoveTags": "resourceId",
 }
 DELETED = "DeleteTrail"
+# The organization reconcile's own steps (org/invocations.py serves them; named here so that telling
+# them apart does not import the organization layer).
+ORGANIZATION_ACTIONS = ("list-accounts", "summarise")
 
 
 def clients() -> Clients:
@@ -244,7 +247,7 @@ def _organization_step(event: Any) -> bool:
     too (the account they happened in), so only an invocation without a detail-type can be one."""
     if not isinstance(event, Mapping) or "detail-type" in event:
         return False
-    return "account" in event or event.get("action") in ("list-accounts", "summarise")
+    return "account" in event or event.get("action") in ORGANIZATION_ACTIONS
 
 
 def handle(event: Any, context: Any) -> dict[str, Any]:

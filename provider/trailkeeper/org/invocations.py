@@ -35,13 +35,8 @@ log = logging.getLogger(__name__)
 # Writing the account list for the Map and reading its results back.
 PERMISSIONS = ("s3:PutObject", "s3:GetObject")
 
-ACTIONS = ("list-accounts", "summarise")
 ROLE_NAME = "MEMBER_ROLE_NAME"  # the role assumed in member accounts (member-role.yaml creates it)
 ACCOUNTS_RECONCILED, ACCOUNTS_FAILED = "AccountsReconciled", "AccountsFailed"
-
-
-def wanted(event: Any) -> bool:
-    return isinstance(event, Mapping) and ("account" in event or event.get("action") in ACTIONS)
 
 
 def clients() -> Clients:
