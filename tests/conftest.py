@@ -6,6 +6,7 @@ home regions, key ARNs...): tests that need moto as it is say so (tests/test_fid
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -102,3 +103,19 @@ class Invoker:
 @pytest.fixture
 def invoke(provider: TrailSettingsResource, cfn: ResponseServer) -> Invoker:
     return Invoker(cfn)
+
+
+class HangingClient:
+    """A CloudTrail client whose DescribeTrails hangs longer than the function may run."""
+
+    def __init__(self, real: Any, hang: float) -> None:
+        self._real, self._hang = real, hang
+        self.updates = 0
+
+    def describe_trails(self, **kwargs: Any) -> Any:
+        time.sleep(self._hang)
+        return self._real.describe_trails(**kwargs)
+
+    def update_trail(self, **kwargs: Any) -> Any:
+        self.updates += 1
+        return self._real.update_trail(**kwargs)

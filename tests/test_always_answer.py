@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
-from tests.conftest import Invoker, RecordingClients
+from tests.conftest import HangingClient, Invoker, RecordingClients
 from trailkeeper import handler
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.cfn import response
@@ -57,22 +56,6 @@ def test_a_direct_invocation_never_takes_the_custom_resource_path(
     before = len(cfn.received)
     result = handler.lambda_handler({"action": "plan", "trails": []}, LambdaContext())
     assert isinstance(result, dict) and len(cfn.received) == before
-
-
-class HangingClient:
-    """A CloudTrail client whose DescribeTrails hangs longer than the function may run."""
-
-    def __init__(self, real: Any, hang: float) -> None:
-        self._real, self._hang = real, hang
-        self.updates = 0
-
-    def describe_trails(self, **kwargs: Any) -> Any:
-        time.sleep(self._hang)
-        return self._real.describe_trails(**kwargs)
-
-    def update_trail(self, **kwargs: Any) -> Any:
-        self.updates += 1
-        return self._real.update_trail(**kwargs)
 
 
 def test_a_hanging_aws_call_gets_failed_before_time_runs_out_and_nothing_is_written_after(

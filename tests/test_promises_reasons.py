@@ -7,7 +7,6 @@ exact words of the reasons that had no test of their own, and the code the out-o
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
-from tests.conftest import RecordingClients
+from tests.conftest import HangingClient, RecordingClients
 from trailkeeper import handler
 from trailkeeper.errors import AwsCallFailed, InvalidProperties, MalformedEvent, show
 from trailkeeper.trail import declaration, rules
@@ -53,17 +52,6 @@ def test_an_unknown_property_close_to_a_known_one_names_only_the_closest() -> No
     assert raised.value.problems == ("S3BucketNam: unknown property; did you mean S3BucketName?",)
 
 
-class HangingTrails:
-    """A CloudTrail client whose DescribeTrails takes longer than the function may run."""
-
-    def __init__(self, hang: float) -> None:
-        self._hang = hang
-
-    def describe_trails(self, **_: Any) -> Any:
-        time.sleep(self._hang)
-        return {"trailList": []}
-
-
 def test_running_out_of_time_answers_a_reason_that_says_what_to_do_and_counts_out_of_time(
     world: seeding.World,
     provider: Any,
@@ -71,7 +59,7 @@ def test_running_out_of_time_answers_a_reason_that_says_what_to_do_and_counts_ou
     clients: RecordingClients,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    clients.stubbed[("cloudtrail", "us-east-1")] = HangingTrails(hang=1.5)
+    clients.stubbed[("cloudtrail", "us-east-1")] = HangingClient(clients.cloudtrail("us-east-1"), hang=1.5)
     event = load("create", cfn.url())
     handler.lambda_handler(event, LambdaContext(timeout_seconds=1.0))
     (answer,) = cfn.for_url(event["ResponseURL"])
