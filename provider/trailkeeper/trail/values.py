@@ -31,9 +31,9 @@ def string_list(path: str, raw: object, limit: int) -> tuple[list[str] | None, s
         return None, f"{path}={show(raw)}: must be a list"
     if len(raw) > limit:
         return None, f"{path}: {len(raw)} items; at most {limit}"
-    bad = next((item for item in raw if not isinstance(item, str)), None)
-    if bad is not None:
-        return None, f"{path}: {show(bad)} must be a string"
+    bad = [item for item in raw if not isinstance(item, str)]
+    if bad:  # a list, not next(..., None): a None item is as wrong as any other
+        return None, f"{path}: {show(bad[0])} must be a string"
     return list(raw), None
 
 
