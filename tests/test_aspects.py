@@ -7,13 +7,15 @@ from typing import Any
 import pytest
 
 from trailkeeper.errors import InvalidProperties, WeakensAudit
-from trailkeeper.trail import aspect, aspects, guard
+from trailkeeper.trail import aspect, aspects, guard, settings
 from trailkeeper.trail.declaration import parse
 from trailkeeper.trail.insights import INSIGHTS_ASPECT
+from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
 from trailkeeper.trail.status import LOGGING
 from trailkeeper.trail.tags import TAGS_ASPECT
 
 ARN = "arn:aws:cloudtrail:us-east-1:111122223333:trail/audit"
+S3_DATA = [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::logs/"]}]
 
 
 def problems(props: dict[str, Any]) -> list[str]:
@@ -79,19 +81,26 @@ def test_insights_compare_as_a_set_and_management_is_the_default_category() -> N
 
 
 @pytest.mark.parametrize(
-    ("raw", "fragment"),
+    ("raw", "expected"),
     [
-        ("ApiCallRateInsight", "must be a list"),
-        ([{"InsightType": "ApiCallInsight"}], "InsightSelectors[0].InsightType='ApiCallInsight': must be"),
-        ([CALLS, CALLS], "ApiCallRateInsight is declared twice"),
-        ([{**CALLS, "EventCategories": ["Other"]}], "EventCategories: 'Other' must be Management or Data"),
-        ([{**CALLS, "Colour": 1}], "InsightSelectors[0].Colour: unknown key"),
-        ([CALLS, ERRORS, CALLS], "at most 2"),
-        (["x"], "must be an object"),
+        ("ApiCallRateInsight", "InsightSelectors='ApiCallRateInsight': must be a list ([] turns Insights off)"),
+        (
+            [{"InsightType": "ApiCallInsight"}],
+            "InsightSelectors[0].InsightType='ApiCallInsight': must be ApiCallRateInsight or ApiErrorRateInsight",
+        ),
+        ([CALLS, CALLS], "InsightSelectors[1]: ApiCallRateInsight is declared twice"),
+        (
+            [{**CALLS, "EventCategories": ["Other"]}],
+            "InsightSelectors[0].EventCategories: 'Other' must be Management or Data",
+        ),
+        ([{**CALLS, "EventCategories": "Data"}], "InsightSelectors[0].EventCategories='Data': must be a list"),
+        ([{**CALLS, "Colour": 1}], "InsightSelectors[0].Colour: unknown key; expected InsightType, EventCategories"),
+        ([CALLS, ERRORS, CALLS], "InsightSelectors: 3 selectors; at most 2 (one per InsightType)"),
+        (["x"], "InsightSelectors[0]='x': must be an object with InsightType"),
     ],
 )
-def test_insights_refuse_what_cloudtrail_would(raw: object, fragment: str) -> None:
-    assert any(fragment in p for p in problems({"InsightSelectors": raw})), problems({"InsightSelectors": raw})
+def test_insights_refuse_what_cloudtrail_would(raw: object, expected: str) -> None:
+    assert problems({"InsightSelectors": raw}) == [expected]
 
 
 def test_a_trail_without_insights_needs_no_read_and_insight_not_enabled_means_none() -> None:
@@ -107,7 +116,10 @@ def test_a_trail_without_insights_needs_no_read_and_insight_not_enabled_means_no
 def test_removing_an_insight_weakens_audit_and_adding_or_keeping_does_not() -> None:
     both, calls_only = insights([CALLS, ERRORS]), insights([CALLS])
     (weakening,) = INSIGHTS_ASPECT.weakenings(calls_only, both)
-    assert weakening.change == "ApiErrorRateInsight removed"
+    assert weakening.describe() == (
+        "InsightSelectors ApiErrorRateInsight removed breaks CloudTrail Insights "
+        "(unusual call and error rates go unseen)"
+    )
     assert INSIGHTS_ASPECT.weakenings(both, calls_only) == []
     assert INSIGHTS_ASPECT.weakenings(frozenset(), frozenset()) == []
     (write,) = INSIGHTS_ASPECT.writes(frozenset(), both, ARN)
@@ -214,7 +226,7 @@ def test_insights_need_the_management_events_they_watch_when_both_are_declared()
 def test_every_declared_property_belongs_to_exactly_one_aspect() -> None:
     owned = [p for a in aspects.OTHERS for p in a.properties]
     assert len(owned) == len(set(owned))
-    assert not set(owned) & set(parse.__globals__["settings"].table())
+    assert not set(owned) & set(settings.table())
 
 
 # --- The guard ----------------------------------------------------------------------------------------
@@ -285,6 +297,11 @@ def test_every_bad_tag_is_reported_not_only_the_first() -> None:
         "Tags[3].Value=None: must be a string of 1-256 characters",
     ]
     assert problems({"Tags": "team=sec"}) == ["Tags='team=sec': must be a list of {Key, Value}"]
+    # a bad value does not end the walk either
+    assert problems({"Tags": [{"Key": "a", "Value": ""}, {"Key": "b", "Value": 2}]}) == [
+        "Tags[0].Value='': must be a string of 1-256 characters",
+        "Tags[1].Value=2: must be a string of 1-256 characters",
+    ]
 
 
 def test_insight_categories_are_sent_with_management_and_in_a_stable_order() -> None:
@@ -296,6 +313,12 @@ def test_insight_categories_are_sent_with_management_and_in_a_stable_order() -> 
     ]
     (change,) = INSIGHTS_ASPECT.changes(both, frozenset())
     assert (change.current, change.weakens) == ([], None)
+    # sorted by type, whatever the categories
+    (write,) = INSIGHTS_ASPECT.writes(insights([ERRORS, {**CALLS, "EventCategories": ["Data"]}]), frozenset(), ARN)
+    assert [i["InsightType"] for i in write.arguments["InsightSelectors"]] == [
+        "ApiCallRateInsight",
+        "ApiErrorRateInsight",
+    ]
 
 
 def test_api_error_rate_insights_need_some_management_events_when_selectors_are_declared() -> None:
@@ -313,9 +336,35 @@ def test_values_are_shown_in_tables_as_people_read_them() -> None:
     long = aspect.show_value(["x" * 100])
     assert len(long) == 60 and long.endswith("...")
     assert aspect.show_value(["x" * 100], limit=200) == '["' + "x" * 100 + '"]'
+    exactly = ["x" * 56]  # 60 characters as JSON: kept whole
+    assert aspect.show_value(exactly) == '["' + "x" * 56 + '"]'
 
 
 def test_tags_read_back_without_a_value_compare_as_empty() -> None:
     answer = {"ResourceTagList": [{"ResourceId": ARN, "TagsList": [{"Key": "team"}]}]}
     assert TAGS_ASPECT.current(answer, None) == {"team": ""}
     assert TAGS_ASPECT.current({}, None) == {}
+
+
+@pytest.mark.parametrize(
+    ("current", "desired", "phase"),
+    [
+        ([{"ReadWriteType": "ReadOnly"}], [{"ReadWriteType": "All"}], aspect.SELECTORS_ADDING),
+        ([{"ReadWriteType": "All"}], [{"ReadWriteType": "All", "DataResources": S3_DATA}], aspect.SELECTORS_ADDING),
+        ([{"ReadWriteType": "All"}], [{"ReadWriteType": "WriteOnly"}], aspect.SELECTORS_REMOVING),
+        ([{"ReadWriteType": "All"}], [{"ReadWriteType": "ReadOnly"}], aspect.SELECTORS_REMOVING),
+        (
+            [{"ReadWriteType": "All"}],
+            [{"ExcludeManagementEventSources": ["kms.amazonaws.com"]}],
+            aspect.SELECTORS_REMOVING,
+        ),
+    ],
+)
+def test_selectors_that_log_fewer_management_events_are_written_after_insights(
+    current: list[dict[str, Any]], desired: list[dict[str, Any]], phase: int
+) -> None:
+    def selectors_of(declared: list[dict[str, Any]]) -> Any:
+        return parse({"Name": "audit", "EventSelectors": declared, "AllowWeakening": "true"}).aspects["selectors"]
+
+    (write,) = SELECTORS_ASPECT.writes(selectors_of(desired), selectors_of(current), ARN)
+    assert (write.operation, write.phase) == ("PutEventSelectors", phase)

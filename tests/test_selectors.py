@@ -527,6 +527,137 @@ def test_limits_are_inclusive() -> None:
     ok(advanced(MANAGEMENT, name="n" * 1000))
 
 
+DATA_FIELDS = ({"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": [S3]})
+
+
+def starts_with(prefix: str, count: int) -> dict[str, object]:
+    return {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{prefix}{i}/" for i in range(count)]}
+
+
+EXACT: list[tuple[str, dict[str, object], list[str]]] = [
+    (
+        "a huge number is not printed",
+        {BASIC: [{"ReadWriteType": 10**18}]},
+        ["EventSelectors[0].ReadWriteType=(a very large number): must be All, ReadOnly or WriteOnly"],
+    ),
+    (
+        "a large number is",
+        {BASIC: [{"ReadWriteType": 10**18 - 1}]},
+        ["EventSelectors[0].ReadWriteType=999999999999999999: must be All, ReadOnly or WriteOnly"],
+    ),
+    (
+        "another Python type is named",
+        {BASIC: [{"ReadWriteType": b"All"}]},
+        ["EventSelectors[0].ReadWriteType=(a bytes): must be All, ReadOnly or WriteOnly"],
+    ),
+    (
+        "a wrong case is a near miss",
+        {BASIC: [{"ReadWriteType": "WRITEONLY"}]},
+        ["EventSelectors[0].ReadWriteType='WRITEONLY': must be All, ReadOnly or WriteOnly; did you mean WriteOnly?"],
+    ),
+    (
+        "every data resource is checked",
+        {BASIC: [{"DataResources": ["x", {"Values": ["arn:aws:s3"]}]}]},
+        [
+            "EventSelectors[0].DataResources[0]='x': must be an object",
+            "EventSelectors[0].DataResources[1].Type: required: one of AWS::DynamoDB::Table, AWS::Lambda::Function, "
+            "AWS::S3::Object",
+        ],
+    ),
+    (
+        "an ARN needs its service",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": ["arn:aws", "s3"]}]}]},
+        [
+            f"EventSelectors[0].DataResources[0].Values[{i}]='{v}': must be an ARN or ARN prefix of AWS::S3::Object "
+            "(arn:PARTITION:s3..., e.g. arn:aws:s3 for all)"
+            for i, v in enumerate(["arn:aws", "s3"])
+        ],
+    ),
+    (
+        "the 500 values are counted across selectors",
+        {
+            ADVANCED: [
+                {"FieldSelectors": [*DATA_FIELDS, starts_with("a", 247)]},
+                {"FieldSelectors": [*DATA_FIELDS, starts_with("b", 250)]},
+            ]
+        },
+        ["AdvancedEventSelectors: 501 values across all conditions: at most 500 per trail (CloudTrail quota)"],
+    ),
+    (
+        "a refused selector's values are not counted",
+        {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}, starts_with("a", 500)]}]},
+        ["AdvancedEventSelectors[0].FieldSelectors: a data selector needs a resources.type condition"],
+    ),
+    (
+        "every field selector is checked",
+        advanced(MANAGEMENT, {"Field": "eventName"}, {"Field": "Bad Field", "Equals": ["x"]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[1]: needs at least one of Equals, StartsWith, EndsWith, "
+            "NotEquals, NotStartsWith, NotEndsWith with values",
+            "AdvancedEventSelectors[0].FieldSelectors[2].Field='Bad Field': must be 1-1000 letters, digits, '.', '_' "
+            "or '|'",
+        ],
+    ),
+    (
+        "a bad value is the only problem of its field and selector",
+        advanced({"Field": "eventName", "Equals": [5]}),
+        ["AdvancedEventSelectors[0].FieldSelectors[0].Equals[0]=5: must be a string"],
+    ),
+    (
+        "field names are case-sensitive",
+        advanced({"Field": "EventCategory", "Equals": ["Management"]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[0].Field='EventCategory': field names are case-sensitive; "
+            "did you mean eventCategory?"
+        ],
+    ),
+    (
+        "Equals-only fields name the other operators",
+        advanced(MANAGEMENT, {"Field": "readOnly", "Equals": ["true"], "NotEquals": ["false"], "StartsWith": ["t"]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[1]: readOnly takes only the Equals operator, "
+            "not NotEquals, StartsWith"
+        ],
+    ),
+    (
+        "a trail's event categories",
+        advanced({"Field": "eventCategory", "Equals": ["Managment"]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[0].Equals='Managment': a trail's eventCategory is Management, "
+            "Data, NetworkActivity; did you mean Management?"
+        ],
+    ),
+    (
+        "the sources a trail can exclude",
+        advanced(MANAGEMENT, {"Field": "eventSource", "NotEquals": ["s3.amazonaws.com"]}),
+        [
+            "AdvancedEventSelectors[0]: eventSource NotEquals 's3.amazonaws.com': a trail can exclude only "
+            "kms.amazonaws.com or rdsdata.amazonaws.com from management events"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("declared", "expected"), [(d, e) for _, d, e in EXACT], ids=[n for n, _, _ in EXACT])
+def test_problems_read_exactly_and_only_once(declared: dict[str, object], expected: list[str]) -> None:
+    assert problems_of(declared) == expected
+
+
+def test_more_problems_than_shown_are_counted() -> None:
+    found = problems_of({BASIC: [{"ExcludeManagementEventSources": [f"x{i}" for i in range(45)]}]})
+    assert len(found) == 41 and found[-1] == "(+5 more problems)"
+    assert found[39].startswith("EventSelectors[0].ExcludeManagementEventSources[39]='x39': ")
+
+
+def test_field_and_value_lengths_are_inclusive() -> None:
+    ok(advanced(*DATA_FIELDS, {"Field": "x", "Equals": ["y"]}))
+    ok(advanced(*DATA_FIELDS, {"Field": "x" * 1000, "Equals": ["y" * 2048]}))
+    assert len(problems_of(advanced(*DATA_FIELDS, {"Field": "x" * 1001, "Equals": ["y" * 2049]}))) == 2
+    longest = "arn:aws:s3:::" + "b" * (2048 - 13)
+    ok({BASIC: [{"DataResources": [{"Type": S3, "Values": [longest]}]}]})
+    assert problems_of({BASIC: [{"DataResources": [{"Type": S3, "Values": [longest + "c"]}]}]})
+
+
 def test_valid_advanced_shapes_from_the_docs() -> None:
     ok(
         advanced(
@@ -738,6 +869,9 @@ def test_a_trail_never_configured_reads_back_the_default() -> None:
 def test_an_answer_with_no_selectors_is_the_default() -> None:
     assert from_read({"TrailARN": "arn"}) == DEFAULT
     assert from_read({BASIC: [], ADVANCED: []}) == DEFAULT
+    # a basic selector read back without its defaults means them (All, management events included)
+    assert from_read({BASIC: [{"IncludeManagementEvents": True}]}) == DEFAULT
+    assert from_read({BASIC: [{"ReadWriteType": "All"}]}) == DEFAULT
 
 
 def test_advanced_read_back_sorted_with_empty_operators_equals_the_declaration() -> None:
@@ -941,6 +1075,17 @@ def test_a_source_excluded_by_one_selector_is_logged_by_another() -> None:
                 }
             ]
         },
+        # values that look like readOnly's do not make another field a readOnly condition
+        {
+            ADVANCED: [
+                {
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Management"]},
+                        {"Field": "eventName", "Equals": ["true", "false"]},
+                    ]
+                }
+            ]
+        },
     ],
 )
 def test_narrowed_management_selectors_count_as_not_covering(answer: dict[str, Any]) -> None:
@@ -1000,6 +1145,26 @@ def test_weakenings(current: dict[str, object], desired: dict[str, object], expe
             "2 advanced: management read+write, 1 other selector",
         ),
         (ADV_DATA, "1 advanced: no management events, 1 other selector"),
+        (
+            advanced(MANAGEMENT, {"Field": "eventSource", "NotEquals": ["rdsdata.amazonaws.com", "kms.amazonaws.com"]}),
+            "1 advanced: management read+write excl. kms.amazonaws.com, rdsdata.amazonaws.com",
+        ),
+        (
+            {
+                BASIC: [
+                    {
+                        "ReadWriteType": "WriteOnly",
+                        "ExcludeManagementEventSources": ["rdsdata.amazonaws.com", "kms.amazonaws.com"],
+                    },
+                    {"ReadWriteType": "ReadOnly"},
+                    {"DataResources": [{"Type": S3, "Values": ["arn:aws:s3:::b/"]}]},
+                    {"IncludeManagementEvents": False, "DataResources": [{"Type": S3, "Values": ["arn:aws:s3:::a/"]}]},
+                ]
+            },
+            # in the order of the selectors' full documents, whatever the declared order
+            "4 basic: All data only; All + management; ReadOnly + management; "
+            "WriteOnly + management excl. kms.amazonaws.com, rdsdata.amazonaws.com, 2 data resources",
+        ),
     ],
 )
 def test_describe(declared: dict[str, object], line: str) -> None:

@@ -263,6 +263,24 @@ def test_dry_run_plans_and_writes_nothing(faithful: seeding.World, invoke: Invok
     assert cloudtrail().get_trail_status(Name=ARN)["IsLogging"] is False
 
 
+def test_a_dry_run_names_every_aspects_change_beside_its_call_and_marks_the_weakening_ones(
+    faithful: seeding.World, invoke: Invoker, clients: RecordingClients
+) -> None:
+    cloudtrail().put_insight_selectors(TrailName=ARN, InsightSelectors=[CALL_RATE])
+    cloudtrail().add_tags(ResourceId=ARN, TagsList=[{"Key": "owner", "Value": "nobody"}])
+    answer = declare(
+        invoke, DryRun="true", EventSelectors=S3_DATA, InsightSelectors=[], Tags=[{"Key": "team", "Value": "x"}]
+    )
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["Data"]["Plan"] == (
+        'PutEventSelectors: EventSelectors [{"ReadWriteType":"All"}] -> [{"DataResources":[{"Type":"AWS::S3::...; '
+        'PutInsightSelectors: InsightSelectors [{"InsightType":"ApiCallRateInsight"}] -> [] (weakens audit); '
+        'RemoveTags: Tags {"owner":"nobody"} -> {"team":"x"}; '
+        'AddTags: Tags {"owner":"nobody"} -> {"team":"x"}'
+    )
+    assert all(op.startswith(("Describe", "Get", "List")) for op in operations(clients))
+
+
 def test_a_dry_run_of_a_weakening_change_marks_it_and_succeeds(faithful: seeding.World, invoke: Invoker) -> None:
     cloudtrail().start_logging(Name=ARN)
     answer = declare(invoke, DryRun="true", IsLogging="false")
