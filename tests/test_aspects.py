@@ -61,6 +61,9 @@ def test_the_logging_status_is_read_by_arn_so_a_shadow_trail_answers() -> None:
     assert LOGGING.read(ARN) == aspect.Call("GetTrailStatus", {"Name": ARN})
     assert LOGGING.known({"TrailARN": ARN}) is None
     assert LOGGING.current({"IsLogging": True}, None) is True
+    # a status that does not say counts as stopped: a declared IsLogging true then starts it (harmless if it
+    # was logging), where assuming "logging" could leave a stopped trail stopped
+    assert LOGGING.current({}, None) is False
 
 
 # --- InsightSelectors ------------------------------------------------------------------------------

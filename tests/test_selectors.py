@@ -574,6 +574,46 @@ EXACT: list[tuple[str, dict[str, object], list[str]]] = [
         ],
     ),
     (
+        "exclusions are a list",
+        {BASIC: [{"ExcludeManagementEventSources": "kms.amazonaws.com"}]},
+        ["EventSelectors[0].ExcludeManagementEventSources='kms.amazonaws.com': must be a list"],
+    ),
+    (
+        "a type only advanced selectors log",
+        {BASIC: [{"DataResources": [{"Type": "AWS::DynamoDB::Stream", "Values": ["arn:aws:dynamodb"]}]}]},
+        [
+            "EventSelectors[0].DataResources[0].Type='AWS::DynamoDB::Stream': basic selectors log only "
+            "AWS::DynamoDB::Table, AWS::Lambda::Function, AWS::S3::Object; use AdvancedEventSelectors with "
+            "resources.type Equals this type"
+        ],
+    ),
+    (
+        "a near-miss type",
+        {BASIC: [{"DataResources": [{"Type": "AWS::S3::Objects", "Values": ["arn:aws:s3"]}]}]},
+        [
+            "EventSelectors[0].DataResources[0].Type='AWS::S3::Objects': must be AWS::DynamoDB::Table, "
+            "AWS::Lambda::Function, AWS::S3::Object; did you mean AWS::S3::Object?"
+        ],
+    ),
+    (
+        "missing values do not end the walk",
+        {BASIC: [{"DataResources": [{"Type": S3}, {"Type": S3, "Values": "x"}]}]},
+        [
+            "EventSelectors[0].DataResources[0].Values: required: ARNs or ARN prefixes, e.g. arn:aws:s3:::bucket/",
+            "EventSelectors[0].DataResources[1].Values='x': must be a list",
+        ],
+    ),
+    (
+        "no values",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": []}]}]},
+        ["EventSelectors[0].DataResources[0].Values=(a list of 0 items): needs at least one ARN or ARN prefix"],
+    ),
+    (
+        "data resources that are not a list are one problem, not also missing",
+        {BASIC: [{"IncludeManagementEvents": False, "DataResources": "arn:aws:s3"}]},
+        ["EventSelectors[0].DataResources='arn:aws:s3': must be a list"],
+    ),
+    (
         "the 500 values are counted across selectors",
         {
             ADVANCED: [
@@ -646,7 +686,10 @@ def test_problems_read_exactly_and_only_once(declared: dict[str, object], expect
 def test_more_problems_than_shown_are_counted() -> None:
     found = problems_of({BASIC: [{"ExcludeManagementEventSources": [f"x{i}" for i in range(45)]}]})
     assert len(found) == 41 and found[-1] == "(+5 more problems)"
-    assert found[39].startswith("EventSelectors[0].ExcludeManagementEventSources[39]='x39': ")
+    assert found[39] == (
+        "EventSelectors[0].ExcludeManagementEventSources[39]='x39': CloudTrail can exclude only kms.amazonaws.com "
+        "or rdsdata.amazonaws.com"
+    )
 
 
 def test_field_and_value_lengths_are_inclusive() -> None:
