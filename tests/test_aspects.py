@@ -331,6 +331,11 @@ def test_api_error_rate_insights_need_some_management_events_when_selectors_are_
     (problem,) = problems({"EventSelectors": data_only, "InsightSelectors": [ERRORS]})
     assert problem.startswith("InsightSelectors: ApiErrorRateInsight needs")
     parse({"Name": "audit", "EventSelectors": [{"ReadWriteType": "WriteOnly"}], "InsightSelectors": [ERRORS, CALLS]})
+    # both Insights without management events: both problems at once
+    assert problems({"EventSelectors": data_only, "InsightSelectors": [ERRORS, CALLS]}) == [
+        "InsightSelectors: ApiCallRateInsight needs the event selectors to log write management events",
+        "InsightSelectors: ApiErrorRateInsight needs the event selectors to log management events",
+    ]
 
 
 def test_values_are_shown_in_tables_as_people_read_them() -> None:

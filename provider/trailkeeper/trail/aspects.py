@@ -28,8 +28,9 @@ def cross_check(declared: Mapping[str, object]) -> list[str]:
         return []
     coverage = selectors.management_coverage(chosen)
     needs_writes, needs_any = insights.needs(wanted)
+    problems = []
     if needs_writes and not coverage.writes:
-        return ["InsightSelectors: ApiCallRateInsight needs the event selectors to log write management events"]
+        problems.append("InsightSelectors: ApiCallRateInsight needs the event selectors to log write management events")
     if needs_any and not (coverage.reads or coverage.writes):
-        return ["InsightSelectors: ApiErrorRateInsight needs the event selectors to log management events"]
-    return []
+        problems.append("InsightSelectors: ApiErrorRateInsight needs the event selectors to log management events")
+    return problems
