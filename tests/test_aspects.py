@@ -257,6 +257,18 @@ def test_which_setting_changes_weaken_audit(name: str, current: object, desired:
         assert found[0].property == name and "Security Hub CloudTrail." in found[0].control
 
 
+def test_a_weakening_reads_as_what_goes_and_the_control_it_breaks() -> None:
+    key = "arn:aws:kms:us-east-1:111122223333:key/k"
+    (removed,) = guard.setting_weakenings({"KmsKeyId": ""}, {"KmsKeyId": key})
+    assert removed.describe() == f"KmsKeyId {key} -> removed breaks Security Hub CloudTrail.2, CIS 3.7"
+    reads_only = parse({"Name": "audit", "EventSelectors": [{"ReadWriteType": "ReadOnly"}]}).aspects["selectors"]
+    everything = parse({"Name": "audit", "EventSelectors": []}).aspects["selectors"]
+    (narrowed,) = SELECTORS_ASPECT.weakenings(reads_only, everything)
+    assert narrowed.describe() == (
+        "EventSelectors stops logging write management events breaks Security Hub CloudTrail.1, CIS 3.1"
+    )
+
+
 def test_the_guard_refuses_what_is_not_allowed_and_says_how_to_allow_it() -> None:
     found = [*guard.setting_weakenings({"EnableLogFileValidation": False}, {"EnableLogFileValidation": True})]
     found += LOGGING.weakenings(False, True)

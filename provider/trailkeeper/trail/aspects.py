@@ -24,7 +24,7 @@ BY_NAME: Mapping[str, Aspect] = {aspect.name: aspect for aspect in OTHERS}
 def cross_check(declared: Mapping[str, object]) -> list[str]:
     """Rules between aspects that can be checked offline: Insights need the management events they watch."""
     chosen, wanted = declared.get(SELECTORS_ASPECT.name), declared.get(INSIGHTS_ASPECT.name)
-    if not isinstance(chosen, selectors.Selectors) or not isinstance(wanted, frozenset) or not wanted:
+    if not isinstance(chosen, selectors.Selectors) or not isinstance(wanted, frozenset):
         return []
     coverage = selectors.management_coverage(chosen)
     needs_writes, needs_any = insights.needs(wanted)

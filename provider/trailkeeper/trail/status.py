@@ -49,7 +49,7 @@ class Logging:
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
-        weakens = CONTROL if current and not desired else None
+        weakens = CONTROL if self.weakenings(desired, current) else None
         return [Change(IS_LOGGING, current, desired, weakens)]
 
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
