@@ -614,6 +614,44 @@ EXACT: list[tuple[str, dict[str, object], list[str]]] = [
         ["EventSelectors[0].DataResources='arn:aws:s3': must be a list"],
     ),
     (
+        "keys that are not strings, and long ones, are shown bounded",
+        {BASIC: [{5: "x", "k" * 100: 1}]},
+        [
+            f"EventSelectors[0].{key}: unknown property; known: ReadWriteType, IncludeManagementEvents, "
+            "DataResources, ExcludeManagementEventSources"
+            for key in ("5", "k" * 57 + "...")
+        ],
+    ),
+    (
+        "a boolean is not an event source",
+        {BASIC: [{"ExcludeManagementEventSources": [True]}]},
+        ["EventSelectors[0].ExcludeManagementEventSources[0]=True: must be a string"],
+    ),
+    (
+        "the 250 data resource values",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": [f"arn:aws:s3:::b{i}/" for i in range(251)]}]}]},
+        [
+            "EventSelectors: 251 data resource values across the trail: at most 250 (CloudTrail quota; "
+            "whole-service values such as arn:aws:s3 do not count)"
+        ],
+    ),
+    (
+        "the whole work budget is checked",
+        {BASIC: [{}] * 19_999 + ["x"]},
+        [
+            "EventSelectors=(a list of 20000 items): at most 5 event selectors per trail (CloudTrail quota)",
+            "EventSelectors[19999]='x': must be an object",
+        ],
+    ),
+    (
+        "and no more",
+        {BASIC: [{}] * 20_001},
+        [
+            "EventSelectors=(a list of 20001 items): at most 5 event selectors per trail (CloudTrail quota)",
+            "the selectors are too large to check in full: fix the problems listed first",
+        ],
+    ),
+    (
         "the 500 values are counted across selectors",
         {
             ADVANCED: [
@@ -690,6 +728,19 @@ def test_more_problems_than_shown_are_counted() -> None:
         "EventSelectors[0].ExcludeManagementEventSources[39]='x39': CloudTrail can exclude only kms.amazonaws.com "
         "or rdsdata.amazonaws.com"
     )
+
+
+def test_booleans_from_a_state_file_are_the_strings_cloudtrail_takes() -> None:
+    declared = ok(
+        advanced(
+            *DATA_FIELDS,
+            {"Field": "sessionCredentialFromConsole", "Equals": [True]},
+            {"Field": "readOnly", "Equals": [False]},
+        )
+    )
+    fields = to_wire(declared)[ADVANCED][0]["FieldSelectors"]
+    assert {f["Field"]: f["Equals"] for f in fields}["sessionCredentialFromConsole"] == ["true"]
+    assert {f["Field"]: f["Equals"] for f in fields}["readOnly"] == ["false"]
 
 
 def test_field_and_value_lengths_are_inclusive() -> None:
@@ -1024,7 +1075,7 @@ def test_wire_is_valid_for_botocore() -> None:
 
 
 def test_selectors_of_both_kinds_cannot_exist() -> None:
-    with pytest.raises(ValueError, match="never both"):
+    with pytest.raises(ValueError, match=r"^a trail has basic or advanced event selectors, never both$"):
         selectors.Selectors(DEFAULT.basic, ok(advanced(MANAGEMENT)).advanced)
 
 
