@@ -287,3 +287,40 @@ def test_a_url_whose_query_repeats_its_host_is_put_to_its_own_path(cfn: Response
     url = f"https://localhost:{cfn.port}/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"
     assert sender.send(url, response.body({}, status="SUCCESS", physical_id="x"))
     assert [r.path for r in cfn.for_url(url)] == [f"/cfn-response/abc?redirect=localhost:{cfn.port}/elsewhere"]
+
+
+def test_a_retry_is_made_only_while_the_deadline_leaves_room_for_its_wait_and_half_a_second(
+    cfn: ResponseServer,
+) -> None:
+    cfn.statuses[:] = [500] * 5
+    slept: list[float] = []
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=4, sleep=slept.append)
+    always_one_second_left = Deadline(1.0, clock=lambda: 0.0)
+    url = cfn.url()
+    assert sender.send(url, response.body({}, status="SUCCESS", physical_id="x"), always_one_second_left) is False
+    # 1 s is room for the first wait (0.5 s) and half a second more, not for the second wait (1 s)
+    assert slept == [0.5] and len(cfn.for_url(url)) == 2
+    cfn.statuses.clear()
+
+
+def test_an_undelivered_answer_is_logged_with_why(cfn: ResponseServer, caplog: pytest.LogCaptureFixture) -> None:
+    cfn.statuses[:] = [503]
+    sender = response.Sender(ssl_context=cfn.client_context(), attempts=1, sleep=lambda _: None)
+    with caplog.at_level("ERROR", logger="trailkeeper"):
+        assert sender.send(cfn.url(), response.body({}, status="SUCCESS", physical_id="x")) is False
+    (record,) = [r for r in caplog.records if r.getMessage() == "response not delivered"]
+    assert (record.attempts, record.last_error) == (1, "HTTP 503")  # type: ignore[attr-defined]
+    cfn.statuses.clear()
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    caplog.clear()
+    with caplog.at_level("ERROR", logger="trailkeeper"):
+        assert sender.send(f"http://127.0.0.1:{port}/x", response.body({}, status="SUCCESS", physical_id="x")) is False
+    (record,) = [r for r in caplog.records if r.getMessage() == "response not delivered"]
+    assert record.last_error == "ConnectionRefusedError"  # type: ignore[attr-defined]
+
+
+def test_a_malformed_event_is_answered_with_empty_ids_rather_than_none() -> None:
+    document = response.body({}, status="FAILED", physical_id="x", reason="no RequestId")
+    assert (document["StackId"], document["RequestId"], document["LogicalResourceId"]) == ("", "", "")

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from trailkeeper.aws.calls import Deadline
-from trailkeeper.errors import REASON_LIMIT, shorten
+from trailkeeper.errors import shorten
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def body(
     """The response document; within CloudFormation's limits whatever the inputs."""
     document: dict[str, Any] = {
         "Status": status,
-        "Reason": shorten(reason, REASON_LIMIT),
+        "Reason": shorten(reason),  # to errors.REASON_LIMIT
         "PhysicalResourceId": physical_id[:ID_LIMIT] or "trailkeeper-unknown",
         "StackId": str(event.get("StackId", "")),
         "RequestId": str(event.get("RequestId", "")),
@@ -84,8 +84,8 @@ class Sender:
         else:
             connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
         try:
-            headers = {"Content-Type": "", "Content-Length": str(len(payload))}
-            connection.request("PUT", target, body=payload, headers=headers)
+            # An empty Content-Type, as the URL was signed with; http.client adds Content-Length itself.
+            connection.request("PUT", target, body=payload, headers={"Content-Type": ""})
             response = connection.getresponse()
             response.read()
             return response.status
