@@ -46,3 +46,13 @@ def test_every_page_the_readme_links_exists() -> None:
     assert {"docs/properties.md", "docs/organizations.md", "docs/benchmarks.md"} <= set(links)
     for link in links:
         assert (ROOT / link).exists(), link
+
+
+def test_the_development_tree_names_every_module_of_the_package() -> None:
+    start = README.index("provider/trailkeeper/   the Lambda code")
+    tree = README[start : README.index("```", start)]
+    package = ROOT / "provider" / "trailkeeper"
+    listed = {line.split()[0] for line in tree.splitlines()[1:] if line.strip()}
+    modules = {p.name for p in package.rglob("*.py") if p.name != "__init__.py"}
+    folders = {f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert modules | folders <= listed, f"add to README's Development tree: {sorted((modules | folders) - listed)}"
