@@ -17,7 +17,7 @@ from devkit.lambda_context import LambdaContext
 
 from tests.conftest import HangingClient, RecordingClients
 from trailkeeper import handler
-from trailkeeper.errors import AwsCallFailed, InvalidProperties, MalformedEvent, show
+from trailkeeper.errors import VALUE_LIMIT, AwsCallFailed, InvalidProperties, MalformedEvent, first_whole, show
 from trailkeeper.trail import declaration, rules
 
 
@@ -31,6 +31,26 @@ def test_one_problem_is_the_message_and_more_are_counted() -> None:
 @pytest.mark.parametrize(("value", "shown"), [(7, "7"), (True, "True"), (None, "None"), (["a"], "['a']")])
 def test_values_that_are_not_strings_are_shown_as_they_are(value: object, shown: str) -> None:
     assert show(value) == shown
+
+
+def test_a_shown_value_is_bounded_however_it_is_nested() -> None:
+    value = [["a" * 100] * 4] * 4  # bounded repr alone still gives ~1,000 characters
+    shown = show(value)
+    assert len(shown) == 2 * VALUE_LIMIT and shown.endswith("...")
+
+
+@pytest.mark.parametrize(
+    ("parts", "limit", "text"),
+    [
+        (["a", "b" * 12], 15, "a; " + "b" * 12),  # an exact fit is whole
+        (["a", "b" * 12], 14, "a (+1 more)"),  # one short: the part that does not fit is counted, not cut
+        (["x" * 30], 20, "x" * 17 + "..."),  # one part too long alone: cut, nothing to count
+        (["x" * 30, "y"], 20, "x" * 7 + "... (+1 more)"),  # cut to leave room for the count
+        (["x" * 30, "y", "z"], 20, "x" * 7 + "... (+2 more)"),
+    ],
+)
+def test_a_list_keeps_its_first_parts_whole_and_counts_the_rest(parts: list[str], limit: int, text: str) -> None:
+    assert first_whole(parts, limit) == text
 
 
 def test_a_number_where_a_boolean_belongs_is_named_in_the_reason() -> None:

@@ -59,6 +59,7 @@ def test_a_traceback_carrying_the_response_url_is_masked_in_the_functions_log(
     (answer,) = cfn.for_url(url)
     logged = capsys.readouterr().out
     assert '"message":"unexpected error"' in logged and "RuntimeError" in logged  # the traceback was logged
+    assert '"exception_name":"RuntimeError"' in logged  # and Powertools still names the exception's class
     assert url not in logged and url.split("X-Amz-Signature=")[1] not in logged
     reason = answer.body["Reason"]  # the stack's events show the reason: no part of the URL there either
     assert reason.startswith("InternalError: RuntimeError: cannot answer <redacted> for")

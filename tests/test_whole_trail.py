@@ -250,12 +250,17 @@ def test_a_later_write_that_fails_says_which_writes_landed(
 
 def test_dry_run_plans_and_writes_nothing(faithful: seeding.World, invoke: Invoker, clients: RecordingClients) -> None:
     answer = declare(
-        invoke, DryRun="true", IsLogging="true", EnableLogFileValidation="true", InsightSelectors=[CALL_RATE]
+        invoke,
+        DryRun="true",
+        IsLogging="true",
+        EnableLogFileValidation="true",
+        S3KeyPrefix="trails",
+        InsightSelectors=[CALL_RATE],
     )
     assert answer["Status"] == "SUCCESS", answer["Reason"]
-    assert answer["Data"]["ChangedProperties"] == "EnableLogFileValidation,IsLogging,InsightSelectors"
+    assert answer["Data"]["ChangedProperties"] == "S3KeyPrefix,EnableLogFileValidation,IsLogging,InsightSelectors"
     assert answer["Data"]["Plan"] == (
-        "UpdateTrail: EnableLogFileValidation false -> true; "
+        "UpdateTrail: S3KeyPrefix legacy -> trails, EnableLogFileValidation false -> true; "
         'PutInsightSelectors: InsightSelectors [] -> [{"InsightType":"ApiCallRateInsight"}]; '
         "StartLogging: IsLogging false -> true"
     )
@@ -267,7 +272,9 @@ def test_a_dry_run_names_every_aspects_change_beside_its_call_and_marks_the_weak
     faithful: seeding.World, invoke: Invoker, clients: RecordingClients
 ) -> None:
     cloudtrail().put_insight_selectors(TrailName=ARN, InsightSelectors=[CALL_RATE])
-    cloudtrail().add_tags(ResourceId=ARN, TagsList=[{"Key": "owner", "Value": "nobody"}])
+    cloudtrail().add_tags(
+        ResourceId=ARN, TagsList=[{"Key": "owner", "Value": "nobody"}, {"Key": "z", "Value": "9" * 30}]
+    )
     answer = declare(
         invoke, DryRun="true", EventSelectors=S3_DATA, InsightSelectors=[], Tags=[{"Key": "team", "Value": "x"}]
     )
@@ -275,8 +282,8 @@ def test_a_dry_run_names_every_aspects_change_beside_its_call_and_marks_the_weak
     assert answer["Data"]["Plan"] == (
         'PutEventSelectors: EventSelectors [{"ReadWriteType":"All"}] -> [{"DataResources":[{"Type":"AWS::S3::...; '
         'PutInsightSelectors: InsightSelectors [{"InsightType":"ApiCallRateInsight"}] -> [] (weakens audit); '
-        'RemoveTags: Tags {"owner":"nobody"} -> {"team":"x"}; '
-        'AddTags: Tags {"owner":"nobody"} -> {"team":"x"}'
+        'RemoveTags: Tags {"owner":"nobody","z":"99999999999999... -> {"team":"x"}; '  # 40 characters a side
+        'AddTags: Tags {"owner":"nobody","z":"99999999999999... -> {"team":"x"}'
     )
     assert all(op.startswith(("Describe", "Get", "List")) for op in operations(clients))
 
@@ -368,3 +375,9 @@ def test_a_dry_run_plan_of_any_size_keeps_the_answer_within_cloudformations_4096
     )
     assert document["Data"]["Plan"] == plan  # kept: the whole answer fits
     assert len(response.encode(document)) <= response.BODY_LIMIT
+
+
+def test_a_dry_run_of_a_trail_in_sync_says_there_is_nothing_to_change(faithful: seeding.World, invoke: Invoker) -> None:
+    answer = declare(invoke, DryRun="true", S3KeyPrefix="legacy", IsLogging="false")
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert (answer["Data"]["Plan"], answer["Data"]["ChangedProperties"]) == ("nothing to change", "")
