@@ -377,7 +377,14 @@ def test_a_dry_run_plan_of_any_size_keeps_the_answer_within_cloudformations_4096
     assert len(response.encode(document)) <= response.BODY_LIMIT
 
 
-def test_a_dry_run_of_a_trail_in_sync_says_there_is_nothing_to_change(faithful: seeding.World, invoke: Invoker) -> None:
+def test_a_dry_run_of_a_trail_in_sync_says_there_is_nothing_to_change_and_counts_it_in_sync(
+    faithful: seeding.World, invoke: Invoker, capsys: pytest.CaptureFixture[str]
+) -> None:
     answer = declare(invoke, DryRun="true", S3KeyPrefix="legacy", IsLogging="false")
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert (answer["Data"]["Plan"], answer["Data"]["ChangedProperties"]) == ("nothing to change", "")
+    metrics = capsys.readouterr().out
+    assert '"TrailsInSync":[1.0]' in metrics and "DryRunsPlanned" not in metrics
+    declare(invoke, DryRun="true", S3KeyPrefix="trails")
+    metrics = capsys.readouterr().out
+    assert '"DryRunsPlanned":[1.0]' in metrics and "TrailsInSync" not in metrics
