@@ -7,6 +7,7 @@ wait forever), and the answer's fields at CloudFormation's limits.
 
 from __future__ import annotations
 
+import http.server
 import json
 import socket
 import threading
@@ -324,3 +325,31 @@ def test_an_undelivered_answer_is_logged_with_why(cfn: ResponseServer, caplog: p
 def test_a_malformed_event_is_answered_with_empty_ids_rather_than_none() -> None:
     document = response.body({}, status="FAILED", physical_id="x", reason="no RequestId")
     assert (document["StackId"], document["RequestId"], document["LogicalResourceId"]) == ("", "", "")
+
+
+def test_a_plain_http_url_is_put_to_its_own_host_and_port() -> None:
+    # CloudFormation's URLs are https; a local stand-in may use http. 127.0.0.2 is loopback too, but not
+    # where an empty or default host would connect, and the port is not http's default.
+    received: list[tuple[str, bytes]] = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            received.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sender = response.Sender(attempts=1, sleep=lambda _: None)
+        document = response.body({}, status="SUCCESS", physical_id="x")
+        url = f"http://127.0.0.2:{server.server_address[1]}/cfn-response?X-Amz-Signature=f00d"
+        assert sender.send(url, document, Deadline(10)) is True
+        assert received == [("/cfn-response?X-Amz-Signature=f00d", response.encode(document))]
+    finally:
+        server.shutdown()
+        server.server_close()
