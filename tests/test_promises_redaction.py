@@ -162,6 +162,15 @@ def test_a_traceback_is_masked_for_standard_formatters_too() -> None:
     assert "f00d" not in logging.Formatter().format(record)
 
 
+def test_an_already_formatted_traceback_and_a_stack_are_masked_and_kept() -> None:
+    url = "https://h.example/p?X-Amz-Signature=f00d"
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, None, sinfo=f"Stack: {url}")
+    record.exc_text = f"Traceback: ValueError: {url}"  # a record formatted once already (no exc_info left)
+    redaction.Redactor().filter(record)
+    assert record.exc_text == "Traceback: ValueError: <redacted>"
+    assert record.stack_info == "Stack: <redacted>"
+
+
 def test_chatty_libraries_are_held_at_warning_but_not_raised_above_it() -> None:
     botocore = logging.getLogger("botocore")
     botocore.setLevel(logging.DEBUG)
