@@ -211,6 +211,13 @@ def test_allow_weakening_refuses_names_that_cannot_weaken(raw: object) -> None:
     assert problem.startswith("AllowWeakening")
 
 
+def test_allow_weakening_may_list_every_name_that_can_weaken_and_says_which_ones_cannot() -> None:
+    every = sorted(guard.weakenable())
+    assert parse({"Name": "audit", "AllowWeakening": every}).allow_weakening == frozenset(every)
+    (problem,) = problems({"AllowWeakening": ["Tags", 5, "a", "b", "c", "d"]})
+    assert problem == f"AllowWeakening: 'Tags', 5, 'a', 'b', 'c' cannot weaken audit; list some of {', '.join(every)}"
+
+
 def test_dry_run_is_a_boolean() -> None:
     assert parse({"Name": "audit", "DryRun": "true"}).dry_run is True
     assert parse({"Name": "audit"}).dry_run is False

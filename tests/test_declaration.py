@@ -98,6 +98,12 @@ def test_unknown_properties_are_errors_with_a_suggestion() -> None:
     )
 
 
+def test_unknown_keys_that_are_not_strings_or_are_long_are_shown_bounded() -> None:
+    number, long = problems({"Name": "audit", 5: "x", "K" * 100: "y"})
+    assert number.startswith("5: unknown property; known: ")
+    assert long.startswith("K" * 57 + "...: unknown property; known: ")
+
+
 def test_service_token_and_timeout_are_not_settings() -> None:
     declared = parse({"Name": "audit", "ServiceToken": "arn:aws:lambda:...", "ServiceTimeout": "300"})
     assert dict(declared.settings) == {}

@@ -36,3 +36,4 @@ def test_realistic_bodies_with_big_data_drop_the_data_rather_than_the_answer() -
 def test_shorten_keeps_the_beginning() -> None:
     assert shorten("abc" * 200).startswith("abcabc") and len(shorten("abc" * 200)) == 256
     assert shorten("short") == "short"
+    assert shorten("x" * 256) == "x" * 256  # exactly at the limit: whole
