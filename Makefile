@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt provider/requireme
 
 # mutmut lives in .venv on top of the dev tools, under its own stamp: `make test` never installs or runs it.
 MUTATE_STAMP := $(VENV)/.mutate-$(shell cat requirements-mutate.txt | cksum | cut -d' ' -f1)
-MUTATE_JOBS  ?= 1
+MUTATE_JOBS  ?= 2
+MUTANTS      ?=
 
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
@@ -72,9 +73,10 @@ $(MUTATE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-mutate.txt
 	touch $@
 
-# About 75 minutes with one job on a shared 2-core machine; MUTATE_JOBS=2 when the machine is free.
+# About 80 minutes with two jobs on a 2-core machine (3,357 mutants). MUTANTS='trailkeeper.trail.tags.*'
+# re-tests only those (mutant names or globs), keeping the other results of the last run.
 mutate: $(MUTATE_STAMP)
-	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS)
+	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS) $(MUTANTS)
 
 test: lint typecheck unit scan
 

@@ -9,8 +9,9 @@ that layout), runs mutmut there and writes build/mutation-report.md: the score p
 mutant with its diff, and the mutants tests/mutation/equivalent.md sets aside as equivalent (with why).
 
 python -m devkit.mutation                 # stage afresh, run everything, report
-python -m devkit.mutation --jobs 2        # mutmut's --max-children (default 1: the machine is shared)
+python -m devkit.mutation --jobs 2        # mutmut's --max-children (make mutate uses 2, MUTATE_JOBS; default here 1)
 python -m devkit.mutation --keep          # reuse the previous run's results (mutmut re-tests what changed)
+python -m devkit.mutation --jobs 2 'trailkeeper.trail.tags.*'   # re-test only these, keep the other results
 python -m devkit.mutation --report-only   # only write the report from the last run
 """
 

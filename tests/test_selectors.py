@@ -652,6 +652,31 @@ EXACT: list[tuple[str, dict[str, object], list[str]]] = [
         ],
     ),
     (
+        "the strings of a list with a non-string are still checked, at their own index",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": [5, "x"]}], "ExcludeManagementEventSources": [5, "x"]}]},
+        [
+            "EventSelectors[0].DataResources[0].Values[0]=5: must be a string",
+            "EventSelectors[0].DataResources[0].Values[1]='x': must be an ARN or ARN prefix of AWS::S3::Object "
+            "(arn:PARTITION:s3..., e.g. arn:aws:s3 for all)",
+            "EventSelectors[0].ExcludeManagementEventSources[0]=5: must be a string",
+            "EventSelectors[0].ExcludeManagementEventSources[1]='x': CloudTrail can exclude only kms.amazonaws.com "
+            "or rdsdata.amazonaws.com",
+        ],
+    ),
+    (
+        "values that are all non-strings are not also empty",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": [5]}]}]},
+        ["EventSelectors[0].DataResources[0].Values[0]=5: must be a string"],
+    ),
+    (
+        "operator values likewise",
+        advanced(*DATA_FIELDS, {"Field": "eventName", "Equals": [5, ""]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[2].Equals[0]=5: must be a string",
+            "AdvancedEventSelectors[0].FieldSelectors[2].Equals[1]='': must be 1-2048 characters on one line",
+        ],
+    ),
+    (
         "the 500 values are counted across selectors",
         {
             ADVANCED: [
@@ -734,13 +759,14 @@ def test_booleans_from_a_state_file_are_the_strings_cloudtrail_takes() -> None:
     declared = ok(
         advanced(
             *DATA_FIELDS,
-            {"Field": "sessionCredentialFromConsole", "Equals": [True]},
+            {"Field": "sessionCredentialFromConsole", "Equals": [True], "NotEquals": [False]},
             {"Field": "readOnly", "Equals": [False]},
         )
     )
-    fields = to_wire(declared)[ADVANCED][0]["FieldSelectors"]
-    assert {f["Field"]: f["Equals"] for f in fields}["sessionCredentialFromConsole"] == ["true"]
-    assert {f["Field"]: f["Equals"] for f in fields}["readOnly"] == ["false"]
+    fields = {f["Field"]: f for f in to_wire(declared)[ADVANCED][0]["FieldSelectors"]}
+    assert fields["sessionCredentialFromConsole"]["Equals"] == ["true"]
+    assert fields["sessionCredentialFromConsole"]["NotEquals"] == ["false"]
+    assert fields["readOnly"]["Equals"] == ["false"]
 
 
 def test_field_and_value_lengths_are_inclusive() -> None:

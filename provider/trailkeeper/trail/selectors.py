@@ -280,17 +280,19 @@ class _Checker:
         self.bad(path, raw, f"must be {words}{_hint(raw, choices)}")
         return None
 
-    def strings(self, path: str, raw: object, *, booleans: bool = False) -> list[str] | None:
-        """A list of strings (booleans from a state file become 'true'/'false' when allowed)."""
-        start, out = self.count, []
-        for item_path, item in self.items(path, raw):
+    def strings(self, path: str, raw: object, *, booleans: bool = False) -> list[tuple[int, str]] | None:
+        """The strings of a declared list with their indexes, None if it is not a list (booleans from a
+        state file become 'true'/'false' when allowed). An item that is not a string is a problem and is
+        left out, so the caller still checks the others: every problem is listed at once."""
+        out: list[tuple[int, str]] = []
+        for index, (item_path, item) in enumerate(self.items(path, raw)):
             if booleans and isinstance(item, bool):
-                out.append("true" if item else "false")
+                out.append((index, "true" if item else "false"))
             elif not isinstance(item, str):
                 self.bad(item_path, item, "must be a string")
             else:
-                out.append(item)
-        return out if self.count == start and isinstance(raw, list | tuple) else None
+                out.append((index, item))
+        return out if isinstance(raw, list | tuple) else None
 
     # -- basic selectors --
 
@@ -322,7 +324,7 @@ class _Checker:
         management = self.boolean(f"{path}.IncludeManagementEvents", obj.get("IncludeManagementEvents", True))
         data = self.data_resources(f"{path}.DataResources", obj.get("DataResources", []))
         excluded = self.strings(f"{path}.ExcludeManagementEventSources", obj.get("ExcludeManagementEventSources", []))
-        for index, source in enumerate(excluded or []):
+        for index, source in excluded or []:
             if source not in EXCLUDABLE_SOURCES:
                 self.bad(
                     f"{path}.ExcludeManagementEventSources[{index}]",
@@ -337,7 +339,7 @@ class _Checker:
             )
         if self.count > start or read_write is None or management is None or data is None or excluded is None:
             return None
-        return _basic_selector(read_write, management, data, excluded)
+        return _basic_selector(read_write, management, data, (source for _, source in excluded))
 
     def data_resources(self, path: str, raw: object) -> list[tuple[str, list[str]]] | None:
         start, out = self.count, []
@@ -360,13 +362,13 @@ class _Checker:
                 self.add(f"{item_path}.Values: required: ARNs or ARN prefixes, e.g. arn:aws:s3:::bucket/")
                 continue
             values = self.strings(f"{item_path}.Values", obj["Values"])
-            if values == []:
+            if values == [] and not obj["Values"]:  # empty, not emptied by items that are no strings
                 self.bad(f"{item_path}.Values", [], "needs at least one ARN or ARN prefix")
-            for index, value in enumerate(values or []):
+            for index, value in values or []:
                 if isinstance(kind, str):
                     self.data_value(f"{item_path}.Values[{index}]", value, kind)
             if isinstance(kind, str) and values:
-                out.append((kind, values))
+                out.append((kind, [value for _, value in values]))
         return out if self.count == start and isinstance(raw, list | tuple) else None
 
     def data_value(self, path: str, value: str, kind: str) -> None:
@@ -451,13 +453,13 @@ class _Checker:
             if operator not in obj:
                 continue
             values = self.strings(f"{path}.{operator}", obj[operator], booleans=True)
-            for index, value in enumerate(values or []):
+            for index, value in values or []:
                 if not 1 <= len(value) <= VALUE_MAX or "\n" in value:
                     self.bad(f"{path}.{operator}[{index}]", value, f"must be 1-{VALUE_MAX} characters on one line")
             # An empty operator list is what GetEventSelectors shows for an unused operator: a read-back
             # copied into a declaration stays valid, and the operator is simply not sent.
             if values:
-                operators.append((operator, values))
+                operators.append((operator, [value for _, value in values]))
         if self.count > start or not isinstance(field, str):
             return None
         if not operators:
