@@ -362,7 +362,7 @@ class _Checker:
                 self.add(f"{item_path}.Values: required: ARNs or ARN prefixes, e.g. arn:aws:s3:::bucket/")
                 continue
             values = self.strings(f"{item_path}.Values", obj["Values"])
-            if values == [] and not obj["Values"]:  # empty, not emptied by items that are no strings
+            if values == [] and not obj["Values"]:  # empty, not emptied of items that are not strings
                 self.bad(f"{item_path}.Values", [], "needs at least one ARN or ARN prefix")
             for index, value in values or []:
                 if isinstance(kind, str):
