@@ -6,6 +6,7 @@ home regions, key ARNs...): tests that need moto as it is say so (tests/test_fid
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -103,6 +104,17 @@ class Invoker:
 @pytest.fixture
 def invoke(provider: TrailSettingsResource, cfn: ResponseServer) -> Invoker:
     return Invoker(cfn)
+
+
+def metric_lines(text: str) -> list[dict[str, Any]]:
+    """The CloudWatch metric documents (EMF) among the JSON lines Powertools printed in `text`."""
+    documents = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    return [document for document in documents if "_aws" in document]
+
+
+def failure_codes(text: str) -> list[str]:
+    """The ErrorCode of each Failures metric printed in `text`, in order."""
+    return [metric["ErrorCode"] for metric in metric_lines(text) if "Failures" in metric]
 
 
 class HangingClient:

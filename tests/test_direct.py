@@ -13,7 +13,7 @@ from devkit import world as seeding
 from devkit.lambda_context import LambdaContext
 from moto.events.models import EventPattern
 
-from tests.conftest import RecordingClients
+from tests.conftest import RecordingClients, failure_codes, metric_lines
 from trailkeeper import handler
 from trailkeeper.drift import direct, report
 from trailkeeper.errors import MalformedEvent
@@ -96,8 +96,7 @@ def test_fixes_are_published_when_a_topic_is_set(
 
 def test_drift_metrics(ssm_state: None, capsys: pytest.CaptureFixture[str]) -> None:
     invoke({"action": "apply"})
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    (metrics,) = [m for m in emitted if "DriftFound" in m]
+    (metrics,) = [m for m in metric_lines(capsys.readouterr().out) if "DriftFound" in m]
     assert metrics["DriftFound"] == [2.0] and metrics["DriftFixed"] == [2.0]
 
 
@@ -199,9 +198,9 @@ def test_a_deleted_declared_trail_is_reported_failed_counted_and_notified_never_
     assert [c.operation for c in drifted.calls if c.service == "cloudtrail"] == []  # no read, no write
     (published,) = drifted.named("Publish")
     assert "TrailDeleted" in published.params["Message"]
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [m["TrailsDeleted"] for m in emitted if "TrailsDeleted" in m] == [[1.0]]
-    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["TrailDeleted"]
+    out = capsys.readouterr().out
+    assert [m["TrailsDeleted"] for m in metric_lines(out) if "TrailsDeleted" in m] == [[1.0]]
+    assert failure_codes(out) == ["TrailDeleted"]
 
 
 def test_an_undeclared_trail_deleted_is_nothing_to_report(ssm_state: None, deployed: None) -> None:

@@ -12,7 +12,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
-from tests.conftest import SECRET_KEY, SESSION_TOKEN, Invoker, RecordingClients
+from tests.conftest import SECRET_KEY, SESSION_TOKEN, Invoker, RecordingClients, metric_lines
 from trailkeeper import engine, handler, observability, redaction
 
 
@@ -92,22 +92,18 @@ def test_logs_are_json_with_the_request_id_as_correlation_id(
     assert {line["service"] for line in lines} == {"trailkeeper"}
 
 
-def metrics_out(text: str) -> list[dict[str, Any]]:
-    return [line for line in json_lines(text) if "_aws" in line]
-
-
 def test_metrics_count_applied_in_sync_and_failures_by_code(
     world: seeding.World, invoke: Invoker, capsys: pytest.CaptureFixture[str]
 ) -> None:
     invoke("create")
-    (applied,) = metrics_out(capsys.readouterr().out)
+    (applied,) = metric_lines(capsys.readouterr().out)
     assert applied["SettingsApplied"] == [7.0] and applied["TrailsUpdated"] == [1.0]
     assert applied["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Trailkeeper"
     invoke("create")
-    (in_sync,) = metrics_out(capsys.readouterr().out)
+    (in_sync,) = metric_lines(capsys.readouterr().out)
     assert in_sync["TrailsInSync"] == [1.0] and "SettingsApplied" not in in_sync
     invoke("invalid")
-    (failure,) = metrics_out(capsys.readouterr().out)
+    (failure,) = metric_lines(capsys.readouterr().out)
     assert failure["Failures"] == [1.0] and failure["ErrorCode"] == "InvalidProperties"
     assert ["service", "ErrorCode"] in failure["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
 

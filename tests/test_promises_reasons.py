@@ -6,7 +6,6 @@ exact words of the reasons that had no test of their own, and the code the out-o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.events import load
 from devkit.lambda_context import LambdaContext
 
-from tests.conftest import HangingClient, RecordingClients
+from tests.conftest import failure_codes
 from trailkeeper import handler
 from trailkeeper.errors import VALUE_LIMIT, AwsCallFailed, InvalidProperties, MalformedEvent, first_whole, show
 from trailkeeper.trail import declaration, rules
@@ -70,25 +69,6 @@ def test_an_unknown_property_close_to_a_known_one_names_only_the_closest() -> No
     with pytest.raises(InvalidProperties) as raised:
         declaration.parse({"Name": "audit", "S3BucketNam": "logs"})
     assert raised.value.problems == ("S3BucketNam: unknown property; did you mean S3BucketName?",)
-
-
-def test_running_out_of_time_answers_a_reason_that_says_what_to_do_and_counts_out_of_time(
-    world: seeding.World,
-    provider: Any,
-    cfn: ResponseServer,
-    clients: RecordingClients,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    clients.stubbed[("cloudtrail", "us-east-1")] = HangingClient(clients.cloudtrail("us-east-1"), hang=1.5)
-    event = load("create", cfn.url())
-    handler.lambda_handler(event, LambdaContext(timeout_seconds=1.0))
-    (answer,) = cfn.for_url(event["ResponseURL"])
-    assert answer.body["Reason"] == (
-        "OutOfTime: the function ran out of time waiting for AWS; raise its timeout, then retry"
-    )
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    # The first failure counted is the answer's (the work that goes on after it may count its own).
-    assert next(m["ErrorCode"] for m in emitted if "Failures" in m) == "OutOfTime"
 
 
 def test_a_failed_aws_call_says_which_call_and_which_code() -> None:
@@ -164,5 +144,4 @@ def test_an_unexpected_error_is_counted_as_internal_error(
     handler.lambda_handler(event, LambdaContext())
     (answer,) = cfn.for_url(event["ResponseURL"])
     assert answer.body["Reason"] == "InternalError: KeyError: 'surprise'"
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    assert [m["ErrorCode"] for m in emitted if "Failures" in m] == ["InternalError"]
+    assert failure_codes(capsys.readouterr().out) == ["InternalError"]
