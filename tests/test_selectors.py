@@ -1158,54 +1158,14 @@ def test_a_source_excluded_by_one_selector_is_logged_by_another() -> None:
     "answer",
     [
         # What CloudTrail could hold from elsewhere (console, another tool): narrowings parse refuses.
-        {
-            ADVANCED: [
-                {
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Management"]},
-                        {"Field": "eventName", "Equals": ["RunInstances"]},
-                    ]
-                }
-            ]
-        },
-        {
-            ADVANCED: [
-                {
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Management"]},
-                        {"Field": "eventSource", "Equals": ["ec2.amazonaws.com"]},
-                    ]
-                }
-            ]
-        },
-        {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "NotEquals": ["Data"]}]}]},
-        {
-            ADVANCED: [
-                {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"], "NotEquals": ["Management"]}]}
-            ]
-        },
-        {ADVANCED: [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]}]}]},
-        {
-            ADVANCED: [
-                {
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Management"]},
-                        {"Field": "readOnly", "NotEquals": ["true"]},
-                    ]
-                }
-            ]
-        },
+        advanced(MANAGEMENT, {"Field": "eventName", "Equals": ["RunInstances"]}),
+        advanced(MANAGEMENT, {"Field": "eventSource", "Equals": ["ec2.amazonaws.com"]}),
+        advanced({"Field": "eventCategory", "NotEquals": ["Data"]}),
+        advanced({"Field": "eventCategory", "Equals": ["Management"], "NotEquals": ["Management"]}),
+        advanced({"Field": "eventCategory", "Equals": ["Data"]}),
+        advanced(MANAGEMENT, {"Field": "readOnly", "NotEquals": ["true"]}),
         # values that look like readOnly's do not make another field a readOnly condition
-        {
-            ADVANCED: [
-                {
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Management"]},
-                        {"Field": "eventName", "Equals": ["true", "false"]},
-                    ]
-                }
-            ]
-        },
+        advanced(MANAGEMENT, {"Field": "eventName", "Equals": ["true", "false"]}),
     ],
 )
 def test_narrowed_management_selectors_count_as_not_covering(answer: dict[str, Any]) -> None:
