@@ -17,6 +17,9 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
     fidelity.install()    # or for a whole session; both idempotent
     fidelity.uninstall()
 
+    with fidelity.refusing("UpdateTrail", "InsufficientS3BucketPolicyException"):
+        ...  # CloudTrail refusing a write for a reason no local AWS models (a bucket policy)
+
 | # | CloudTrail does (source)                    | moto 5.2.5 does            | the layer                             |
 |---|---------------------------------------------|----------------------------|---------------------------------------|
 | 1 | GetEventSelectors on a trail never          | `EventSelectors: []`; both | answers the default selector; omits   |
@@ -327,6 +330,7 @@ def put_event_selectors(
     backend: Any, trail_name: str, event_selectors: list[Json] | None, advanced_event_selectors: list[Json] | None
 ) -> tuple[str, list[Json], list[Json]]:
     trail = _locate(backend, trail_name, write=True)
+    _refuse_if_asked("PutEventSelectors", {"trail_name": trail_name})
     if event_selectors is not None and advanced_event_selectors is not None:
         # botocore's docs: "You can use either EventSelectors or AdvancedEventSelectors ... but not both."
         # The code is the brief's; botocore does not model one for PutEventSelectors.
@@ -399,8 +403,42 @@ def get_insight_selectors(backend: Any, trail_name: str) -> tuple[str, list[Json
 # --- logging, settings, deletion ---------------------------------------------------------------------
 
 
+# --- refusals the layer does not model ---------------------------------------------------------------
+
+# operation -> (code, message, which calls): set by `refusing`. CloudTrail refuses writes for reasons no
+# local AWS models (a bucket policy that does not admit a new prefix, a KMS key policy); tests make it
+# refuse them here, in the backend, so every client (in-process or through a server) sees the refusal.
+_REFUSALS: dict[str, tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = {}
+
+
+@contextlib.contextmanager
+def refusing(
+    operation: str, code: str, message: str = "", when: Callable[[Mapping[str, Any]], bool] = lambda _: True
+) -> Iterator[None]:
+    """CloudTrail refusing `operation` (UpdateTrail, StartLogging or PutEventSelectors) with `code` while the block runs, for
+    the calls whose arguments (moto's snake_case names) satisfy `when`.
+
+    >>> with refusing("UpdateTrail", "InsufficientS3BucketPolicyException", when=lambda a: a["s3_key_prefix"]):
+    ...     sorted(_REFUSALS)
+    ['UpdateTrail']
+    """
+    _REFUSALS[operation] = (code, message or f"refused by the test ({code})", when)
+    try:
+        yield
+    finally:
+        _REFUSALS.pop(operation, None)
+
+
+def _refuse_if_asked(operation: str, arguments: Mapping[str, Any]) -> None:
+    refusal = _REFUSALS.get(operation)
+    if refusal is not None and refusal[2](arguments):
+        raise _error(refusal[0], refusal[1])
+
+
 def start_logging(backend: Any, name: str) -> None:
-    _locate(backend, name, write=True).start_logging()
+    trail = _locate(backend, name, write=True)
+    _refuse_if_asked("StartLogging", {"name": name})
+    trail.start_logging()
 
 
 def stop_logging(backend: Any, name: str) -> None:
@@ -435,6 +473,7 @@ def _key_arn(account_id: str, region: str, key_id: str) -> str:
 
 def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **settings: Any) -> Any:
     trail = _locate(backend, name, write=True)
+    _refuse_if_asked("UpdateTrail", {"name": name, "kms_key_id": kms_key_id, **settings})
     multi_region = settings.get("is_multi_region_trail")
     global_events = settings.get("include_global_service_events")
     if (trail.is_multi_region if multi_region is None else multi_region) and not (

@@ -6,6 +6,8 @@ whether there are custom selectors or Insights). Each other declared aspect cost
 own, and none where DescribeTrails already answers. The settings may cost one KMS lookup (an alias whose
 string differs from the current key). Nothing is written when nothing differs; otherwise one call per
 aspect that differs, in the order of `trail.aspect`'s phases, after the guard against weakening audit.
+A write that fails does not stop the writes that do not depend on it (`trail.aspect.DEPENDENCIES`):
+StartLogging above all is attempted unless the logs could not be put back in the declared bucket.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from botocore import xform_name
 
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail, home_region
-from trailkeeper.errors import AwsCallFailed, NotChangeableHere, OutOfTime, TrailkeeperError
+from trailkeeper.errors import AwsCallFailed, NotChangeableHere, OutOfTime, TrailkeeperError, Writes
 from trailkeeper.trail import arns, aspects, consistency, guard
 from trailkeeper.trail.arns import TrailHome
-from trailkeeper.trail.aspect import UPDATE_TRAIL, Aspect, Call, Change, Weakening, changed_names
+from trailkeeper.trail.aspect import UPDATE_TRAIL, Aspect, Call, Change, Weakening, changed_names, unmet_dependency
 from trailkeeper.trail.declaration import Declaration
 from trailkeeper.trail.normalise import KMS, SNS, current_view, desired_view, kms_key_arn
 from trailkeeper.trail.plan import drift, plan
@@ -211,20 +213,58 @@ def reconcile(
         return outcome
 
     guard.check(weakenings, allowance, trail_arn)  # before any write: a refusal writes nothing
-    landed: list[str] = []
-    for request in writes:
-        try:
-            if deadline.expired:
-                done = "nothing was written" if not landed else "the rest was not written"
-                raise OutOfTime(f"no time left to call {request.operation} on {trail_arn}; {done}")
-            if before_write:
-                before_write(region)
-            _send(clients, region, request, deadline, facts)
-        except TrailkeeperError as error:
-            error.landed = tuple(landed)
-            raise
-        landed.append(request.operation)
+    landed = _write(writes, trail_arn, region, clients=clients, deadline=deadline, before=before_write, facts=facts)
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
     if LOGGING.name in declaration.aspects:  # written, so now as declared
         is_logging = bool(declaration.aspects[LOGGING.name])
     return dataclasses.replace(outcome, applied=True, is_logging=is_logging)
+
+
+def _write(
+    writes: list[Call],
+    trail_arn: str,
+    region: str,
+    *,
+    clients: Clients,
+    deadline: Deadline,
+    before: Hook | None,
+    facts: Mapping[str, str],
+) -> list[str]:
+    """Make `writes` in order; the operations written. A failed write does not stop the writes that do not
+    depend on it (`aspect.DEPENDENCIES`); when any failed, the first failure is raised, carrying what
+    every write did (`errors.Writes`), so the reason names what was written, what failed and what waits."""
+    landed: list[str] = []
+    failed: list[tuple[Call, TrailkeeperError]] = []
+    waiting: list[tuple[Call, str]] = []
+    written_after_failure = False
+    for request in writes:
+        unmet = unmet_dependency(request, [c for c, _ in failed] + [c for c, _ in waiting])
+        if unmet is not None:
+            waiting.append((request, unmet[1]))
+            continue
+        try:
+            if deadline.expired:
+                done = "nothing was written" if not landed else "the rest was not written"
+                raise OutOfTime(f"no time left to call {request.operation} on {trail_arn}; {done}")
+            if before:
+                before(region)
+            _send(clients, region, request, deadline, facts)
+        except TrailkeeperError as error:
+            failed.append((request, error))
+            facts_logged = {"trail": trail_arn, "operation": request.operation, "error_code": error.error_code}
+            log.warning("write failed; the writes that do not depend on it go on", extra=facts_logged)
+            if isinstance(error, OutOfTime):  # the deadline is over (or CloudFormation was answered): no more
+                break
+            continue
+        landed.append(request.operation)
+        written_after_failure = written_after_failure or bool(failed)
+    if not failed:
+        return landed
+    first = failed[0][1]
+    first.writes = Writes(
+        tuple(landed),
+        tuple((request.operation, error) for request, error in failed),
+        tuple((request.operation, why) for request, why in waiting),
+        written_after_failure,
+    )
+    raise first

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 REASON_LIMIT = 256
@@ -56,17 +57,82 @@ class TrailkeeperError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.landed: tuple[str, ...] = ()  # writes that had succeeded before this failure
+        self.writes: Writes | None = None  # set on the first failure of a trail's writes: what they all did
 
     @property
     def error_code(self) -> str:
         return self.code
 
     @property
+    def landed(self) -> tuple[str, ...]:
+        """The writes that succeeded, before or after this failure."""
+        return self.writes.written if self.writes else ()
+
+    @property
     def reason(self) -> str:
+        """The reason in CloudFormation's useful length (`REASON_LIMIT`)."""
+        if self.writes is not None and not self.writes.one_failure_last:
+            return self.writes.describe(self.error_code, REASON_LIMIT)
         # Which writes already landed comes first: it is what a person must know before retrying.
         landed = f"already written: {', '.join(self.landed)}; then " if self.landed else ""
         return shorten(f"{self.error_code}: {landed}{self.message}")
+
+    @property
+    def full_reason(self) -> str:
+        """The reason with every failed write's message whole (the logs and the drift report have room)."""
+        if self.writes is not None and not self.writes.one_failure_last:
+            return self.writes.describe(self.error_code, None)
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Writes:
+    """What a trail's writes did when some failed: written, failed (each with its error), not attempted.
+
+    A write that fails does not stop the others (`trail.aspect.DEPENDENCIES` says which wait for it),
+    so a reason must say all three, e.g. "InsufficientS3BucketPolicyException: already written:
+    StartLogging; UpdateTrail failed: the policy of bucket ...".
+    """
+
+    written: tuple[str, ...]
+    failed: tuple[tuple[str, TrailkeeperError], ...]  # (operation, its error), in the order attempted
+    not_attempted: tuple[tuple[str, str], ...] = ()  # (operation, why)
+    written_after_failure: bool = False
+
+    @property
+    def one_failure_last(self) -> bool:
+        """One failure, after every write that landed, nothing left out: said as "already written: ...; then ..."."""
+        return len(self.failed) == 1 and not self.not_attempted and not self.written_after_failure
+
+    def describe(self, code: str, limit: int | None) -> str:
+        """Every part, in order; within `limit`, failure messages are cut to an equal share so that each
+        failure and each write not attempted is still named (first_whole counts what still does not fit)."""
+        head = [f"already written: {', '.join(self.written)}"] if self.written else ["nothing was written"]
+        labels = [
+            f"{operation} failed" + ("" if error.error_code == code else f" ({error.error_code})")
+            for operation, error in self.failed
+        ]
+        messages = [error.message for _, error in self.failed]
+        tail = [f"{operation} not attempted: {why}" for operation, why in self.not_attempted]
+        prefix = f"{code}: "
+        if limit is not None:
+            # each part and its "; " separator, and each label's ": " before its message
+            fixed = len(prefix) + sum(len(part) + 2 for part in (*head, *tail, *labels)) + 2 * len(labels)
+            messages = _share(messages, limit - fixed)
+        parts = [*head, *(f"{label}: {message}" for label, message in zip(labels, messages, strict=True)), *tail]
+        return prefix + "; ".join(parts) if limit is None else first_whole(parts, limit, prefix=prefix)
+
+
+def _share(texts: Sequence[str], room: int) -> list[str]:
+    """`texts` cut so that together they fit `room` characters: short ones whole, long ones to an equal share
+    of what is left (never below VALUE_LIMIT: first_whole then counts what still does not fit)."""
+    cut = list(texts)
+    left = room
+    for done, index in enumerate(sorted(range(len(texts)), key=lambda i: len(texts[i]))):
+        share = max(VALUE_LIMIT, left // (len(texts) - done))
+        cut[index] = shorten(texts[index], share)
+        left -= len(cut[index])
+    return cut
 
 
 class InvalidProperties(TrailkeeperError):

@@ -221,7 +221,7 @@ class TrailSettingsResource(CfnResource):
             self.Status, self.Reason = response.FAILED, error.reason
             if self._late(error.error_code):
                 return
-            problems = list(error.problems) if isinstance(error, InvalidProperties) else [error.reason]
+            problems = list(error.problems) if isinstance(error, InvalidProperties) else [error.full_reason]
             # The reason may end in "(+N more)"; the log line lists every problem.
             log.warning("request failed", extra={"error_code": error.error_code, "problems": problems})
             observability.count_failure(error.error_code)

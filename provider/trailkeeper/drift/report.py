@@ -10,7 +10,7 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
                  "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:...",
                               "weakens": null}],    # or the audit control a weakening change breaks
-                 "error": null | {"code": "TrailNotFound", "reason": "..."}}],
+                 "error": null | {"code": "TrailNotFound", "reason": "..."}}],  # see below for failed writes
      "warnings": ["... declares no trails: nothing was checked ..."],   # only when there is one
      "skipped": "UpdateTrail failed (...): it changed nothing"}       # an event that needed no reconcile
 
@@ -25,6 +25,11 @@ member-account copies, whose owner was not in the run: noted once, never a failu
 
 Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail (or account) failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
+
+When some of a trail's writes failed, its `error` also says what every write did: `written` (operation
+names), `failed` ([{operation, code, reason}], each failure, in order) and `not_attempted` ([{operation,
+why}], writes that depend on a failed one); `reason` says the same in words, e.g. "already written:
+StartLogging; UpdateTrail failed: ...". A failed write does not stop the writes that do not depend on it.
 
 A change's `current`/`desired` is a string or boolean for a setting, a list or an object for event
 selectors, Insights and tags. `weakens` names the control a change would break (the guard refuses it
@@ -45,6 +50,7 @@ STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 2
 
 _VALUE = {"type": ["string", "boolean", "null", "array", "object"]}
+_NAMES = {"type": "array", "items": {"type": "string"}}
 _ERROR = {
     "oneOf": [
         {"type": "null"},
@@ -52,7 +58,30 @@ _ERROR = {
             "type": "object",
             "required": ["code", "reason"],
             "additionalProperties": False,
-            "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
+            "properties": {
+                "code": {"type": "string"},
+                "reason": {"type": "string"},
+                # When some writes failed: every write's fate (a failed write does not stop the others).
+                "written": _NAMES,
+                "failed": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["operation", "code", "reason"],
+                        "additionalProperties": False,
+                        "properties": {k: {"type": "string"} for k in ("operation", "code", "reason")},
+                    },
+                },
+                "not_attempted": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["operation", "why"],
+                        "additionalProperties": False,
+                        "properties": {k: {"type": "string"} for k in ("operation", "why")},
+                    },
+                },
+            },
         },
     ]
 }
@@ -189,8 +218,18 @@ class TrailResult:
         }
 
 
-def _error(error: TrailkeeperError | None) -> dict[str, str] | None:
-    return None if error is None else {"code": error.error_code, "reason": error.reason}
+def _error(error: TrailkeeperError | None) -> dict[str, Any] | None:
+    if error is None:
+        return None
+    document: dict[str, Any] = {"code": error.error_code, "reason": error.full_reason}
+    if error.writes is not None:  # some writes failed: say what each write did
+        document["written"] = list(error.writes.written)
+        document["failed"] = [
+            {"operation": operation, "code": failure.error_code, "reason": failure.message}
+            for operation, failure in error.writes.failed
+        ]
+        document["not_attempted"] = [{"operation": op, "why": why} for op, why in error.writes.not_attempted]
+    return document
 
 
 @dataclass(frozen=True)
@@ -294,7 +333,7 @@ def _trail_rows(results: Sequence[TrailResult]) -> list[tuple[str, ...]]:
         status = result.status.replace("_", " ")
         head = (result.name, result.home_region or "-", status)
         if result.error is not None:
-            rows.append((*head, "", result.error.reason))
+            rows.append((*head, "", result.error.full_reason))
         elif not result.changes:
             rows.append((*head, "", ""))
         for index, change in enumerate(result.changes):

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 # Write phases: the order that cannot fail halfway for a reason we could foresee. Logging stops first
 # (nothing logs a half-weakened trail), UpdateTrail settles bucket and key, selectors that add management
 # events go before Insights (Insights need them), selectors that remove them go after Insights are
-# cleared, tags follow, and logging starts last (once everything it would log with is in place).
+# cleared, tags follow, and logging starts last (once everything it would log with is in place). When a
+# write fails the others still run, except those that depend on it (`DEPENDENCIES`, below).
 STOP_LOGGING, UPDATE_TRAIL, SELECTORS_ADDING, INSIGHTS, SELECTORS_REMOVING, TAGS, START_LOGGING = range(7)
 
 
@@ -58,6 +59,62 @@ class Weakening:
 
     def describe(self) -> str:
         return f"{self.property} {self.change} breaks {self.control}"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A write that is not attempted when an earlier write it needs failed (or was itself not attempted).
+
+    When a write fails, every write that does not depend on it still runs: a trail half-repaired is
+    better than a trail left as the failure found it, and StartLogging above all must not wait on
+    writes it does not need. `sending` narrows the dependency to a failed write that was changing one
+    of these properties (empty: whatever it was changing).
+    """
+
+    phase: int  # the write that waits
+    needs: int  # the phase of the write it needs
+    why: str  # said in the reason when the write is not attempted
+    sending: frozenset[str] = frozenset()
+
+
+# What depends on what, and nothing else does. Insights need the management events a selector write
+# adds (a PutEventSelectors that removes none may be adding them: it is waited for, a false wait at
+# worst), and a selector write that removes management events needs the Insights that watch them
+# cleared first; CloudTrail would refuse both, so attempting them would only spend the write limit.
+# StartLogging waits only for a failed UpdateTrail that was moving the logs back to the declared
+# bucket: starting would deliver audit logs to a bucket (perhaps another account's) nobody declared.
+# A failed prefix, key, topic or log group change does not stop it: the logs still land in the
+# declared bucket, where the owner can read them, and a trail that is not logging records nothing at
+# all, which is unrecoverable; the failure is reported for a person to fix.
+DEPENDENCIES: tuple[Dependency, ...] = (
+    Dependency(INSIGHTS, SELECTORS_ADDING, "Insights need the management events the selectors were adding"),
+    Dependency(SELECTORS_REMOVING, INSIGHTS, "the Insights on those management events were not cleared"),
+    Dependency(
+        START_LOGGING,
+        UPDATE_TRAIL,
+        "logs would go to an undeclared bucket (the bucket was not put back)",
+        frozenset({"S3BucketName"}),
+    ),
+)
+
+
+def unmet_dependency(write: Call, missing: Sequence[Call]) -> tuple[Call, str] | None:
+    """The write among `missing` (failed or not attempted) that `write` needs, and why; None if none.
+
+    >>> bucket = Call("UpdateTrail", {}, UPDATE_TRAIL, ("S3BucketName",))
+    >>> start = Call("StartLogging", {}, START_LOGGING)
+    >>> unmet_dependency(start, [bucket])[1]
+    'logs would go to an undeclared bucket (the bucket was not put back)'
+    >>> unmet_dependency(start, [Call("UpdateTrail", {}, UPDATE_TRAIL, ("S3KeyPrefix",))]) is None
+    True
+    """
+    for rule in DEPENDENCIES:
+        if rule.phase != write.phase:
+            continue
+        for earlier in missing:
+            if earlier.phase == rule.needs and (not rule.sending or rule.sending & set(earlier.properties)):
+                return earlier, rule.why
+    return None
 
 
 @dataclass(frozen=True)
