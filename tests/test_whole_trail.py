@@ -354,7 +354,7 @@ def test_the_fleet_plans_and_applies_every_aspect_and_paces_the_reads(faithful: 
 
 def test_a_dry_run_plan_of_any_size_keeps_the_answer_within_cloudformations_4096_bytes() -> None:
     from trailkeeper.cfn import response
-    from trailkeeper.cfn.resource import PLAN_LIMIT, plan_summary
+    from trailkeeper.cfn.resource import plan_summary
     from trailkeeper.engine import Outcome
     from trailkeeper.trail.aspect import Call, Change
 
@@ -362,8 +362,8 @@ def test_a_dry_run_plan_of_any_size_keeps_the_answer_within_cloudformations_4096
     changes = tuple(Change(f"P{i}", long_list, list(reversed(long_list))) for i in range(30))
     writes = tuple(Call("PutEventSelectors", {}, 3, (f"P{i}",)) for i in range(30))
     outcome = Outcome(ARN, "us-east-1", changes, writes, False, "")
-    plan = plan_summary(outcome)
-    assert len(plan) <= PLAN_LIMIT and plan.endswith(" more)")
+    plan = plan_summary(outcome, 2048)
+    assert len(plan) <= 2048 and plan.endswith(" more)")
     data = {
         "TrailArn": ARN,
         "HomeRegion": "us-east-1",

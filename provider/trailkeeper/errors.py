@@ -8,7 +8,7 @@ code and stays under CloudFormation's useful length (`shorten`): crhelper would 
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -155,11 +155,19 @@ class InvalidProperties(TrailkeeperError):
         return first_whole(self.problems, REASON_LIMIT, prefix=f"{self.code}: ")
 
 
-def first_whole(parts: Sequence[str], limit: int, *, prefix: str = "", separator: str = "; ") -> str:
-    """`prefix` and as many of `parts` as fit whole in `limit` characters, then "(+N more)" for the rest.
+def first_whole(
+    parts: Sequence[str],
+    limit: int,
+    *,
+    prefix: str = "",
+    separator: str = "; ",
+    measure: Callable[[str], int] = len,
+) -> str:
+    """`prefix` and as many of `parts` as fit whole in `limit`, then "(+N more)" for the rest.
 
     A first part too long to fit alone is cut at its end. Used wherever a list must fit a fixed size
-    (CloudFormation's Reason, a DryRun's Plan) and the reader must know something was left out.
+    (CloudFormation's Reason, a DryRun's Plan) and the reader must know something was left out. Sizes
+    are characters, or what `measure` says (a DryRun's Plan: bytes in the encoded answer).
 
     >>> first_whole(["aaaa", "bbbb", "cccc"], 15)
     'aaaa (+2 more)'
@@ -168,15 +176,29 @@ def first_whole(parts: Sequence[str], limit: int, *, prefix: str = "", separator
     for index, part in enumerate(parts):
         more = len(parts) - index - 1
         tail = f" (+{more} more)" if more else ""
-        if len(prefix + separator.join([*shown, part])) + len(tail) <= limit:
+        if measure(prefix + separator.join([*shown, part])) + measure(tail) <= limit:
             shown.append(part)
             continue
         left = len(parts) - len(shown)
         if shown:
             return prefix + separator.join(shown) + f" (+{left} more)"
         tail = f" (+{left - 1} more)" if left > 1 else ""
-        return shorten(prefix + part, limit - len(tail)) + tail
+        return _cut(prefix + part, limit - measure(tail), measure) + tail
     return prefix + separator.join(shown)
+
+
+def _cut(text: str, limit: int, measure: Callable[[str], int]) -> str:
+    """`text` ending in "..." within `limit` as `measure` counts (`shorten` when it counts characters)."""
+    if measure(text) <= limit:
+        return text
+    low, high = 0, len(text)  # the longest beginning that fits with "...": measures grow with length
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(text[:middle]) + measure("...") <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "..."
 
 
 class InvalidState(InvalidProperties):

@@ -34,11 +34,10 @@ from trailkeeper.trail.aspect import show_value
 
 log = logging.getLogger(__name__)
 
-PLAN_LIMIT = 2048  # characters of Data.Plan: the whole answer must stay within CloudFormation's 4096 bytes
 
-
-def plan_summary(outcome: engine.Outcome, limit: int = PLAN_LIMIT) -> str:
-    """What a DryRun would write, compactly: each call with the changes it makes; bounded to `limit`.
+def plan_summary(outcome: engine.Outcome, limit: int = response.BODY_LIMIT, measure: Callable[[str], int] = len) -> str:
+    """What a DryRun would write, compactly: each call with the changes it makes; within `limit` as
+    `measure` counts (the answer gives it the bytes left in CloudFormation's 4,096, `response.encoded_size`).
 
     >>> from trailkeeper.trail.aspect import Call, Change
     >>> calls = (Call("StartLogging", {}, 6, ("IsLogging",)),)
@@ -58,7 +57,7 @@ def plan_summary(outcome: engine.Outcome, limit: int = PLAN_LIMIT) -> str:
             if name in by_name
         ]
         parts.append(f"{request.operation}: {', '.join(shown)}" if shown else request.operation)
-    return first_whole(parts, limit)
+    return first_whole(parts, limit, measure=measure)
 
 
 class TrailSettingsResource(CfnResource):
@@ -84,6 +83,7 @@ class TrailSettingsResource(CfnResource):
         self.Status = self.Reason = self.PhysicalResourceId = ""
         self.StackId = self.RequestId = self.LogicalResourceId = ""
         self.Data: dict[str, str] = {}
+        self._fitted: dict[str, Callable[[int], str]] = {}  # Data values made to fit the answer (the Plan)
         self.NoEcho = False
         self._event: dict[str, Any] = {}
         self._context: Any = None
@@ -133,8 +133,8 @@ class TrailSettingsResource(CfnResource):
         )
         if outcome.is_logging is not None:
             self.Data["IsLogging"] = "true" if outcome.is_logging else "false"
-        if declared.dry_run:
-            self.Data["Plan"] = plan_summary(outcome)
+        if declared.dry_run:  # as much of the Plan as fits in the answer's bytes once the rest is in
+            self._fitted["Plan"] = lambda room: plan_summary(outcome, room, response.encoded_size)
         if outcome.applied:
             observability.count(observability.TRAILS_UPDATED)
             observability.count(observability.SETTINGS_APPLIED, len(outcome.changes))
@@ -177,6 +177,7 @@ class TrailSettingsResource(CfnResource):
 
     def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
         self._answered = False
+        self._fitted = {}
         self.deadline = Deadline(self._work_seconds(context))
         return bool(super()._crhelper_init(event, context))  # type: ignore[misc]
 
@@ -266,6 +267,8 @@ class TrailSettingsResource(CfnResource):
             physical_id=physical_id,
             reason=REDACTOR.redact(reason if status else str(self.Reason)),
             data=self.Data if final_status == response.SUCCESS else None,
+            fitted=self._fitted if final_status == response.SUCCESS else None,
+            keep=("TrailArn",),  # `!GetAtt X.TrailArn` must never fail for want of room
         )
         remaining = (self._context.get_remaining_time_in_millis() / 1000.0 - 0.2) if self._context else None
         self._sender.send(self._response_url, document, Deadline(remaining))

@@ -13,7 +13,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,8 +34,17 @@ def body(
     physical_id: str,
     reason: str = "",
     data: Mapping[str, str] | None = None,
+    fitted: Mapping[str, Callable[[int], str]] | None = None,
+    keep: Collection[str] = (),
 ) -> dict[str, Any]:
-    """The response document; within CloudFormation's limits whatever the inputs."""
+    """The response document; within CloudFormation's limits whatever the inputs.
+
+    CloudFormation bounds the encoded answer (4,096 bytes), and a non-ASCII character is six bytes in it
+    (a JSON escape), twelve beyond the Basic Multilingual Plane. `fitted` values are made to fit what
+    is left once everything else is in: each is called with the bytes it may take (a DryRun's Plan
+    keeps as many whole parts as fit, then "(+N more)"). If the answer is still too big, Data values
+    are dropped, last first, those in `keep` (TrailArn, which `!GetAtt` needs) never while they fit.
+    """
     document: dict[str, Any] = {
         "Status": status,
         "Reason": shorten(reason),  # to errors.REASON_LIMIT
@@ -48,9 +57,24 @@ def body(
     }
     if status == FAILED and not document["Reason"]:
         document["Reason"] = "FAILED without a reason"
-    if len(encode(document)) > BODY_LIMIT:  # only Data can be this big: drop it, keep the answer
-        document["Data"] = {}
+    values: dict[str, str] = document["Data"]
+    for key, fit in (fitted or {}).items():
+        values[key] = ""
+        values[key] = fit(max(0, BODY_LIMIT - len(encode(document))))
+    for key in [*(k for k in reversed(values) if k not in keep), *(k for k in reversed(values) if k in keep)]:
+        if len(encode(document)) <= BODY_LIMIT:
+            break
+        del values[key]  # only Data can be this big: drop a value, keep the answer
     return document
+
+
+def encoded_size(text: str) -> int:
+    """The bytes `text` takes inside the encoded answer (a JSON string: escapes count, the quotes do not).
+
+    >>> encoded_size("abc"), encoded_size("\u4e2d"), encoded_size("\U0001f600")
+    (3, 6, 12)
+    """
+    return len(json.dumps(text)) - 2
 
 
 def encode(document: Mapping[str, Any]) -> bytes:
