@@ -58,6 +58,12 @@ class TrailkeeperError(Exception):
         super().__init__(message)
         self.message = message
         self.writes: Writes | None = None  # set on the first failure of a trail's writes: what they all did
+        self.note = ""  # what the reason says first, after the code (e.g. why a rollback could not be told)
+
+    @property
+    def lead(self) -> str:
+        """How every reason starts: the code, then the note if there is one."""
+        return f"{self.error_code}: " + (f"{self.note}; " if self.note else "")
 
     @property
     def error_code(self) -> str:
@@ -72,16 +78,16 @@ class TrailkeeperError(Exception):
     def reason(self) -> str:
         """The reason in CloudFormation's useful length (`REASON_LIMIT`)."""
         if self.writes is not None and not self.writes.one_failure_last:
-            return self.writes.describe(self.error_code, REASON_LIMIT)
+            return self.writes.describe(self.error_code, REASON_LIMIT, self.lead)
         # Which writes already landed comes first: it is what a person must know before retrying.
         landed = f"already written: {', '.join(self.landed)}; then " if self.landed else ""
-        return shorten(f"{self.error_code}: {landed}{self.message}")
+        return shorten(f"{self.lead}{landed}{self.message}")
 
     @property
     def full_reason(self) -> str:
         """The reason with every failed write's message whole (the logs and the drift report have room)."""
         if self.writes is not None and not self.writes.one_failure_last:
-            return self.writes.describe(self.error_code, None)
+            return self.writes.describe(self.error_code, None, self.lead)
         return self.reason
 
 
@@ -104,7 +110,7 @@ class Writes:
         """One failure, after every write that landed, nothing left out: said as "already written: ...; then ..."."""
         return len(self.failed) == 1 and not self.not_attempted and not self.written_after_failure
 
-    def describe(self, code: str, limit: int | None) -> str:
+    def describe(self, code: str, limit: int | None, prefix: str) -> str:
         """Every part, in order; within `limit`, failure messages are cut to an equal share so that each
         failure and each write not attempted is still named (first_whole counts what still does not fit)."""
         head = [f"already written: {', '.join(self.written)}"] if self.written else ["nothing was written"]
@@ -114,7 +120,6 @@ class Writes:
         ]
         messages = [error.message for _, error in self.failed]
         tail = [f"{operation} not attempted: {why}" for operation, why in self.not_attempted]
-        prefix = f"{code}: "
         if limit is not None:
             # each part and its "; " separator, and each label's ": " before its message
             fixed = len(prefix) + sum(len(part) + 2 for part in (*head, *tail, *labels)) + 2 * len(labels)
@@ -151,8 +156,8 @@ class InvalidProperties(TrailkeeperError):
         # intact, or a person fixes the problems shown and is surprised by the next deploy. Cutting every
         # problem to a share would lose each one's rule; the CLI and the logs list them all.
         if not self.problems:
-            return shorten(f"{self.code}: {self.message}")
-        return first_whole(self.problems, REASON_LIMIT, prefix=f"{self.code}: ")
+            return shorten(f"{self.lead}{self.message}")
+        return first_whole(self.problems, REASON_LIMIT, prefix=self.lead)
 
 
 def first_whole(

@@ -25,6 +25,8 @@ DRIFT_FOUND = "DriftFound"
 DRIFT_FIXED = "DriftFixed"
 DRY_RUNS = "DryRunsPlanned"  # a DryRun found something it would change
 TRAILS_DELETED = "TrailsDeleted"  # a declared trail was deleted: nothing to repair, everything to report
+ROLLBACK_WEAKENED = "RollbackWeakened"  # a stack's rollback put back settings that weaken audit
+ROLLBACK_NOT_RESTORED = "RollbackNotRestored"  # a rollback could not restore the old settings (answered SUCCESS)
 
 # The function's own log lines (EMF metrics included) go to its log group through Lambda's agent.
 PERMISSIONS = ("logs:CreateLogStream", "logs:PutLogEvents")

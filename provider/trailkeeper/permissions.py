@@ -1,8 +1,8 @@
 """The IAM actions the provider's code calls, declared beside the code that calls them.
 
 Each module that talks to AWS lists its actions in a `PERMISSIONS` tuple; `required()` gathers them.
-tests/test_permissions.py holds template.yaml to exactly this set, and checks that every AWS call the
-tests see is covered by it.
+tests/test_permissions.py holds template.yaml to exactly this set (with `PROVIDER_MODULES`), and checks
+that every AWS call the tests see is covered by it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import importlib
 
 # Modules whose code makes AWS calls (or needs an action for a call to succeed).
 MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
+# The custom resource's own calls (DescribeStacks, to tell a rollback): only the provider's function makes
+# them, so template.yaml grants them and the CLI's identity and the organization's roles do not need them.
+PROVIDER_MODULES = ("trailkeeper.cfn.rollback",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls.
 ORG_MODULES = ("trailkeeper.org.accounts", "trailkeeper.org.credentials", "trailkeeper.org.invocations")

@@ -9,7 +9,8 @@ this subclass replaces what would hurt (see ../shared/design/aws-facts.md):
 - the timeout alarm (one reused watchdog thread, not a new Timer per event) fires early enough to
   deliver that answer, stops the work (no write after it), and every answer carries a non-empty
   PhysicalResourceId;
-- a malformed event is answered FAILED instead of crashing before it can be answered.
+- a malformed event is answered FAILED instead of crashing before it can be answered;
+- an Update that is CloudFormation rolling the stack back is answered SUCCESS (cfn/rollback.py).
 """
 
 from __future__ import annotations
@@ -25,9 +26,17 @@ from crhelper import CfnResource
 from trailkeeper import engine, observability
 from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
-from trailkeeper.cfn import events, response
+from trailkeeper.cfn import events, response, rollback
 from trailkeeper.cfn.watchdog import Watchdog
-from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, first_whole, shorten
+from trailkeeper.errors import (
+    InvalidProperties,
+    MalformedEvent,
+    OutOfTime,
+    TrailkeeperError,
+    WeakensAudit,
+    first_whole,
+    shorten,
+)
 from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
 from trailkeeper.trail.aspect import show_value
@@ -116,15 +125,35 @@ class TrailSettingsResource(CfnResource):
         return function_region(fallback=arns.region_of(str(event.get("StackId", ""))))
 
     def _apply(self, event: Mapping[str, Any], _context: Any) -> str:
-        declared = declaration.parse(event["ResourceProperties"])
-        trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
-        outcome = engine.reconcile(
+        declared: declaration.Declaration | None = None
+        trail: locate.Trail | None = None
+        try:
+            declared = declaration.parse(event["ResourceProperties"])
+            trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
+            outcome = self._reconcile(event, declared, trail)
+        except TrailkeeperError as error:
+            if event.get("RequestType") != "Update" or not self._rolling_back(event, error):
+                raise
+            return self._roll_back(event, declared, trail, error)
+        return self._answer(outcome, declared)
+
+    def _reconcile(
+        self,
+        event: Mapping[str, Any],
+        declared: declaration.Declaration,
+        trail: locate.Trail,
+        allow_weakening: bool = False,
+    ) -> engine.Outcome:
+        return engine.reconcile(
             declared,
             trail,
             clients=self.clients,
             caller_account=events.caller_account(event),
             deadline=self.deadline,
+            allow_weakening=allow_weakening,
         )
+
+    def _answer(self, outcome: engine.Outcome, declared: declaration.Declaration) -> str:
         self.Data.update(
             TrailArn=outcome.trail_arn,
             HomeRegion=outcome.home_region,
@@ -150,6 +179,62 @@ class TrailSettingsResource(CfnResource):
             },
         )
         return outcome.trail_arn
+
+    # --- rollbacks (cfn/rollback.py says what and why) ----------------------------------------------
+
+    def _rolling_back(self, event: Mapping[str, Any], error: TrailkeeperError) -> bool:
+        """Is this refused or failed Update CloudFormation rolling the stack back? When CloudFormation
+        cannot say, no (the answer is FAILED as for any Update), and `error`'s reason says so."""
+        try:
+            status = rollback.stack_status(event, self.clients, self.deadline, self._caller_region(event))
+        except TrailkeeperError as unknown:
+            error.note = f"could not tell whether the stack is rolling back (DescribeStacks: {unknown.error_code})"
+            log.warning("could not read the stack's status", extra={"error_code": unknown.error_code})
+            return False
+        log.info("stack status", extra={"stack_status": status, "error_code": error.error_code})
+        return status == rollback.ROLLING_BACK
+
+    def _roll_back(
+        self,
+        event: Mapping[str, Any],
+        declared: declaration.Declaration | None,
+        trail: locate.Trail | None,
+        error: TrailkeeperError,
+    ) -> str:
+        """Put the settings deployed before the failed update back, weakening or not; answer SUCCESS."""
+        if isinstance(error, WeakensAudit) and declared is not None and trail is not None:
+            try:
+                outcome = self._reconcile(event, declared, trail, allow_weakening=True)
+            except TrailkeeperError as failure:
+                error = failure
+            else:
+                weakened = [
+                    f"{c.name} {show_value(c.current)} -> {show_value(c.desired)} (weakens {c.weakens})"
+                    for c in outcome.changes
+                    if c.weakens
+                ]
+                log.warning(
+                    "rollback: the settings deployed before the failed update are back, and they weaken audit",
+                    extra={"trail": outcome.trail_arn, "weakened": weakened},
+                )
+                observability.count(observability.ROLLBACK_WEAKENED)
+                return self._answer(outcome, declared)
+        log.error(
+            "rollback: the settings deployed before the failed update could not be put back; answering SUCCESS "
+            "so that the stack is not left in UPDATE_ROLLBACK_FAILED",
+            extra={"error_code": error.error_code, "reason": error.full_reason},
+        )
+        observability.count(observability.ROLLBACK_NOT_RESTORED)
+        observability.count_failure(error.error_code)
+        physical_id = str(event.get("PhysicalResourceId", ""))
+        if trail is not None or physical_id.startswith("arn:"):
+            # The attributes stay those of the trail the resource names, so `!GetAtt`s still resolve.
+            trail_arn = str(trail["TrailARN"]) if trail is not None else physical_id
+            topic = str(trail.get("SnsTopicARN", "")) if trail is not None else ""
+            self.Data.update(
+                TrailArn=trail_arn, HomeRegion=arns.region_of(trail_arn), SnsTopicArn=topic, ChangedProperties=""
+            )
+        return physical_id
 
     def _delete(self, event: Mapping[str, Any], _context: Any) -> str:
         # Removing the resource stops managing the trail; it never weakens or deletes the trail.
