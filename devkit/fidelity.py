@@ -415,8 +415,8 @@ _REFUSALS: dict[str, tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = {}
 def refusing(
     operation: str, code: str, message: str = "", when: Callable[[Mapping[str, Any]], bool] = lambda _: True
 ) -> Iterator[None]:
-    """CloudTrail refusing `operation` (UpdateTrail, StartLogging or PutEventSelectors) with `code` while the block runs, for
-    the calls whose arguments (moto's snake_case names) satisfy `when`.
+    """CloudTrail refusing `operation` (UpdateTrail, StartLogging or PutEventSelectors) with `code` while
+    the block runs, for the calls whose arguments (moto's snake_case names) satisfy `when`.
 
     >>> with refusing("UpdateTrail", "InsufficientS3BucketPolicyException", when=lambda a: a["s3_key_prefix"]):
     ...     sorted(_REFUSALS)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
 from devkit import fidelity
 from devkit import world as seeding
@@ -55,6 +56,22 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def world(aws: None) -> seeding.World:
     return seeding.seed()
+
+
+@pytest.fixture
+def stack(world: seeding.World) -> str:
+    """A stack in moto's CloudFormation (CREATE_COMPLETE), for events whose StackId DescribeStacks must find."""
+    client = boto3.client("cloudformation", region_name="us-east-1")
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    return str(client.create_stack(StackName="trail-settings", TemplateBody=json.dumps(template))["StackId"])
+
+
+def set_stack_status(stack_id: str, status: str) -> None:
+    """Put a moto stack in `status` (moto's stacks never roll back by themselves)."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    account, region = stack_id.split(":")[4], stack_id.split(":")[3]
+    cloudformation_backends[account][region].stacks[stack_id].status = status
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ from devkit.lambda_context import LambdaContext
 
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper import handler
-from trailkeeper.drift import direct, report
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift import direct, fleet, report, state
 from trailkeeper.errors import REASON_LIMIT, AwsCallFailed, OutOfTime, Writes
 from trailkeeper.trail.aspect import (
     INSIGHTS,
@@ -74,9 +75,10 @@ def run_event(name: str) -> dict[str, Any]:
     return result
 
 
-def declare(invoke: Invoker, **properties: Any) -> dict[str, Any]:
+def declare(invoke: Invoker, stack: str, **properties: Any) -> dict[str, Any]:
+    """An ordinary Update (its stack is not rolling back) declaring `properties`."""
     props = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:tk", "Name": "audit-trail", **properties}
-    return invoke("update", ResourceProperties=props, PhysicalResourceId=ARN)
+    return invoke("update", ResourceProperties=props, PhysicalResourceId=ARN, StackId=stack)
 
 
 def test_the_event_driven_repair_restarts_logging_although_its_update_trail_fails(repair: RecordingClients) -> None:
@@ -94,38 +96,43 @@ def test_the_event_driven_repair_restarts_logging_although_its_update_trail_fail
     assert "the policy of bucket trailkeeper-demo-logs must let cloudtrail.amazonaws.com" in error["reason"]
     assert error["written"] == ["StartLogging"] and error["not_attempted"] == []
     assert [(f["operation"], f["code"]) for f in error["failed"]] == [("UpdateTrail", BUCKET_POLICY)]
-    table = report.table(report.Report("apply", (report.TrailResult("audit-trail", "failed", error=_error(error)),)))
-    assert "already written: StartLogging; UpdateTrail failed: the policy of bucket" in table
 
 
-def _error(document: dict[str, Any]) -> AwsCallFailed:
-    error = AwsCallFailed(document["code"], "UpdateTrail", document["failed"][0]["reason"])
-    error.writes = Writes(tuple(document["written"]), (("UpdateTrail", error),), (), True)
-    return error
+def test_the_cli_table_says_what_was_written_and_what_failed(tampered: None) -> None:
+    declared = state.parse({"trails": [DECLARED]}, "test")
+    with fidelity.refusing("UpdateTrail", BUCKET_POLICY, when=sends("s3_key_prefix")):
+        result = fleet.run(declared, clients=Clients(), default_region="us-east-1", caller_account=None, apply=True)
+    table = report.table(result)
+    assert "failed" in table and "already written: StartLogging; UpdateTrail failed: the policy of bucket" in table
+    assert result.exit_code == report.EXIT_FAILED
 
 
 def test_the_custom_resource_restarts_logging_and_says_what_was_written_and_what_failed(
-    tampered: None, invoke: Invoker, clients: RecordingClients
+    tampered: None, stack: str, invoke: Invoker, clients: RecordingClients
 ) -> None:
     with fidelity.refusing("UpdateTrail", BUCKET_POLICY, when=sends("s3_key_prefix")):
-        answer = declare(invoke, IsLogging="true", S3KeyPrefix="legacy")
+        answer = declare(invoke, stack, IsLogging="true", S3KeyPrefix="legacy")
     assert answer["Status"] == "FAILED"
     reason = answer["Reason"]
     assert reason.startswith(f"{BUCKET_POLICY}: already written: StartLogging; UpdateTrail failed: the policy of")
     assert len(reason) <= REASON_LIMIT
     assert cloudtrail().get_trail_status(Name=ARN)["IsLogging"] is True
-    assert operations(clients)[-2:] == ["UpdateTrail", "StartLogging"]
+    assert [op for op in operations(clients) if not op.startswith(("Describe", "Get"))] == [
+        "UpdateTrail",
+        "StartLogging",
+    ]
+    assert operations(clients)[-1] == "DescribeStacks"  # a failed Update asks whether it is a rollback: no
 
 
 def test_a_failed_bucket_change_keeps_logging_stopped_and_says_why(
-    world: seeding.World, invoke: Invoker, clients: RecordingClients
+    world: seeding.World, stack: str, invoke: Invoker, clients: RecordingClients
 ) -> None:
     # Someone sent the logs to another bucket (it could be another account's) and stopped logging.
     cloudtrail().start_logging(Name=ARN)
     cloudtrail().update_trail(Name=ARN, S3BucketName=seeding.NEW_BUCKET)
     cloudtrail().stop_logging(Name=ARN)
     with fidelity.refusing("UpdateTrail", BUCKET_POLICY, when=sends("s3_bucket_name")):
-        answer = declare(invoke, IsLogging="true", S3BucketName=seeding.BUCKET)
+        answer = declare(invoke, stack, IsLogging="true", S3BucketName=seeding.BUCKET)
     assert answer["Status"] == "FAILED"
     assert "StartLogging" not in operations(clients)  # starting would deliver audit logs to the other bucket
     assert cloudtrail().get_trail_status(Name=ARN)["IsLogging"] is False
@@ -137,12 +144,12 @@ def test_a_failed_bucket_change_keeps_logging_stopped_and_says_why(
     assert len(reason) <= REASON_LIMIT
 
 
-def test_every_failure_is_reported(tampered: None, invoke: Invoker, clients: RecordingClients) -> None:
+def test_every_failure_is_reported(tampered: None, stack: str, invoke: Invoker, clients: RecordingClients) -> None:
     with (
         fidelity.refusing("UpdateTrail", BUCKET_POLICY, when=sends("s3_key_prefix")),
         fidelity.refusing("StartLogging", "ConflictException", "busy"),
     ):
-        answer = declare(invoke, IsLogging="true", S3KeyPrefix="legacy", Tags=[{"Key": "team", "Value": "sec"}])
+        answer = declare(invoke, stack, IsLogging="true", S3KeyPrefix="legacy", Tags=[{"Key": "team", "Value": "sec"}])
     written = [op for op in operations(clients) if op in ("UpdateTrail", "AddTags", "StartLogging")]
     assert written == ["UpdateTrail", "AddTags", "StartLogging"]
     reason = answer["Reason"]
@@ -189,12 +196,13 @@ def test_what_depends_on_what(write: Call, failed: Call, waits: bool) -> None:
 
 
 def test_insights_wait_for_the_selectors_they_need_and_the_rest_goes_on(
-    world: seeding.World, invoke: Invoker, clients: RecordingClients
+    world: seeding.World, stack: str, invoke: Invoker, clients: RecordingClients
 ) -> None:
     cloudtrail().put_event_selectors(TrailName=ARN, EventSelectors=[{"ReadWriteType": "ReadOnly"}])
     with fidelity.refusing("PutEventSelectors", "InvalidEventSelectorsException", "no"):
         answer = declare(
             invoke,
+            stack,
             IsLogging="true",
             EventSelectors=[{"ReadWriteType": "All"}],
             InsightSelectors=[{"InsightType": "ApiCallRateInsight"}],
@@ -210,7 +218,7 @@ def test_insights_wait_for_the_selectors_they_need_and_the_rest_goes_on(
 
 def test_out_of_time_stops_the_writes(world: seeding.World) -> None:
     from trailkeeper import engine
-    from trailkeeper.aws.calls import Clients, Deadline
+    from trailkeeper.aws.calls import Clients
     from trailkeeper.aws.locate import find
     from trailkeeper.trail import declaration
 

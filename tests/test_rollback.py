@@ -3,7 +3,8 @@
 Create {EnableLogFileValidation: false} -> Update to true (SUCCESS) -> another resource fails ->
 CloudFormation sends the rollback Update (ResourceProperties = old, OldResourceProperties = the failed
 new ones). Only the stack's status (DescribeStacks: UPDATE_ROLLBACK_IN_PROGRESS) says it is a rollback.
-The stack lives in moto's CloudFormation; the answers go to the local HTTPS stand-in for CloudFormation.
+The stack lives in moto's CloudFormation (tests/conftest.py's `stack`); the answers go to the local
+HTTPS stand-in for CloudFormation.
 """
 
 from __future__ import annotations
@@ -15,29 +16,14 @@ import boto3
 import pytest
 from devkit import fidelity
 from devkit import world as seeding
-from moto.cloudformation.models import cloudformation_backends
 
-from tests.conftest import Invoker, RecordingClients, failure_codes, metric_lines
-from trailkeeper.cfn import rollback
+from tests.conftest import Invoker, RecordingClients, failure_codes, metric_lines, set_stack_status
+from trailkeeper.cfn import events
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
 TOKEN = "arn:aws:lambda:us-east-1:123456789012:function:tk"
 WEAK = {"ServiceToken": TOKEN, "Name": "audit-trail", "EnableLogFileValidation": "false"}
 STRONG = {**WEAK, "EnableLogFileValidation": "true"}
-TEMPLATE = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
-
-
-@pytest.fixture
-def stack(world: seeding.World) -> str:
-    """A stack in moto's CloudFormation; its id goes into every event."""
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    return str(client.create_stack(StackName="trail-settings", TemplateBody=json.dumps(TEMPLATE))["StackId"])
-
-
-def set_status(stack_id: str, status: str) -> None:
-    (backend_stack,) = [s for s in cloudformation_backends["123456789012"]["us-east-1"].stacks.values()]
-    assert backend_stack.stack_id == stack_id
-    backend_stack.status = status
 
 
 def validation() -> bool:
@@ -60,13 +46,13 @@ def test_rolling_back_a_strengthening_update_puts_the_old_settings_back_and_answ
     stack: str, invoke: Invoker, clients: RecordingClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert request(invoke, "create", stack, WEAK, {})["Status"] == "SUCCESS"
-    set_status(stack, "UPDATE_IN_PROGRESS")
+    set_stack_status(stack, "UPDATE_IN_PROGRESS")
     assert request(invoke, "update", stack, STRONG, WEAK)["Status"] == "SUCCESS"
     assert validation() is True
     assert stack_reads(clients) == 0  # an Update that succeeds never asks
     capsys.readouterr()
 
-    set_status(stack, rollback.ROLLING_BACK)  # another resource failed: CloudFormation rolls back
+    set_stack_status(stack, events.ROLLING_BACK)  # another resource failed: CloudFormation rolls back
     answer = request(invoke, "update", stack, WEAK, STRONG)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["PhysicalResourceId"] == ARN and answer["Data"]["TrailArn"] == ARN
@@ -84,7 +70,7 @@ def test_the_same_weakening_in_an_ordinary_update_is_still_refused(
     stack: str, invoke: Invoker, clients: RecordingClients
 ) -> None:
     request(invoke, "create", stack, STRONG, {})
-    set_status(stack, "UPDATE_IN_PROGRESS")
+    set_stack_status(stack, "UPDATE_IN_PROGRESS")
     answer = request(invoke, "update", stack, WEAK, STRONG)
     assert answer["Status"] == "FAILED"
     assert answer["Reason"].startswith("WeakensAudit: allow it with AllowWeakening: [EnableLogFileValidation]")
@@ -109,7 +95,7 @@ def test_a_rollback_whose_write_fails_still_answers_success_and_says_so_in_logs_
     stack: str, invoke: Invoker, clients: RecordingClients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     request(invoke, "create", stack, {**WEAK, "S3KeyPrefix": "legacy"}, {})
-    set_status(stack, rollback.ROLLING_BACK)
+    set_stack_status(stack, events.ROLLING_BACK)
     capsys.readouterr()
     with fidelity.refusing("UpdateTrail", "InsufficientS3BucketPolicyException"):
         answer = request(invoke, "update", stack, {**WEAK, "S3KeyPrefix": "old"}, {**WEAK, "S3KeyPrefix": "legacy"})
@@ -129,15 +115,13 @@ def test_a_rollback_that_new_rules_would_refuse_still_answers_success(
 ) -> None:
     # The failed update may have shipped stricter validation with the function: the old properties it
     # brings back are not refused as invalid in a rollback, or the stack would be stuck.
-    set_status(stack, rollback.ROLLING_BACK)
+    set_stack_status(stack, events.ROLLING_BACK)
     answer = request(invoke, "update", stack, {**WEAK, "Unknown": "x"}, WEAK)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["PhysicalResourceId"] == ARN
 
 
-def test_a_failed_create_never_asks_for_the_stack(
-    stack: str, invoke: Invoker, clients: RecordingClients
-) -> None:
-    set_status(stack, rollback.ROLLING_BACK)
+def test_a_failed_create_never_asks_for_the_stack(stack: str, invoke: Invoker, clients: RecordingClients) -> None:
+    set_stack_status(stack, events.ROLLING_BACK)
     assert request(invoke, "create", stack, {**WEAK, "Unknown": "x"}, {})["Status"] == "FAILED"
     assert stack_reads(clients) == 0

@@ -13,7 +13,7 @@ import importlib
 MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
 # The custom resource's own calls (DescribeStacks, to tell a rollback): only the provider's function makes
 # them, so template.yaml grants them and the CLI's identity and the organization's roles do not need them.
-PROVIDER_MODULES = ("trailkeeper.cfn.rollback",)
+PROVIDER_MODULES = ("trailkeeper.cfn.events",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls.
 ORG_MODULES = ("trailkeeper.org.accounts", "trailkeeper.org.credentials", "trailkeeper.org.invocations")

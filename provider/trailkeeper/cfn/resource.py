@@ -10,7 +10,12 @@ this subclass replaces what would hurt (see ../shared/design/aws-facts.md):
   deliver that answer, stops the work (no write after it), and every answer carries a non-empty
   PhysicalResourceId;
 - a malformed event is answered FAILED instead of crashing before it can be answered;
-- an Update that is CloudFormation rolling the stack back is answered SUCCESS (cfn/rollback.py).
+- an Update that is CloudFormation rolling the stack back is answered SUCCESS (a FAILED answer there
+  leaves the stack in UPDATE_ROLLBACK_FAILED, recoverable only by continue-update-rollback with
+  resources to skip): the old settings are put back, even those that weaken audit, since the owner
+  deployed them and CloudFormation accepted them (a warning names each, `RollbackWeakened` counts it);
+  a rollback that cannot put them back still answers SUCCESS, the failure in the logs and the
+  `RollbackNotRestored` and `Failures` metrics. docs/repairs-and-rollbacks.md says why.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from crhelper import CfnResource
 from trailkeeper import engine, observability
 from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
-from trailkeeper.cfn import events, response, rollback
+from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
 from trailkeeper.errors import (
     InvalidProperties,
@@ -180,19 +185,19 @@ class TrailSettingsResource(CfnResource):
         )
         return outcome.trail_arn
 
-    # --- rollbacks (cfn/rollback.py says what and why) ----------------------------------------------
+    # --- rollbacks (the module docstring says what, docs/repairs-and-rollbacks.md why) ------------
 
     def _rolling_back(self, event: Mapping[str, Any], error: TrailkeeperError) -> bool:
         """Is this refused or failed Update CloudFormation rolling the stack back? When CloudFormation
         cannot say, no (the answer is FAILED as for any Update), and `error`'s reason says so."""
         try:
-            status = rollback.stack_status(event, self.clients, self.deadline, self._caller_region(event))
+            status = events.stack_status(event, self.clients, self.deadline, self._caller_region(event))
         except TrailkeeperError as unknown:
             error.note = f"could not tell whether the stack is rolling back (DescribeStacks: {unknown.error_code})"
             log.warning("could not read the stack's status", extra={"error_code": unknown.error_code})
             return False
         log.info("stack status", extra={"stack_status": status, "error_code": error.error_code})
-        return status == rollback.ROLLING_BACK
+        return status == events.ROLLING_BACK
 
     def _roll_back(
         self,
