@@ -78,17 +78,30 @@ def test_the_same_weakening_in_an_ordinary_update_is_still_refused(
 
 
 def test_when_the_stack_cannot_be_read_the_update_is_refused_and_the_reason_says_why(
-    world: seeding.World, invoke: Invoker, clients: RecordingClients
+    stack: str, invoke: Invoker, clients: RecordingClients
 ) -> None:
-    missing = "arn:aws:cloudformation:us-east-1:123456789012:stack/gone/00000000-0000-4000-8000-000000000000"
-    request(invoke, "create", missing, STRONG, {})
-    answer = request(invoke, "update", missing, WEAK, STRONG)
-    assert answer["Status"] == "FAILED"
+    request(invoke, "create", stack, STRONG, {})
+    set_stack_status(stack, events.ROLLING_BACK)
+    stubber = clients.stub("cloudformation", "us-east-1")
+    stubber.add_client_error("describe_stacks", "AccessDenied", "not authorized to perform DescribeStacks")
+    answer = request(invoke, "update", stack, WEAK, STRONG)
+    assert answer["Status"] == "FAILED"  # today's answer: it cannot be told a rollback
     assert answer["Reason"].startswith(
-        "WeakensAudit: could not tell whether the stack is rolling back (DescribeStacks: ValidationError); "
+        "WeakensAudit: could not tell whether the stack is rolling back (DescribeStacks: AccessDenied); "
         "allow it with AllowWeakening: [EnableLogFileValidation]"
     )
     assert validation() is True
+    stubber.assert_no_pending_responses()
+
+
+def test_an_update_of_a_stack_that_does_not_exist_is_an_ordinary_one(
+    world: seeding.World, invoke: Invoker, clients: RecordingClients
+) -> None:
+    # `sam local invoke -e events/weaken.json`: no stack, so nothing is rolling back; the reason is today's.
+    boto3.client("cloudtrail", region_name="us-east-1").update_trail(Name=ARN, EnableLogFileValidation=True)
+    answer = invoke("weaken")
+    assert answer["Status"] == "FAILED" and answer["Reason"].startswith("WeakensAudit: allow it with")
+    assert stack_reads(clients) == 1
 
 
 def test_a_rollback_whose_write_fails_still_answers_success_and_says_so_in_logs_and_metrics(

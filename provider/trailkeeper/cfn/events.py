@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
-from trailkeeper.errors import show
+from trailkeeper.errors import AwsCallFailed, show
 from trailkeeper.trail import arns
 
 # Asking whether the stack of a refused or failed Update is rolling back.
@@ -52,17 +52,23 @@ def caller_account(event: Mapping[str, Any]) -> str | None:
 
 
 def stack_status(event: Mapping[str, Any], clients: Clients, deadline: Deadline, fallback_region: str) -> str:
-    """The status of the event's stack (DescribeStacks on its StackId, in the stack's region).
+    """The status of the event's stack (DescribeStacks on its StackId, in the stack's region); "" when
+    there is no such stack (an event replayed by hand, `sam local invoke -e`: nothing is rolling back).
 
     Raises AwsCallFailed or OutOfTime when CloudFormation cannot say.
     """
     stack_id = str(event.get("StackId", ""))
     region = arns.region_of(stack_id) or fallback_region
-    answer = call(
-        "DescribeStacks",
-        lambda: clients.client("cloudformation", region).describe_stacks(StackName=stack_id),
-        deadline=deadline,
-        facts={"region": region},
-    )
+    try:
+        answer = call(
+            "DescribeStacks",
+            lambda: clients.client("cloudformation", region).describe_stacks(StackName=stack_id),
+            deadline=deadline,
+            facts={"region": region},
+        )
+    except AwsCallFailed as error:
+        if error.aws_code == "ValidationError" and "does not exist" in error.message:
+            return ""
+        raise
     stacks = answer.get("Stacks") or [{}]
     return str(stacks[0].get("StackStatus", ""))
