@@ -243,3 +243,14 @@ def test_out_of_time_stops_the_writes(world: seeding.World) -> None:
     reason = raised.value.reason
     assert reason.startswith("OutOfTime: already written: UpdateTrail; then no time left to call StartLogging")
     assert cloudtrail().get_trail_status(Name=ARN)["IsLogging"] is False
+
+
+def test_the_docs_list_every_dependency() -> None:
+    from pathlib import Path
+
+    from trailkeeper.trail.aspect import DEPENDENCIES
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "repairs-and-rollbacks.md").read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(DEPENDENCIES)
+    assert all(any(rule.why in row for row in rows) for rule in DEPENDENCIES)
