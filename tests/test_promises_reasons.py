@@ -6,6 +6,7 @@ exact words of the reasons that had no test of their own, and the code the out-o
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -125,8 +126,11 @@ class FixedContext(LambdaContext):
 def test_the_work_keeps_back_five_seconds_or_a_quarter_of_the_time_to_answer(
     world: seeding.World, provider: Any, cfn: ResponseServer, millis: int, work: float
 ) -> None:
+    before = time.monotonic()
     handler.lambda_handler(load("delete", cfn.url()), FixedContext(millis))
-    assert work - 0.1 <= provider.deadline.remaining() <= work
+    remaining = provider.deadline.remaining()
+    spent = time.monotonic() - before  # the deadline was set within this span: bounds a busy machine meets
+    assert work - spent <= remaining <= work
 
 
 def test_an_unexpected_error_is_counted_as_internal_error(

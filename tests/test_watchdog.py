@@ -1,4 +1,8 @@
-"""The watchdog behind "always answer before the time runs out": fires once when armed, never when disarmed."""
+"""The watchdog behind "always answer before the time runs out": fires once when armed, never when disarmed.
+
+Where a test says "not yet", time comes from a clock the test holds still (`Frozen`): on a busy machine
+the test thread can lose the processor for longer than any real deadline, and a real clock would ring.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,16 @@ import threading
 import time
 
 from trailkeeper.cfn.watchdog import Watchdog
+
+
+class Frozen:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_it_fires_once_after_the_deadline() -> None:
@@ -20,23 +34,28 @@ def test_it_fires_once_after_the_deadline() -> None:
 
 
 def test_disarming_in_time_means_no_alarm_and_the_thread_is_reused() -> None:
-    dog = Watchdog()
+    clock = Frozen()
+    dog = Watchdog(clock)
     calls: list[int] = []
     for _ in range(100):
         dog.arm(0.2, lambda: calls.append(1))
         dog.disarm()
     thread = dog._thread
+    clock.now = 1.0  # every deadline has passed, but each was disarmed in time
     time.sleep(0.3)
     assert calls == [] and thread is dog._thread and thread is not None and thread.is_alive()
 
 
 def test_rearming_moves_the_deadline() -> None:
+    clock = Frozen()
     fired = threading.Event()
-    dog = Watchdog()
+    dog = Watchdog(clock)
     dog.arm(0.02, fired.set)
     dog.arm(0.5, fired.set)  # the second event of a warm environment replaces the first deadline
-    assert not fired.wait(0.2)
-    assert fired.wait(2)
+    clock.now = 0.3  # past the first deadline, before the second
+    assert not fired.wait(0.6)  # the watchdog re-reads the clock at least every 0.5 s of its deadline
+    clock.now = 0.5
+    assert fired.wait(5)
 
 
 def test_disarming_waits_for_an_alarm_that_is_still_answering() -> None:
