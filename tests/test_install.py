@@ -57,6 +57,8 @@ NO_AWS = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+# What runs in the fresh virtualenv must find the installed wheel, not these sources on PYTHONPATH.
+ALONE = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 @pytest.fixture(scope="module")
@@ -78,18 +80,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.create(work / "venv", with_pip=True)
     bin_dir = work / "venv" / "bin"
     constraints = ["-c", str(ROOT / "provider" / "requirements.txt")]
-    subprocess.run([bin_dir / "python", "-m", "pip", "install", "--quiet", *constraints, str(wheel)], check=True)
+    subprocess.run(
+        [bin_dir / "python", "-m", "pip", "install", "--quiet", *constraints, str(wheel)], env=ALONE, check=True
+    )
     return bin_dir
 
 
 @pytest.mark.installs
 def test_the_wheel_installs_alone_and_prints_its_version(installed: Path) -> None:
-    result = subprocess.run([installed / "trailkeeper", "--version"], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == f"trailkeeper {__version__}"
-    listed = subprocess.run(
-        [installed / "python", "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True
-    )
-    names = {line.split("==")[0].lower().replace("_", "-") for line in listed.stdout.splitlines()}
+    def run(*argv: str | Path) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, env=ALONE, check=True).stdout.strip()
+
+    assert run(installed / "trailkeeper", "--version") == f"trailkeeper {__version__}"
+    loaded = Path(run(installed / "python", "-c", "import trailkeeper; print(trailkeeper.__file__)"))
+    assert loaded.is_relative_to(installed.parent)  # the wheel's copy, in the virtualenv's site-packages
+    listed = run(installed / "python", "-m", "pip", "list", "--format=freeze")
+    names = {line.split("==")[0].lower().replace("_", "-") for line in listed.splitlines()}
     assert {"boto3", "crhelper", "aws-lambda-powertools", "pyyaml"} <= names
     assert not names & {"pytest", "moto", "mypy", "ruff", "cfn-lint", "hypothesis"}  # no dev environment
 
@@ -98,7 +104,7 @@ def test_the_wheel_installs_alone_and_prints_its_version(installed: Path) -> Non
 def test_the_installed_cli_runs_a_plan_up_to_asking_for_credentials(installed: Path, tmp_path: Path) -> None:
     """The whole command path loads from the wheel: the state file is read and checked, then the missing
     credentials are reported as the README says (no AWS is reached)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONPATH"} | NO_AWS
+    env = {k: v for k, v in ALONE.items() if not k.startswith("AWS_")} | NO_AWS
     state = ROOT / "examples" / "drift" / "desired-state.yaml"
     result = subprocess.run(
         [installed / "trailkeeper", "plan", "-f", str(state), "--region", "us-east-1", "--json"],
