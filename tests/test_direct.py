@@ -15,7 +15,7 @@ from moto.events.models import EventPattern
 
 from tests.conftest import RecordingClients, failure_codes, metric_lines
 from trailkeeper import handler
-from trailkeeper.drift import direct, report
+from trailkeeper.drift import direct, report, request
 from trailkeeper.errors import MalformedEvent
 
 STATE = {
@@ -38,7 +38,7 @@ def ssm_state(drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch) -> Non
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/trailkeeper/desired", Value=json.dumps(STATE), Type="String"
     )
-    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/desired")
+    monkeypatch.setenv(request.STATE_PARAMETER, "/trailkeeper/desired")
 
 
 def invoke(event: Any) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_a_cloudtrail_change_event_reapplies_only_that_trail(ssm_state: None, dr
 def test_fixes_are_published_when_a_topic_is_set(
     ssm_state: None, drifted: RecordingClients, world: seeding.World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(direct.NOTIFY_TOPIC, world.topic_arn)
+    monkeypatch.setenv(request.NOTIFY_TOPIC, world.topic_arn)
     invoke({"action": "apply"})
     (published,) = drifted.named("Publish")
     assert published.params["TopicArn"] == world.topic_arn
@@ -190,7 +190,7 @@ def test_a_deleted_declared_trail_is_reported_failed_counted_and_notified_never_
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv(direct.NOTIFY_TOPIC, world.topic_arn)
+    monkeypatch.setenv(request.NOTIFY_TOPIC, world.topic_arn)
     result = invoke(sample("delete-trail"))
     (trail,) = result["trails"]
     assert trail["name"] == "second-trail" and trail["status"] == "failed"
@@ -228,7 +228,7 @@ def test_an_empty_state_is_reported_in_the_summary(drifted: RecordingClients, mo
     result = invoke({"action": "apply", "trails": []})
     assert result["warnings"] == ["event declares no trails: nothing was checked (an emptied file or parameter?)"]
     boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/tk/empty", Value="trails: []", Type="String")
-    monkeypatch.setenv(direct.STATE_PARAMETER, "/tk/empty")
+    monkeypatch.setenv(request.STATE_PARAMETER, "/tk/empty")
     assert invoke({"action": "apply"})["warnings"][0].startswith("ssm:/tk/empty declares no trails")
     assert "warnings" not in invoke({"action": "plan", **STATE})
 
@@ -276,7 +276,7 @@ def test_a_stop_logging_by_someone_else_is_undone_within_the_event(
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/trailkeeper/desired", Value=json.dumps(state), Type="String"
     )
-    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/desired")
+    monkeypatch.setenv(request.STATE_PARAMETER, "/trailkeeper/desired")
     cloudtrail = boto3.client("cloudtrail", region_name="us-east-1")
     cloudtrail.start_logging(Name=world.trail_arn)
     cloudtrail.stop_logging(Name=world.trail_arn)

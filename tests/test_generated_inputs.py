@@ -23,7 +23,7 @@ from moto import mock_aws
 
 from trailkeeper import handler
 from trailkeeper.aws.calls import Clients
-from trailkeeper.drift import direct, report, state
+from trailkeeper.drift import direct, report, request, state
 from trailkeeper.drift.cli import main
 from trailkeeper.errors import REASON_LIMIT, InvalidState, TrailkeeperError
 
@@ -191,9 +191,9 @@ def test_any_direct_invocation_gets_a_report_or_an_error_by_name(
     mocked: None, monkeypatch: pytest.MonkeyPatch, payload: Any, with_state: bool
 ) -> None:
     if with_state:
-        monkeypatch.setenv(direct.STATE_PARAMETER, "/tk/state")
+        monkeypatch.setenv(request.STATE_PARAMETER, "/tk/state")
     else:
-        monkeypatch.delenv(direct.STATE_PARAMETER, raising=False)
+        monkeypatch.delenv(request.STATE_PARAMETER, raising=False)
     try:
         result = handler.lambda_handler(payload, LambdaContext())
     except TrailkeeperError as error:

@@ -17,7 +17,7 @@ from moto.iam.models import iam_backends
 from tests.conftest import RecordingClients
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler, permissions
-from trailkeeper.drift import direct, report
+from trailkeeper.drift import report
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
 from trailkeeper.org import invocations
 
@@ -33,7 +33,6 @@ def org(
     monkeypatch: pytest.MonkeyPatch,
 ) -> organization.Organization:
     monkeypatch.setattr(invocations, "clients", lambda: clients)
-    monkeypatch.setattr(direct, "clients", lambda: clients)
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
     return organization.seed()
 

@@ -1,16 +1,17 @@
-"""The Lambda entry point.
+"""The Lambda entry point: masks the event's secrets, sets up logs and metrics, and lets `routing.py`
+hand the event to its door.
 
-An event with a ResponseURL is a CloudFormation custom resource request and is always answered there.
-Anything else is a direct invocation (drift-fix pipelines; see `direct.py`) and gets its report as the
-return value; that module is imported on first use only.
+An event with a ResponseURL is a CloudFormation custom resource request and is always answered there,
+by the one resource this module keeps per execution environment. Anything else (drift-fix pipelines,
+CloudTrail change events, organization steps) gets its report as the return value; those doors are
+imported on first use only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from trailkeeper import redaction
-from trailkeeper.cfn import events
+from trailkeeper import redaction, routing
 from trailkeeper.cfn.resource import TrailSettingsResource
 from trailkeeper.observability import logger, metrics
 
@@ -29,11 +30,4 @@ def resource() -> TrailSettingsResource:
 @logger.inject_lambda_context(correlation_id_path="RequestId", log_event=False, clear_state=True)
 def lambda_handler(event: Any, context: Any) -> Any:
     redaction.protect(event)
-    if events.is_custom_resource(event):
-        resource()(event, context)
-        return None
-    # Imported here: the drift path (fleet, reports, YAML) is not needed to serve CloudFormation, and
-    # a custom resource's cold start should not pay for it (bench/coldstart.py measures both).
-    from trailkeeper.drift import direct
-
-    return direct.handle(event, context)
+    return routing.route(event, context, resource)

@@ -41,6 +41,13 @@ EPILOG = """exit codes:
 credentials and region come from --profile/--region, then the usual AWS environment variables
 (AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, ...), as with the AWS CLI."""
 
+# What apply writes: each aspect of a trail is its own call (UpdateTrail for the settings, StartLogging,
+# PutEventSelectors, ...), so a trail that differs in three aspects gets three writes, never one.
+APPLY_HELP = (
+    "fix drift: in each trail's home region, one write per aspect that differs "
+    "(UpdateTrail with only the differing settings, StartLogging, PutEventSelectors, ...); nothing when in sync"
+)
+
 
 class TerminalProgress:
     """One self-overwriting status line on a terminal; cleared when the run ends."""
@@ -80,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply}")
     for name, text in (
         ("plan", "show each drifted property as current -> declared; write nothing"),
-        ("apply", "fix drift: one minimal UpdateTrail per drifted trail, in its home region"),
+        ("apply", APPLY_HELP),
     ):
         command = commands.add_parser(
             name, help=text, description=text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -1,11 +1,13 @@
 """Direct invocations: drift-fix pipelines (Step Functions, EventBridge, CodePipeline) call the function.
 
-Events without a ResponseURL land here and never reach the custom-resource path. They return the
-same JSON report as `trailkeeper plan/apply --json`:
+`trailkeeper/routing.py` hands over the direct runs and the CloudTrail change events (never a custom
+resource request, nor an organization step). They return the same JSON report as
+`trailkeeper plan/apply --json`:
 
 - `{"action": "plan" | "apply", "trails": [...]}`: the declared state inline;
 - `{"action": "plan" | "apply"}`: the declared state from the SSM parameter named by the
   DESIRED_STATE_PARAMETER environment variable (the scheduled reconcile sends `{"action": "apply"}`);
+  `drift/request.py` reads both forms, for this door and the organization's account steps;
 - a CloudTrail management event from EventBridge ("AWS API Call via CloudTrail": CreateTrail,
   UpdateTrail, StopLogging, StartLogging, PutEventSelectors, PutInsightSelectors, AddTags, RemoveTags,
   DeleteTrail): apply the declared state of the trail that event names, so a change made by someone
@@ -33,20 +35,18 @@ from typing import Any
 
 from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.drift import fleet, report, state
+from trailkeeper.drift import fleet, report, request, state
+from trailkeeper.drift.request import NOTIFY_TOPIC
 from trailkeeper.errors import MalformedEvent, TrailDeleted, show
 from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
 
-# Reading the declared state from SSM, and telling an SNS topic what was fixed.
+# Reading the declared state from SSM (drift/request.py, for this door), and telling an SNS topic what was fixed.
 PERMISSIONS = ("ssm:GetParameter", "sns:Publish")
 
-STATE_PARAMETER = "DESIRED_STATE_PARAMETER"
-NOTIFY_TOPIC = "NOTIFY_TOPIC_ARN"
 ROLE_ARN = "TRAILKEEPER_ROLE_ARN"  # the function's own role (template.yaml sets it; Lambda does not)
-CLOUDTRAIL_EVENT = "AWS API Call via CloudTrail"
 # The CloudTrail calls that change a trail, and the request parameter that names it (a name or an ARN).
 TRAIL_PARAMETER = {
     "CreateTrail": "name",
@@ -60,9 +60,6 @@ TRAIL_PARAMETER = {
     "RemoveTags": "resourceId",
 }
 DELETED = "DeleteTrail"
-# The organization reconcile's own steps (org/invocations.py serves them; named here so that telling
-# them apart does not import the organization layer).
-ORGANIZATION_ACTIONS = ("list-accounts", "summarise")
 
 
 def clients() -> Clients:
@@ -74,20 +71,11 @@ def _region() -> str:
 
 
 def _state_source() -> str:
-    return f"ssm:{os.environ.get(STATE_PARAMETER, '')}"
+    return request.state_source()
 
 
 def _state_from_ssm(deadline: Deadline) -> list[Declaration]:
-    name = os.environ.get(STATE_PARAMETER, "")
-    if not name:
-        raise MalformedEvent(f"no `trails` in the event and no {STATE_PARAMETER} configured to read them from")
-    answer = call(
-        "GetParameter",
-        lambda: clients().client("ssm", _region()).get_parameter(Name=name),
-        deadline=deadline,
-        facts={"region": _region()},
-    )
-    return state.loads(answer["Parameter"]["Value"], f"ssm:{name}")
+    return request.state_from_ssm(clients(), _region(), deadline)
 
 
 def _short(name_or_arn: str) -> str:
@@ -164,25 +152,6 @@ def _names(declared: Declaration, trail: str) -> bool:
     return _short(declared.name) == _short(trail)
 
 
-def request(event: Any, deadline: Deadline) -> tuple[str, Sequence[Declaration]]:
-    """(action, declarations) for a direct invocation, or MalformedEvent."""
-    if not isinstance(event, Mapping):
-        raise MalformedEvent(f"a direct invocation takes an object, not {type(event).__name__}")
-    if event.get("detail-type") == CLOUDTRAIL_EVENT:
-        seen = trail_event(event)
-        if seen.skip or seen.trail is None:
-            return "apply", []
-        return "apply", [d for d in _state_from_ssm(deadline) if _names(d, seen.trail)]
-    if event.get("detail-type") == "Scheduled Event":
-        return "apply", _state_from_ssm(deadline)
-    action = event.get("action")
-    if not isinstance(action, str) or action not in ("plan", "apply"):
-        raise MalformedEvent(f"action {show(action)} is not 'plan' or 'apply'")
-    if "trails" in event:
-        return action, state.parse({"trails": event["trails"]}, "event")
-    return action, _state_from_ssm(deadline)
-
-
 def _notify(result: report.Report, deadline: Deadline) -> None:
     topic = os.environ.get(NOTIFY_TOPIC, "")
     if not topic or not (result.count("fixed") or result.count("failed")):
@@ -215,8 +184,8 @@ def _deleted(declarations: Sequence[Declaration], seen: TrailEvent) -> report.Re
     return report.Report("apply", tuple(results))
 
 
-def _run(event: Any, deadline: Deadline, context: Any) -> report.Report:
-    if isinstance(event, Mapping) and event.get("detail-type") == CLOUDTRAIL_EVENT:
+def _run(event: Any, deadline: Deadline, context: Any, trail_change: bool) -> report.Report:
+    if trail_change:
         seen = trail_event(event)
         if seen.skip or seen.trail is None:
             log.info("event skipped", extra={"event_name": seen.name, "why": seen.skip})
@@ -228,7 +197,7 @@ def _run(event: Any, deadline: Deadline, context: Any) -> report.Report:
             return dataclasses.replace(_deleted(declarations, seen), warnings=warnings)
         action = "apply"
     else:
-        action, declarations = request(event, deadline)
+        action, declarations = request.read(event, clients(), _region(), deadline)
         source = "event" if isinstance(event, Mapping) and "trails" in event else _state_source()
         warnings = () if declarations else (state.empty_warning(source),)
     result = fleet.run(
@@ -242,22 +211,11 @@ def _run(event: Any, deadline: Deadline, context: Any) -> report.Report:
     return dataclasses.replace(result, warnings=warnings)
 
 
-def _organization_step(event: Any) -> bool:
-    """A step of the organization reconcile (org-reconcile.yaml)? EventBridge events carry `account`
-    too (the account they happened in), so only an invocation without a detail-type can be one."""
-    if not isinstance(event, Mapping) or "detail-type" in event:
-        return False
-    return "account" in event or event.get("action") in ORGANIZATION_ACTIONS
-
-
-def handle(event: Any, context: Any) -> dict[str, Any]:
-    if _organization_step(event):
-        from trailkeeper.org import invocations  # imported on first use: most invocations never need it
-
-        return invocations.handle(event, context)
+def handle(event: Any, context: Any, trail_change: bool = False) -> dict[str, Any]:
+    """Serve a direct run, or (`trail_change`, as routing.py found it) a CloudTrail change event."""
     remaining = context.get_remaining_time_in_millis() / 1000.0 if context else None
     deadline = Deadline(None if remaining is None else max(0.0, remaining - ANSWER_RESERVE_SECONDS))
-    result = _run(event, deadline, context)
+    result = _run(event, deadline, context, trail_change)
     if result.skipped:
         return result.to_dict()
     for warning in result.warnings:

@@ -1,4 +1,5 @@
-"""Direct invocations for the organization reconcile (the Step Functions state machine calls these).
+"""Direct invocations for the organization reconcile (the Step Functions state machine calls these;
+`trailkeeper/routing.py` tells them from the other invocations and hands them here).
 
 - `{"action": "list-accounts", "bucket": B, "key": K, "ou_ids": [...], "exclude_accounts": [...]}`:
   the organization's ACTIVE accounts (under the OUs, if given) written to s3://B/K as a JSON list of
@@ -23,7 +24,7 @@ from typing import Any
 
 from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.drift import direct
+from trailkeeper.drift import request
 from trailkeeper.drift.report import STATUSES
 from trailkeeper.errors import MalformedEvent
 from trailkeeper.org import accounts
@@ -90,7 +91,8 @@ def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -
     if not accounts.ACCOUNT_ID.match(account_id):
         raise MalformedEvent(f"account {account_id!r} is not a 12-digit account id")
     role_name = _text(event, "role_name", os.environ.get(ROLE_NAME) or accounts.DEFAULT_ROLE_NAME)
-    action, declarations = direct.request({k: v for k, v in event.items() if k in ("action", "trails")}, deadline)
+    asked = {k: v for k, v in event.items() if k in ("action", "trails")}
+    action, declarations = request.read(asked, clients(), _region(), deadline)
     own = account_id == arns.account_of(caller_arn)
     account = accounts.Account(
         account_id,
@@ -159,7 +161,7 @@ def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
 
 
 def _notify(summary: Mapping[str, Any], deadline: Deadline) -> None:
-    topic = os.environ.get(direct.NOTIFY_TOPIC, "")
+    topic = os.environ.get(request.NOTIFY_TOPIC, "")
     if not topic or not (summary["trails"]["fixed"] or summary["trails"]["failed"] or summary["accounts_failed"]):
         return
     subject = (

@@ -1,0 +1,63 @@
+"""What a Lambda invocation is, decided once here, and the door that serves it.
+
+- **custom resource**: an event with a ResponseURL is a CloudFormation request, however malformed the
+  rest is, and is answered there (`cfn/`); nothing is returned.
+- **trail change**: a CloudTrail management event from EventBridge (detail-type "AWS API Call via
+  CloudTrail"): `drift/direct.py` re-applies the declared state of the trail it names.
+- **organization step**: a step of the organization reconcile (org-reconcile.yaml) — an `account` to
+  run in, or the `list-accounts` / `summarise` action, never with a detail-type (EventBridge events
+  carry `account` too: the account they happened in): `org/invocations.py`.
+- **direct run**: anything else — `{"action": "plan" | "apply", ...}`, the schedule's "Scheduled Event",
+  or something unreadable, which `drift/direct.py` refuses by name (MalformedEvent).
+
+The doors are imported on first use: a custom resource's cold start pays for neither the drift path
+(fleet, reports, PyYAML) nor the organization layer (bench/coldstart.py measures it). The doors import
+nothing from here or from each other; what they share lives below them (`drift/request.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from trailkeeper.cfn import events
+
+CUSTOM_RESOURCE = "custom resource"
+TRAIL_CHANGE = "trail change"
+ORGANIZATION_STEP = "organization step"
+DIRECT_RUN = "direct run"
+KINDS = (CUSTOM_RESOURCE, TRAIL_CHANGE, ORGANIZATION_STEP, DIRECT_RUN)
+
+CLOUDTRAIL_EVENT = "AWS API Call via CloudTrail"  # EventBridge's detail-type for a management event
+ORGANIZATION_ACTIONS = ("list-accounts", "summarise")  # the organization reconcile's own steps
+
+
+def kind(event: Any) -> str:
+    """Which of KINDS `event` is."""
+    if events.is_custom_resource(event):
+        return CUSTOM_RESOURCE
+    if not isinstance(event, Mapping):
+        return DIRECT_RUN
+    if event.get("detail-type") == CLOUDTRAIL_EVENT:
+        return TRAIL_CHANGE
+    if "detail-type" not in event and ("account" in event or event.get("action") in ORGANIZATION_ACTIONS):
+        return ORGANIZATION_STEP
+    return DIRECT_RUN
+
+
+def route(event: Any, context: Any, custom_resource: Callable[[], Callable[[Any, Any], None]]) -> Any:
+    """Hand `event` to its door and return what the door returns (None for a custom resource request).
+
+    `custom_resource` gives the CloudFormation door: handler.py builds it once per execution environment.
+    """
+    found = kind(event)
+    if found == CUSTOM_RESOURCE:
+        custom_resource()(event, context)
+        return None
+    if found == ORGANIZATION_STEP:
+        from trailkeeper.org import invocations
+
+        return invocations.handle(event, context)
+    from trailkeeper.drift import direct
+
+    return direct.handle(event, context, trail_change=found == TRAIL_CHANGE)

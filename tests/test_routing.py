@@ -1,0 +1,167 @@
+"""The Lambda's routing: one module decides what an invocation is and hands it to its door; the doors do not
+import each other (no import circle anywhere in the package); a custom resource's cold start loads no door
+but its own."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devkit import events
+
+from trailkeeper import routing
+from trailkeeper.drift import direct
+from trailkeeper.org import invocations
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "provider" / "trailkeeper"
+CLOUDTRAIL_EVENTS = sorted((ROOT / "events" / "cloudtrail").glob("*.json"))
+
+
+@pytest.mark.parametrize("name", events.names())
+def test_every_sample_custom_resource_event_is_a_custom_resource(name: str) -> None:
+    assert routing.kind(events.load(name)) == routing.CUSTOM_RESOURCE
+
+
+def test_a_response_url_makes_a_custom_resource_however_malformed_the_rest() -> None:
+    assert routing.kind({"ResponseURL": "https://example.com", "action": "list-accounts"}) == routing.CUSTOM_RESOURCE
+
+
+@pytest.mark.parametrize("path", CLOUDTRAIL_EVENTS, ids=lambda p: p.stem)
+def test_every_sample_cloudtrail_event_is_a_trail_change(path: Path) -> None:
+    event = json.loads(path.read_text())
+    assert "account" in event  # EventBridge says which account: it must not pass for an organization step
+    assert routing.kind(event) == routing.TRAIL_CHANGE
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"action": "list-accounts", "bucket": "b", "key": "k"}, routing.ORGANIZATION_STEP),
+        ({"action": "summarise", "result_writer": {}}, routing.ORGANIZATION_STEP),
+        ({"action": "plan", "account": "111122223333"}, routing.ORGANIZATION_STEP),
+        ({"account": "111122223333"}, routing.ORGANIZATION_STEP),
+        ({"action": "plan", "trails": []}, routing.DIRECT_RUN),
+        ({"action": "apply"}, routing.DIRECT_RUN),
+        ({"detail-type": "Scheduled Event", "account": "111122223333", "detail": {}}, routing.DIRECT_RUN),
+        ({"detail-type": "Something Else", "action": "summarise"}, routing.DIRECT_RUN),
+        ({}, routing.DIRECT_RUN),
+        ("plan", routing.DIRECT_RUN),
+        (["plan"], routing.DIRECT_RUN),
+        (None, routing.DIRECT_RUN),
+    ],
+)
+def test_what_each_invocation_is(event: Any, expected: str) -> None:
+    assert routing.kind(event) == expected
+
+
+def test_each_kind_goes_to_its_door_and_only_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def direct_door(event: Any, context: Any, trail_change: bool = False) -> dict[str, Any]:
+        seen.append(("trail change" if trail_change else "direct", event))
+        return {"door": "direct"}
+
+    def organization_door(event: Any, context: Any) -> dict[str, Any]:
+        seen.append(("organization", event))
+        return {"door": "organization"}
+
+    def custom_resource() -> Any:
+        return lambda event, context: seen.append(("custom resource", event))
+
+    monkeypatch.setattr(direct, "handle", direct_door)
+    monkeypatch.setattr(invocations, "handle", organization_door)
+    trail_change = json.loads(CLOUDTRAIL_EVENTS[0].read_text())
+    cases = [
+        (events.load("create"), None, "custom resource"),
+        (trail_change, {"door": "direct"}, "trail change"),
+        ({"action": "summarise"}, {"door": "organization"}, "organization"),
+        ({"action": "plan", "trails": []}, {"door": "direct"}, "direct"),
+    ]
+    for event, answer, door in cases:
+        seen.clear()
+        assert routing.route(event, None, custom_resource) == answer
+        assert seen == [(door, event)]
+
+
+def _imports(path: Path) -> set[str]:
+    """The trailkeeper modules `path` imports, at the top or inside a function (lazy imports count)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                is_module = (PACKAGE.parent / (submodule.replace(".", "/") + ".py")).exists()
+                found.add(submodule if is_module else node.module)
+    return {
+        name
+        for name in found
+        if name.startswith("trailkeeper.") and not (PACKAGE.parent / name.replace(".", "/")).is_dir()
+    }
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {
+        ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts): p
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py"
+    }
+    return {name: _imports(path) & modules.keys() for name, path in modules.items()}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import path that comes back to where it started (depth-first, each loop reported once)."""
+    circles: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        for target in sorted(graph[name]):
+            if target in path:
+                circles.append([*path[path.index(target) :], target])
+            elif target not in done:
+                visit(target, [*path, target])
+        done.add(name)
+
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    return circles
+
+
+def test_the_package_has_no_import_circle() -> None:
+    graph = _graph()
+    assert graph["trailkeeper.drift.direct"] and graph["trailkeeper.org.invocations"]  # the graph was read
+    assert _circles(graph) == []
+
+
+def test_the_circle_check_would_find_the_old_circle() -> None:
+    graph = _graph()
+    graph["trailkeeper.drift.direct"] = graph["trailkeeper.drift.direct"] | {"trailkeeper.org.invocations"}
+    graph["trailkeeper.org.invocations"] = graph["trailkeeper.org.invocations"] | {"trailkeeper.drift.direct"}
+    assert ["trailkeeper.drift.direct", "trailkeeper.org.invocations", "trailkeeper.drift.direct"] in _circles(graph)
+
+
+def test_the_doors_import_neither_each_other_nor_the_router() -> None:
+    graph = _graph()
+    doors = {"trailkeeper.drift.direct", "trailkeeper.org.invocations", "trailkeeper.cfn.resource"}
+    for door in doors:
+        assert not graph[door] & (doors | {"trailkeeper.routing", "trailkeeper.handler"}), door
+    assert {"trailkeeper.drift.direct", "trailkeeper.org.invocations"} <= graph["trailkeeper.routing"]
+
+
+def test_a_custom_resource_cold_start_loads_neither_the_drift_path_nor_the_organization_layer() -> None:
+    script = (
+        "import sys, trailkeeper.handler;"
+        "print(sorted(m for m in sys.modules if m.startswith(('trailkeeper.drift', 'trailkeeper.org', 'yaml'))))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "provider")])}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
