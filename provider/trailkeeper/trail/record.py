@@ -547,7 +547,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         MANAGEMENT_EVENTS,
         "read and write management events, minus the sources excluded (kms, rdsdata)",
         (selectors.BASIC, selectors.ADVANCED),
-        "read or write management events no longer logged, or a source newly excluded",
+        "read or write management events no longer logged, a source newly excluded, or a management selector "
+        "trailkeeper cannot read exactly dropped without one logging all it could",
         CONTROL_RECORDING,
         _events_lost(MANAGEMENT_EVENTS),
     ),
@@ -633,7 +634,7 @@ def switches() -> tuple[str, ...]:
     )
 
 
-def _switch_control(name: str) -> str:
+def switch_control(name: str) -> str:
     row = settings.table().get(name)
     if row is None or not row.description:
         return CONTROL_SWITCH.format(what=f"{name}, a setting trailkeeper knows only from botocore's model")
@@ -650,7 +651,7 @@ def weakenings(before: Record, after: Record) -> list[Weakening]:
     """
     found = [w for dimension in DIMENSIONS for w in dimension.lost(before, after)]
     for name in switches():
-        found += _switched_off(name, before, after, _switch_control(name))
+        found += _switched_off(name, before, after, switch_control(name))
     return found
 
 
