@@ -55,6 +55,7 @@ READ, WRITE = "read", "write"
 KINDS = (READ, WRITE)
 MANAGEMENT = "Management"  # in an `Unread.bound`, the management events of a kind (else a data resource type)
 S3_OBJECT = "AWS::S3::Object"
+LABEL_MAX = 100  # characters of a selector named in a reason (a reason is bounded; the plan shows the rest)
 MANAGEMENT_EVENTS, DATA_EVENTS = "management events", "data events"  # the two dimensions selectors decide
 
 IS_LOGGING = "IsLogging"  # the logging aspect's property (status.py)
@@ -132,11 +133,19 @@ class Unread:
     bound: frozenset[tuple[str, str]] | None
 
     def label(self) -> str:
-        if isinstance(self.selector, AdvancedSelector) and self.selector.name:
-            return repr(self.selector.name)
-        kind = selectors.ADVANCED if isinstance(self.selector, AdvancedSelector) else selectors.BASIC
-        text = json.dumps(selectors.to_doc(_alone(self.selector))[0], separators=(",", ":"), sort_keys=True)
-        return f"{kind} {text if len(text) <= 80 else text[:77] + '...'}"
+        """The selector as a reason names it: its name, else its conditions, shortened."""
+        if isinstance(self.selector, AdvancedSelector):
+            if self.selector.name:
+                return repr(self.selector.name)
+            conditions = "; ".join(
+                f"{f.field} {op} {','.join(sorted(values))}"
+                for f in sorted(self.selector.fields, key=lambda f: f.field)
+                for op, values in sorted(f.operators)
+            )
+            text = f"[{conditions}]"
+        else:
+            text = json.dumps(selectors.to_doc(_alone(self.selector))[0], separators=(",", ":"), sort_keys=True)
+        return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 3] + "..."
 
 
 def _alone(selector: BasicSelector | AdvancedSelector) -> Selectors:
