@@ -7,6 +7,7 @@ present), the moves of audit logs, and the API the audit (issue 17) will judge c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -273,6 +274,20 @@ def test_item_3_a_selector_of_another_category_read_back_is_kept_unless_kept_as_
         "drops the selector [eventCategory Equals NetworkActivity; eventSource Equals s3]"
     ]
     assert lost(current, current) == []
+
+
+def test_item_3_an_operator_this_code_does_not_know_is_kept_and_counts_as_present() -> None:
+    answer = [DATA, S3_TYPE, {"Field": "resources.ARN", "Equals": [], "MatchesGlob": ["arn:aws:s3:::logs/*"]}]
+    current = read_back(answer)
+    (field,) = [f for s in current.advanced for f in s.fields if f.field == "resources.ARN"]
+    assert field.values("MatchesGlob") == {"arn:aws:s3:::logs/*"}
+    assert "MatchesGlob" in json.dumps(selectors.to_doc(current))  # the plan shows what was read
+    assert lost(current, current) == []
+    assert lost(current, declared({BASIC: []})) == [
+        "drops the selector [eventCategory Equals Data; resources.ARN MatchesGlob arn:aws:s3:::logs/*; "
+        "resources.type Equals AWS::S3::Object]"
+    ]
+    assert lost(current, declared(advanced([DATA, S3_TYPE]))) == []  # every S3 object: covers what it could
 
 
 def test_item_3_a_basic_read_write_type_this_code_does_not_know_counts_as_present() -> None:

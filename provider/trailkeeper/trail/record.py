@@ -55,7 +55,7 @@ READ, WRITE = "read", "write"
 KINDS = (READ, WRITE)
 MANAGEMENT = "Management"  # in an `Unread.bound`, the management events of a kind (else a data resource type)
 S3_OBJECT = "AWS::S3::Object"
-LABEL_MAX = 100  # characters of a selector named in a reason (a reason is bounded; the plan shows the rest)
+LABEL_MAX = 120  # characters of a selector named in a reason (a reason is bounded; the plan shows the rest)
 MANAGEMENT_EVENTS, DATA_EVENTS = "management events", "data events"  # the two dimensions selectors decide
 
 IS_LOGGING = "IsLogging"  # the logging aspect's property (status.py)
@@ -247,7 +247,8 @@ def _advanced(
 ) -> None:
     category = selector.field("eventCategory")
     categories = category.values("Equals") if category is not None else frozenset()
-    if category is None or {op for op, _ in category.operators} != {"Equals"} or len(categories) != 1:
+    blank = any(not f.operators for f in selector.fields)  # a condition whose values were not read
+    if blank or category is None or {op for op, _ in category.operators} != {"Equals"} or len(categories) != 1:
         unread.add(Unread(selector, None))  # another category, or one we cannot tell: no bound
         return
     read_only = _kinds_of(selector.field("readOnly"))
