@@ -410,3 +410,22 @@ def test_a_record_says_what_the_trail_protects() -> None:
         ("SnsTopicName", f"{TOPIC} -> removed"),
     ]
     assert record.weakenings(weak, trail) == []
+
+
+def test_a_record_is_read_from_describe_trails_with_cloudtrails_defaults() -> None:
+    trail = {
+        "Name": "org",
+        "TrailARN": "arn:aws:cloudtrail:us-east-1:123456789012:trail/org",
+        "S3BucketName": "logs",
+        "IsOrganizationTrail": True,
+        "IsMultiRegionTrail": True,
+        "LogFileValidationEnabled": True,
+        "KmsKeyId": KEY_A,
+        "CloudWatchLogsLogGroupArn": GROUP_A + ":*",
+    }
+    found = Record.from_trail(trail, logging=True)
+    assert (found.organization, found.multi_region, found.global_events) == (True, True, True)  # global: default
+    assert (found.validation, found.encrypted, found.log_group, found.topic) == (True, True, GROUP_A, "")
+    assert found.settings["RecursiveLogging"] is True  # absent from the read: CloudTrail's default
+    weaker = Record.from_trail({**trail, "IsOrganizationTrail": False, "RecursiveLogging": False}, logging=True)
+    assert [w.property for w in record.weakenings(found, weaker)] == ["IsOrganizationTrail", "RecursiveLogging"]

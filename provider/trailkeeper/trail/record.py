@@ -49,6 +49,7 @@ from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
 from trailkeeper.trail.aspect import Weakening
+from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.selectors import AdvancedSelector, BasicSelector, Selectors
 
 READ, WRITE = "read", "write"
@@ -405,6 +406,21 @@ class Record:
     ) -> Record:
         read = Events.of(events) if events is not None else None
         return Record(MappingProxyType(dict(trail_settings or {})), logging, read, insights)
+
+    @staticmethod
+    def from_trail(
+        trail: Mapping[str, object],
+        *,
+        logging: bool | None = None,
+        events: Selectors | None = None,
+        insights: InsightSet | None = None,
+    ) -> Record:
+        """The record of a trail as DescribeTrails answers it, with what the other reads said (None: not read).
+
+        >>> Record.from_trail({"Name": "t", "IsMultiRegionTrail": True, "LogFileValidationEnabled": True}).validation
+        True
+        """
+        return Record.of(current_view(trail), logging=logging, events=events, insights=insights)
 
     def _flag(self, name: str) -> bool | None:
         value = self.settings.get(name)
