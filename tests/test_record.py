@@ -449,3 +449,11 @@ def test_a_record_is_read_from_describe_trails_with_cloudtrails_defaults() -> No
     assert found.settings["RecursiveLogging"] is True  # absent from the read: CloudTrail's default
     weaker = Record.from_trail({**trail, "IsOrganizationTrail": False, "RecursiveLogging": False}, logging=True)
     assert [w.property for w in record.weakenings(found, weaker)] == ["IsOrganizationTrail", "RecursiveLogging"]
+
+
+def test_the_insights_a_declaration_may_name_are_botocores_enums() -> None:
+    from trailkeeper.trail import insights
+
+    shape = model.cloudtrail_model().shape_for("InsightSelector")
+    assert insights.known_types() == tuple(shape.members["InsightType"].enum)
+    assert insights.known_categories() == tuple(shape.members["EventCategories"].member.enum)
