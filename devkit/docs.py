@@ -1,11 +1,13 @@
-"""Render the property reference (docs/properties.md) from the settings table and the aspects, so they never disagree.
+"""Render the generated tables of the docs from the code, so they never disagree.
 
-`python -m devkit.docs` prints both tables; tests/test_docs.py checks docs/properties.md holds exactly them.
+docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
+what a trail records, trail/record.py) and what moves audit logs. `python -m devkit.docs` prints every table;
+tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
-from trailkeeper.trail import aspects, guard, settings
+from trailkeeper.trail import aspects, guard, record, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -52,7 +54,7 @@ def aspect_table() -> str:
     weakenable = ", ".join(f"`{name}`" for name in sorted(guard.weakenable()))
     lines += [
         f"| `{guard.ALLOW}` | boolean or list | true, or the properties that may weaken audit: {weakenable} "
-        "| - | - | Lets the change weaken audit (see the guard below); false or left out: refused. |",
+        "| - | - | Lets the change weaken audit ([the guard](guard.md)); false or left out: refused. |",
         "| `DryRun` | boolean | true or false | - | - | Read and plan, write nothing; Data carries `Plan`. |",
         "| `TrailName`, `KMSKeyId` | string | as `Name`, `KmsKeyId` | - | - | The native "
         "AWS::CloudTrail::Trail spellings, accepted as aliases (both spellings with different values: error). |",
@@ -60,7 +62,39 @@ def aspect_table() -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def guard_table() -> str:
+    """docs/guard.md: each dimension of a trail's record, what weakens it, and the control that breaks."""
+    lines = [
+        "| What the trail records or protects | Declared as | Weakens audit when | Breaks |",
+        "|---|---|---|---|",
+    ]
+    for dimension in record.DIMENSIONS:
+        names = ", ".join(f"`{p}`" for p in dimension.properties)
+        what = f"**{dimension.name}**: {dimension.records}"
+        lines.append(f"| {_cell(what)} | {names} | {_cell(dimension.weakens_when)} | {_cell(dimension.control)} |")
+    for name in record.switches():
+        row = settings.table()[name]
+        what = f"**switch**: {row.description or name}"
+        lines.append(f"| {_cell(what)} | `{name}` | true -> false | {_cell(record.switch_control(name))} |")
+    return "\n".join(lines)
+
+
+def moves_table() -> str:
+    """docs/guard.md: the settings whose change moves audit logs (marked, not refused)."""
+    lines = ["| Property | Where the logs go |", "|---|---|"]
+    lines += [f"| `{name}` | {what} |" for name, what in record.PLACES.items()]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(property_table())
     print()
     print(aspect_table())
+    print()
+    print(guard_table())
+    print()
+    print(moves_table())

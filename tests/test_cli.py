@@ -48,7 +48,19 @@ def test_plan_prints_a_table_and_exits_2_on_drift(desired: Path, world: seeding.
     assert lines[0].split() == ["TRAIL", "HOME", "REGION", "STATUS", "PROPERTY", "CURRENT", "->", "DECLARED"]
     assert lines[1].split()[:5] == ["audit-trail", "us-east-1", "drifted", "EnableLogFileValidation", "false"]
     assert "KmsKeyId '' -> alias/trailkeeper-demo" in " ".join(lines[2].split())  # no key yet: no lookup
-    assert lines[3].split() == ["ops-trail", "eu-west-1", "drifted", "S3KeyPrefix", "''", "->", "ops"]
+    # Issue 15: another prefix moves audit logs; not a weakening, but the plan says so.
+    assert lines[3].split() == [
+        "ops-trail",
+        "eu-west-1",
+        "drifted",
+        "S3KeyPrefix",
+        "''",
+        "->",
+        "ops",
+        "[moves",
+        "audit",
+        "logs]",
+    ]
     assert lines[-1] == "plan: 2 trail(s): 0 in sync, 2 drifted, 0 fixed, 0 failed"
 
 

@@ -20,7 +20,7 @@ from devkit.lambda_context import LambdaContext
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper import handler
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import direct, fleet, report, state
+from trailkeeper.drift import direct, fleet, report, request, state
 from trailkeeper.errors import REASON_LIMIT, AwsCallFailed, OutOfTime, Writes
 from trailkeeper.trail.aspect import (
     INSIGHTS,
@@ -64,7 +64,7 @@ def repair(tampered: None, clients: RecordingClients, monkeypatch: pytest.Monkey
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/trailkeeper/desired", Value=json.dumps({"trails": [DECLARED]}), Type="String"
     )
-    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/desired")
+    monkeypatch.setenv(request.STATE_PARAMETER, "/trailkeeper/desired")
     monkeypatch.setattr(direct, "clients", lambda: clients)
     return clients
 

@@ -181,8 +181,10 @@ def reconcile(
     )
     weakenings = guard.setting_weakenings(desired_settings, current_settings)
     weakened = {w.property: w.control for w in weakenings}
+    moved = guard.setting_moves(desired_settings, current_settings)
     changes = [
-        Change(c.name, c.current, c.desired, weakened.get(c.name)) for c in drift(desired_settings, current_settings)
+        Change(c.name, c.current, c.desired, weakened.get(c.name), c.name in moved)
+        for c in drift(desired_settings, current_settings)
     ]
     writes: list[Call] = []
     arguments = plan(desired_settings, current_settings, home)

@@ -8,7 +8,8 @@ described once (`trail/aspects.py` lists them), and the engine iterates over the
 - `known` gives the current value when DescribeTrails already answers it (no read needed), and
   `read`/`current` describe the one read that answers it otherwise;
 - `changes`, `writes` and `weakenings` compare the two and say what to show, what to send, and what
-  the change would take away from audit.
+  the change would take away from audit (the aspect asks the model of what a trail records,
+  `trail/record.py`: no aspect keeps its own list).
 
 Calls are described as data (`Call`): the AWS edge (`trailkeeper.engine`) executes them, so nothing
 here touches AWS.
@@ -37,6 +38,7 @@ class Change:
     current: Any
     desired: Any
     weakens: str | None = None  # the audit control this change would break, when it weakens audit
+    moves: bool = False  # it moves audit logs elsewhere (another bucket, prefix, key or log group): not a weakening
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The guard against weakening audit: which changes take something away, and whether the declaration allows it. Pure.
 
-A change weakens audit when, from the trail's current value to the declared one, it switches off or
-removes something Security Hub's CloudTrail controls and the CIS AWS Foundations Benchmark require.
-A trail that is already weak and stays weak is not a change, so it is not a weakening. Aspects other
-than the settings describe their own weakenings (status.py, selectors, insights.py); this module holds
-the settings' rules, gathers them all, and refuses what the declaration does not allow — before any write.
+What weakens audit is not listed here: it follows from the model of what a trail records and how its
+record is protected (`record.py`). A change weakens audit when the declared trail would record or protect
+less than the current one; a trail that is already weak and stays weak is not a change. Each aspect asks
+the model about its own dimensions (status.py, selector_aspect.py, insights.py); this module asks it about
+the UpdateTrail settings, says which properties AllowWeakening may name, and refuses what the declaration
+does not allow — before any write.
 """
 
 from __future__ import annotations
@@ -13,42 +14,40 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from trailkeeper.errors import WeakensAudit
+from trailkeeper.trail import record
 from trailkeeper.trail.aspect import Weakening
-
-# Setting -> the audit control it serves. A boolean weakens when it goes true -> false; a string when it
-# is removed (a value -> "").
-SETTINGS: Mapping[str, str] = {
-    "IsMultiRegionTrail": "Security Hub CloudTrail.1, CIS 3.1",  # a multi-region trail
-    "IncludeGlobalServiceEvents": "Security Hub CloudTrail.1, CIS 3.1",  # IAM and other global services
-    "EnableLogFileValidation": "Security Hub CloudTrail.4, CIS 3.2",  # log file validation
-    "KmsKeyId": "Security Hub CloudTrail.2, CIS 3.7",  # encryption at rest with KMS
-    "CloudWatchLogsLogGroupArn": "Security Hub CloudTrail.5, CIS 3.4",  # CloudWatch Logs integration
-}
 
 log = logging.getLogger(__name__)
 ALLOW = "AllowWeakening"
 Allowance = bool | frozenset[str]
 
 
-def setting_weakenings(desired: Mapping[str, object], current: Mapping[str, object]) -> list[Weakening]:
-    """The declared settings that would weaken audit, from `current` to `desired` (compare forms)."""
-    found: list[Weakening] = []
-    for name, control in SETTINGS.items():
-        if name not in desired:
-            continue
-        before, after = current.get(name), desired[name]
-        if before is True and after is False:
-            found.append(Weakening(name, "true -> false", control))
-        elif isinstance(before, str) and before and after == "":
-            found.append(Weakening(name, f"{before} -> removed", control))
-    return found
+Settings = Mapping[str, bool | str | None]
+
+
+def _records(desired: Settings, current: Settings) -> tuple[record.Record, record.Record]:
+    """The current trail's record, and the one it would have with the declared settings applied."""
+    return record.Record.of(current), record.Record.of({**current, **desired})
+
+
+def setting_weakenings(desired: Settings, current: Settings) -> list[Weakening]:
+    """The declared settings that would weaken audit, from `current` to `desired` (compare forms).
+
+    >>> [w.describe() for w in setting_weakenings({"SnsTopicName": ""}, {"SnsTopicName": "arn:aws:sns:us-east-1:1:t"})]
+    ["SnsTopicName arn:aws:sns:us-east-1:1:t -> removed breaks delivery notifications (the topic's subscribers \
+no longer hear of new log files)"]
+    """
+    return record.weakenings(*_records(desired, current))
+
+
+def setting_moves(desired: Settings, current: Settings) -> frozenset[str]:
+    """The declared settings whose change moves audit logs elsewhere (not a weakening; plans mark it)."""
+    return frozenset(record.moves(*_records(desired, current)))
 
 
 def weakenable() -> frozenset[str]:
-    """Every property name AllowWeakening may list."""
-    from trailkeeper.trail import aspects  # the registry imports this module: look it up at call time
-
-    return frozenset(SETTINGS) | frozenset(p for a in aspects.OTHERS for p in a.properties if a.name != "tags")
+    """Every property name AllowWeakening may list: those whose change can weaken audit, by the model."""
+    return record.weakenable()
 
 
 def refused(weakenings: Sequence[Weakening], allowance: Allowance) -> list[Weakening]:

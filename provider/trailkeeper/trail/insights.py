@@ -3,26 +3,50 @@
 `[]` turns Insights off. CloudTrail answers GetInsightSelectors with InsightNotEnabledException on a
 trail without Insights (that means "none", not a failure), returns selectors in another order than
 sent, and DescribeTrails' HasInsightSelectors already says whether there are any: when it is false,
-no read is made. Removing Insights loses CloudTrail's anomaly detection, which weakens audit.
+no read is made. Removing an Insights type, or a category it watches, loses CloudTrail's anomaly
+detection, which weakens audit (`record.py`, the dimension "Insights").
+
+The types and categories a declaration may name are botocore's enums. A read-back is parsed leniently:
+a type or a category this code does not know (AWS adds them) is kept as it was read, never taken as
+"no Insights", so the guard sees a write that would drop it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+from trailkeeper.aws import model
 from trailkeeper.errors import show
+from trailkeeper.trail import record
 from trailkeeper.trail.aspect import INSIGHTS, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.values import string_list, unknown_keys
 
-INSIGHT_SELECTORS = "InsightSelectors"
-TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
-CATEGORIES = ("Management", "Data")
-CONTROL = "CloudTrail Insights (unusual call and error rates go unseen)"
+INSIGHT_SELECTORS = record.INSIGHT_SELECTORS
 
-# One insight: its type and the event categories it watches (empty: CloudTrail's default, management).
+
+@cache
+def _enum(member: str) -> tuple[str, ...]:
+    """The values botocore's InsightSelector shape allows for `member` (a list's items for EventCategories);
+    looked up when first needed, so importing this module does not load the model."""
+    shape = model.cloudtrail_model().shape_for("InsightSelector").members[member]
+    return tuple(getattr(shape, "member", shape).enum)
+
+
+def known_types() -> tuple[str, ...]:
+    """The Insights types a declaration may name: ApiCallRateInsight, ApiErrorRateInsight today."""
+    return _enum("InsightType")
+
+
+def known_categories() -> tuple[str, ...]:
+    """The event categories an Insights type may watch: Management, Data today."""
+    return _enum("EventCategories")
+
+
+# One insight: its type and the event categories it watches beyond management (empty: CloudTrail's default).
 Insight = tuple[str, frozenset[str]]
-Insights = frozenset[Insight]
+Insights = record.InsightSet
 
 
 def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
@@ -31,19 +55,19 @@ def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
         return None, [f"{path}={show(raw)}: must be an object with InsightType"]
     problems = unknown_keys(path, raw, ("InsightType", "EventCategories"))
     kind = raw.get("InsightType")
-    if kind not in TYPES:
-        problems.append(f"{path}.InsightType={show(kind)}: must be {' or '.join(TYPES)}")
+    if kind not in known_types():
+        problems.append(f"{path}.InsightType={show(kind)}: must be {' or '.join(known_types())}")
     categories: list[str] = []
     if "EventCategories" in raw:
-        listed, problem = string_list(f"{path}.EventCategories", raw["EventCategories"], len(CATEGORIES))
+        listed, problem = string_list(f"{path}.EventCategories", raw["EventCategories"], len(known_categories()))
         if problem:
             problems.append(problem)
         else:
             categories = listed or []
             problems.extend(
-                f"{path}.EventCategories: {show(c)} must be {' or '.join(CATEGORIES)}"
+                f"{path}.EventCategories: {show(c)} must be {' or '.join(known_categories())}"
                 for c in categories
-                if c not in CATEGORIES
+                if c not in known_categories()
             )
     if problems:
         return None, problems
@@ -54,8 +78,8 @@ def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
 def parse_list(raw: object) -> tuple[Insights | None, list[str]]:
     if not isinstance(raw, list):
         return None, [f"{INSIGHT_SELECTORS}={show(raw)}: must be a list ([] turns Insights off)"]
-    if len(raw) > len(TYPES):
-        return None, [f"{INSIGHT_SELECTORS}: {len(raw)} selectors; at most {len(TYPES)} (one per InsightType)"]
+    if len(raw) > len(known_types()):
+        return None, [f"{INSIGHT_SELECTORS}: {len(raw)} selectors; at most {len(known_types())} (one per InsightType)"]
     found: list[Insight] = []
     problems: list[str] = []
     for index, item in enumerate(raw):
@@ -66,6 +90,24 @@ def parse_list(raw: object) -> tuple[Insights | None, list[str]]:
                 problems.append(f"{INSIGHT_SELECTORS}[{index}]: {insight[0]} is declared twice")
             found.append(insight)
     return (None, problems) if problems else (frozenset(found), [])
+
+
+def from_read(raw: object) -> Insights:
+    """A GetInsightSelectors answer's selectors, everything read kept: a type or category this code does not
+    know stays as read (present, never "none"); selectors of one type are merged.
+
+    >>> sorted(from_read([{"InsightType": "ApiCallRateInsight", "EventCategories": ["Management", "Future"]}]))
+    [('ApiCallRateInsight', frozenset({'Future'}))]
+    """
+    merged: dict[str, set[str]] = {}
+    for item in raw if isinstance(raw, list) else [raw]:
+        if not isinstance(item, Mapping):
+            merged.setdefault(show(item), set())  # unreadable: kept by what it shows, so its loss is seen
+            continue
+        categories = item.get("EventCategories") or []
+        listed = categories if isinstance(categories, list) else [categories]
+        merged.setdefault(str(item.get("InsightType")), set()).update(str(c) for c in listed)
+    return frozenset((kind, frozenset(categories) - {"Management"}) for kind, categories in merged.items())
 
 
 def needs(insights: Insights) -> tuple[bool, bool]:
@@ -115,13 +157,12 @@ class InsightsAspect:
     def current(self, answer: Mapping[str, Any] | None, error_code: str | None) -> object:
         if error_code or answer is None:
             return frozenset()
-        insights, _ = parse_list(list(answer.get("InsightSelectors") or []))
-        return insights or frozenset()
+        return from_read(answer.get("InsightSelectors") or [])
 
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
-        weakens = CONTROL if self.weakenings(desired, current) else None
+        weakens = record.control_of(self.weakenings(desired, current))
         return [Change(INSIGHT_SELECTORS, to_doc(current), to_doc(desired), weakens)]
 
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
@@ -137,8 +178,7 @@ class InsightsAspect:
         ]
 
     def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
-        removed = sorted(kind for kind, _ in current - desired if kind not in {k for k, _ in desired})
-        return [Weakening(INSIGHT_SELECTORS, f"{kind} removed", CONTROL) for kind in removed]
+        return record.weakenings(record.Record.of(insights=current), record.Record.of(insights=desired))
 
 
 INSIGHTS_ASPECT = InsightsAspect()

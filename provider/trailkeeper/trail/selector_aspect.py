@@ -3,7 +3,8 @@ written with PutEventSelectors. Pure. What selectors are and how they compare li
 
 DescribeTrails' HasCustomEventSelectors false means CloudTrail's default selector: no read is needed.
 A PutEventSelectors that adds management events runs before Insights are written (Insights need them);
-one that removes management events runs after Insights are cleared.
+one that removes management events runs after Insights are cleared. What the selectors record, and so
+what a change stops logging (management events, data events), is the model's to say (`events.py`, `record.py`).
 """
 
 from __future__ import annotations
@@ -11,26 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper.trail import selectors
+from trailkeeper.trail import events, record, selectors
 from trailkeeper.trail.aspect import SELECTORS_ADDING, SELECTORS_REMOVING, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.selectors import Selectors
-
-CONTROL = "Security Hub CloudTrail.1, CIS 3.1"  # read and write management events, no excluded sources
 
 
 def property_of(value: Selectors) -> str:
     """The property a selector set is declared as: advanced selectors, or basic ones (the default is basic)."""
-    return selectors.ADVANCED if value.advanced else selectors.BASIC
-
-
-def removes_management(desired: Selectors, current: Selectors) -> bool:
-    """Does `desired` log fewer management events than `current` (fewer kinds, or more sources excluded)?"""
-    before, after = selectors.management_coverage(current), selectors.management_coverage(desired)
-    return (
-        (before.reads and not after.reads)
-        or (before.writes and not after.writes)
-        or bool(after.excluded - before.excluded)
-    )
+    return selectors.kind(value)
 
 
 class SelectorsAspect:
@@ -44,8 +33,8 @@ class SelectorsAspect:
             "at most 5 of {ReadWriteType: All|ReadOnly|WriteOnly, IncludeManagementEvents, DataResources: "
             "[{Type, Values}], ExcludeManagementEventSources}; at most 250 data resources; [] is CloudTrail's "
             "default (all management events, no data events); not with AdvancedEventSelectors",
-            "Basic event selectors (PutEventSelectors); compared as sets. Logging fewer management events, "
-            "or excluding a source, weakens audit.",
+            "Basic event selectors (PutEventSelectors); compared as sets. Logging fewer management or data "
+            "events, or excluding a source, weakens audit.",
         ),
         PropertyDoc(
             selectors.ADVANCED,
@@ -53,7 +42,8 @@ class SelectorsAspect:
             "[{Name?, FieldSelectors: [{Field, Equals|StartsWith|EndsWith|NotEquals|NotStartsWith|NotEndsWith}]}]; "
             "at most 500 values in all; readOnly, eventCategory and resources.type take Equals only; "
             "not with EventSelectors",
-            "Advanced event selectors (PutEventSelectors); field selectors compared by Field, values as sets.",
+            "Advanced event selectors (PutEventSelectors); field selectors compared by Field, values as sets. "
+            "Logging fewer events weakens audit, judged by the events recorded (readOnly included).",
         ),
     )
     absent_when: frozenset[str] = frozenset()
@@ -73,18 +63,18 @@ class SelectorsAspect:
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
-        weakens = CONTROL if self.weakenings(desired, current) else None
+        weakens = record.control_of(self.weakenings(desired, current))
         return [Change(property_of(desired), selectors.to_doc(current), selectors.to_doc(desired), weakens)]
 
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
         if desired == current:
             return []
-        phase = SELECTORS_REMOVING if removes_management(desired, current) else SELECTORS_ADDING
+        phase = SELECTORS_REMOVING if events.removes_management(current, desired) else SELECTORS_ADDING
         arguments = {"TrailName": trail_arn, **selectors.to_wire(desired)}
         return [Call("PutEventSelectors", arguments, phase, (property_of(desired),))]
 
     def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
-        return [Weakening(property_of(desired), text, CONTROL) for text in selectors.weakenings(current, desired)]
+        return record.weakenings(record.Record.of(events=current), record.Record.of(events=desired))
 
 
 SELECTORS_ASPECT = SelectorsAspect()

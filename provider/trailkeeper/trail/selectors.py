@@ -4,8 +4,9 @@ A trail logs events through either *basic* selectors (`EventSelectors`) or *adva
 (`AdvancedEventSelectors`), never both. This module turns a declaration (CloudFormation's
 ResourceProperties or a state-file entry, spelled as the native AWS::CloudTrail::Trail spells them) and a
 `GetEventSelectors` answer into the same canonical value, `Selectors`, so that "in sync" is plain
-equality; it renders that value as `PutEventSelectors` arguments and as a compact document for plans; and
-it says in words what a change stops logging (`weakenings`), for the guard against weakening audit.
+equality; and it renders that value as `PutEventSelectors` arguments and as a compact document for plans.
+What the selectors record (management and data events, read and write), and so what a change stops
+logging, is the model's to say: `record.Events`.
 
 Why a canonical value rather than comparing documents: CloudTrail does not read back what it was sent.
 A trail never configured reads back one default basic selector; advanced field selectors come back sorted
@@ -88,7 +89,7 @@ MAX_PROBLEMS = 40
 
 _PARTITION = re.compile(r"aws(?:-[a-z]+)*")
 # Values that log a whole service ("arn:aws:s3", or CDK's "arn:aws:s3:::") do not count towards the 250.
-_WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
+WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ class _Checker:
             selector = self.basic(path, item)
             if selector is not None:
                 selectors.add(selector)
-                data_values += sum(1 for d in selector.data for v in d.values if not _WHOLE_SERVICE.fullmatch(v))
+                data_values += sum(1 for d in selector.data for v in d.values if not WHOLE_SERVICE.fullmatch(v))
         if data_values > MAX_DATA_RESOURCES:
             self.add(
                 f"{BASIC}: {data_values} data resource values across the trail: at most {MAX_DATA_RESOURCES} "
@@ -548,6 +549,14 @@ def parse(props: Mapping[str, object]) -> tuple[Selectors | None, list[str]]:
 # --- from_read: a GetEventSelectors answer -> Selectors ------------------------------------------------
 
 
+def _read_operators(field: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """A read-back field selector's operators, an operator this code does not know included: what is not
+    understood is kept (the guard counts it as present), never dropped."""
+    for operator, values in field.items():
+        if operator != "Field":
+            yield operator, [str(v) for v in (values if isinstance(values, list) else [values]) if v is not None]
+
+
 def from_read(answer: Mapping[str, Any]) -> Selectors:
     """The canonical form of a GetEventSelectors answer, as real CloudTrail gives it.
 
@@ -566,7 +575,7 @@ def from_read(answer: Mapping[str, Any]) -> Selectors:
                 _advanced_selector(
                     selector.get("Name") or "",
                     (
-                        _field_selector(f.get("Field", ""), ((op, f.get(op) or []) for op in OPERATORS))
+                        _field_selector(f.get("Field", ""), _read_operators(f))
                         for f in selector.get("FieldSelectors") or []
                     ),
                 )
@@ -613,9 +622,14 @@ def _basic_document(selector: BasicSelector, *, compact: bool) -> dict[str, Any]
     return document
 
 
+def _unknown(field: FieldSelector) -> list[str]:
+    """Operators read back that this code does not know (only a read-back has them), in a stable order."""
+    return sorted(op for op, _ in field.operators if op not in OPERATORS)
+
+
 def _advanced_document(selector: AdvancedSelector) -> dict[str, Any]:
     fields = [
-        {"Field": f.field, **{op: sorted(f.values(op)) for op in OPERATORS if f.values(op)}}
+        {"Field": f.field, **{op: sorted(f.values(op)) for op in (*OPERATORS, *_unknown(f)) if f.values(op)}}
         for f in sorted(selector.fields, key=lambda f: f.field)
     ]
     return {"Name": selector.name, "FieldSelectors": fields} if selector.name else {"FieldSelectors": fields}
@@ -649,138 +663,3 @@ def to_doc(selectors: Selectors) -> list[dict[str, Any]]:
     if selectors.advanced:
         return _ordered(_advanced_document(s) for s in selectors.advanced)
     return _ordered(_basic_document(s, compact=True) for s in selectors.basic)
-
-
-# --- coverage and the guard ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Which management events a trail logs: reads, writes, and the sources excluded from any of them."""
-
-    reads: bool
-    writes: bool
-    excluded: frozenset[str]
-
-
-@dataclass(frozen=True)
-class _Reach:
-    """Per kind of management event: None when not logged, else the sources excluded from it."""
-
-    read: frozenset[str] | None
-    write: frozenset[str] | None
-
-
-def _basic_reach(selector: BasicSelector) -> tuple[set[str], frozenset[str]]:
-    if not selector.management:
-        return set(), frozenset()
-    kinds = {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}[selector.read_write]
-    return kinds, selector.excluded
-
-
-def _advanced_reach(selector: AdvancedSelector) -> tuple[set[str], frozenset[str]]:
-    """What one advanced selector logs of management events; any narrowing we cannot read counts as nothing."""
-    nothing: tuple[set[str], frozenset[str]] = (set(), frozenset())
-    category = selector.field("eventCategory")
-    if category is None or {op for op, _ in category.operators} != {"Equals"}:
-        return nothing
-    if "Management" not in category.values("Equals"):
-        return nothing
-    kinds, excluded = {"read", "write"}, frozenset[str]()
-    for field in selector.fields:
-        operators = {op for op, _ in field.operators}
-        if field.field == "eventCategory":
-            continue
-        if field.field == "readOnly" and operators == {"Equals"}:
-            values = field.values("Equals")
-            kinds = {kind for kind, value in (("read", "true"), ("write", "false")) if value in values}
-        elif field.field == "eventSource" and operators == {"NotEquals"}:
-            excluded = field.values("NotEquals")
-        else:
-            # eventName, eventSource Equals, resources.*, ...: a narrowing whose reach we cannot tell.
-            return nothing
-    return kinds, excluded
-
-
-def _reach(selectors: Selectors) -> _Reach:
-    reaches = [_basic_reach(s) for s in selectors.basic] + [_advanced_reach(s) for s in selectors.advanced]
-    found: dict[str, frozenset[str] | None] = {}
-    for kind_ in ("read", "write"):
-        # An event is logged when any selector logs it: a source is excluded only where every selector
-        # that logs this kind excludes it.
-        exclusions = [excluded for kinds, excluded in reaches if kind_ in kinds]
-        found[kind_] = frozenset.intersection(*exclusions) if exclusions else None
-    return _Reach(found["read"], found["write"])
-
-
-def management_coverage(selectors: Selectors) -> Coverage:
-    """Which management events `selectors` log.
-
-    Basic selectors: those with IncludeManagementEvents log reads (ReadOnly), writes (WriteOnly) or both
-    (All), minus their ExcludeManagementEventSources. Advanced selectors: one whose eventCategory Equals
-    Management logs them; readOnly Equals ["true"] means reads only, ["false"] writes only, absent both;
-    eventSource NotEquals [...] excludes those sources. Any other condition in such a selector (eventName,
-    eventSource Equals, an operator other than these) is a narrowing whose reach cannot be told offline:
-    that selector counts as logging no management events (conservative). Across selectors an event is
-    logged if any selector logs it; a source counts as excluded if it is excluded from reads or writes.
-
-    >>> management_coverage(DEFAULT)
-    Coverage(reads=True, writes=True, excluded=frozenset())
-    """
-    reach = _reach(selectors)
-    excluded = (reach.read or frozenset()) | (reach.write or frozenset())
-    return Coverage(reach.read is not None, reach.write is not None, excluded)
-
-
-def weakenings(current: Selectors, desired: Selectors) -> list[str]:
-    """What `desired` stops logging of management events compared with `current`, in words; [] if nothing.
-
-    A trail already weak that stays weak is not a weakening; data events are not part of this guard.
-
-    >>> ro, _ = parse({"EventSelectors": [{"ReadWriteType": "ReadOnly"}]})
-    >>> weakenings(DEFAULT, ro)
-    ['stops logging write management events']
-    >>> weakenings(ro, ro)
-    []
-    """
-    now, then = _reach(current), _reach(desired)
-    found = []
-    pairs = {"read": (now.read, then.read), "write": (now.write, then.write)}
-    for kind_, (before, after) in pairs.items():
-        if before is not None and after is None:
-            found.append(f"stops logging {kind_} management events")
-    kept = {k: (b, a) for k, (b, a) in pairs.items() if b is not None and a is not None}
-    newly = {k: a - b for k, (b, a) in kept.items()}
-    for source in sorted(set().union(*newly.values())):
-        kinds = [k for k in kept if source in newly[k]]
-        where = "management events" if len(kinds) == 2 else f"{kinds[0]} management events"
-        found.append(f"excludes {source} from {where}")
-    return found
-
-
-def describe(selectors: Selectors) -> str:
-    """One short line for tables.
-
-    >>> describe(parse({"EventSelectors": [{"DataResources": [{"Type": "AWS::S3::Object",
-    ...     "Values": ["arn:aws:s3:::a/", "arn:aws:s3:::b/"]}]}]})[0])
-    '1 basic: All + management, 2 data resources'
-    """
-    if selectors.advanced:
-        coverage = management_coverage(selectors)
-        logged = [k for k, on in (("read", coverage.reads), ("write", coverage.writes)) if on]
-        parts = [f"management {'+'.join(logged)}" if logged else "no management events"]
-        if coverage.excluded:
-            parts[0] += f" excl. {', '.join(sorted(coverage.excluded))}"
-        others = sum(1 for s in selectors.advanced if not _advanced_reach(s)[0])
-        if others:
-            parts.append(_count(others, "other selector"))
-        return f"{len(selectors.advanced)} advanced: {', '.join(parts)}"
-    shapes = []
-    for selector in sorted(selectors.basic, key=lambda s: json.dumps(_basic_document(s, compact=False))):
-        shape = f"{selector.read_write} + management" if selector.management else f"{selector.read_write} data only"
-        if selector.excluded:
-            shape += f" excl. {', '.join(sorted(selector.excluded))}"
-        shapes.append(shape)
-    values = sum(len(d.values) for s in selectors.basic for d in s.data)
-    text = f"{len(selectors.basic)} basic: {'; '.join(dict.fromkeys(shapes))}"
-    return text + (f", {_count(values, 'data resource')}" if values else "")

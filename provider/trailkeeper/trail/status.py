@@ -1,6 +1,7 @@
 """Whether a trail is logging: `IsLogging`, read with GetTrailStatus, written with StartLogging/StopLogging. Pure.
 
-Stopping logging is an attacker's first move (MITRE ATT&CK T1562.008): true -> false weakens audit.
+Stopping logging is an attacker's first move (MITRE ATT&CK T1562.008): true -> false weakens audit
+(`record.py`, the dimension "logging", says so for the guard).
 StopLogging runs first among the writes (nothing is logged half-changed), StartLogging last.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trailkeeper.trail import record
 from trailkeeper.trail.aspect import START_LOGGING, STOP_LOGGING, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.values import boolean
 
-IS_LOGGING = "IsLogging"
-CONTROL = "Security Hub CloudTrail.1, CIS 3.1"  # a trail must be logging
+IS_LOGGING = record.IS_LOGGING
 
 
 class Logging:
@@ -49,8 +50,7 @@ class Logging:
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
-        weakens = CONTROL if self.weakenings(desired, current) else None
-        return [Change(IS_LOGGING, current, desired, weakens)]
+        return [Change(IS_LOGGING, current, desired, record.control_of(self.weakenings(desired, current)))]
 
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
         if desired == current:
@@ -60,9 +60,7 @@ class Logging:
         return [Call("StopLogging", {"Name": trail_arn}, STOP_LOGGING, (IS_LOGGING,))]
 
     def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
-        if current and not desired:
-            return [Weakening(IS_LOGGING, "true -> false", CONTROL)]
-        return []
+        return record.weakenings(record.Record.of(logging=current), record.Record.of(logging=desired))
 
 
 LOGGING = Logging()
