@@ -180,12 +180,34 @@ def test_an_organization_trail_is_reported_once_from_its_owner(
     assert f"only its owner, account {org.management} (not in this run), can change it" in out
 
 
+def test_another_accounts_ordinary_trail_is_a_failure_not_an_organization_copy(
+    desired: Path,
+    org: organization.Organization,
+    real_aws_rules: dict[str, Any],  # noqa: F811
+) -> None:
+    # Seen in a member account, a trail of another account with IsOrganizationTrail false is no copy
+    # of an organization trail: the credentials act elsewhere than the account named. Reported, never noted.
+    owner = boto3.client("cloudtrail", region_name="us-east-1")
+    owner.create_trail(Name="org-trail", S3BucketName=seeding.BUCKET, IsMultiRegionTrail=True)
+    real_aws_rules.update(next(t for t in owner.describe_trails()["trailList"] if t["Name"] == "org-trail"))
+    real_aws_rules["IsOrganizationTrail"] = False
+    desired.write_text("trails:\n  - Name: org-trail\n    EnableLogFileValidation: true\n")
+    code, document = run_json("plan", "-f", str(desired), "--organization", "--ou", org.ous["prod"])
+    assert code == report.EXIT_FAILED and document["not_owned"] == []
+    failed = {t["account"]: t["error"] for t in document["trails"]}
+    assert set(failed) == {org.members["web"], org.members["payments"]}
+    assert all(
+        e["code"] == "NotChangeableHere" and f"belongs to account {org.management}" in e["reason"]
+        for e in failed.values()
+    )
+
+
 def test_an_accounts_yml_inventory(tmp_path: Path, desired: Path, org: organization.Organization) -> None:
     inventory = tmp_path / "accounts.yml"
     web, payments = org.members["web"], org.members["payments"]
     inventory.write_text(
         "accounts:\n"
-        f"  - account_id: {int(web)}\n    name: web-prod\n    regions: [us-east-1]\n    tags: [env:prod]\n"
+        f"  - account_id: {web}\n    name: web-prod\n    regions: [us-east-1]\n    tags: [env:prod]\n"
         f"  - account_id: '{payments}'\n    name: payments\n"
         f"    role: arn:aws:iam::{payments}:role/OrganizationAccountAccessRole\n"
         "  - account_id: '111111111111'\n    name: unknown\n"
@@ -203,7 +225,7 @@ def test_an_invalid_inventory_lists_every_problem_before_any_call(tmp_path: Path
     code, out, err = run("plan", "-f", str(desired), "--accounts", str(inventory))
     assert code == report.EXIT_FAILED and out == ""
     assert "accounts[0]: unknown key 'colour'" in err
-    assert "account_id 12345 is not a 12-digit AWS account id" not in err  # YAML's number is padded back...
+    assert "account_id 12345 is not 12 digits (YAML read it as the number 12345)" in err  # never padded
     assert "regions ['mars-1'] must be a list of region names" in err
 
 

@@ -21,7 +21,6 @@ from trailkeeper.org import run as org_run
 from trailkeeper.trail.declaration import Declaration
 
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,512}$")
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -68,7 +67,7 @@ def check(args: argparse.Namespace) -> None:
         for a in args.exclude_account
         if not accounts.ACCOUNT_ID.match(a)
     ]
-    if not ROLE_NAME.match(args.role_name):
+    if not accounts.ROLE_NAME.match(args.role_name):
         problems.append(f"--role-name {args.role_name!r} is not an IAM role name")
     if args.max_accounts < 1:
         problems.append(f"--max-accounts {args.max_accounts} must be 1 or more")

@@ -116,9 +116,10 @@ def _run_account(
     results, copies = [], []
     for result in report.results:
         owner = arns.account_of(result.trail_arn or "")
-        if isinstance(result.error, NotChangeableHere) and owner and owner != account.id:
-            # Only ARNs of this account are looked up here, so a trail owned elsewhere that DescribeTrails
-            # returned is an organization trail's copy: its owner reports it.
+        if isinstance(result.error, NotChangeableHere) and result.error.organization_trail and owner != account.id:
+            # A member account's copy of an organization trail (IsOrganizationTrail read back true): its
+            # owner reports it. Another account's ordinary trail seen here is not a copy: the credentials
+            # act in another account than this one, a failure reported below with the account and role.
             copies.append(str(result.trail_arn))
             continue
         named = None if result.error is None else _named(result.error, account)
