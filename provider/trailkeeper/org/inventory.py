@@ -46,7 +46,7 @@ class _Written(int):
     text: str
 
 
-class _InventoryLoader(state.BoundedLoader):  # type: ignore[misc,valid-type]
+class _InventoryLoader(state.BoundedLoader):
     """The state files' bounded loader, keeping each number's text as written."""
 
     def construct_written_int(self, node: yaml.ScalarNode) -> int:
