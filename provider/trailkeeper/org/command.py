@@ -133,6 +133,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
             progress=progress,
             max_accounts=args.max_accounts,
             allow_weakening=allow_weakening,
+            caller="cli",  # a person's credentials: remedies say "your credentials", not "the function's role"
         )
 
     return run_accounts

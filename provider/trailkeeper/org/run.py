@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.drift import fleet
 from trailkeeper.drift.fleet import Progress
@@ -104,7 +105,13 @@ def _run_account(
         )
     except TrailkeeperError as error:
         failure = _named(error, account)
-        log.warning("account failed", extra={"account": account.id, "error_code": failure.error_code})
+        # The account and the role in the line itself: the CLI's log format shows the message only.
+        log.warning(
+            "account failed: %s: %s",
+            failure.error_code,
+            failure.message,
+            extra={"account": account.id, "error_code": failure.error_code},
+        )
         return _AccountOutcome(AccountRun(account.id, account.name, failure), [], [])
     except Exception as error:  # one broken account must not end the others' run
         log.exception("account failed unexpectedly", extra={"account": account.id})
@@ -140,13 +147,15 @@ def run(
     max_parallel_regions: int = fleet.MAX_PARALLEL_REGIONS,
     sessions: AccountSessions | None = None,
     allow_weakening: bool = False,
+    caller: Caller = "function",
 ) -> Report:
     """Plan (apply=False) or fix drift in every account; one result per (account, applicable declaration).
 
-    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls.
+    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls;
+    `caller` says whose they are (the CLI's person, the reconcile function), for the remedies' wording.
     """
     deadline = deadline or Deadline()
-    sessions = sessions or AccountSessions(clients, default_region, deadline)
+    sessions = sessions or AccountSessions(clients, default_region, deadline, caller=caller)
     report_progress: Progress = progress or (lambda *_: None)
     outcomes: dict[str, _AccountOutcome] = {}
     lock = threading.Lock()
