@@ -210,6 +210,43 @@ def test_another_accounts_ordinary_trail_is_a_failure_not_an_organization_copy(
     )
 
 
+def test_an_empty_selection_is_an_error_naming_it(
+    tmp_path: Path, desired: Path, org: organization.Organization
+) -> None:
+    # An OU with no account: exit 0 with "0 trails" would read as "in sync".
+    empty = boto3.client("organizations", region_name="us-east-1").create_organizational_unit(
+        ParentId=org.root, Name="empty"
+    )["OrganizationalUnit"]["Id"]
+    code, out, err = run("plan", "-f", str(desired), "--organization", "--ou", empty, "--json")
+    assert code == report.EXIT_FAILED
+    assert json.loads(out)["error"]["code"] == "InvalidArguments"
+    assert f"--organization --ou {empty} selects no account (no ACTIVE account under the OUs" in err
+    assert err.rstrip().endswith("nothing to check")
+
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(f"accounts:\n  - account_id: '{org.members['web']}'\n")
+    flags = ("--accounts", str(inventory), "--exclude-account", org.members["web"])
+    code, _, err = run("plan", "-f", str(desired), *flags)
+    assert code == report.EXIT_FAILED
+    assert f"--accounts {inventory} --exclude-account {org.members['web']} selects no account" in err
+
+
+def test_accounts_no_declaration_applies_to_warn_that_nothing_was_checked(
+    tmp_path: Path, org: organization.Organization
+) -> None:
+    # A trail declared by ARN applies only in the account it names: none of these is that account.
+    path = tmp_path / "desired.yaml"
+    path.write_text("trails:\n  - Name: arn:aws:cloudtrail:us-east-1:111111111111:trail/audit\n    IsLogging: true\n")
+    code, document = run_json("plan", "-f", str(path), "--organization", "--ou", org.ous["prod"])
+    assert code == report.EXIT_OK and document["trails"] == []
+    assert document["warnings"] == [
+        "no declared trail applies to the 2 selected account(s): nothing was checked "
+        "(a trail declared by ARN applies only in the account the ARN names)"
+    ]
+    _, out, _ = run("plan", "-f", str(path), "--organization", "--ou", org.ous["prod"])
+    assert "warning: no declared trail applies to the 2 selected account(s): nothing was checked" in out
+
+
 def test_an_accounts_yml_inventory(tmp_path: Path, desired: Path, org: organization.Organization) -> None:
     inventory = tmp_path / "accounts.yml"
     web, payments = org.members["web"], org.members["payments"]

@@ -194,4 +194,20 @@ def run(
         tuple(result for outcome in ordered for result in outcome.results),
         accounts=tuple(outcome.run for outcome in ordered),
         not_owned=not_owned,
+        warnings=_nothing_checked(declarations, accounts, applicable),
+    )
+
+
+def _nothing_checked(
+    declarations: Sequence[Declaration], accounts: Sequence[Account], applicable: Applicable
+) -> tuple[str, ...]:
+    """A warning when no declaration applies to any selected account: "0 trails" must not read as in sync.
+
+    (An empty state is warned about where it is read, the same for one account and many.)
+    """
+    if not declarations or any(applicable(account.id) for account in accounts):
+        return ()
+    return (
+        f"no declared trail applies to the {len(accounts)} selected account(s): nothing was checked "
+        "(a trail declared by ARN applies only in the account the ARN names)",
     )
