@@ -247,6 +247,31 @@ def test_accounts_no_declaration_applies_to_warn_that_nothing_was_checked(
     assert "warning: no declared trail applies to the 2 selected account(s): nothing was checked" in out
 
 
+def test_the_cli_makes_only_the_calls_docs_iam_lists_for_it(desired: Path, org: organization.Organization) -> None:
+    # docs/iam.md's CLI columns come from the modules the CLI runs: hold them to the calls it makes.
+    from devkit.docs import PRINCIPALS
+
+    from trailkeeper import permissions
+    from trailkeeper.aws.calls import Clients
+
+    made: set[str] = set()
+    original = Clients.client
+
+    def client(self: Clients, service: str, region: str) -> Any:
+        built = original(self, service, region)
+        built.meta.events.register(
+            "before-call", lambda model, **_: made.add(f"{service}:{model.name}"), unique_id="record-cli-calls"
+        )
+        return built
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Clients, "client", client)
+        assert run("apply", "-f", str(desired), "--organization")[0] == report.EXIT_OK
+    (needed,) = [permissions.required(modules) for who, _, modules in PRINCIPALS if who == "CLI, `--organization`"]
+    assert {"organizations:ListAccounts", "sts:AssumeRole", "cloudtrail:UpdateTrail"} <= made
+    assert made - {"sts:GetCallerIdentity"} <= needed  # GetCallerIdentity needs no permission
+
+
 def test_an_accounts_yml_inventory(tmp_path: Path, desired: Path, org: organization.Organization) -> None:
     inventory = tmp_path / "accounts.yml"
     web, payments = org.members["web"], org.members["payments"]
