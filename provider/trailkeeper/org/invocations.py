@@ -142,7 +142,8 @@ def _manifest_under(bucket: str, prefix: str, deadline: Deadline) -> str | None:
 class _Totals:
     """What the children's results add up to."""
 
-    reported: set[str] = dataclasses.field(default_factory=set)  # accounts whose child succeeded
+    ran: int = 0  # children that succeeded
+    reported: set[str] = dataclasses.field(default_factory=set)  # their accounts
     failed: list[dict[str, str]] = dataclasses.field(default_factory=list)
     trails: Counter[str] = dataclasses.field(default_factory=Counter)
     not_owned: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -153,6 +154,7 @@ class _Totals:
             cause = str(child.get("Cause") or child.get("Error") or group)
             self.failed.append({"account": str(item.get("account", "?")), "reason": cause[:500]})
             return
+        self.ran += 1
         self.reported.add(str(item.get("account", "?")))
         output = json.loads(child.get("Output") or "{}")
         self.trails.update({s: int(output.get("summary", {}).get(s, 0)) for s in STATUSES})
@@ -208,7 +210,7 @@ def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
             raise MalformedEvent("summarise needs result_writer: {Bucket, Key} (the Map's ResultWriterDetails)")
         bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
     totals = _totals(bucket, manifest_key, deadline)
-    ran = len(totals.reported)
+    ran = totals.ran
     summary: dict[str, Any] = {
         "accounts": max(ran + len(totals.failed), int((run_failed or {}).get("accounts_listed", 0))),
         "accounts_failed": totals.failed,
