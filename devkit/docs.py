@@ -1,12 +1,16 @@
 """Render the generated tables of the docs from the code, so they never disagree.
 
 docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
-what a trail records, trail/record.py) and what moves audit logs. `python -m devkit.docs` prints every table;
+what a trail records, trail/record.py) and what moves audit logs. docs/iam.md and docs/organizations.md: the
+IAM actions, from the permissions the code declares. `python -m devkit.docs` prints every table;
 tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
+import importlib
+
+from trailkeeper import permissions
 from trailkeeper.trail import aspects, guard, record, settings
 
 
@@ -90,6 +94,55 @@ def moves_table() -> str:
     return "\n".join(lines)
 
 
+# --- IAM: who needs which action, from the PERMISSIONS tuples beside the code (trailkeeper.permissions) ---
+
+# The engine in one account: find the trails, read and write their aspects. The CLI runs it with your
+# credentials, the organization reconcile with the member role it assumes in each account.
+ENGINE = ("trailkeeper.aws.locate", "trailkeeper.engine")
+# (who, where the grant lives, the modules whose calls it makes)
+PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Provider function", "`template.yaml`", permissions.MODULES + permissions.PROVIDER_MODULES),
+    ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
+    ("Member role", "`member-role.yaml`", ENGINE),
+    ("CLI, one account", "your identity", ENGINE),
+    ("CLI, `--organization`", "your identity", (*ENGINE, "trailkeeper.org.accounts", "trailkeeper.org.credentials")),
+    ("CLI, `--accounts`", "your identity", (*ENGINE, "trailkeeper.org.credentials")),
+)
+
+
+def _declared_in() -> dict[str, list[str]]:
+    """Each action, and the files whose PERMISSIONS declare it (as a path under provider/trailkeeper/)."""
+    found: dict[str, list[str]] = {}
+    for module in dict.fromkeys(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.ORG_MODULES):
+        path = module.removeprefix("trailkeeper.").replace(".", "/") + ".py"
+        for action in importlib.import_module(module).PERMISSIONS:
+            found.setdefault(action, []).append(path)
+    return found
+
+
+def iam_table() -> str:
+    """Every action the code calls, where it is declared, and which principal needs it."""
+    columns = [f"{who} ({where})" for who, where, _ in PRINCIPALS]
+    lines = [
+        f"| Action | Declared in | {' | '.join(columns)} |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    needs = [permissions.required(modules) for _, _, modules in PRINCIPALS]
+    for action, files in sorted(_declared_in().items()):
+        marks = " | ".join("yes" if action in needed else "-" for needed in needs)
+        lines.append(f"| `{action}` | {', '.join(f'`{f}`' for f in files)} | {marks} |")
+    return "\n".join(lines)
+
+
+def principal_table() -> str:
+    """Per principal: where its grant lives and every action it needs (docs/organizations.md)."""
+    lines = ["| Who | Granted in | Needs |", "|---|---|---|"]
+    for who, where, modules in PRINCIPALS:
+        actions = sorted(permissions.required(modules))
+        lines.append(f"| {who} | {where} | {len(actions)}: {', '.join(f'`{a}`' for a in actions)} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(property_table())
     print()
@@ -98,3 +151,7 @@ if __name__ == "__main__":
     print(guard_table())
     print()
     print(moves_table())
+    print()
+    print(iam_table())
+    print()
+    print(principal_table())

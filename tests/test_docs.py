@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from devkit.docs import aspect_table, guard_table, moves_table, property_table
+from devkit.docs import aspect_table, guard_table, iam_table, moves_table, principal_table, property_table
 
-from trailkeeper import __version__
+from trailkeeper import __version__, permissions
 from trailkeeper.trail import guard, record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,9 +21,12 @@ README_LIMIT = 12 * 1024  # a front page: what it is, the quick start, the three
 PROPERTIES = (ROOT / "docs" / "properties.md").read_text()
 BENCHMARKS = (ROOT / "docs" / "benchmarks.md").read_text()
 GUARD = (ROOT / "docs" / "guard.md").read_text()
+IAM = (ROOT / "docs" / "iam.md").read_text()
+ORGANIZATIONS = (ROOT / "docs" / "organizations.md").read_text()
 
 
 def generated(page: str, marker: str) -> str:
+    """What a page holds between `<!-- marker:start ... -->` and `<!-- marker:end -->`."""
     start = page.index(f"<!-- {marker}:start")
     start = page.index("\n", start) + 1
     return page[start : page.index(f"<!-- {marker}:end -->")].strip()
@@ -153,3 +156,18 @@ def test_the_development_tree_names_every_module_of_the_package() -> None:
     modules = {p.name for p in package.rglob("*.py") if p.name != "__init__.py"}
     folders = {f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert modules | folders <= listed, f"add to docs/development.md's tree: {sorted((modules | folders) - listed)}"
+
+
+def test_the_iam_page_lists_every_action_the_code_declares() -> None:
+    assert generated(IAM, "iam-table") == iam_table(), "run: python -m devkit.docs"
+    everything = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.ORG_MODULES)
+    listed = {line.split("`")[1] for line in generated(IAM, "iam-table").splitlines()[2:]}
+    assert listed == everything  # not four of them: every one, each once
+
+
+def test_the_organization_pages_iam_lists_are_the_codes() -> None:
+    assert generated(ORGANIZATIONS, "principal-table") == principal_table(), "run: python -m devkit.docs"
+    rows = {row.split(" | ")[0].lstrip("| "): row for row in principal_table().splitlines()[2:]}
+    provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES)
+    assert rows["Provider function"].split(" | ")[2].startswith(f"{len(provider)}: ")
+    assert "`sts:AssumeRole`" in rows["CLI, `--accounts`"] and "organizations:" not in rows["CLI, `--accounts`"]

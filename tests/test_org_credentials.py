@@ -9,9 +9,10 @@ import pytest
 from devkit import world as seeding
 
 from tests.conftest import RecordingClients
-from trailkeeper.aws import calls
+from trailkeeper.aws import calls, error_table
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.errors import AwsCallFailed
+from trailkeeper.aws.error_table import Caller
+from trailkeeper.errors import REASON_LIMIT, AwsCallFailed
 from trailkeeper.org.accounts import Account
 from trailkeeper.org.credentials import AccountSessions
 
@@ -69,13 +70,41 @@ def test_throttling_is_retried_and_an_external_id_is_sent(
     stubber.assert_no_pending_responses()
 
 
-def test_a_refused_role_names_the_account_and_the_role(clients: RecordingClients) -> None:
+@pytest.mark.parametrize(
+    ("caller", "remedy"),
+    [
+        # A person at the CLI: no function is involved; the target role is missing or does not trust them.
+        (
+            "cli",
+            "no such role there, or its trust policy does not trust your credentials (invited accounts lack "
+            "OrganizationAccountAccessRole: deploy member-role.yaml, --role-name)",
+        ),
+        (
+            "function",
+            "no such role there, or it does not trust this function's role: deploy member-role.yaml to the "
+            "account (ReconcileRoleArn: this function's role)",
+        ),
+    ],
+)
+def test_a_refused_role_names_the_account_and_the_role_and_the_remedy_fits_the_caller(
+    clients: RecordingClients, caller: Caller, remedy: str
+) -> None:
     stubber = clients.stub("sts", "us-east-1")
     stubber.add_client_error("assume_role", "AccessDenied", "not authorized", http_status_code=403)
     with pytest.raises(AwsCallFailed) as raised:
-        AccountSessions(clients, "us-east-1", Deadline()).session(MEMBER)
-    assert raised.value.reason.startswith(
-        f"AccessDenied: account {MEMBER.id} (member): cannot assume {MEMBER.role_arn}: "
+        AccountSessions(clients, "us-east-1", Deadline(), caller=caller).session(MEMBER)
+    reason = raised.value.reason
+    assert reason == f"AccessDenied: account {MEMBER.id} (member): cannot assume role TrailkeeperMember: {remedy}"
+    assert "grant it" not in reason and len(reason) <= REASON_LIMIT
+
+
+def test_the_remedy_for_a_refused_role_is_worded_for_every_caller() -> None:
+    # One table: each caller has its wording, and other operations keep theirs.
+    assert set(error_table.BY_CALLER[("AssumeRole", "AccessDenied")]) == set(error_table.CALLERS)
+    default = error_table.explain("AccessDenied", "AssumeRole", "x")
+    assert default == error_table.explain("AccessDenied", "AssumeRole", "x", {"caller": "function"})
+    assert error_table.explain("AccessDenied", "DescribeKey", "x", {"caller": "cli"}).startswith(
+        "the caller (the function's role, or your credentials) may not call DescribeKey"
     )
 
 

@@ -29,6 +29,8 @@ def organization_report() -> Report:
 def test_per_account_counts_and_a_failed_account_in_the_json_report() -> None:
     document = organization_report().to_dict()
     jsonschema.validate(document, report.SCHEMA)
+    # The trail counts say nothing failed (a failed account has no trail results): the top says one did.
+    assert (document["summary"]["failed"], document["summary"]["accounts_failed"]) == (0, 1)
     accounts = {a["account"]: a for a in document["summary"]["accounts"]}
     assert (accounts[B]["trails"], accounts[B]["drifted"], accounts[B]["error"]) == (1, 1, None)
     assert accounts[C]["error"] == {"code": "AccessDenied", "reason": DENIED.reason}
@@ -52,6 +54,13 @@ def test_the_schema_refuses_a_malformed_account() -> None:
     document["trails"][0]["account"] = "12"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, report.SCHEMA)
+
+
+def test_the_schema_requires_the_failed_account_count_of_an_organization_run() -> None:
+    document = organization_report().to_dict()
+    del document["summary"]["accounts_failed"]
+    with pytest.raises(jsonschema.ValidationError, match="'accounts_failed' is a dependency of 'accounts'"):
+        jsonschema.validate(document, report.REPORT_SCHEMA)
 
 
 def test_the_table_names_each_account_once_and_notes_copies_once() -> None:

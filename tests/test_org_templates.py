@@ -104,6 +104,68 @@ def test_the_member_role_grants_exactly_what_the_engine_calls_in_an_account() ->
     ]
 
 
+def resolve(value: Any, parameters: dict[str, list[str]]) -> Any:
+    """Fn::Join, Fn::Split and Ref of list parameters, as CloudFormation evaluates them."""
+    if isinstance(value, dict) and "Ref" in value:
+        return parameters[value["Ref"]]
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, items = value["Fn::Join"]
+        resolved = resolve(items, parameters)
+        return separator.join(x for item in resolved for x in (item if isinstance(item, list) else [item]))
+    if isinstance(value, dict) and "Fn::Split" in value:
+        separator, text = value["Fn::Split"]
+        return resolve(text, parameters).split(separator)
+    if isinstance(value, list):
+        return [resolve(item, parameters) for item in value]
+    return value
+
+
+@pytest.mark.parametrize(("path", "role"), [(RECONCILE, "ReconcileRole"), (MEMBER, "MemberRole")])
+def test_pass_role_is_only_for_the_named_logs_roles_and_only_to_cloudtrail(path: Path, role: str) -> None:
+    # As template.yaml: no role/* (any role of the account, an administrator's included).
+    loaded = template.load(path)
+    (policy,) = loaded["Resources"][role]["Properties"]["Policies"]
+    (written,) = [
+        s
+        for s in policy["PolicyDocument"]["Statement"]
+        if "Fn::If" in s and s["Fn::If"][1].get("Sid") == "PassCloudWatchLogsRoles"
+    ]
+    condition, statement, otherwise = written["Fn::If"]
+    assert condition == "PassesLogsRoles" and otherwise == {"Ref": "AWS::NoValue"}  # empty list: no PassRole
+    assert loaded["Conditions"]["PassesLogsRoles"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", {"Ref": "CloudWatchLogsRoleNames"}]}, ""]}]
+    }
+    assert loaded["Parameters"]["CloudWatchLogsRoleNames"]["Default"] == ""
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudtrail.amazonaws.com"}}
+    assert resolve(statement["Resource"], {"CloudWatchLogsRoleNames": ["trail-logs", "org/trail-logs"]}) == [
+        "arn:*:iam::*:role/trail-logs",
+        "arn:*:iam::*:role/org/trail-logs",
+    ]
+
+
+def test_member_roles_are_assumed_only_in_the_reconciles_own_organization() -> None:
+    (assume,) = [s for s in statements(RECONCILE, "ReconcileRole") if s["Action"] == "sts:AssumeRole"]
+    # aws:ResourceOrgID is the organization of the account owning the role; no parameter to keep in step.
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+
+
+def test_the_schedule_role_is_trusted_only_by_this_stacks_schedule() -> None:
+    resources = template.load(RECONCILE)["Resources"]
+    (trust,) = resources["ScheduleRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    arn = trust["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"]
+    name = resources["ScheduledRun"]["Properties"]["Name"]["Fn::Sub"]
+    assert arn == "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/" + name  # the rule's ARN
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert resources["ScheduledRun"]["Properties"]["Targets"][0]["RoleArn"] == {"Fn::GetAtt": ["ScheduleRole", "Arn"]}
+
+
+def test_the_results_bucket_is_listed_only_under_the_runs_results() -> None:
+    (listing,) = [s for s in statements(RECONCILE, "ReconcileRole") if s["Action"] == "s3:ListBucket"]
+    assert listing["Resource"] == {"Fn::GetAtt": ["ResultsBucket", "Arn"]}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "results/*"}}
+
+
 # --- the flow, on moto's Step Functions (Lambda code never runs there: each task echoes its payload) ---
 
 BUCKET = "org-reconcile-results"
@@ -190,6 +252,7 @@ def test_one_child_per_account_each_invoking_the_function_with_its_account(
     assert sorted(children, key=lambda c: c["account"]) == [{"action": "apply", **a} for a in ACCOUNTS]
     assert summarise["action"] == "summarise" and summarise["result_writer"]["Bucket"] == BUCKET
     assert summarise["result_writer"]["Key"].endswith("manifest.json")  # the ResultWriter's manifest
+    assert summarise["result_writer"]["Key"].startswith("results/run-1/")  # under the execution's own prefix
     assert json.loads(done["output"]) == summarise  # the run's output is the summary
 
 
@@ -204,3 +267,37 @@ def test_the_action_defaults_to_plan_and_anything_else_fails(
     failed = execute(sfn, arn, "run-3", {"action": "destroy"})
     assert (failed["status"], failed["error"]) == ("FAILED", "InvalidAction")
     assert invocations == []  # nothing was listed, nothing run
+
+
+def test_a_failed_map_is_summarised_and_notified_then_fails_the_run(
+    machine: tuple[Any, str], invocations: list[dict[str, Any]]
+) -> None:
+    # moto ignores ToleratedFailurePercentage: the Map is made to fail as moto can, its items unreadable.
+    # The Catch is States.ALL, so a Map failed past its tolerance takes the same path.
+    sfn, arn = machine
+    done = execute(sfn, arn, "run-4", {"action": "apply"})  # runs/run-4/accounts.json was never written
+    assert (done["status"], done["error"]) == ("FAILED", "ReconcileFailed")
+    assert done["cause"].startswith("the accounts Map failed (States.Runtime): ")  # the Map's own error
+    listing, summarise = invocations  # no child ran; the summary step did, before the run failed
+    assert listing["action"] == "list-accounts"
+    # The shape tests/test_org_invocations.py feeds the real summarise step (failed_map_event).
+    assert summarise == {
+        "action": "summarise",
+        "results": {"Bucket": BUCKET, "Prefix": "results/run-4/"},
+        "accounts": {"bucket": BUCKET, "key": "runs/run-4/accounts.json"},
+        "map_error": {"Error": "States.Runtime", "Cause": done["cause"].split("): ", 1)[1]},
+    }
+
+
+def test_the_map_catches_every_error_and_the_run_fails_after_the_summary() -> None:
+    states = json.loads(ASL.read_text())["States"]
+    assert states["Reconcile"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "SummariseFailedRun"}
+    ]
+    failed = states["SummariseFailedRun"]
+    assert failed["Next"] == "RunFailed" and failed["Catch"][0]["Next"] == "RunFailed"  # fails even if it cannot
+    assert states["RunFailed"]["Type"] == "Fail"
+    # Each execution writes its results under its own prefix: how a failed Map's results are found.
+    prefix = states["Reconcile"]["ResultWriter"]["Parameters"]["Prefix.$"]
+    assert prefix == "States.Format('results/{}', $$.Execution.Name)"
+    assert failed["Parameters"]["Payload"]["results"]["Prefix.$"] == "States.Format('results/{}/', $$.Execution.Name)"

@@ -112,10 +112,10 @@ REMEDIES = {
     ("TrailNotProvidedException", "UpdateTrail"): "no trail was named: set Name",
     ("UnsupportedOperationException", "UpdateTrail"): "CloudTrail does not support this operation in eu-west-1",
     ("AccessDenied", "DescribeTrails"): (
-        "the function's role may not call DescribeTrails: grant it (see the README's IAM section)"
+        "the caller (the function's role, or your credentials) may not call DescribeTrails: grant it (docs/iam.md)"
     ),
     ("AccessDeniedException", "DescribeKey"): (
-        "the function's role may not call DescribeKey: grant it (see the README's IAM section)"
+        "the caller (the function's role, or your credentials) may not call DescribeKey: grant it (docs/iam.md)"
     ),
     ("NotFoundException", "DescribeKey"): "KMS key alias/audit was not found in eu-west-1",
     ("DisabledException", "DescribeKey"): ("KMS key alias/audit is disabled: enable it or declare another key"),
@@ -152,7 +152,7 @@ def test_a_fact_nobody_knows_prints_as_a_question_mark() -> None:
 
 def test_the_operation_is_named_even_when_facts_try_to_say_otherwise() -> None:
     text = error_table.explain("AccessDeniedException", "DescribeKey", "no", {"operation": "Other"})
-    assert text.startswith("the function's role may not call DescribeKey:")
+    assert text.startswith("the caller (the function's role, or your credentials) may not call DescribeKey:")
 
 
 def test_aws_words_are_kept_but_cut_to_100_characters_inside_a_remedy() -> None:

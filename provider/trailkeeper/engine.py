@@ -72,7 +72,8 @@ def check_owner(trail: Trail, caller_account: str | None) -> None:
     if trail.get("IsOrganizationTrail"):
         raise NotChangeableHere(
             f"{trail['TrailARN']} is an organization trail owned by account {owner}: change it from that "
-            "account (the organization's management account), not from this one"
+            "account (the organization's management account), not from this one",
+            organization_trail=True,
         )
     raise NotChangeableHere(f"{trail['TrailARN']} belongs to account {owner}; deploy this in that account")
 

@@ -237,9 +237,14 @@ class AmbiguousTrailName(TrailkeeperError):
 
 
 class NotChangeableHere(TrailkeeperError):
-    """An organization trail seen from a member account: only the management account may change it."""
+    """A trail of another account: an organization trail seen from a member account (only the management
+    account may change it; `organization_trail` True) or, in a run gone wrong, another account's own trail."""
 
     code = "NotChangeableHere"
+
+    def __init__(self, message: str, *, organization_trail: bool = False) -> None:
+        super().__init__(message)
+        self.organization_trail = organization_trail
 
 
 class OutOfTime(TrailkeeperError):

@@ -10,8 +10,12 @@ in from what we know; anything unknown prints as "?".
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from trailkeeper.errors import shorten
+
+Caller = Literal["cli", "function"]
+CALLERS: tuple[Caller, ...] = ("cli", "function")
 
 _BUCKET_POLICY = (
     "the policy of bucket {bucket} must let cloudtrail.amazonaws.com call s3:GetBucketAcl on the bucket "
@@ -73,8 +77,8 @@ ASPECT_CALLS: Mapping[str, str] = {
 }
 
 OTHER_CALLS: Mapping[str, str] = {
-    "AccessDenied": "the function's role may not call {operation}: grant it (see the README's IAM section)",
-    "AccessDeniedException": "the function's role may not call {operation}: grant it (see the README's IAM section)",
+    "AccessDenied": "the caller (the function's role, or your credentials) may not call {operation}: grant it (docs/iam.md)",
+    "AccessDeniedException": "the caller (the function's role, or your credentials) may not call {operation}: grant it (docs/iam.md)",
     "NotFoundException": "KMS key {key} was not found in {region}",
     "DisabledException": "KMS key {key} is disabled: enable it or declare another key",
     "KMSInvalidStateException": "KMS key {key} is not usable in its current state (pending deletion?)",
@@ -83,6 +87,20 @@ OTHER_CALLS: Mapping[str, str] = {
     "ExpiredToken": "the credentials have expired",
     "ExpiredTokenException": "the credentials have expired",
     "InvalidClientTokenId": "the credentials are not valid in {region}",
+}
+
+
+# STS answers AccessDenied whether the target role is missing, does not trust the caller, or the caller
+# may not call sts:AssumeRole; the first two are by far the usual ones (accounts invited into an
+# organization have no OrganizationAccountAccessRole; a member role's trust names one principal).
+# Short: the account and the role come first in the reason, and a reason keeps 256 characters.
+BY_CALLER: Mapping[tuple[str, str], Mapping[Caller, str]] = {
+    ("AssumeRole", "AccessDenied"): {
+        "cli": "no such role there, or its trust policy does not trust your credentials (invited accounts "
+        "lack OrganizationAccountAccessRole: deploy member-role.yaml, --role-name)",
+        "function": "no such role there, or it does not trust this function's role: deploy member-role.yaml to "
+        "the account (ReconcileRoleArn: this function's role)",
+    },
 }
 
 
@@ -96,7 +114,10 @@ def explain(code: str, operation: str, message: str, facts: Mapping[str, str] | 
     known = _Facts(facts or {})
     known["operation"] = operation
     known["message"] = shorten(message, 100)
-    template = UPDATE_TRAIL.get(code) if operation == "UpdateTrail" else None
+    by_caller = BY_CALLER.get((operation, code), {})
+    caller = known["caller"] if known["caller"] in by_caller else "function"
+    template = by_caller.get(caller)  # type: ignore[call-overload]
+    template = template or (UPDATE_TRAIL.get(code) if operation == "UpdateTrail" else None)
     template = template or ASPECT_CALLS.get(code) or OTHER_CALLS.get(code) or UPDATE_TRAIL.get(code)
     if template is None:
         return shorten(f"{operation} failed: {message}")

@@ -219,7 +219,7 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     finally:
         if progress:
             progress.clear()
-    result = dataclasses.replace(result, warnings=tuple(warnings))
+    result = dataclasses.replace(result, warnings=(*warnings, *result.warnings))  # the run's own, e.g. org runs
     out.write(json.dumps(result.to_dict(), indent=2) + "\n" if args.json else report.table(result) + "\n")
     return result.exit_code
 

@@ -21,8 +21,10 @@ When the run fails before there is a report (an invalid file, no credentials, a 
 
 An organization run (`trailkeeper.org`) adds `account` and `account_name` to every trail result,
 `summary.accounts` (one entry per account: its counts, and its own `error` when it could not be run
-at all, e.g. its role could not be assumed) and `not_owned` (organization trails seen only as
-member-account copies, whose owner was not in the run: noted once, never a failure).
+at all, e.g. its role could not be assumed), `summary.accounts_failed` (how many of them could not
+be run: a failed account has no trail results, so the trail counts alone would show none) and
+`not_owned` (organization trails seen only as member-account copies, whose owner was not in the run:
+noted once, never a failure).
 
 Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail (or account) failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
@@ -100,9 +102,11 @@ REPORT_SCHEMA: dict[str, Any] = {
         "summary": {
             "type": "object",
             "required": ["trails", *STATUSES],
+            "dependentRequired": {"accounts": ["accounts_failed"], "accounts_failed": ["accounts"]},
             "additionalProperties": False,
             "properties": {
                 **{key: {"type": "integer", "minimum": 0} for key in ("trails", *STATUSES)},
+                "accounts_failed": {"type": "integer", "minimum": 0},  # organization runs only
                 "accounts": {  # organization runs only
                     "type": "array",
                     "items": {
@@ -312,6 +316,7 @@ class Report:
             "trails": [r.to_dict() for r in self.results],
         }
         if self.accounts:
+            summary["accounts_failed"] = self.failed_accounts
             summary["accounts"] = self.account_summaries()
             document["not_owned"] = [n.to_dict() for n in self.not_owned]
         if self.warnings:
@@ -355,7 +360,8 @@ def _account_rows(report: Report) -> list[tuple[str, ...]]:
     for run in report.accounts:
         label = run.account + (f" ({run.name})" if run.name else "")
         if run.error is not None:
-            rows.append((label, "-", "-", "failed", "", run.error.reason))
+            # Whole, not cut to CloudFormation's 256 characters: the account, its role and the remedy.
+            rows.append((label, "-", "-", "failed", "", f"{run.error.error_code}: {run.error.message}"))
             continue
         for index, row in enumerate(_trail_rows([r for r in report.results if r.account == run.account])):
             rows.append((label if index == 0 else "", *row))

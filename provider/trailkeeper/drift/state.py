@@ -132,6 +132,7 @@ _StateLoader.yaml_implicit_resolvers = {
 }
 _StateLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _StateLoader.add_constructor(_BOOL, _StateLoader.construct_yaml_bool)
+BoundedLoader = _StateLoader  # for other files read with the same bounds (org.inventory)
 
 
 def empty_warning(source: str) -> str:
@@ -195,22 +196,31 @@ def parse(document: object, source: str = "<state>") -> list[Declaration]:
 
 def loads(text: str, source: str = "<state>") -> list[Declaration]:
     """Parse YAML or JSON text (JSON is YAML; a .json file gets JSON's stricter parser)."""
+    return parse(document(text, source), source)
+
+
+def document(text: str, source: str, loader: type[BoundedLoader] | None = None) -> Any:
+    """The YAML or JSON document in `text`, within the bounds above; InvalidState if it is not one.
+
+    Every file trailkeeper reads goes through here: state files, and the organization's account
+    inventories (`org.inventory`, with a loader of its own that keeps account ids as written).
+    """
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise InvalidState([f"{source}: larger than {MAX_BYTES} bytes; split the declared state"])
     kind = "JSON" if source.endswith(".json") else "YAML"
     try:
         if kind == "JSON":
-            document: Any = json.loads(text, object_pairs_hook=_json_object)
-            _check_bounds(document)
+            loaded: Any = json.loads(text, object_pairs_hook=_json_object)
+            _check_bounds(loaded)
         else:
-            document = yaml.load(text, Loader=_StateLoader)  # noqa: S506 - a SafeLoader subclass
+            loaded = yaml.load(text, Loader=loader or BoundedLoader)  # noqa: S506 - a SafeLoader subclass
     except _TooBig as error:
         raise InvalidState([f"{source}: {error}"]) from None
     except RecursionError:
         raise InvalidState([f"{source}: too deep: nested more than {MAX_DEPTH} levels"]) from None
     except (ValueError, yaml.YAMLError) as error:
         raise InvalidState([f"{source}: not valid {kind}: {_one_line(error)}"]) from None
-    return parse(document, source)
+    return loaded
 
 
 def _one_line(error: Exception) -> str:
@@ -241,7 +251,8 @@ def read(stream: BinaryIO, source: str = "<stdin>") -> list[Declaration]:
     return loads(decode(stream.read(MAX_BYTES + 1), source), source)
 
 
-def load(path: str | Path) -> list[Declaration]:
+def read_file(path: str | Path) -> str:
+    """A file's text, read no further than the size limit; InvalidState naming the file if it cannot be."""
     path = Path(path)
     try:
         with path.open("rb") as file:
@@ -250,4 +261,8 @@ def load(path: str | Path) -> list[Declaration]:
         raise InvalidState([f"{path}: cannot read: {error.strerror or error}"]) from None
     except ValueError as error:  # e.g. a NUL byte in the name
         raise InvalidState([f"{show(str(path))}: cannot read: {error}"]) from None
-    return loads(decode(data, str(path)), str(path))
+    return decode(data, str(path))
+
+
+def load(path: str | Path) -> list[Declaration]:
+    return loads(read_file(path), str(path))

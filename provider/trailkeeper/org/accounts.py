@@ -21,7 +21,10 @@ PERMISSIONS = (
     "organizations:ListOrganizationalUnitsForParent",
 )
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+# Exactly twelve ASCII digits: `\d` would take other scripts' digits and `$` a trailing newline.
+ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
+ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,512}\Z", re.ASCII)
+ROLE_ARN = re.compile(r"^arn:[a-z-]+:iam::(?P<account>[0-9]{12}):role/[\w+=,.@/-]{1,512}\Z", re.ASCII)
 
 
 @dataclass(frozen=True)

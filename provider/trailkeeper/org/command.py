@@ -15,13 +15,12 @@ from typing import Any
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.drift.fleet import Progress
 from trailkeeper.drift.report import Report
-from trailkeeper.errors import InvalidProperties
+from trailkeeper.errors import InvalidArguments, InvalidProperties
 from trailkeeper.org import accounts, inventory
 from trailkeeper.org import run as org_run
 from trailkeeper.trail.declaration import Declaration
 
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-ROLE_NAME = re.compile(r"^[\w+=,.@/-]{1,512}$")
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -68,7 +67,7 @@ def check(args: argparse.Namespace) -> None:
         for a in args.exclude_account
         if not accounts.ACCOUNT_ID.match(a)
     ]
-    if not ROLE_NAME.match(args.role_name):
+    if not accounts.ROLE_NAME.match(args.role_name):
         problems.append(f"--role-name {args.role_name!r} is not an IAM role name")
     if args.max_accounts < 1:
         problems.append(f"--max-accounts {args.max_accounts} must be 1 or more")
@@ -85,28 +84,41 @@ def check(args: argparse.Namespace) -> None:
         raise InvalidProperties(problems)
 
 
+def selection(args: argparse.Namespace) -> str:
+    """The flags that chose the accounts, as typed: what an empty selection's error names."""
+    chosen = [f"--accounts {args.accounts}"] if args.accounts else ["--organization", *(f"--ou {o}" for o in args.ou)]
+    return " ".join(chosen + [f"--exclude-account {a}" for a in args.exclude_account])
+
+
 def select(
     args: argparse.Namespace, *, clients: Clients, region: str, identity: Mapping[str, Any], deadline: Deadline
 ) -> list[accounts.Account]:
+    """The accounts to run; InvalidArguments when there are none (an empty selection must not pass as in sync)."""
     caller, partition = str(identity["Account"]), accounts.partition_of(str(identity.get("Arn", "")))
     if args.accounts:
-        return inventory.load(
+        selected = inventory.load(
             args.accounts,
             partition=partition,
             role_name=args.role_name,
             caller_account=caller,
             exclude=args.exclude_account,
         )
-    return accounts.discover(
-        clients,
-        region,
-        deadline,
-        caller_account=caller,
-        partition=partition,
-        role_name=args.role_name,
-        ous=args.ou,
-        exclude=args.exclude_account,
-    )
+        where = "the inventory lists none, or all are excluded"
+    else:
+        selected = accounts.discover(
+            clients,
+            region,
+            deadline,
+            caller_account=caller,
+            partition=partition,
+            role_name=args.role_name,
+            ous=args.ou,
+            exclude=args.exclude_account,
+        )
+        where = "no ACTIVE account" + (" under the OUs" if args.ou else "") + ", or all are excluded"
+    if not selected:
+        raise InvalidArguments(f"{selection(args)} selects no account ({where}): nothing to check")
+    return selected
 
 
 def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..., Report]:
@@ -134,6 +146,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
             progress=progress,
             max_accounts=args.max_accounts,
             allow_weakening=allow_weakening,
+            caller="cli",  # a person's credentials: remedies say "your credentials", not "the function's role"
         )
 
     return run_accounts

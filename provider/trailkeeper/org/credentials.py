@@ -19,6 +19,7 @@ from botocore.credentials import CredentialProvider, CredentialResolver, Refresh
 
 from trailkeeper.aws import model
 from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.error_table import Caller
 from trailkeeper.errors import AwsCallFailed
 from trailkeeper.org.accounts import Account
 
@@ -45,9 +46,16 @@ class AccountSessions:
     """`session(account)`: a boto3 session acting in `account`; the role is assumed on first use only."""
 
     def __init__(
-        self, clients: Clients, region: str, deadline: Deadline, *, duration_seconds: int = DURATION_SECONDS
+        self,
+        clients: Clients,
+        region: str,
+        deadline: Deadline,
+        *,
+        duration_seconds: int = DURATION_SECONDS,
+        caller: Caller = "function",
     ) -> None:
         self._clients = clients  # the caller's: AssumeRole is made with the caller's credentials
+        self._caller = caller  # who they are (a person at the CLI, the reconcile function): the remedy says
         self._region = region
         self._deadline = deadline
         self._duration = duration_seconds
@@ -66,10 +74,14 @@ class AccountSessions:
                     RoleArn=arn, RoleSessionName=SESSION_NAME, DurationSeconds=self._duration, **extra
                 ),
                 deadline=self._deadline,
+                facts={"caller": self._caller},
             )
         except AwsCallFailed as error:
+            # The account and the role first: with a thousand accounts, which one is what a person needs.
+            # The role's ARN names the account already named (the inventory holds it to that account).
+            role = arn.split(":role/", 1)[-1]
             raise AwsCallFailed(
-                error.aws_code, "AssumeRole", f"{account.label}: cannot assume {arn}: {error.message}"
+                error.aws_code, "AssumeRole", f"{account.label}: cannot assume role {role}: {error.message}"
             ) from error
         with self._lock:
             self.assumed += 1

@@ -11,10 +11,14 @@
   tolerated failure percentage); per-trail failures are in the report.
 - `{"action": "summarise", "result_writer": {"Bucket": B, "Key": manifest}}`: read the Map's results
   (ResultWriter's manifest and files), total them, publish metrics and (NOTIFY_TOPIC_ARN) one message.
+  After a failed Map, `{"action": "summarise", "map_error": {Error, Cause}, "results": {"Bucket": B,
+  "Prefix": P}, "accounts": {"bucket", "key"}}`: the same totals from whatever results it wrote under P,
+  with `run_failed`, always notified (the state machine then fails the execution).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,11 +37,13 @@ from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)
 
-# Writing the account list for the Map and reading its results back.
-PERMISSIONS = ("s3:PutObject", "s3:GetObject")
+# Writing the account list for the Map and reading its results back; after a failed Map, finding its
+# manifest under the execution's prefix (ListObjectsV2 is authorised as s3:ListBucket).
+PERMISSIONS = ("s3:PutObject", "s3:GetObject", "s3:ListBucket")
 
 ROLE_NAME = "MEMBER_ROLE_NAME"  # the role assumed in member accounts (member-role.yaml creates it)
 ACCOUNTS_RECONCILED, ACCOUNTS_FAILED = "AccountsReconciled", "AccountsFailed"
+RUNS_FAILED = "OrganizationRunsFailed"  # the Map failed: more accounts failed than tolerated, or no items
 
 
 def clients() -> Clients:
@@ -119,54 +125,124 @@ def _read_json(bucket: str, key: str, deadline: Deadline) -> Any:
     return json.loads(answer["Body"].read())
 
 
-def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
-    """Totals over the Map's results: accounts run and failed, trails by status, copies not owned."""
-    writer = event.get("result_writer")
-    if not isinstance(writer, Mapping):
-        raise MalformedEvent("summarise needs result_writer: {Bucket, Key} (the Map's ResultWriterDetails)")
-    bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
+def _manifest_under(bucket: str, prefix: str, deadline: Deadline) -> str | None:
+    """The key of the manifest a failed Map wrote under its execution's prefix; None when it wrote none.
+
+    The Map's error does not say where its results went (their folder is named for the Map Run), so
+    the state machine gives each execution a prefix of its own and the manifest is found under it.
+    """
+    answer = call(
+        "ListObjectsV2",
+        lambda: clients().client("s3", _region()).list_objects_v2(Bucket=bucket, Prefix=prefix),
+        deadline=deadline,
+    )
+    found = sorted(str(o["Key"]) for o in answer.get("Contents", []) if str(o["Key"]).endswith("/manifest.json"))
+    return found[-1] if found else None
+
+
+@dataclasses.dataclass
+class _Totals:
+    """What the children's results add up to."""
+
+    ran: int = 0  # children that succeeded
+    reported: set[str] = dataclasses.field(default_factory=set)  # their accounts
+    failed: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    trails: Counter[str] = dataclasses.field(default_factory=Counter)
+    not_owned: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def add(self, group: str, child: Mapping[str, Any]) -> None:
+        item = json.loads(child.get("Input") or "{}")
+        if group != "SUCCEEDED":
+            cause = str(child.get("Cause") or child.get("Error") or group)
+            self.failed.append({"account": str(item.get("account", "?")), "reason": cause[:500]})
+            return
+        self.ran += 1
+        self.reported.add(str(item.get("account", "?")))
+        output = json.loads(child.get("Output") or "{}")
+        self.trails.update({s: int(output.get("summary", {}).get(s, 0)) for s in STATUSES})
+        for note in output.get("not_owned", []):
+            seen = self.not_owned.setdefault(note["trail_arn"], {**note, "seen_in_accounts": 0})
+            seen["seen_in_accounts"] += note["seen_in_accounts"]
+
+    def not_reported_by_owner(self) -> list[dict[str, Any]]:
+        # Each child runs one account, so every member notes an organization trail as "owner not in the
+        # run"; when the owner's own child succeeded it checked (and reported) the trail itself.
+        notes = [n for n in self.not_owned.values() if n["owner_account"] not in self.reported]
+        return sorted(notes, key=lambda n: n["trail_arn"])
+
+
+def _totals(bucket: str, manifest_key: str | None, deadline: Deadline) -> _Totals:
+    totals = _Totals()
+    if manifest_key is None:
+        return totals
     manifest = _read_json(bucket, manifest_key, deadline)
-    trails: Counter[str] = Counter()
-    failed_accounts: list[dict[str, str]] = []
-    not_owned: dict[str, dict[str, Any]] = {}
-    ran = 0
     for group, files in (manifest.get("ResultFiles") or {}).items():
         for file in files:
             for child in _read_json(bucket, file["Key"], deadline):
-                if group != "SUCCEEDED":
-                    item = json.loads(child.get("Input") or "{}")
-                    cause = str(child.get("Cause") or child.get("Error") or group)
-                    failed_accounts.append({"account": str(item.get("account", "?")), "reason": cause[:500]})
-                    continue
-                ran += 1
-                output = json.loads(child.get("Output") or "{}")
-                trails.update({s: int(output.get("summary", {}).get(s, 0)) for s in STATUSES})
-                for note in output.get("not_owned", []):
-                    not_owned.setdefault(note["trail_arn"], {**note, "seen_in_accounts": 0})
-                    not_owned[note["trail_arn"]]["seen_in_accounts"] += note["seen_in_accounts"]
-    summary = {
-        "accounts": ran + len(failed_accounts),
-        "accounts_failed": failed_accounts,
-        "trails": {s: trails[s] for s in STATUSES},
-        "not_owned": sorted(not_owned.values(), key=lambda n: n["trail_arn"]),
+                totals.add(group, child)
+    return totals
+
+
+def _failed_run(event: Mapping[str, Any], deadline: Deadline) -> tuple[str, str | None, dict[str, Any]]:
+    """(bucket, manifest key or None, what failed) for the summary of a run whose Map failed."""
+    failure, results = event["map_error"], event.get("results")
+    if not isinstance(failure, Mapping) or not isinstance(results, Mapping):
+        raise MalformedEvent("summarise of a failed Map needs map_error: {Error, Cause} and results: {Bucket, Prefix}")
+    bucket = _text(results, "Bucket")
+    run_failed: dict[str, Any] = {"error": str(failure.get("Error", "")), "cause": str(failure.get("Cause", ""))[:500]}
+    listed = event.get("accounts")
+    if isinstance(listed, Mapping):  # how many accounts the run meant to cover, to tell how many went unreported
+        run_failed["accounts_listed"] = len(_read_json(_text(listed, "bucket"), _text(listed, "key"), deadline))
+    return bucket, _manifest_under(bucket, _text(results, "Prefix"), deadline), run_failed
+
+
+def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
+    """Totals over the Map's results: accounts run and failed, trails by status, copies not owned.
+
+    After the Map failed (more accounts failed than tolerated, or its items could not be read) the same
+    totals from whatever results it wrote, and `run_failed`: the run is reported, and notified, whatever
+    the totals; the state machine then fails the execution.
+    """
+    run_failed: dict[str, Any] | None = None
+    if "map_error" in event:
+        bucket, manifest_key, run_failed = _failed_run(event, deadline)
+    else:
+        writer = event.get("result_writer")
+        if not isinstance(writer, Mapping):
+            raise MalformedEvent("summarise needs result_writer: {Bucket, Key} (the Map's ResultWriterDetails)")
+        bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
+    totals = _totals(bucket, manifest_key, deadline)
+    ran = totals.ran
+    summary: dict[str, Any] = {
+        "accounts": max(ran + len(totals.failed), int((run_failed or {}).get("accounts_listed", 0))),
+        "accounts_failed": totals.failed,
+        "trails": {s: totals.trails[s] for s in STATUSES},
+        "not_owned": totals.not_reported_by_owner(),
     }
+    if run_failed is not None:
+        summary["run_failed"] = run_failed
+        observability.count(RUNS_FAILED)
     observability.count(ACCOUNTS_RECONCILED, ran)
-    observability.count(ACCOUNTS_FAILED, len(failed_accounts))
-    if trails["drifted"] + trails["fixed"]:
-        observability.count(observability.DRIFT_FOUND, trails["drifted"] + trails["fixed"])
-    if trails["fixed"]:
-        observability.count(observability.DRIFT_FIXED, trails["fixed"])
+    observability.count(ACCOUNTS_FAILED, len(totals.failed))
+    drift = totals.trails["drifted"] + totals.trails["fixed"]
+    if drift:
+        observability.count(observability.DRIFT_FOUND, drift)
+    if totals.trails["fixed"]:
+        observability.count(observability.DRIFT_FIXED, totals.trails["fixed"])
     _notify(summary, deadline)
     return summary
 
 
 def _notify(summary: Mapping[str, Any], deadline: Deadline) -> None:
     topic = os.environ.get(request.NOTIFY_TOPIC, "")
-    if not topic or not (summary["trails"]["fixed"] or summary["trails"]["failed"] or summary["accounts_failed"]):
+    trails = summary["trails"]
+    if not topic or not (trails["fixed"] or trails["failed"] or summary["accounts_failed"] or "run_failed" in summary):
         return
-    subject = (
-        f"trailkeeper: {summary['accounts']} accounts, {len(summary['accounts_failed'])} failed, "
-        f"{summary['trails']['fixed']} trails fixed, {summary['trails']['failed']} failed"
+    failed = summary.get("run_failed")
+    subject = "trailkeeper: " + (f"run FAILED ({failed['error']}): " if failed else "")
+    subject += (
+        f"{summary['accounts']} accounts, {len(summary['accounts_failed'])} failed, "
+        f"{trails['fixed']} trails fixed, {trails['failed']} failed"
     )
     try:
         call(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.drift import fleet
 from trailkeeper.drift.fleet import Progress
@@ -104,7 +105,13 @@ def _run_account(
         )
     except TrailkeeperError as error:
         failure = _named(error, account)
-        log.warning("account failed", extra={"account": account.id, "error_code": failure.error_code})
+        # The account and the role in the line itself: the CLI's log format shows the message only.
+        log.warning(
+            "account failed: %s: %s",
+            failure.error_code,
+            failure.message,
+            extra={"account": account.id, "error_code": failure.error_code},
+        )
         return _AccountOutcome(AccountRun(account.id, account.name, failure), [], [])
     except Exception as error:  # one broken account must not end the others' run
         log.exception("account failed unexpectedly", extra={"account": account.id})
@@ -116,9 +123,10 @@ def _run_account(
     results, copies = [], []
     for result in report.results:
         owner = arns.account_of(result.trail_arn or "")
-        if isinstance(result.error, NotChangeableHere) and owner and owner != account.id:
-            # Only ARNs of this account are looked up here, so a trail owned elsewhere that DescribeTrails
-            # returned is an organization trail's copy: its owner reports it.
+        if isinstance(result.error, NotChangeableHere) and result.error.organization_trail and owner != account.id:
+            # A member account's copy of an organization trail (IsOrganizationTrail read back true): its
+            # owner reports it. Another account's ordinary trail seen here is not a copy: the credentials
+            # act in another account than this one, a failure reported below with the account and role.
             copies.append(str(result.trail_arn))
             continue
         named = None if result.error is None else _named(result.error, account)
@@ -139,13 +147,15 @@ def run(
     max_parallel_regions: int = fleet.MAX_PARALLEL_REGIONS,
     sessions: AccountSessions | None = None,
     allow_weakening: bool = False,
+    caller: Caller = "function",
 ) -> Report:
     """Plan (apply=False) or fix drift in every account; one result per (account, applicable declaration).
 
-    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls.
+    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls;
+    `caller` says whose they are (the CLI's person, the reconcile function), for the remedies' wording.
     """
     deadline = deadline or Deadline()
-    sessions = sessions or AccountSessions(clients, default_region, deadline)
+    sessions = sessions or AccountSessions(clients, default_region, deadline, caller=caller)
     report_progress: Progress = progress or (lambda *_: None)
     outcomes: dict[str, _AccountOutcome] = {}
     lock = threading.Lock()
@@ -184,4 +194,20 @@ def run(
         tuple(result for outcome in ordered for result in outcome.results),
         accounts=tuple(outcome.run for outcome in ordered),
         not_owned=not_owned,
+        warnings=_nothing_checked(declarations, accounts, applicable),
+    )
+
+
+def _nothing_checked(
+    declarations: Sequence[Declaration], accounts: Sequence[Account], applicable: Applicable
+) -> tuple[str, ...]:
+    """A warning when no declaration applies to any selected account: "0 trails" must not read as in sync.
+
+    (An empty state is warned about where it is read, the same for one account and many.)
+    """
+    if not declarations or any(applicable(account.id) for account in accounts):
+        return ()
+    return (
+        f"no declared trail applies to the {len(accounts)} selected account(s): nothing was checked "
+        "(a trail declared by ARN applies only in the account the ARN names)",
     )
