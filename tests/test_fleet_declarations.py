@@ -393,3 +393,13 @@ def test_a_pattern_may_repeat_with_another_match_but_a_name_may_not() -> None:
         state.parse({"trails": [prod, {**prod, "IsLogging": False}]})
     with pytest.raises(Exception, match="already declared by trails"):
         state.parse({"trails": [{"Name": "ops"}, {"Name": "ops", "IsLogging": True}]})
+
+
+def test_the_examples_in_docs_fleet_are_valid_states() -> None:
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "fleet.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        assert state.loads(block, "docs/fleet.md")
