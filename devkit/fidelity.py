@@ -87,6 +87,9 @@ from moto.cloudtrail import models as ct_models
 from moto.cloudtrail import responses as ct_responses
 from moto.cloudtrail.exceptions import TrailNameTooShort, TrailNotFoundException
 from moto.core.exceptions import JsonRESTError
+from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+from devkit import regions
 
 Json = dict[str, Any]
 
@@ -652,6 +655,8 @@ _PATCHES: dict[str, tuple[type, str, Callable[..., Any]]] = {
     "response_get_trail": (ct_responses.CloudTrailResponse, "get_trail", _response_get_trail),
     "response_create_trail": (ct_responses.CloudTrailResponse, "create_trail", _response_create_trail),
     "response_update_trail": (ct_responses.CloudTrailResponse, "update_trail", _response_update_trail),
+    # The regions a run scans: the account's enabled ones, in its partition (devkit/regions.py).
+    "describe_regions": (RegionsAndZonesBackend, "describe_regions", regions.describe_regions),
 }
 # moto's own functions, for the patches that add rules and then let moto do the rest.
 _ORIGINAL: dict[str, Callable[..., Any]] = {key: getattr(owner, name) for key, (owner, name, _) in _PATCHES.items()}

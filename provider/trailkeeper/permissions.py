@@ -10,7 +10,13 @@ from __future__ import annotations
 import importlib
 
 # Modules whose code makes AWS calls (or needs an action for a call to succeed).
-MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
+MODULES = (
+    "trailkeeper.aws.locate",
+    "trailkeeper.aws.regions",
+    "trailkeeper.engine",
+    "trailkeeper.observability",
+    "trailkeeper.drift.direct",
+)
 # The custom resource's own calls (DescribeStacks, to tell a rollback): only the provider's function makes
 # them, so template.yaml grants them and the CLI's identity and the organization's roles do not need them.
 PROVIDER_MODULES = ("trailkeeper.cfn.events",)

@@ -41,6 +41,7 @@ from trailkeeper.errors import (
     WeakensAudit,
     first_whole,
     shorten,
+    show,
 )
 from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
@@ -135,6 +136,14 @@ class TrailSettingsResource(CfnResource):
         trail: locate.Trail | None = None
         try:
             declared = declaration.parse(event["ResourceProperties"])
+            if declared.is_pattern:  # before any call: one resource keeps one trail
+                raise InvalidProperties(
+                    [
+                        f"Name={show(declared.name)}: a pattern covers many trails, and a Custom::TrailSettings "
+                        "resource keeps one: give a trail name or ARN here, and declare patterns in a drift-fix "
+                        "state file (trailkeeper plan/apply, the scheduled reconcile; docs/fleet.md)"
+                    ]
+                )
             trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
             outcome = self._reconcile(event, declared, trail)
         except TrailkeeperError as error:

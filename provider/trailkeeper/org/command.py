@@ -134,6 +134,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
         deadline: Deadline,
         progress: Progress | None = None,
         allow_weakening: bool = False,
+        regions: Sequence[str] | None = None,
     ) -> Report:
         selected = select(args, clients=clients, region=default_region, identity=identity, deadline=deadline)
         return org_run.run(
@@ -147,6 +148,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
             max_accounts=args.max_accounts,
             allow_weakening=allow_weakening,
             caller="cli",  # a person's credentials: remedies say "your credentials", not "the function's role"
+            regions=regions,
         )
 
     return run_accounts
