@@ -295,7 +295,7 @@ def _state(monkeypatch: pytest.MonkeyPatch, *entries: dict[str, Any]) -> None:
     boto3.client("ssm", region_name="us-east-1").put_parameter(
         Name="/trailkeeper/fleet", Value=json.dumps({"trails": list(entries)}), Type="String"
     )
-    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/fleet")
+    monkeypatch.setenv(request.STATE_PARAMETER, "/trailkeeper/fleet")
 
 
 def _in_region(event: dict[str, Any], region: str, name: str) -> dict[str, Any]:
@@ -308,7 +308,7 @@ def test_a_trail_of_the_same_name_deleted_in_another_region_is_not_the_declared_
     deployed: None, drifted: RecordingClients, world: seeding.World, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.setenv(direct.NOTIFY_TOPIC, world.topic_arn)
+    monkeypatch.setenv(request.NOTIFY_TOPIC, world.topic_arn)
     _state(monkeypatch, {"Name": world.trail_arn, "S3KeyPrefix": "pipeline"})  # audit-trail, us-east-1
     result = invoke(_in_region(sample("delete-trail"), "us-west-2", "audit-trail"))
     assert result["trails"] == [] and drifted.named("Publish") == []

@@ -4,7 +4,7 @@
       - account_id: "111122223333"
         name: payments-prod
         role: arn:aws:iam::111122223333:role/TrailkeeperMember   # or a role name; default --role-name
-        regions: [eu-west-1, us-east-1]    # the first is where trails declared by name are looked up
+        regions: [eu-west-1, us-east-1]    # the regions scanned in this account when --region is not given
         tags: [env:prod]                   # c7n-org's tags (a list of key:value); kept, not used here
         external_id: my-external-id
 
