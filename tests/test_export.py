@@ -17,15 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import cfnlint.api
 import pytest
 import yaml
-from devkit import fidelity
+from devkit import fidelity, template
+from devkit.cfn_server import ResponseServer
 from devkit.recording import RecordingClients
 from moto import mock_aws
 
-from trailkeeper import permissions
+from tests.conftest import Invoker
+from trailkeeper import handler, permissions
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
 from trailkeeper.drift import cli, export, export_files, fleet, state
 from trailkeeper.drift.cli import main
 from trailkeeper.trail import aspects, declaration
@@ -399,3 +404,83 @@ def test_every_call_export_makes_is_one_the_templates_grant(every_shape: dict[st
         for name in ("DescribeTrails", "ListTags", "GetTrailStatus", "GetEventSelectors", "GetInsightSelectors")
     }
     assert made | set(export.PERMISSIONS) <= permissions.required()
+
+
+# --- --format cloudformation ---------------------------------------------------------------------------
+
+
+def _resources(text: str) -> dict[str, Any]:
+    return dict(yaml.safe_load(text)["Resources"])
+
+
+def test_the_template_is_cfn_lint_clean(every_shape: dict[str, str]) -> None:
+    text = export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW)
+    assert cfnlint.api.lint(text, regions=[HOME]) == []
+    assert cfnlint.api.lint(text.replace("Custom::TrailSettings", "AWS::CloudTrail::Nope"), regions=[HOME]) != []
+
+
+def test_the_template_imports_the_providers_token_and_spells_values_as_cloudformation_passes_them(
+    every_shape: dict[str, str],
+) -> None:
+    loaded = yaml.safe_load(export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW))
+    assert loaded["Parameters"]["ProviderStackName"]["Default"] == "trailkeeper"
+    provider_export = template.load()["Outputs"]["ServiceToken"]["Export"]["Name"]
+    assert provider_export == {"Fn::Sub": "${AWS::StackName}-ServiceToken"}  # what the import names
+    for resource in loaded["Resources"].values():
+        properties = resource["Properties"]
+        assert resource["Type"] == "Custom::TrailSettings"
+        assert properties["ServiceToken"] == {"Fn::ImportValue": {"Fn::Sub": "${ProviderStackName}-ServiceToken"}}
+        scalars: list[object] = []
+        pending: list[object] = [v for k, v in properties.items() if k != "ServiceToken"]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, list):
+                pending.extend(value)
+            else:
+                scalars.append(value)
+        assert all(isinstance(scalar, str) for scalar in scalars)  # CloudFormation passes strings
+
+
+def test_deploying_the_template_adopts_every_trail_with_zero_writes(
+    every_shape: dict[str, str], cfn: ResponseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clients = RecordingClients()
+    resource = TrailSettingsResource(
+        clients=lambda: clients, sender=response.Sender(ssl_context=cfn.client_context(), sleep=lambda _: None)
+    )
+    monkeypatch.setattr(handler, "RESOURCE", resource)
+    invoke = Invoker(cfn)
+    text = export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW)
+    stack = f"arn:aws:cloudformation:{HOME}:{ACCOUNT}:stack/adopted/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+    adopted = []
+    for logical_id, declared in _resources(text).items():
+        properties = dict(declared["Properties"], ServiceToken="arn:aws:lambda:us-east-1:111122223333:function:tk")
+        answer = invoke("create", ResourceProperties=properties, StackId=stack, LogicalResourceId=logical_id)
+        assert answer["Status"] == "SUCCESS", answer["Reason"]
+        assert answer["Data"]["ChangedProperties"] == "", (logical_id, answer["Data"])
+        adopted.append(answer["PhysicalResourceId"])
+    assert sorted(adopted) == sorted(every_shape.values())
+    assert [c.operation for c in clients.calls if c.operation in WRITES] == []
+
+
+def test_logical_ids_are_unique_valid_and_derived_from_the_names(account: None) -> None:
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
+    for region, name in ((HOME, "audit"), (OTHER, "audit"), (HOME, "org.audit"), (HOME, "org_audit"), (HOME, "9lives")):
+        boto3.client("cloudtrail", region_name=region).create_trail(Name=name, S3BucketName=BUCKET)
+    text = export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW)
+    names = {logical: res["Properties"]["Name"].rsplit("/", 1)[1] for logical, res in _resources(text).items()}
+    assert sorted(names) == sorted(
+        ["TrailAuditUsEast1", "TrailAuditEuWest1", "TrailOrgAudit", "TrailOrgAudit2", "Trail9lives"]
+    )
+    assert cfnlint.api.lint(text, regions=[HOME]) == []
+
+
+def test_the_cloudformation_command_writes_a_template(every_shape: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "adopt.yaml"
+    code, _, err = run("export", "--format", "cloudformation", "-o", str(target), "--region", HOME)
+    assert code == 0, err
+    text = target.read_text()
+    assert text.startswith("# Exported by trailkeeper") and "deploy it after the provider stack" in text
+    assert len(_resources(text)) == len(every_shape) - 1  # the multi-region trail is homed in eu-west-1

@@ -39,10 +39,13 @@ SHOWN_REGIONS = 6
 
 
 class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
-    """Block YAML with lists indented under their key, as people write state files."""
+    """Block YAML with lists indented under their key, as people write state files, and no aliases."""
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True  # every value written out: CloudFormation refuses YAML aliases, and a reader needs none
 
 
 def _dump(value: object) -> str:
