@@ -33,6 +33,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
+from trailkeeper.aws import regions
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
 from trailkeeper.drift import export, export_files, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
@@ -355,8 +356,7 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
     region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
     if not region:
         raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
-    for name in [region, *given]:
-        _check_regions(session, name, [])
+    _check_regions(session, region, given, [])
     _credentials_present(session)
     clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
     identity = call(
@@ -372,7 +372,7 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
             return given
         if account is not None and account.regions:  # an inventory's own regions for that account
             return list(account.regions)
-        return [region]
+        return regions.enabled(account_clients, region, deadline)  # the regions enabled for that account
 
     if org_command.wanted(args):
         selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)

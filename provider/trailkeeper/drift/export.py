@@ -7,10 +7,12 @@ already answers, as HasCustomEventSelectors / HasInsightSelectors false do) and 
 ListTags per 20 trails of a home region. Per-trail reads are paced as plan paces them (about ten per
 second per region, `pacing.READ_INTERVAL_SECONDS`).
 
-Every trail once: a multi-region trail is taken in its home region (its copies elsewhere, shadows, are
-skipped); a trail owned by another account (an organization trail seen from a member account) is not
-exported there but noted, and reported once by its owner when the owner is in the run. A region or a
-trail that cannot be read is a failure in the result, never silently missing from the export.
+Which trails: those the pattern `Name: "*"` covers, found by the fleet's own region scan and matching
+(`drift.fleet`'s scan, `trail/matching.py`): one implementation, shared. So every trail once: a
+multi-region trail is taken in its home region (its copies elsewhere, shadows, are skipped); an
+organization trail seen from a member account is not exported there but noted, and exported once by its
+owner when the owner is in the run. A region or a trail that cannot be read is a failure in the result,
+never silently missing from the export.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ import logging
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from trailkeeper import engine
 from trailkeeper.aws import locate
-from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.drift import fleet
 from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS
 from trailkeeper.drift.report import AccountRun, NotOwned
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
@@ -36,16 +39,14 @@ from trailkeeper.org.accounts import Account
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.org.run import MAX_ACCOUNTS
 from trailkeeper.org.run import _named as named_for_account
-from trailkeeper.trail import arns, aspects
+from trailkeeper.trail import arns, aspects, declaration, matching
 from trailkeeper.trail.export import declare
 from trailkeeper.trail.tags import TAGS_ASPECT
 
 log = logging.getLogger(__name__)
 
-LIST_TAGS_BATCH = 20  # ListTags takes at most 20 trail ARNs per call (botocore's documentation)
-# Every read this module makes beyond the engine's (DescribeTrails: aws/locate.py; the aspects' reads:
-# their own descriptions): ListTags, batched here.
-PERMISSIONS = ("cloudtrail:ListTags",)
+# The baseline pattern every trail matches: export covers exactly what `Name: "*"` would in plan.
+EVERY_TRAIL = (declaration.parse({"Name": "*"}),)
 
 Progress = Callable[[str, int, int], None]
 
@@ -85,36 +86,17 @@ class Export:
         return not self.failures
 
 
-def _scan(clients: Clients, region: str, deadline: Deadline) -> list[Trail]:
-    """Every trail DescribeTrails shows in `region` (its own and shadows), in one call."""
-    answer = call(
-        "DescribeTrails",
-        lambda: clients.cloudtrail(region).describe_trails(includeShadowTrails=True),
-        deadline=deadline,
-        facts={"region": region},
-    )
-    return list(answer.get("trailList", []))
-
-
 def _tags(
-    clients: Clients, region: str, trail_arns: Sequence[str], deadline: Deadline, before_read: Callable[[str], None]
+    clients: Clients, trail_arns: Sequence[str], deadline: Deadline, before_read: Callable[[str], None]
 ) -> dict[str, object]:
-    """Each trail's user tags (the tags aspect's own reading of a ListTags answer), 20 trails per call."""
-    found: dict[str, object] = {}
-    for start in range(0, len(trail_arns), LIST_TAGS_BATCH):
-        batch = list(trail_arns[start : start + LIST_TAGS_BATCH])
-        before_read(region)
-        answer = call(
-            "ListTags",
-            lambda batch=batch: clients.cloudtrail(region).list_tags(ResourceIdList=batch),  # type: ignore[misc]
-            deadline=deadline,
-            facts={"region": region, "trail": ", ".join(batch)},
+    """Each trail's user tags: the shared batched ListTags (`locate.tags`), read as the tags aspect reads them."""
+    found = locate.tags(clients, trail_arns, deadline, before_read)
+    return {
+        arn: TAGS_ASPECT.current(
+            {"ResourceTagList": [{"TagsList": [{"Key": k, "Value": v} for k, v in found.get(arn, {}).items()]}]}, None
         )
-        for item in answer.get("ResourceTagList") or []:
-            found[str(item.get("ResourceId"))] = TAGS_ASPECT.current({"ResourceTagList": [item]}, None)
-        for arn in batch:  # CloudTrail leaves out a trail without tags
-            found.setdefault(arn, TAGS_ASPECT.current(None, None))
-    return found
+        for arn in trail_arns
+    }
 
 
 def _read_region(
@@ -130,7 +112,7 @@ def _read_region(
     exported: list[ExportedTrail] = []
     failures: list[Failure] = []
     try:
-        tags = _tags(clients, region, [str(t["TrailARN"]) for t in trails], deadline, read_pacer.wait)
+        tags = _tags(clients, [str(t["TrailARN"]) for t in trails], deadline, read_pacer.wait)
     except TrailkeeperError as error:
         return [], [Failure(str(t["TrailARN"]), error, account) for t in trails]
     for trail in trails:
@@ -169,45 +151,32 @@ def export_account(
     read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report: Progress = progress or (lambda *_: None)
     regions = list(dict.fromkeys(regions))
-    workers = max(1, min(max_parallel_regions, len(regions)))
-    answers: dict[str, list[Trail]] = {}
-    failures: list[Failure] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export-scan") as pool:
-        futures = {pool.submit(_scan, clients, region, deadline): region for region in regions}
-        for done, future in enumerate(as_completed(futures), start=1):
-            region = futures[future]
-            try:
-                answers[region] = future.result()
-            except TrailkeeperError as error:  # what the region holds is unknown: say so, go on
-                failures.append(Failure(region, error, account))
-            report("read regions", done, len(futures))
-
+    answers, failed_regions = fleet._scan(  # the fleet's own scan (private there; shared here on purpose)
+        clients, regions, deadline=deadline, progress=report, max_parallel_regions=max_parallel_regions
+    )
+    failures = [Failure(region, error, account) for region, error in failed_regions.items()]
+    found = matching.match(EVERY_TRAIL, matching.Seen.from_answers(answers), caller_account=account or None)
     homed: dict[str, list[Trail]] = defaultdict(list)
-    copies: set[str] = set()
-    for region, listed in answers.items():
-        for trail in listed:
-            if locate.home_region(trail) != region:
-                continue  # a shadow: the trail is taken where it is homed
-            if account and arns.account_of(str(trail["TrailARN"])) != account:
-                copies.add(str(trail["TrailARN"]))  # an organization trail seen from a member account
-                continue
-            homed[region].append(trail)
+    for matched in found.trails:
+        homed[locate.home_region(matched.trail)].append(matched.trail)
+    copies = set(found.not_owned)
 
     exported: list[ExportedTrail] = []
     lock, finished, total = threading.Lock(), 0, sum(len(t) for t in homed.values())
 
     def one_region(region: str) -> None:
         nonlocal finished
-        found, failed = _read_region(
+        read, failed = _read_region(
             clients, region, homed[region], account=account, deadline=deadline, read_pacer=read_pacer
         )
         with lock:
-            exported.extend(found)
+            exported.extend(read)
             failures.extend(failed)
             finished += len(homed[region])
             report("read trails", finished, total)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(homed))), thread_name_prefix="export") as pool:
+    workers = max(1, min(max_parallel_regions, len(homed)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
         for pending in [pool.submit(one_region, region) for region in homed]:
             pending.result()
     return Export(
