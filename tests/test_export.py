@@ -20,7 +20,7 @@ import boto3
 import cfnlint.api
 import pytest
 import yaml
-from devkit import fidelity, template
+from devkit import fidelity, regions, template
 from devkit.cfn_server import ResponseServer
 from devkit.recording import RecordingClients
 from moto import mock_aws
@@ -484,3 +484,28 @@ def test_the_cloudformation_command_writes_a_template(every_shape: dict[str, str
     text = target.read_text()
     assert text.startswith("# Exported by trailkeeper") and "deploy it after the provider stack" in text
     assert len(_resources(text)) == len(every_shape) - 1  # the multi-region trail is homed in eu-west-1
+
+
+def test_by_default_every_region_enabled_for_the_account_is_scanned(
+    account: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
+    for region in (HOME, "ap-southeast-2", "af-south-1"):
+        boto3.client("cloudtrail", region_name=region).create_trail(Name=f"in-{region}", S3BucketName=BUCKET)
+    made: list[RecordingClients] = []
+
+    def recording(*_: Any, **__: Any) -> RecordingClients:
+        made.append(RecordingClients())
+        return made[-1]
+
+    monkeypatch.setattr(cli, "Clients", recording)
+    code, out, err = run("export")
+    assert code == 0, err
+    names = [t["Name"].rsplit("/", 1)[1] for t in yaml.safe_load(out)["trails"]]
+    assert names == ["in-ap-southeast-2", "in-us-east-1"]  # af-south-1 is an opt-in region, not opted in
+    assert "17 region(s)" in out.splitlines()[0]
+    (clients,) = made
+    assert len(clients.named("DescribeRegions")) == 1 and len(clients.named("DescribeTrails")) == 17
+    with regions.opted_in(ACCOUNT, "af-south-1"):
+        code, out, err = run("export")
+    assert [t["Name"].rsplit("/", 1)[1] for t in yaml.safe_load(out)["trails"]] == ["in-af-south-1", *names]

@@ -335,7 +335,7 @@ def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
         f"trailkeeper: exported {len(result.trails)} trail(s) from {len(result.regions)} region(s){where}{target}\n"
     )
     for failure in result.failures:
-        err.write(f"trailkeeper: not exported: {failure.where}: {failure.error.reason}\n")
+        err.write(f"trailkeeper: not exported: {failure.describe()}\n")
     for note in result.not_owned:
         err.write(
             f"trailkeeper: {note.trail_arn}: an organization trail seen in {note.seen_in_accounts} member "

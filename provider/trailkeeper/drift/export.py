@@ -69,6 +69,11 @@ class Failure:
     error: TrailkeeperError
     account: str = ""
 
+    def describe(self) -> str:
+        """One line: where, then why (the reason alone when it already says where)."""
+        reason = " ".join(self.error.reason.split())
+        return reason if self.where in reason else f"{self.where}: {reason}"
+
 
 @dataclass(frozen=True)
 class Export:

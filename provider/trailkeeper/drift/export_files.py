@@ -74,7 +74,7 @@ def header(export: Export, *, caller_account: str, now: datetime, kind: str) -> 
     ]
     if export.failures:
         lines.append(f"INCOMPLETE: {len(export.failures)} part(s) could not be read and are not in this file:")
-        lines += [f"  {failure.where}: {' '.join(failure.error.reason.split())}" for failure in export.failures]
+        lines += [f"  {failure.describe()}" for failure in export.failures]
     lines += [
         f"Not exported here: {n.trail_arn}, an organization trail seen in {n.seen_in_accounts} member "
         f"account(s); export its owner, account {n.owner_account}, to include it."
