@@ -33,6 +33,7 @@ from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
 from trailkeeper.drift import cli, export, export_files, fleet, state
 from trailkeeper.drift.cli import main
+from trailkeeper.errors import InvalidArguments
 from trailkeeper.trail import aspects, declaration
 from trailkeeper.trail import export as trail_export
 
@@ -509,3 +510,62 @@ def test_by_default_every_region_enabled_for_the_account_is_scanned(
     with regions.opted_in(ACCOUNT, "af-south-1"):
         code, out, err = run("export")
     assert [t["Name"].rsplit("/", 1)[1] for t in yaml.safe_load(out)["trails"]] == ["in-af-south-1", *names]
+
+
+# --- docs/export.md ------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "export.md"
+
+
+def _blocks(kind: str) -> list[str]:
+    page = DOCS.read_text(encoding="utf-8")
+    return [block.split("\n```", 1)[0] for block in page.split(f"```{kind}\n")[1:]]
+
+
+def test_the_docs_example_is_a_valid_state_with_the_header_the_code_writes() -> None:
+    (example,) = _blocks("yaml")
+    assert len(state.loads(example, "docs/export.md")) == 2
+    trails = tuple(export.ExportedTrail(ACCOUNT, region, arn("x", region), {}) for region in (OTHER, HOME))
+    written = export_files.header(
+        export.Export(trails, (OTHER, HOME)), caller_account=ACCOUNT, now=NOW, kind="`trailkeeper plan -f` this file"
+    )
+    version = __import__("trailkeeper").__version__
+    assert [line.replace("0.1.0", version) for line in example.splitlines()[:2]] == [f"# {line}" for line in written]
+
+
+def test_every_command_in_the_docs_parses() -> None:
+    import shlex
+
+    commands = [
+        shlex.split(line.split("#", 1)[0].split(">", 1)[0])
+        for block in _blocks("sh")
+        for line in block.splitlines()
+        if line.startswith("trailkeeper ")
+    ]
+    assert len(commands) >= 7
+    for command in commands:
+        cli._parser().parse_args(command[1:])  # raises InvalidArguments on a flag that does not exist
+
+
+def test_a_template_needs_a_trail_in_one_account_and_at_most_500(account: None) -> None:
+    def trails(count: int, accounts: int = 1) -> export.Export:
+        return export.Export(
+            tuple(
+                export.ExportedTrail(
+                    f"{n % accounts:012}", HOME, f"arn:aws:cloudtrail:{HOME}:{n % accounts:012}:trail/t{n}", {}
+                )
+                for n in range(count)
+            ),
+            (HOME,),
+        )
+
+    for made, words in (
+        (trails(0), "needs at least one resource"),
+        (trails(2, 2), "several accounts"),
+        (trails(501), "at most 500 resources"),
+    ):
+        with pytest.raises(InvalidArguments, match=words):
+            export_files.template(made, caller_account=ACCOUNT, now=NOW)
+    assert len(_resources(export_files.template(trails(500), caller_account=ACCOUNT, now=NOW))) == 500
+    code, out, err = run("export", "--format", "cloudformation", "--region", "ap-south-1")
+    assert (code, out) == (1, "") and "no trail to export in 1 region(s): ap-south-1" in err

@@ -159,6 +159,13 @@ def logical_ids(trails: Sequence[ExportedTrail]) -> list[str]:
 
 def template(export: Export, *, caller_account: str, now: datetime) -> str:
     """The export as a CloudFormation template: deploying it adopts every trail and writes nothing."""
+    if not export.trails:
+        raise InvalidArguments(
+            f"no trail to export in {_regions(export.regions)}: a CloudFormation template needs at least one "
+            "resource (check --region, or the account)"
+        )
+    if len({trail.account for trail in export.trails}) > 1:
+        raise InvalidArguments("trails of several accounts: a CloudFormation template deploys in one account")
     if len(export.trails) > MAX_RESOURCES:
         raise InvalidArguments(
             f"{len(export.trails)} trails: a CloudFormation template holds at most {MAX_RESOURCES} resources; "
