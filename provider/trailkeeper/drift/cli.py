@@ -38,6 +38,7 @@ from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
 from trailkeeper.drift import export, export_files, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
+from trailkeeper.org import export as org_export
 from trailkeeper.org.accounts import Account
 from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
@@ -376,7 +377,7 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
 
     if org_command.wanted(args):
         selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
-        result = export.export_accounts(
+        result = org_export.run(
             selected,
             clients=clients,
             regions_of=regions_of,
