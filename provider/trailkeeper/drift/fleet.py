@@ -137,7 +137,7 @@ def run(
     answers, failed_regions = _scan(
         clients, to_read, deadline=deadline, progress=report_progress, max_parallel_regions=max_parallel_regions
     )
-    seen = matching.Seen.from_answers(answers)
+    seen = matching.Seen.from_answers(answers, attempted=to_read)
     wanted_tags = matching.tags_needed(declarations, seen, caller_account)
     tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
     found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only)
