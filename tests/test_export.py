@@ -569,3 +569,18 @@ def test_a_template_needs_a_trail_in_one_account_and_at_most_500(account: None) 
     assert len(_resources(export_files.template(trails(500), caller_account=ACCOUNT, now=NOW))) == 500
     code, out, err = run("export", "--format", "cloudformation", "--region", "ap-south-1")
     assert (code, out) == (1, "") and "no trail to export in 1 region(s): ap-south-1" in err
+
+
+def test_progress_shows_on_a_terminal_only(every_shape: dict[str, str]) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, err = io.StringIO(), Terminal()
+    assert main(["export", "--region", HOME, "--region", OTHER], out=out, err=err) == 0
+    assert (
+        "\r\x1b[Kread regions: 2/2" in err.getvalue()
+        and f"read trails: {len(every_shape)}/{len(every_shape)}" in err.getvalue()
+    )
+    assert "\x1b" not in out.getvalue()
+    assert "\x1b" not in run("export", "--region", HOME)[2]

@@ -375,18 +375,25 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
             return list(account.regions)
         return regions.enabled(account_clients, region, deadline)  # the regions enabled for that account
 
-    if org_command.wanted(args):
-        selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
-        result = org_export.run(
-            selected,
-            clients=clients,
-            regions_of=regions_of,
-            region=region,
-            deadline=deadline,
-            max_accounts=args.max_accounts,
-        )
-    else:
-        result = export.export_account(clients, regions_of(None, clients), account=caller, deadline=deadline)
+    progress = TerminalProgress(err) if err.isatty() else None  # stdout may be the export itself
+    try:
+        if org_command.wanted(args):
+            selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
+            result = org_export.run(
+                selected,
+                clients=clients,
+                regions_of=regions_of,
+                region=region,
+                deadline=deadline,
+                max_accounts=args.max_accounts,
+                progress=progress,
+            )
+        else:
+            scanned = regions_of(None, clients)
+            result = export.export_account(clients, scanned, account=caller, deadline=deadline, progress=progress)
+    finally:
+        if progress:
+            progress.clear()
     write = export_files.template if args.format == "cloudformation" else export_files.state_file
     text = write(result, caller_account=caller, now=_now())
     if args.output:
