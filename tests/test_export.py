@@ -163,7 +163,12 @@ def every_shape(account: None) -> dict[str, str]:
 
 def _export(clients: RecordingClients, regions: tuple[str, ...] = (HOME, OTHER)) -> export.Export:
     return export.export_account(
-        clients, list(regions), account=ACCOUNT, read_pacer=Pacer(interval=0), max_parallel_regions=1
+        clients,
+        list(regions),
+        account=ACCOUNT,
+        default_region=HOME,
+        read_pacer=Pacer(interval=0),
+        max_parallel_regions=1,
     )
 
 
@@ -256,7 +261,12 @@ def test_reads_are_paced_per_region(every_shape: dict[str, str]) -> None:
 
     clients = RecordingClients()
     export.export_account(
-        clients, [HOME, OTHER], account=ACCOUNT, read_pacer=Counting(interval=0), max_parallel_regions=1
+        clients,
+        [HOME, OTHER],
+        account=ACCOUNT,
+        default_region=HOME,
+        read_pacer=Counting(interval=0),
+        max_parallel_regions=1,
     )
     per_trail_reads = [c for c in clients.calls if c.operation != "DescribeTrails"]
     assert len(waited) == len(per_trail_reads) and sorted(waited) == sorted(c.region for c in per_trail_reads)
@@ -288,7 +298,7 @@ def test_an_organization_trail_seen_from_a_member_account_is_noted_not_exported(
     stubber.add_response("describe_trails", {"trailList": [*stubber_answer["trailList"], org]})
     stubber.add_response("list_tags", {"ResourceTagList": []})
     stubber.add_response("get_trail_status", {"IsLogging": True})
-    result = export.export_account(clients, [HOME], account=ACCOUNT, read_pacer=Pacer(interval=0))
+    result = export.export_account(clients, [HOME], account=ACCOUNT, default_region=HOME, read_pacer=Pacer(interval=0))
     assert [t.trail_arn for t in result.trails] == [arn("mine")]
     assert result.copies == (org["TrailARN"],)
     stubber.assert_no_pending_responses()
@@ -527,7 +537,10 @@ def test_the_docs_example_is_a_valid_state_with_the_header_the_code_writes() -> 
     assert len(state.loads(example, "docs/export.md")) == 2
     trails = tuple(export.ExportedTrail(ACCOUNT, region, arn("x", region), {}) for region in (OTHER, HOME))
     written = export_files.header(
-        export.Export(trails, (OTHER, HOME)), caller_account=ACCOUNT, now=NOW, kind="`trailkeeper plan -f` this file"
+        export.Export(trails, (OTHER, HOME)),
+        caller_account=ACCOUNT,
+        now=NOW,
+        kind="`trailkeeper plan -f` this file",
     )
     version = __import__("trailkeeper").__version__
     assert [line.replace("0.1.0", version) for line in example.splitlines()[:2]] == [f"# {line}" for line in written]

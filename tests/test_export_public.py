@@ -56,7 +56,9 @@ def test_an_adopted_public_declaration_exports_to_a_state_that_plans_in_sync(
     properties = yaml.safe_load(text.replace(KEY_ID, key_id))["properties"]
     _run({"trails": [properties]}, apply=True, allow_weakening=path.stem[:2] in WEAKENING)
 
-    result = export.export_account(RecordingClients(), [REGION], account=ACCOUNT, read_pacer=Pacer(interval=0))
+    result = export.export_account(
+        RecordingClients(), [REGION], account=ACCOUNT, default_region=REGION, read_pacer=Pacer(interval=0)
+    )
     assert result.complete and len(result.trails) == 1
     (exported,) = result.trails
     declared_kind = ADVANCED if ADVANCED in properties else BASIC

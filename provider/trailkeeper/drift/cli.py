@@ -33,7 +33,6 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
-from trailkeeper.aws import regions
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
 from trailkeeper.drift import export, export_files, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
@@ -368,12 +367,9 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
     )
     caller = str(identity["Account"])
 
-    def regions_of(account: Account | None, account_clients: Clients) -> list[str]:
-        if given:
-            return given
-        if account is not None and account.regions:  # an inventory's own regions for that account
-            return list(account.regions)
-        return regions.enabled(account_clients, region, deadline)  # the regions enabled for that account
+    def regions_of(account: Account | None) -> list[str] | None:
+        """--region, else an inventory's own regions for that account, else (None) those enabled for it."""
+        return given or (list(account.regions) if account is not None and account.regions else None)
 
     progress = TerminalProgress(err) if err.isatty() else None  # stdout may be the export itself
     try:
@@ -389,8 +385,9 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
                 progress=progress,
             )
         else:
-            scanned = regions_of(None, clients)
-            result = export.export_account(clients, scanned, account=caller, deadline=deadline, progress=progress)
+            result = export.export_account(
+                clients, regions_of(None), account=caller, default_region=region, deadline=deadline, progress=progress
+            )
     finally:
         if progress:
             progress.clear()

@@ -34,7 +34,7 @@ from trailkeeper.drift import fleet
 from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS
 from trailkeeper.drift.report import AccountRun, NotOwned
 from trailkeeper.errors import TrailkeeperError
-from trailkeeper.trail import aspects, declaration, matching
+from trailkeeper.trail import aspects, declaration
 from trailkeeper.trail.export import declare
 from trailkeeper.trail.tags import TAGS_ASPECT
 
@@ -138,28 +138,36 @@ def order(trail: ExportedTrail) -> tuple[str, str, str]:
 
 def export_account(
     clients: Clients,
-    regions: Sequence[str],
+    regions: Sequence[str] | None,
     *,
     account: str,
+    default_region: str,
     deadline: Deadline | None = None,
     read_pacer: Pacer | None = None,
     max_parallel_regions: int = MAX_PARALLEL_REGIONS,
     progress: Progress | None = None,
 ) -> Export:
-    """Every trail of `account` homed in `regions`, read through `clients` (that account's credentials)."""
+    """Every trail of `account` homed in `regions` (None: those enabled for the account, listed from
+    `default_region`), read through `clients` (that account's credentials)."""
     deadline = deadline or Deadline()
     read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report: Progress = progress or (lambda *_: None)
-    regions = list(dict.fromkeys(regions))
-    answers, failed_regions = fleet._scan(  # the fleet's own scan (private there; shared here on purpose)
-        clients, regions, deadline=deadline, progress=report, max_parallel_regions=max_parallel_regions
+    coverage = fleet.cover(  # the fleet's own scan and matching: one implementation, shared
+        EVERY_TRAIL,
+        clients=clients,
+        default_region=default_region,
+        caller_account=account or None,
+        regions=list(dict.fromkeys(regions)) if regions else None,
+        deadline=deadline,
+        read_pacer=read_pacer,
+        progress=report,
+        max_parallel_regions=max_parallel_regions,
     )
-    failures = [Failure(region, error, account) for region, error in failed_regions.items()]
-    found = matching.match(EVERY_TRAIL, matching.Seen.from_answers(answers), caller_account=account or None)
+    failures = [Failure(region, error, account) for region, error in coverage.failed_regions.items()]
     homed: dict[str, list[Trail]] = defaultdict(list)
-    for matched in found.trails:
+    for matched in coverage.matching.trails:
         homed[locate.home_region(matched.trail)].append(matched.trail)
-    copies = set(found.not_owned)
+    copies = set(coverage.matching.not_owned)
 
     exported: list[ExportedTrail] = []
     lock, finished, total = threading.Lock(), 0, sum(len(t) for t in homed.values())
@@ -181,7 +189,7 @@ def export_account(
             pending.result()
     return Export(
         tuple(sorted(exported, key=order)),
-        tuple(regions),
+        coverage.scanned,
         tuple(sorted(failures, key=lambda f: (f.account, f.where))),
         copies=tuple(sorted(copies)),
     )

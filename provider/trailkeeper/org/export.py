@@ -29,7 +29,7 @@ from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)
 
-RegionsOf = Callable[[Account, Clients], Sequence[str]]  # the regions to scan in an account
+RegionsOf = Callable[[Account], Sequence[str] | None]  # an account's regions to scan (None: its enabled ones)
 
 
 def run(
@@ -64,8 +64,9 @@ def run(
             mine = clients if account.role_arn is None else Clients(sessions.session(account))
             result = export_account(
                 mine,
-                regions_of(account, mine),
+                regions_of(account),
                 account=account.id,
+                default_region=region,
                 deadline=deadline,
                 max_parallel_regions=max_parallel_regions,
             )
