@@ -151,6 +151,23 @@ def _current(
     return aspect.current(answer, None)
 
 
+def read_current(
+    aspect: Aspect,
+    trail: Trail,
+    *,
+    clients: Clients,
+    deadline: Deadline,
+    before_read: Hook | None = None,
+) -> object:
+    """One aspect's current value in compare form, read as `reconcile` reads it (export uses this).
+
+    No call when DescribeTrails already answers (`aspect.known`); otherwise the aspect's one read, in the
+    trail's home region, `before_read(region)` first.
+    """
+    facts = _facts(trail, {}, home_region(trail))
+    return _current(aspect, trail, clients=clients, deadline=deadline, before_read=before_read, facts=facts)
+
+
 def reconcile(
     declaration: Declaration,
     trail: Trail,

@@ -5,6 +5,7 @@
     trailkeeper plan  -f desired.yaml --organization [--ou OU_ID ...] [--role-name NAME] [--exclude-account ID ...]
     trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
     trailkeeper plan  -f - < desired.yaml
+    trailkeeper export [-o FILE] [--region R ...] [--organization | --accounts FILE] [--format state|cloudformation]
 
 Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error, usage
 errors included (argparse's own 2 would read as "drift found" to a pipeline), and a state whose
@@ -23,6 +24,8 @@ import json
 import logging
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
 
 import boto3
@@ -31,9 +34,11 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import fleet, report, state
+from trailkeeper.drift import export, export_files, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
+from trailkeeper.org import export as org_export
+from trailkeeper.org.accounts import Account
 from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
 
@@ -90,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"trailkeeper {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply,export}")
     for name, text in (
         ("plan", "show each drifted property as current -> declared; write nothing"),
         ("apply", APPLY_HELP),
@@ -116,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
             "every trail; without it, only what a trail's AllowWeakening lists",
         )
         org_command.add_arguments(command)
+    _export_arguments(commands)
     return parser
 
 
@@ -191,9 +197,11 @@ def main(
         return _fail(error, err, out, as_json)
     logging.basicConfig(level=logging.WARNING, stream=err, format="trailkeeper: %(levelname)s %(message)s")
     try:
+        if args.command == "export":
+            return _export(args, out, err)
         return _run(args, out, err, stdin)
     except TrailkeeperError as error:
-        return _fail(error, err, out, args.json)
+        return _fail(error, err, out, getattr(args, "json", False))
 
 
 def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
@@ -243,6 +251,161 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
         raise nothing
     out.write(json.dumps(result.to_dict(), indent=2) + "\n" if args.json else report.table(result) + "\n")
     return result.exit_code
+
+
+# --- trailkeeper export: the declared state of what exists (drift/export.py reads, export_files.py writes) ---
+
+EXPORT_HELP = "write every existing trail as a declared state (or a template) that plans nothing"
+EXPORT_EPILOG = """exit codes:
+  0  every trail of every region (and account) scanned was exported
+  1  an error (usage, unwritable output, AWS failure), or some region, trail or account could not be
+     read: what could be read is still written, and the file's header names what is missing
+
+plan the export to check it: `trailkeeper plan -f FILE` finds every trail in sync (docs/export.md)."""
+FORMATS = ("state", "cloudformation")
+
+
+def _now() -> datetime:
+    """When the export is made (its header says so); tests replace it."""
+    return datetime.now(UTC)
+
+
+def _export_arguments(commands: Any) -> None:
+    command = commands.add_parser(
+        "export",
+        help=EXPORT_HELP,
+        description=EXPORT_HELP,
+        epilog=EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("-o", "--output", metavar="FILE", help="write here (YAML) instead of standard output")
+    command.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="state",
+        help="state: a state file for plan/apply (default); cloudformation: a template of Custom::TrailSettings",
+    )
+    command.add_argument(
+        "--region",
+        action="append",
+        metavar="REGION",
+        help="a region whose trails to export (repeatable; default: every region enabled for the account)",
+    )
+    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+    org_command.add_arguments(command)
+
+
+def _check_output(path: str | None) -> None:
+    """Refuse an output the export could not write, before any AWS call (and without creating it)."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.suffix.lower() == ".json":
+        raise InvalidArguments(f"-o {show(path)}: export writes YAML (with a header comment); name it .yaml")
+    if target.is_dir():
+        raise InvalidArguments(f"-o {show(path)}: is a directory; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidArguments(f"-o {show(path)}: folder {show(str(folder))} does not exist")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise InvalidArguments(f"-o {show(path)}: not writable (check its permissions)")
+    probe = _temporary(target)
+    try:  # the export replaces the file through a new one beside it: try that now, not after the reads
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise InvalidArguments(
+            f"-o {show(path)}: cannot write in {show(str(folder))}: {error.strerror or error}"
+        ) from None
+
+
+def _temporary(target: Path) -> Path:
+    return target.with_name(f".{target.name}.trailkeeper-tmp")
+
+
+def _write(path: str, text: str) -> None:
+    """Replace `path` whole: a reader never sees half an export, and a failed write keeps the old one."""
+    target = Path(path)
+    temporary = _temporary(target)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise InvalidArguments(f"-o {show(path)}: cannot write: {error.strerror or error}") from None
+
+
+def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
+    where = f" in {len(result.accounts)} account(s)" if result.accounts else ""
+    target = f" to {args.output}" if args.output else ""
+    err.write(
+        f"trailkeeper: exported {len(result.trails)} trail(s) from {len(result.regions)} region(s){where}{target}\n"
+    )
+    for failure in result.failures:
+        err.write(f"trailkeeper: not exported: {failure.describe()}\n")
+    for note in result.not_owned:
+        err.write(
+            f"trailkeeper: {note.trail_arn}: an organization trail seen in {note.seen_in_accounts} member "
+            f"account(s); only its owner, account {note.owner_account} (not in this run), exports it\n"
+        )
+
+
+def _export(args: Any, out: TextIO, err: TextIO) -> int:
+    org_command.check(args)  # every flag problem at once, before any file or call
+    if args.format == "cloudformation" and org_command.wanted(args):
+        raise InvalidArguments(
+            "--format cloudformation writes one stack's template, which deploys in one account: export one "
+            "account at a time, or use --format state with --organization / --accounts"
+        )
+    _check_output(args.output)
+    session = _session(args.profile)
+    given: list[str] = list(dict.fromkeys(args.region or []))
+    region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
+    _check_regions(session, region, given, [])
+    _credentials_present(session)
+    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
+    identity = call(
+        "GetCallerIdentity",
+        lambda: clients.client("sts", region).get_caller_identity(),
+        deadline=deadline,
+        attempts=FIRST_CALL_ATTEMPTS,
+    )
+    caller = str(identity["Account"])
+
+    def regions_of(account: Account | None) -> list[str] | None:
+        """--region, else an inventory's own regions for that account, else (None) those enabled for it."""
+        return given or (list(account.regions) if account is not None and account.regions else None)
+
+    progress = TerminalProgress(err) if err.isatty() else None  # stdout may be the export itself
+    try:
+        if org_command.wanted(args):
+            selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
+            result = org_export.run(
+                selected,
+                clients=clients,
+                regions_of=regions_of,
+                region=region,
+                deadline=deadline,
+                max_accounts=args.max_accounts,
+                progress=progress,
+            )
+        else:
+            result = export.export_account(
+                clients, regions_of(None), account=caller, default_region=region, deadline=deadline, progress=progress
+            )
+    finally:
+        if progress:
+            progress.clear()
+    write = export_files.template if args.format == "cloudformation" else export_files.state_file
+    text = write(result, caller_account=caller, now=_now())
+    if args.output:
+        _write(args.output, text)
+    else:
+        out.write(text)
+    _export_summary(result, args, err)
+    return report.EXIT_FAILED if result.failures else report.EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,201 @@
+"""Write an export as a state file or as a CloudFormation template. Pure: text from what was read.
+
+Both start with a short comment saying when, by which version and from where the trails were
+exported, and what could not be read (an export is never silently partial). Trails come in the order
+`drift.export` gives them (account, home region, ARN), each one's properties in `trail.export`'s order,
+so exporting the same trails twice gives the same text.
+
+The state file is the one `trailkeeper plan -f` reads: a `trails:` list, grouped by account with a
+comment heading each group when several accounts were exported. Each trail is declared by ARN, which
+names exactly one trail, in one account and region, wherever the state is run.
+
+The template holds one `Custom::TrailSettings` per trail. Its properties are literal values spelled as
+CloudFormation passes them to the provider (every scalar a string: `"true"`), so what a reviewer reads
+is what the provider receives. The ServiceToken is imported from the provider stack's export
+(`<ProviderStackName>-ServiceToken`, template.yaml's Outputs), the stack name being a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import yaml
+
+from trailkeeper import __version__
+from trailkeeper.drift.export import Export, ExportedTrail
+from trailkeeper.errors import InvalidArguments
+from trailkeeper.trail.arns import TrailHome
+
+PROVIDER_STACK_PARAMETER = "ProviderStackName"
+PROVIDER_STACK_DEFAULT = "trailkeeper"  # the stack name the README deploys the provider as
+SERVICE_TIMEOUT = "300"  # seconds: even a broken provider cannot hold the stack for an hour
+MAX_RESOURCES = 500  # CloudFormation's resources per template
+RESOURCE_TYPE = "Custom::TrailSettings"
+_WORD = re.compile(r"[A-Za-z0-9]+")
+SHOWN_REGIONS = 6
+
+
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
+    """Block YAML with lists indented under their key, as people write state files, and no aliases."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True  # every value written out: CloudFormation refuses YAML aliases, and a reader needs none
+
+
+def _dump(value: object) -> str:
+    return str(yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096))
+
+
+def _regions(regions: Sequence[str]) -> str:
+    shown = ", ".join(regions[:SHOWN_REGIONS])
+    more = f" and {len(regions) - SHOWN_REGIONS} more" if len(regions) > SHOWN_REGIONS else ""
+    return f"{len(regions)} region(s): {shown}{more}" if regions else "no region"
+
+
+def _accounts(export: Export, caller_account: str) -> str:
+    if not export.accounts:
+        return f"account {caller_account}"
+    return f"{len(export.accounts)} account(s)"
+
+
+def header(export: Export, *, caller_account: str, now: datetime, kind: str) -> list[str]:
+    """The comment lines that open an export: when, by what, from where, and what is missing."""
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = [
+        f"Exported by trailkeeper {__version__} at {stamp} from {_accounts(export, caller_account)}, "
+        f"{_regions(export.regions)}: {len(export.trails)} trail(s).",
+        f"Review it, commit it, then {kind}: every trail should be in sync, with nothing to write.",
+    ]
+    if export.failures:
+        lines.append(f"INCOMPLETE: {len(export.failures)} part(s) could not be read and are not in this file:")
+        lines += [f"  {failure.describe()}" for failure in export.failures]
+    lines += [
+        f"Not exported here: {n.trail_arn}, an organization trail seen in {n.seen_in_accounts} member "
+        f"account(s); export its owner, account {n.owner_account}, to include it."
+        for n in export.not_owned
+    ]
+    return lines
+
+
+def _comment(lines: Iterable[str], indent: str = "") -> str:
+    return "".join(f"{indent}# {line}".rstrip() + "\n" for line in lines)
+
+
+def _account_label(export: Export, account: str) -> str:
+    names = {run.account: run.name for run in export.accounts}
+    return f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
+
+
+def state_file(export: Export, *, caller_account: str, now: datetime) -> str:
+    """The export as a declared state (YAML) for `trailkeeper plan|apply -f`."""
+    text = _comment(header(export, caller_account=caller_account, now=now, kind="`trailkeeper plan -f` this file"))
+    if not export.trails:
+        return text + "trails: []\n"
+    text += "trails:\n"
+    grouped = len({trail.account for trail in export.trails}) > 1 or bool(export.accounts)
+    previous = None
+    for trail in export.trails:
+        if grouped and trail.account != previous:
+            text += _comment([_account_label(export, trail.account)], "  ")
+            previous = trail.account
+        entry = _dump([dict(trail.properties)])
+        text += "".join(f"  {line}\n" for line in entry.splitlines())
+    return text
+
+
+# --- CloudFormation -----------------------------------------------------------------------------------
+
+
+def as_cloudformation(value: object) -> object:
+    """A value as CloudFormation passes it to a custom resource: every scalar a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return {str(key): as_cloudformation(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_cloudformation(item) for item in value]
+    return str(value)
+
+
+def _pascal(text: str) -> str:
+    return "".join(word[:1].upper() + word[1:] for word in _WORD.findall(text))
+
+
+def logical_ids(trails: Sequence[ExportedTrail]) -> list[str]:
+    """One logical id per trail, from its name: `Trail<Name>`, then its region, then a number if still taken.
+
+    Alphanumeric (CloudFormation's rule), unique, and stable for the same trails in the same order.
+
+    >>> arn = "arn:aws:cloudtrail:{}:111122223333:trail/{}".format
+    >>> where = [("eu-west-1", "audit"), ("us-east-1", "audit"), ("us-east-1", "org.audit"), ("us-east-1", "org-audit")]
+    >>> trails = [ExportedTrail("1", region, arn(region, name), {}) for region, name in where]
+    >>> logical_ids(trails)
+    ['TrailAuditEuWest1', 'TrailAuditUsEast1', 'TrailOrgAudit', 'TrailOrgAudit2']
+    """
+    homes = [TrailHome.from_arn(trail.trail_arn) for trail in trails]
+    by_name = [f"Trail{_pascal(home.name)}" for home in homes]
+    clashing = {name for name in by_name if by_name.count(name) > 1}
+    wanted = [
+        name + _pascal(home.region) if name in clashing and sum(h.name == home.name for h in homes) > 1 else name
+        for name, home in zip(by_name, homes, strict=True)
+    ]
+    taken: set[str] = set()
+    ids: list[str] = []
+    for name in wanted:
+        candidate, number = name, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{name}{number}"
+        taken.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def template(export: Export, *, caller_account: str, now: datetime) -> str:
+    """The export as a CloudFormation template: deploying it adopts every trail and writes nothing."""
+    if not export.trails:
+        raise InvalidArguments(
+            f"no trail to export in {_regions(export.regions)}: a CloudFormation template needs at least one "
+            "resource (check --region, or the account)"
+        )
+    if len({trail.account for trail in export.trails}) > 1:
+        raise InvalidArguments("trails of several accounts: a CloudFormation template deploys in one account")
+    if len(export.trails) > MAX_RESOURCES:
+        raise InvalidArguments(
+            f"{len(export.trails)} trails: a CloudFormation template holds at most {MAX_RESOURCES} resources; "
+            "export fewer regions at a time (--region), or use --format state"
+        )
+    token = {"Fn::ImportValue": {"Fn::Sub": f"${{{PROVIDER_STACK_PARAMETER}}}-ServiceToken"}}
+    resources = {
+        logical_id: {
+            "Type": RESOURCE_TYPE,
+            "Properties": {
+                "ServiceToken": token,
+                "ServiceTimeout": SERVICE_TIMEOUT,
+                **as_cloudformation(dict(trail.properties)),  # type: ignore[dict-item]
+            },
+        }
+        for logical_id, trail in zip(logical_ids(export.trails), export.trails, strict=True)
+    }
+    document: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"trailkeeper export of {len(export.trails)} existing trail(s) from "
+        f"{_accounts(export, caller_account)}: deploying it adopts them with no change.",
+        "Parameters": {
+            PROVIDER_STACK_PARAMETER: {
+                "Type": "String",
+                "Default": PROVIDER_STACK_DEFAULT,
+                "Description": "Name of the stack that deployed the trailkeeper provider (it exports "
+                "<name>-ServiceToken).",
+            }
+        },
+        "Resources": resources,
+    }
+    kind = "deploy it after the provider stack (template.yaml)"
+    return _comment(header(export, caller_account=caller_account, now=now, kind=kind)) + _dump(document)

@@ -1,0 +1,113 @@
+"""`trailkeeper export --organization | --accounts`: every account's trails, read as one account's are.
+
+As `org/run.py` runs plan in each account, this reads each account with `drift.export.export_account`:
+its own credentials (its role, assumed once; the caller's own account with the caller's), its own read
+pacing and its own regions. An account that cannot be read fails alone, named with its role, and the
+others go on. Results are grouped by account; an organization trail is exported once, from its owner,
+and its copies are noted when the owner is not in the run, as plan notes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift.export import Export, Failure, Progress, export_account, order
+from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS
+from trailkeeper.drift.report import AccountRun, NotOwned
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
+from trailkeeper.org.accounts import Account
+from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.org.run import MAX_ACCOUNTS
+from trailkeeper.org.run import _named as named_for_account
+from trailkeeper.trail import arns
+
+log = logging.getLogger(__name__)
+
+RegionsOf = Callable[[Account], Sequence[str] | None]  # an account's regions to scan (None: its enabled ones)
+
+
+def run(
+    accounts: Sequence[Account],
+    *,
+    clients: Clients,
+    regions_of: RegionsOf,
+    region: str,
+    deadline: Deadline | None = None,
+    max_accounts: int = MAX_ACCOUNTS,
+    max_parallel_regions: int = MAX_PARALLEL_REGIONS,
+    sessions: AccountSessions | None = None,
+    progress: Progress | None = None,
+) -> Export:
+    """Every trail of every account, grouped by account as an organization run groups them.
+
+    Each account is read with its own credentials (its role, assumed once; the caller's own account with
+    the caller's) and its own read pacing; an account that cannot be read fails alone, named with its
+    role, and the others go on. An organization trail is exported once, from its owner; when the owner
+    is not in the run, its copies are noted (`not_owned`), as plan notes them.
+    """
+    deadline = deadline or Deadline()
+    sessions = sessions or AccountSessions(clients, region, deadline)
+    report: Progress = progress or (lambda *_: None)
+    outcomes: dict[str, tuple[AccountRun, Export | None]] = {}
+    lock = threading.Lock()
+
+    def one(account: Account) -> None:
+        result: Export | None = None
+        run = AccountRun(account.id, account.name)
+        try:
+            mine = clients if account.role_arn is None else Clients(sessions.session(account))
+            result = export_account(
+                mine,
+                regions_of(account),
+                account=account.id,
+                default_region=region,
+                deadline=deadline,
+                max_parallel_regions=max_parallel_regions,
+            )
+        except TrailkeeperError as error:
+            failure = named_for_account(error, account)
+            log.warning("account failed", extra={"account": account.id, "error_code": failure.error_code})
+            run = AccountRun(account.id, account.name, failure)
+        except Exception as error:  # one broken account must not end the others' export
+            log.exception("account failed unexpectedly", extra={"account": account.id})
+            failure = AwsCallFailed(type(error).__name__, "export", f"{account.label}: unexpected error: {error}")
+            run = AccountRun(account.id, account.name, failure)
+        finally:
+            if account.role_arn is not None:
+                sessions.forget(account)
+        with lock:
+            outcomes[account.id] = (run, result)
+            report("accounts", len(outcomes), len(accounts))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account") as pool:
+        for future in [pool.submit(one, account) for account in accounts]:
+            future.result()
+
+    by_id = {account.id: account for account in accounts}
+    runs = [outcomes[a.id][0] for a in accounts]
+    done = [result for _, result in (outcomes[a.id] for a in accounts) if result is not None]
+    failures = [Failure(by_id[run.account].label, run.error, run.account) for run in runs if run.error is not None] + [
+        dataclasses.replace(f, error=named_for_account(f.error, by_id[f.account]))
+        for result in done
+        for f in result.failures
+    ]
+    in_run = set(by_id)
+    seen = Counter(arn for result in done for arn in result.copies)
+    not_owned = tuple(
+        NotOwned(arn, arns.account_of(arn), count)
+        for arn, count in sorted(seen.items())
+        if arns.account_of(arn) not in in_run  # its owner is in the run: exported from there
+    )
+    return Export(
+        tuple(sorted((t for result in done for t in result.trails), key=order)),
+        tuple(dict.fromkeys(r for result in done for r in result.regions)),
+        tuple(failures),
+        accounts=tuple(runs),
+        not_owned=not_owned,
+    )
