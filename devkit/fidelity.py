@@ -71,6 +71,12 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 |   | multi-region trail without global service   |                            |                                       |
 |   | events (aws-facts.md)                       |                            |                                       |
 
+One more, of the process rather than of CloudTrail: AWS serves calls made at the same time, but moto's
+backends are plain dictionaries, and in-process (`mock_aws()`) two threads of one run (the fleet reads
+regions in parallel) can change one while another iterates it ("dictionary changed size during
+iteration"). The layer serves moto's in-process calls one at a time, as a server serves each request
+whole (`_serial_process_request`).
+
 Where the brief and the evidence differ the evidence won, and the comment at the rule says so (tags
 outside the home region: CloudTrailARNInvalidException, not InvalidHomeRegionException).
 """
@@ -80,12 +86,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from moto.cloudtrail import models as ct_models
 from moto.cloudtrail import responses as ct_responses
 from moto.cloudtrail.exceptions import TrailNameTooShort, TrailNotFoundException
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
@@ -624,10 +632,19 @@ def _response_get_trail(response: Any) -> str:
     return json.dumps({"Trail": trail.description(include_region=True)})
 
 
+_SERIAL = threading.RLock()  # one in-process moto call at a time (see the module docstring)
+
+
+def _serial_process_request(stubber: Any, request: Any) -> Any:
+    with _SERIAL:
+        return _ORIGINAL["serial_requests"](stubber, request)
+
+
 # --- installing --------------------------------------------------------------------------------------
 
 _Backend = ct_models.CloudTrailBackend
 _PATCHES: dict[str, tuple[type, str, Callable[..., Any]]] = {
+    "serial_requests": (BotocoreStubber, "process_request", _serial_process_request),
     "create_trail": (_Backend, "create_trail", create_trail),
     "update_trail": (_Backend, "update_trail", update_trail),
     "delete_trail": (_Backend, "delete_trail", delete_trail),

@@ -5,6 +5,7 @@ something, the same call against bare moto shows what moto does on its own (and 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from devkit import fidelity
 from devkit import world as seeding
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.server import ThreadedMotoServer
 
 HOME, OTHER = "us-east-1", "us-west-2"
@@ -556,3 +558,33 @@ def test_the_layer_holds_for_moto_server_in_this_process_and_reset_forgets(layer
     finally:
         fidelity.reset()
         server.stop()
+
+
+# --- the process: moto's in-process calls one at a time ----------------------------------------------
+
+
+def test_in_process_calls_are_served_one_at_a_time(layer: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fleet reads regions in parallel threads; in-process moto would let two calls change one backend
+    # dictionary at once. The first call waits (up to 1 s) for a second to start beside it: none may.
+    assert BotocoreStubber.process_request is fidelity._serial_process_request
+    active, most, count = 0, 0, threading.Lock()
+    second = threading.Event()
+
+    def slow(stubber: Any, request: Any) -> None:
+        nonlocal active, most
+        with count:
+            active += 1
+            most = max(most, active)
+        if active > 1:
+            second.set()
+        second.wait(1)
+        with count:
+            active -= 1
+
+    monkeypatch.setitem(fidelity._ORIGINAL, "serial_requests", slow)
+    threads = [threading.Thread(target=fidelity._serial_process_request, args=(object(), None)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert most == 1
