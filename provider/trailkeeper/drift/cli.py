@@ -5,6 +5,7 @@
     trailkeeper plan  -f desired.yaml --organization [--ou OU_ID ...] [--role-name NAME] [--exclude-account ID ...]
     trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
     trailkeeper plan  -f - < desired.yaml
+    trailkeeper audit [--standard fsbp|cis-5.0|cis-6.0 ...] [--region R ...] [--format table|json|ocsf] [--json]
 
 Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error, usage
 errors included (argparse's own 2 would read as "drift found" to a pipeline). With --json, stdout
@@ -27,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import fleet, report, state
+from trailkeeper.drift import audit_command, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
 from trailkeeper.trail import arns
@@ -77,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"trailkeeper {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply,audit}")
     for name, text in (
         ("plan", "show each drifted property as current -> declared; write nothing"),
         ("apply", "fix drift: one minimal UpdateTrail per drifted trail, in its home region"),
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
             "every trail; without it, only what a trail's AllowWeakening lists",
         )
         org_command.add_arguments(command)
+    audit_command.add_parser(commands, argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -172,10 +174,52 @@ def main(
     try:
         return _run(args, out, err, stdin)
     except TrailkeeperError as error:
-        return _fail(error, err, out, args.json)
+        return _fail(error, err, out, args.json or getattr(args, "format", None) in ("json", "ocsf"))
+
+
+def _audit(args: Any, out: TextIO, err: TextIO) -> int:
+    """`trailkeeper audit`: the same session, identity check and account selection as plan; read-only."""
+    form = audit_command.output_format(args)
+    org_command.check(args)
+    session = _session(args.profile)
+    region = (args.region or [None])[0] or os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
+    known = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("cloudtrail", partition_name=partition)
+    }
+    audit_command.check(args, known)
+    _credentials_present(session)
+    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
+    identity = call(
+        "GetCallerIdentity",
+        lambda: clients.client("sts", region).get_caller_identity(),
+        deadline=deadline,
+        attempts=FIRST_CALL_ATTEMPTS,
+    )
+    progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
+    try:
+        result = audit_command.run(
+            args,
+            clients=clients,
+            region=region,
+            identity=identity,
+            deadline=deadline,
+            make_clients=lambda s: Clients(s, config=CLI_CONFIG),
+            progress=progress,
+        )
+    finally:
+        if progress:
+            progress.clear()
+    audit_command.render(result, form, out)
+    return result.exit_code
 
 
 def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
+    if args.command == "audit":
+        return _audit(args, out, err)
     org_command.check(args)  # the organization flags' problems, all at once, before any file or call
     declarations = _load(args.file, stdin)
     source = "<stdin>" if args.file == "-" else args.file
