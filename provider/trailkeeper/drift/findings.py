@@ -334,7 +334,14 @@ def ocsf(audit: Audit, now_ms: int) -> list[dict[str, Any]]:
                     "provider": "AWS",
                     "region": finding.region,
                     **(
-                        {"account": {"uid": finding.account, "type_id": 10, "type": "AWS Account"}}
+                        {
+                            "account": {
+                                "uid": finding.account,
+                                "name": finding.account,
+                                "type_id": 10,
+                                "type": "AWS Account",
+                            }
+                        }
                         if finding.account
                         else {}
                     ),
