@@ -1,11 +1,12 @@
-"""Render the property reference (docs/properties.md) from the settings table and the aspects, so they never disagree.
+"""Render the property reference (docs/properties.md) from the settings table and the aspects, and the audit's
+controls (docs/controls.md) from the control table, so they never disagree.
 
-`python -m devkit.docs` prints both tables; tests/test_docs.py checks docs/properties.md holds exactly them.
+`python -m devkit.docs` prints the tables; tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
-from trailkeeper.trail import aspects, guard, settings
+from trailkeeper.trail import aspects, controls, guard, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -60,7 +61,23 @@ def aspect_table() -> str:
     return "\n".join(lines)
 
 
+def controls_table() -> str:
+    """The audit's controls (docs/controls.md): each control's id in every standard, what it judges, the remedy."""
+    standards = list(controls.STANDARDS)
+    lines = [
+        f"| {' | '.join(f'`{s}`' for s in standards)} | Level | Title | What trailkeeper judges | Reads | Remedy |",
+        "|" + "---|" * (len(standards) + 5),
+    ]
+    for control in controls.CONTROLS:
+        ids = " | ".join(control.id_in(s) or "-" for s in standards)
+        reads = "; ".join(controls.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
+        lines.append(f"| {ids} | {control.level} | {control.title} | {control.judges} | {reads} | {control.remedy} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(property_table())
     print()
     print(aspect_table())
+    print()
+    print(controls_table())

@@ -469,3 +469,51 @@ def test_usage_errors_exit_1_before_any_call(aws: None) -> None:
     assert json.loads(out)["error"]["code"] == "InvalidArguments"
     code, _, err = cli("audit", "--json", "--format", "table")
     assert code == 1 and "disagree" in err
+
+
+# --- accounts and regions as plan chooses them ------------------------------------------------------
+
+
+def _args(*argv: str) -> Any:
+    from trailkeeper.drift.cli import _parser
+
+    return _parser().parse_args(["audit", *argv])
+
+
+IDENTITY = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/auditor"}
+
+
+def test_by_default_every_enabled_region_is_scanned_once(world: seeding.World, clients: RecordingClients) -> None:
+    from devkit.regions import ENABLED_BY_DEFAULT
+
+    from trailkeeper.aws.calls import Deadline
+    from trailkeeper.drift import audit_command
+
+    result = audit_command.run(_args(), clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
+    assert set(result.regions) == set(ENABLED_BY_DEFAULT)
+    assert len(clients.named("DescribeRegions")) == 1
+    assert sorted(c.region for c in clients.named("DescribeTrails")) == sorted(ENABLED_BY_DEFAULT)
+    assert {f.region for f in result.findings if f.control == "CloudTrail.1"} == set(ENABLED_BY_DEFAULT)
+
+
+def test_an_accounts_inventory_covers_the_log_archive_account(
+    tmp_path: Any, aws: None, clients: RecordingClients
+) -> None:
+    from trailkeeper.aws.calls import Deadline
+    from trailkeeper.drift import audit_command
+
+    archive, _ = _log_archive()
+    arn = cloudtrail().create_trail(Name="central", S3BucketName="log-archive-bucket", IsMultiRegionTrail=True)
+    cloudtrail().start_logging(Name=arn["TrailARN"])
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        f'accounts:\n  - account_id: "{ACCOUNT}"\n    name: audit\n'
+        f'  - account_id: "{archive}"\n    name: log-archive\n    role: arn:aws:iam::{archive}:role/Audit\n'
+    )
+    args = _args("--accounts", str(inventory), "--region", HOME)
+    result = audit_command.run(args, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
+    assert result.accounts == (ACCOUNT, archive) and not result.errors
+    finding = found(result, "CloudTrail.7", "arn:aws:s3:::log-archive-bucket")
+    assert (finding.status, finding.account) == ("FAIL", archive)  # read by its owner, once
+    assert found(result, "CloudTrail.1", f"arn:aws:cloudtrail:{HOME}:{archive}").status == "FAIL"  # no trail there
+    assert len(clients.named("AssumeRole")) == 1

@@ -56,3 +56,12 @@ def test_the_development_tree_names_every_module_of_the_package() -> None:
     modules = {p.name for p in package.rglob("*.py") if p.name != "__init__.py"}
     folders = {f"{p.name}/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert modules | folders <= listed, f"add to README's Development tree: {sorted((modules | folders) - listed)}"
+
+
+def test_the_controls_page_holds_the_control_table() -> None:
+    from devkit.docs import controls_table
+
+    page = (ROOT / "docs" / "controls.md").read_text()
+    start = page.index("\n", page.index("<!-- controls-table:start")) + 1
+    end = page.index("<!-- controls-table:end -->")
+    assert page[start:end].strip() == controls_table().strip(), "run: python -m devkit.docs"

@@ -28,6 +28,7 @@ from typing import Any
 from botocore import xform_name
 
 from trailkeeper.aws import buckets, locate
+from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
@@ -49,14 +50,15 @@ from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.tags import RESERVED
 
-# CloudTrail's ListTags takes at most 20 trail ARNs per call (botocore's docs).
-LIST_TAGS_BATCH = 20
 MAX_PARALLEL_REGIONS = 32
+# Every action an audit calls (read-only): the region list, the scan and ListTags (locate), the per-trail
+# reads, the bucket reads, and the identity check. docs/audit.md lists them; tests hold both to the calls.
 PERMISSIONS = (
-    "cloudtrail:DescribeTrails",
+    "sts:GetCallerIdentity",
+    *enabled_regions.PERMISSIONS,
+    *locate.PERMISSIONS,
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
-    "cloudtrail:ListTags",
     *buckets.PERMISSIONS,
 )
 
@@ -88,7 +90,7 @@ def _scan(clients: Clients, regions: Sequence[str], deadline: Deadline) -> dict[
 
     def one(region: str) -> list[Trail] | TrailkeeperError:
         try:
-            return locate.describe(clients, region, [], deadline)  # no names: every trail, shadows included
+            return locate.scan(clients, region, deadline)
         except TrailkeeperError as error:
             return error
 
@@ -143,29 +145,15 @@ def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[T
     return facts, failures
 
 
-def _tags(reader: _Reader, trail_arns: Sequence[str]) -> dict[str, dict[str, str] | TrailkeeperError]:
-    """User tags of each trail (aws: keys left out), one ListTags per 20 trails of a home region."""
-    found: dict[str, dict[str, str] | TrailkeeperError] = {}
-    by_home: dict[str, list[str]] = defaultdict(list)
-    for arn in trail_arns:
-        by_home[arns.region_of(arn)].append(arn)
-    for region, listed in sorted(by_home.items()):
-        for start in range(0, len(listed), LIST_TAGS_BATCH):
-            batch = listed[start : start + LIST_TAGS_BATCH]
-            try:
-                answer = reader.cloudtrail("ListTags", ", ".join(batch), region, ResourceIdList=batch)
-            except TrailkeeperError as error:
-                found.update(dict.fromkeys(batch, error))
-                continue
-            for arn in batch:
-                found[arn] = {}
-            for item in answer.get("ResourceTagList", []):
-                found[str(item["ResourceId"])] = {
-                    str(t["Key"]): str(t.get("Value", ""))
-                    for t in item.get("TagsList") or []
-                    if not str(t["Key"]).lower().startswith(RESERVED)
-                }
-    return found
+def _tags(reader: _Reader, trail_arns: Sequence[str]) -> dict[str, dict[str, str]] | TrailkeeperError:
+    """User tags of each trail (aws: keys left out), with the shared batched ListTags (20 trails a call)."""
+    try:
+        listed = locate.tags(reader.clients, trail_arns, reader.deadline, reader.pace)
+    except TrailkeeperError as error:
+        return error
+    return {
+        arn: {k: v for k, v in listed.get(arn, {}).items() if not k.lower().startswith(RESERVED)} for arn in trail_arns
+    }
 
 
 def _error(account: str, region: str, error: TrailkeeperError) -> AuditError:
@@ -225,14 +213,11 @@ def _see(target: Target, regions: Sequence[str], needs: frozenset[str], deadline
     owned = sorted(arn for arn, fact in facts.items() if fact.account == target.account)
     if TAGS in needs and owned:
         tags = _tags(reader, owned)
+        if isinstance(tags, TrailkeeperError):
+            seen.errors.append(_error(target.account, "", tags))
         for arn in owned:
-            found = tags.get(arn, {})
-            if isinstance(found, TrailkeeperError):
-                facts[arn] = dataclasses.replace(facts[arn], unread=found.reason)
-            else:
-                facts[arn] = dataclasses.replace(facts[arn], tags=found)
-        failures = {id(f): f for f in tags.values() if isinstance(f, TrailkeeperError)}
-        seen.errors.extend(_error(target.account, "", f) for f in failures.values())
+            got = {"unread": tags.reason} if isinstance(tags, TrailkeeperError) else {"tags": tags[arn]}
+            facts[arn] = dataclasses.replace(facts[arn], **got)
     for region in regions:
         if region in visible:
             shown = tuple(facts[arn] for arn in sorted(visible[region]))

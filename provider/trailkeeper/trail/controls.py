@@ -49,6 +49,15 @@ DEFAULT_STANDARDS = ("fsbp", "cis-6.0")  # FSBP and the newest CIS
 
 # The reads a control needs beyond DescribeTrails (which answers KMS, validation and the log group).
 STATUS, EVENTS, TAGS, BUCKET_PUBLIC, BUCKET_LOGGING = "status", "events", "tags", "bucket-public", "bucket-logging"
+READS: Mapping[str, str] = MappingProxyType(
+    {
+        STATUS: "GetTrailStatus",
+        EVENTS: "GetEventSelectors (only when DescribeTrails says the selectors are custom)",
+        TAGS: "ListTags (20 trails a call)",
+        BUCKET_PUBLIC: "GetBucketAcl, GetBucketPolicyStatus, GetPublicAccessBlock",
+        BUCKET_LOGGING: "GetBucketLogging",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -417,8 +426,8 @@ CONTROLS: tuple[Control, ...] = (
         "bucket",
         MappingProxyType({"fsbp": "CloudTrail.6"}),
         "Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible",
-        "the log bucket grants nothing to AllUsers or AuthenticatedUsers in its ACL and its policy is not "
-        "public, unless its public access block ignores public ACLs and restricts public policies",
+        "the log bucket's ACL grants nothing to AllUsers or AuthenticatedUsers (unless its public access block "
+        "has IgnorePublicAcls) and its policy is not public (unless RestrictPublicBuckets)",
         "remove the public ACL grants and policy statements, or turn on the bucket's Block Public Access",
         frozenset({BUCKET_PUBLIC}),
         _not_public,
