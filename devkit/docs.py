@@ -1,12 +1,14 @@
-"""Render the property reference (docs/properties.md) from the settings table and the aspects, and the audit's
-controls (docs/controls.md) from the control table, so they never disagree.
+"""Render the generated tables of the docs from the code, so they never disagree.
 
-`python -m devkit.docs` prints the tables; tests/test_docs.py checks the pages hold exactly them.
+docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
+what a trail records, trail/record.py) and what moves audit logs. docs/controls.md: the controls the audit
+judges (trail/controls.py). `python -m devkit.docs` prints every table;
+tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
-from trailkeeper.trail import aspects, controls, guard, settings
+from trailkeeper.trail import aspects, controls, guard, record, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -53,7 +55,7 @@ def aspect_table() -> str:
     weakenable = ", ".join(f"`{name}`" for name in sorted(guard.weakenable()))
     lines += [
         f"| `{guard.ALLOW}` | boolean or list | true, or the properties that may weaken audit: {weakenable} "
-        "| - | - | Lets the change weaken audit (see the guard below); false or left out: refused. |",
+        "| - | - | Lets the change weaken audit ([the guard](guard.md)); false or left out: refused. |",
         "| `DryRun` | boolean | true or false | - | - | Read and plan, write nothing; Data carries `Plan`. |",
         "| `TrailName`, `KMSKeyId` | string | as `Name`, `KmsKeyId` | - | - | The native "
         "AWS::CloudTrail::Trail spellings, accepted as aliases (both spellings with different values: error). |",
@@ -61,8 +63,36 @@ def aspect_table() -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def guard_table() -> str:
+    """docs/guard.md: each dimension of a trail's record, what weakens it, and the control that breaks."""
+    lines = [
+        "| What the trail records or protects | Declared as | Weakens audit when | Breaks |",
+        "|---|---|---|---|",
+    ]
+    for dimension in record.DIMENSIONS:
+        names = ", ".join(f"`{p}`" for p in dimension.properties)
+        what = f"**{dimension.name}**: {dimension.records}"
+        lines.append(f"| {_cell(what)} | {names} | {_cell(dimension.weakens_when)} | {_cell(dimension.control)} |")
+    for name in record.switches():
+        row = settings.table()[name]
+        what = f"**switch**: {row.description or name}"
+        lines.append(f"| {_cell(what)} | `{name}` | true -> false | {_cell(record.switch_control(name))} |")
+    return "\n".join(lines)
+
+
+def moves_table() -> str:
+    """docs/guard.md: the settings whose change moves audit logs (marked, not refused)."""
+    lines = ["| Property | Where the logs go |", "|---|---|"]
+    lines += [f"| `{name}` | {what} |" for name, what in record.PLACES.items()]
+    return "\n".join(lines)
+
+
 def controls_table() -> str:
-    """The audit's controls (docs/controls.md): each control's id in every standard, what it judges, the remedy."""
+    """docs/controls.md: each control's id in every standard, its level, what it judges, its reads, the remedy."""
     standards = list(controls.STANDARDS)
     lines = [
         f"| {' | '.join(f'`{s}`' for s in standards)} | Level | Title | What trailkeeper judges | Reads | Remedy |",
@@ -71,7 +101,8 @@ def controls_table() -> str:
     for control in controls.CONTROLS:
         ids = " | ".join(control.id_in(s) or "-" for s in standards)
         reads = "; ".join(controls.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
-        lines.append(f"| {ids} | {control.level} | {control.title} | {control.judges} | {reads} | {control.remedy} |")
+        cells = (control.title, control.judges, reads, control.remedy)
+        lines.append(f"| {ids} | {control.level} | {' | '.join(_cell(c) for c in cells)} |")
     return "\n".join(lines)
 
 
@@ -79,5 +110,9 @@ if __name__ == "__main__":
     print(property_table())
     print()
     print(aspect_table())
+    print()
+    print(guard_table())
+    print()
+    print(moves_table())
     print()
     print(controls_table())

@@ -59,6 +59,9 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 | 8 | KmsKeyId stored as the key's full ARN       | stored as sent, never      | resolved through moto's KMS backend;  |
 |   | whatever form was sent; an unknown key:     | checked                    | KmsKeyNotFoundException               |
 |   | KmsKeyNotFoundException (aws-facts.md)      |                            |                                       |
+| 9 | DescribeTrails and GetTrail read            | ignores it on CreateTrail  | stores it; answers it (true unless    |
+|   | RecursiveLogging back (botocore's Trail     | and UpdateTrail; never     | set false), so a declared value       |
+|   | shape); default true (UpdateTrail's docs)   | answers it                 | settles                               |
 | + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail (the last:              |
 |   | an unknown trail or outside the home region | unknown trail; checks the  | InvalidParameterCombinationException) |
 |   | fails; UpdateTrail cannot leave a           | pair on CreateTrail only   |                                       |
@@ -108,8 +111,10 @@ MAX_ADVANCED_VALUES = 500  # across all conditions of all advanced selectors (sa
 MAX_USER_TAGS = 50  # TagsLimitExceededException's docs; the model's 200 is not the service limit
 CLOUDFORMATION_STACK_ID_SUFFIX = "00000000-0000-4000-8000-000000000000"
 
-# Attribute the layer sets on moto's Trail (so moto's reset forgets it with the trail).
+# Attributes the layer sets on moto's Trail (so moto's reset forgets them with the trail).
 _SELECTORS_PUT = "fidelity_selectors_put"
+_RECURSIVE_LOGGING = "fidelity_recursive_logging"
+RECURSIVE_LOGGING = "RecursiveLogging"  # CreateTrail/UpdateTrail parameter and Trail field, default true
 
 _TRAIL_ARN = re.compile(r"arn:(?P<partition>[^:]+):cloudtrail:(?P<region>[^:]+):(?P<account>\d{12}):trail/(?P<name>.+)")
 _KMS_ARN = re.compile(r"arn:[^:]+:kms:(?P<region>[^:]+):(?P<account>\d{12}):(?:key|alias)/.+")
@@ -521,7 +526,30 @@ def _description(trail: Any, include_region: bool = False) -> Json:
     answer: Json = _ORIGINAL["description"](trail, include_region=include_region)
     answer["HasCustomEventSelectors"] = bool(getattr(trail, _SELECTORS_PUT, False))
     answer["HasInsightSelectors"] = bool(trail.insight_selectors)
+    answer[RECURSIVE_LOGGING] = bool(getattr(trail, _RECURSIVE_LOGGING, True))
     return answer
+
+
+def _recursive_logging(response: Any, answer: str) -> str:
+    """CreateTrail/UpdateTrail, after moto: keep RecursiveLogging (moto drops it) and answer the trail again.
+
+    botocore's Trail shape has RecursiveLogging, so CloudTrail reads it back: the layer models it rather than
+    leaving it out of what is compared (a declared `RecursiveLogging: false` would otherwise drift forever).
+    """
+    value = response._get_param(RECURSIVE_LOGGING)
+    arn = json.loads(answer)["TrailARN"]
+    trail = next(t for t in _all_trails(response.cloudtrail_backend.account_id) if t.arn == arn)
+    if value is not None:
+        setattr(trail, _RECURSIVE_LOGGING, bool(value))
+    return json.dumps(trail.description())
+
+
+def _response_create_trail(response: Any) -> str:
+    return _recursive_logging(response, _ORIGINAL["response_create_trail"](response))
+
+
+def _response_update_trail(response: Any) -> str:
+    return _recursive_logging(response, _ORIGINAL["response_update_trail"](response))
 
 
 def _selectors_answer(trail_arn: str, basic: list[Json], advanced: list[Json]) -> str:
@@ -588,6 +616,8 @@ _PATCHES: dict[str, tuple[type, str, Callable[..., Any]]] = {
     "response_get_trail": (ct_responses.CloudTrailResponse, "get_trail", _response_get_trail),
     # The regions a run scans: the account's enabled ones, in its partition (devkit/regions.py).
     "describe_regions": (RegionsAndZonesBackend, "describe_regions", regions.describe_regions),
+    "response_create_trail": (ct_responses.CloudTrailResponse, "create_trail", _response_create_trail),
+    "response_update_trail": (ct_responses.CloudTrailResponse, "update_trail", _response_update_trail),
 }
 # moto's own functions, for the patches that add rules and then let moto do the rest.
 _ORIGINAL: dict[str, Callable[..., Any]] = {key: getattr(owner, name) for key, (owner, name, _) in _PATCHES.items()}

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from devkit.docs import aspect_table, property_table
+from devkit.docs import aspect_table, guard_table, moves_table, property_table
+
+from trailkeeper.trail import guard, record
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 PROPERTIES = (ROOT / "docs" / "properties.md").read_text()
 BENCHMARKS = (ROOT / "docs" / "benchmarks.md").read_text()
+GUARD = (ROOT / "docs" / "guard.md").read_text()
+
+
+def generated(page: str, marker: str) -> str:
+    start = page.index(f"<!-- {marker}:start")
+    start = page.index("\n", start) + 1
+    return page[start : page.index(f"<!-- {marker}:end -->")].strip()
 
 
 def test_readme_property_table_matches_the_settings_table() -> None:
@@ -25,6 +34,18 @@ def test_readme_aspect_table_matches_the_aspects() -> None:
     start = PROPERTIES.index("\n", start) + 1
     end = PROPERTIES.index("<!-- aspect-table:end -->")
     assert PROPERTIES[start:end].strip() == aspect_table().strip(), "run: python -m devkit.docs"
+
+
+def test_the_guard_page_shows_what_the_model_protects_and_what_moves_logs() -> None:
+    """Issue 15: docs/guard.md says what the guard protects, from the model (trail/record.py)."""
+    assert generated(GUARD, "guard-table") == guard_table().strip(), "run: python -m devkit.docs"
+    assert generated(GUARD, "moves-table") == moves_table().strip(), "run: python -m devkit.docs"
+    table = guard_table()
+    for name in guard.weakenable():  # every property AllowWeakening may name has its row, and no other
+        assert f"`{name}`" in table, name
+    for dimension in record.DIMENSIONS:
+        assert f"**{dimension.name}**" in table
+    assert "[docs/guard.md](guard.md)" in PROPERTIES
 
 
 def test_readme_gives_the_two_commands() -> None:

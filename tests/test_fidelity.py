@@ -502,6 +502,29 @@ def test_bare_moto_lets_update_trail_drop_global_events_of_a_multi_region_trail(
     cloudtrail().update_trail(Name="everywhere", IncludeGlobalServiceEvents=False)
 
 
+def test_recursive_logging_is_read_back_as_cloudtrail_does(layer: None, world: seeding.World) -> None:
+    """Issue 15 item 15: botocore's Trail shape reads RecursiveLogging back (default true), so the layer models
+    it rather than leaving it out of what is compared."""
+    import botocore.session
+
+    assert (
+        "RecursiveLogging" in botocore.session.get_session().get_service_model("cloudtrail").shape_for("Trail").members
+    )
+    assert cloudtrail().describe_trails()["trailList"][0]["RecursiveLogging"] is True  # never set: the default
+    answer = cloudtrail().update_trail(Name=TRAIL, RecursiveLogging=False)
+    assert answer["RecursiveLogging"] is False
+    assert cloudtrail().get_trail(Name=TRAIL)["Trail"]["RecursiveLogging"] is False
+    cloudtrail().update_trail(Name=TRAIL, S3KeyPrefix="other")  # an update without it keeps it
+    assert cloudtrail().describe_trails()["trailList"][0]["RecursiveLogging"] is False
+    created = cloudtrail().create_trail(Name="quiet", S3BucketName=seeding.BUCKET, RecursiveLogging=False)
+    assert created["RecursiveLogging"] is False
+
+
+def test_bare_moto_ignores_recursive_logging(bare: None, world: seeding.World) -> None:
+    cloudtrail().update_trail(Name=TRAIL, RecursiveLogging=False)
+    assert "RecursiveLogging" not in cloudtrail().get_trail(Name=TRAIL)["Trail"]
+
+
 def test_install_and_uninstall_are_idempotent_and_a_with_block_leaves_an_install_in_force(bare: None) -> None:
     assert not fidelity.installed()
     fidelity.install()

@@ -260,7 +260,7 @@ def test_dry_run_plans_and_writes_nothing(faithful: seeding.World, invoke: Invok
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     assert answer["Data"]["ChangedProperties"] == "S3KeyPrefix,EnableLogFileValidation,IsLogging,InsightSelectors"
     assert answer["Data"]["Plan"] == (
-        "UpdateTrail: S3KeyPrefix legacy -> trails, EnableLogFileValidation false -> true; "
+        "UpdateTrail: S3KeyPrefix legacy -> trails (moves audit logs), EnableLogFileValidation false -> true; "
         'PutInsightSelectors: InsightSelectors [] -> [{"InsightType":"ApiCallRateInsight"}]; '
         "StartLogging: IsLogging false -> true"
     )

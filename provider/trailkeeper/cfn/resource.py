@@ -54,6 +54,7 @@ def plan_summary(outcome: engine.Outcome, limit: int = PLAN_LIMIT) -> str:
         shown = [
             f"{name} {show_value(by_name[name].current, 40)} -> {show_value(by_name[name].desired, 40)}"
             + (" (weakens audit)" if by_name[name].weakens else "")
+            + (" (moves audit logs)" if by_name[name].moves else "")
             for name in request.properties
             if name in by_name
         ]

@@ -10,7 +10,8 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "home_region": "us-east-1",            # null when it was not found
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
                  "changes": [{"property": "KmsKeyId", "current": "", "desired": "arn:aws:kms:...",
-                              "weakens": null}],    # or the audit control a weakening change breaks
+                              "weakens": null,      # or the audit control a weakening change breaks
+                              "moves": false}],     # true: it moves audit logs (bucket, prefix, key, log group)
                  "error": null | {"code": "TrailNotFound", "reason": "..."}}],
      "warnings": ["... declares no trails: nothing was checked ..."],   # only when there is one
      "skipped": "UpdateTrail failed (...): it changed nothing"}       # an event that needed no reconcile
@@ -30,7 +31,9 @@ apply gives 0 when every trail ends in sync (fixed or already right) and 1 when 
 
 A change's `current`/`desired` is a string or boolean for a setting, a list or an object for event
 selectors, Insights and tags. `weakens` names the control a change would break (the guard refuses it
-on apply unless the trail's AllowWeakening, or --allow-weakening, allows it).
+on apply unless the trail's AllowWeakening, or --allow-weakening, allows it). `moves` is true when the
+change moves audit logs to another bucket, prefix, KMS key or log group (none removed): not a weakening,
+but worth a reviewer's look (docs/guard.md).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from trailkeeper.trail.aspect import Change, Weakening, show_value
 Status = Literal["in_sync", "drifted", "fixed", "failed"]
 STATUSES: tuple[Status, ...] = ("in_sync", "drifted", "fixed", "failed")
 EXIT_OK, EXIT_FAILED, EXIT_DRIFT = 0, 1, 2
+MOVES = "moves audit logs"  # the mark of a change that sends logs elsewhere (Change.moves)
 
 _VALUE = {"type": ["string", "boolean", "null", "array", "object"]}
 _ERROR = {
@@ -125,13 +129,14 @@ REPORT_SCHEMA: dict[str, Any] = {
                         "type": "array",
                         "items": {
                             "type": "object",
-                            "required": ["property", "current", "desired", "weakens"],
+                            "required": ["property", "current", "desired", "weakens", "moves"],
                             "additionalProperties": False,
                             "properties": {
                                 "property": {"type": "string"},
                                 "current": _VALUE,
                                 "desired": _VALUE,
                                 "weakens": {"type": ["string", "null"]},
+                                "moves": {"type": "boolean"},
                             },
                         },
                     },
@@ -194,7 +199,7 @@ class TrailResult:
             "home_region": self.home_region,
             "status": self.status,
             "changes": [
-                {"property": c.name, "current": c.current, "desired": c.desired, "weakens": c.weakens}
+                {"property": c.name, "current": c.current, "desired": c.desired, "weakens": c.weakens, "moves": c.moves}
                 for c in self.changes
             ],
             "error": _error(self.error),
@@ -299,7 +304,9 @@ class Report:
 
 def _change_cell(change: Change) -> str:
     cell = f"{show_value(change.current)} -> {show_value(change.desired)}"
-    return f"{cell}  [weakens audit: {change.weakens}]" if change.weakens else cell
+    if change.weakens:
+        cell += f"  [weakens audit: {change.weakens}]"
+    return f"{cell}  [{MOVES}]" if change.moves else cell
 
 
 def _declared_cell(result: TrailResult) -> str:

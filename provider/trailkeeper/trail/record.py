@@ -49,12 +49,14 @@ from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
 from trailkeeper.trail.aspect import Weakening
+from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.selectors import AdvancedSelector, BasicSelector, Selectors
 
 READ, WRITE = "read", "write"
 KINDS = (READ, WRITE)
 MANAGEMENT = "Management"  # in an `Unread.bound`, the management events of a kind (else a data resource type)
 S3_OBJECT = "AWS::S3::Object"
+LABEL_MAX = 120  # characters of a selector named in a reason (a reason is bounded; the plan shows the rest)
 MANAGEMENT_EVENTS, DATA_EVENTS = "management events", "data events"  # the two dimensions selectors decide
 
 IS_LOGGING = "IsLogging"  # the logging aspect's property (status.py)
@@ -132,11 +134,19 @@ class Unread:
     bound: frozenset[tuple[str, str]] | None
 
     def label(self) -> str:
-        if isinstance(self.selector, AdvancedSelector) and self.selector.name:
-            return repr(self.selector.name)
-        kind = selectors.ADVANCED if isinstance(self.selector, AdvancedSelector) else selectors.BASIC
-        text = json.dumps(selectors.to_doc(_alone(self.selector))[0], separators=(",", ":"), sort_keys=True)
-        return f"{kind} {text if len(text) <= 80 else text[:77] + '...'}"
+        """The selector as a reason names it: its name, else its conditions, shortened."""
+        if isinstance(self.selector, AdvancedSelector):
+            if self.selector.name:
+                return repr(self.selector.name)
+            conditions = "; ".join(
+                f"{f.field} {op} {','.join(sorted(values))}"
+                for f in sorted(self.selector.fields, key=lambda f: f.field)
+                for op, values in sorted(f.operators)
+            )
+            text = f"[{conditions}]"
+        else:
+            text = json.dumps(selectors.to_doc(_alone(self.selector))[0], separators=(",", ":"), sort_keys=True)
+        return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 3] + "..."
 
 
 def _alone(selector: BasicSelector | AdvancedSelector) -> Selectors:
@@ -238,7 +248,8 @@ def _advanced(
 ) -> None:
     category = selector.field("eventCategory")
     categories = category.values("Equals") if category is not None else frozenset()
-    if category is None or {op for op, _ in category.operators} != {"Equals"} or len(categories) != 1:
+    blank = any(not f.operators for f in selector.fields)  # a condition whose values were not read
+    if blank or category is None or {op for op, _ in category.operators} != {"Equals"} or len(categories) != 1:
         unread.add(Unread(selector, None))  # another category, or one we cannot tell: no bound
         return
     read_only = _kinds_of(selector.field("readOnly"))
@@ -396,6 +407,21 @@ class Record:
         read = Events.of(events) if events is not None else None
         return Record(MappingProxyType(dict(trail_settings or {})), logging, read, insights)
 
+    @staticmethod
+    def from_trail(
+        trail: Mapping[str, object],
+        *,
+        logging: bool | None = None,
+        events: Selectors | None = None,
+        insights: InsightSet | None = None,
+    ) -> Record:
+        """The record of a trail as DescribeTrails answers it, with what the other reads said (None: not read).
+
+        >>> Record.from_trail({"Name": "t", "IsMultiRegionTrail": True, "LogFileValidationEnabled": True}).validation
+        True
+        """
+        return Record.of(current_view(trail), logging=logging, events=events, insights=insights)
+
     def _flag(self, name: str) -> bool | None:
         value = self.settings.get(name)
         return value if isinstance(value, bool) else None
@@ -547,7 +573,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         MANAGEMENT_EVENTS,
         "read and write management events, minus the sources excluded (kms, rdsdata)",
         (selectors.BASIC, selectors.ADVANCED),
-        "read or write management events no longer logged, or a source newly excluded",
+        "read or write management events no longer logged, a source newly excluded, or a management selector "
+        "trailkeeper cannot read exactly dropped without one logging all it could",
         CONTROL_RECORDING,
         _events_lost(MANAGEMENT_EVENTS),
     ),
@@ -633,7 +660,7 @@ def switches() -> tuple[str, ...]:
     )
 
 
-def _switch_control(name: str) -> str:
+def switch_control(name: str) -> str:
     row = settings.table().get(name)
     if row is None or not row.description:
         return CONTROL_SWITCH.format(what=f"{name}, a setting trailkeeper knows only from botocore's model")
@@ -650,7 +677,7 @@ def weakenings(before: Record, after: Record) -> list[Weakening]:
     """
     found = [w for dimension in DIMENSIONS for w in dimension.lost(before, after)]
     for name in switches():
-        found += _switched_off(name, before, after, _switch_control(name))
+        found += _switched_off(name, before, after, switch_control(name))
     return found
 
 

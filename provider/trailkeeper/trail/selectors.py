@@ -549,6 +549,14 @@ def parse(props: Mapping[str, object]) -> tuple[Selectors | None, list[str]]:
 # --- from_read: a GetEventSelectors answer -> Selectors ------------------------------------------------
 
 
+def _read_operators(field: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """A read-back field selector's operators, an operator this code does not know included: what is not
+    understood is kept (the guard counts it as present), never dropped."""
+    for operator, values in field.items():
+        if operator != "Field":
+            yield operator, [str(v) for v in (values if isinstance(values, list) else [values]) if v is not None]
+
+
 def from_read(answer: Mapping[str, Any]) -> Selectors:
     """The canonical form of a GetEventSelectors answer, as real CloudTrail gives it.
 
@@ -567,7 +575,7 @@ def from_read(answer: Mapping[str, Any]) -> Selectors:
                 _advanced_selector(
                     selector.get("Name") or "",
                     (
-                        _field_selector(f.get("Field", ""), ((op, f.get(op) or []) for op in OPERATORS))
+                        _field_selector(f.get("Field", ""), _read_operators(f))
                         for f in selector.get("FieldSelectors") or []
                     ),
                 )
@@ -614,9 +622,14 @@ def _basic_document(selector: BasicSelector, *, compact: bool) -> dict[str, Any]
     return document
 
 
+def _unknown(field: FieldSelector) -> list[str]:
+    """Operators read back that this code does not know (only a read-back has them), in a stable order."""
+    return sorted(op for op, _ in field.operators if op not in OPERATORS)
+
+
 def _advanced_document(selector: AdvancedSelector) -> dict[str, Any]:
     fields = [
-        {"Field": f.field, **{op: sorted(f.values(op)) for op in OPERATORS if f.values(op)}}
+        {"Field": f.field, **{op: sorted(f.values(op)) for op in (*OPERATORS, *_unknown(f)) if f.values(op)}}
         for f in sorted(selector.fields, key=lambda f: f.field)
     ]
     return {"Name": selector.name, "FieldSelectors": fields} if selector.name else {"FieldSelectors": fields}
