@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -517,3 +518,12 @@ def test_an_accounts_inventory_covers_the_log_archive_account(
     assert (finding.status, finding.account) == ("FAIL", archive)  # read by its owner, once
     assert found(result, "CloudTrail.1", f"arn:aws:cloudtrail:{HOME}:{archive}").status == "FAIL"  # no trail there
     assert len(clients.named("AssumeRole")) == 1
+
+
+def test_docs_audit_lists_exactly_the_actions_the_audit_calls() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text()
+    block = page[page.index("<!-- audit-permissions:start -->") : page.index("<!-- audit-permissions:end -->")]
+    listed = set(re.findall(r"`([a-z0-9]+:[A-Za-z]+)`", block))
+    assert listed == set(audit.PERMISSIONS)

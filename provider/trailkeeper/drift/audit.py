@@ -46,7 +46,6 @@ from trailkeeper.trail.controls import (
     Place,
     TrailFacts,
 )
-from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.tags import RESERVED
 
@@ -136,7 +135,7 @@ def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[T
             read = selectors.from_read(reader.cloudtrail("GetEventSelectors", arn, home, TrailName=arn))
         except TrailkeeperError as error:
             failures.append(error)
-    record = Record.of(current_view(trail), logging=logging, events=read)
+    record = Record.from_trail(trail, logging=logging, events=read)
     unread = "; ".join(f.reason for f in failures)
     bucket = str(trail.get("S3BucketName") or "")
     facts = TrailFacts(
