@@ -59,6 +59,7 @@ PERMISSIONS = (
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
+    "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
 )
 
 Progress = Callable[[str, int, int], None]
@@ -305,6 +306,42 @@ def _judge(
     return found
 
 
+def _describe_key(clients: Clients, key: str, region: str, deadline: Deadline) -> str:
+    kms = clients.kms(region)
+    answer = call(
+        "DescribeKey", lambda: kms.describe_key(KeyId=key), deadline=deadline, facts={"key": key, "region": region}
+    )
+    return str(answer["KeyMetadata"]["Arn"])
+
+
+def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[str, Any]:
+    """--kms-key in each account and home region where a trail is not encrypted: its ARN there, or why not.
+
+    A key serves only its own region: an ARN of another region is refused without a call; an alias or key
+    id is looked up in the region (one DescribeKey), and a region where it names nothing is refused.
+    """
+    keys: dict[tuple[str, str], str] = {}
+    refused: dict[tuple[str, str], str] = {}
+    for account in seen:
+        for region in sorted({t.home_region for t in account.owned if not t.record.encrypted}):
+            where = (account.target.account, region)
+            if key.startswith("arn:") and arns.region_of(key) != region:
+                refused[where] = (
+                    f"--kms-key {key} is in {arns.region_of(key)}: it cannot serve a trail homed in {region}"
+                )
+                continue
+            try:
+                found = _describe_key(account.target.clients, key, region, deadline)
+            except TrailkeeperError as error:
+                refused[where] = f"--kms-key {key} cannot serve {region}: {error.reason}"
+                continue
+            if arns.region_of(found) != region:
+                refused[where] = f"--kms-key {key} is the key {found}, not in {region}"
+            else:
+                keys[where] = found
+    return {"kms_keys": keys, "kms_refused": refused}
+
+
 def run(
     targets: Sequence[Target],
     regions: Sequence[str],
@@ -316,8 +353,13 @@ def run(
     max_accounts: int = 16,
     progress: Progress | None = None,
     failed_accounts: Sequence[AuditError] = (),
+    kms_key: str = "",
 ) -> Audit:
-    """Audit every target account in `regions` against `standards`; read-only."""
+    """Audit every target account in `regions` against `standards`; read-only.
+
+    `kms_key` (--fix --kms-key) is resolved in each home region of an unencrypted trail, so that the
+    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region).
+    """
     deadline = deadline or Deadline()
     options = options or Options()
     needs = controls.needs(standards)
@@ -338,6 +380,8 @@ def run(
         for future in [pool.submit(one, target) for target in targets]:
             future.result()
     seen = [done[t.account] for t in targets]
+    if kms_key:
+        options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
     bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition)
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
     return Audit(

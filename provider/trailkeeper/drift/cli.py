@@ -227,6 +227,9 @@ def _audit(args: Any, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             progress.clear()
+    if args.fix:
+        fixed = audit_command.fix(args, result, clients=clients, region=region, identity=identity, deadline=deadline)
+        result = dataclasses.replace(result, fix=fixed)
     audit_command.render(result, form, out)
     return result.exit_code
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailkeeper import __version__
-from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK
+from trailkeeper.drift import report
+from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
 from trailkeeper.trail.controls import FAIL, NOT_AVAILABLE, PASS, STANDARDS, STATUSES, Control, Status, Verdict
 
 _ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
@@ -106,6 +107,19 @@ AUDIT_SCHEMA: dict[str, Any] = {
                     },
                     "warnings": {"type": "array", "items": {"type": "string"}},
                 },
+            },
+        },
+        "fix": {  # --fix only
+            "type": "object",
+            "required": ["declarations", "report", "state_file"],
+            "additionalProperties": False,
+            "properties": {
+                "declarations": {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["Name"], "properties": {"Name": {"type": "string"}}},
+                },
+                "report": {"oneOf": [{"type": "null"}, report.REPORT_SCHEMA]},  # plan (--dry-run) or apply
+                "state_file": {"type": ["string", "null"]},  # --write-state
             },
         },
         "errors": {
@@ -187,21 +201,46 @@ class AuditError:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """What --fix declared, and the engine's plan (--dry-run) or apply report, or the state file written."""
+
+    declarations: tuple[Mapping[str, Any], ...]
+    report: Report | None = None
+    state_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "declarations": [dict(d) for d in self.declarations],
+            "report": self.report.to_dict() if self.report else None,
+            "state_file": self.state_file,
+        }
+
+
+@dataclass(frozen=True)
 class Audit:
     standards: tuple[str, ...]
     regions: tuple[str, ...]
     findings: tuple[Finding, ...]
     errors: tuple[AuditError, ...] = ()
     accounts: tuple[str, ...] = ()
+    fix: Fix | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
 
     @property
     def exit_code(self) -> int:
-        if self.errors:
+        """1 an error (a read, or a fix that failed); 2 a control fails and stays failing; 0 otherwise.
+
+        With --fix (applied), a failing control whose fix was applied no longer counts; with --dry-run or
+        --write-state nothing changed in AWS, so every failure still does.
+        """
+        fixing = self.fix.report if self.fix and self.fix.report and self.fix.report.action == "apply" else None
+        if self.errors or (fixing and fixing.exit_code == EXIT_FAILED):
             return EXIT_FAILED
-        return EXIT_DRIFT if self.count(FAIL) else EXIT_OK
+        # Every failing finding with a fix is covered by the declarations applied (audit_fix.declarations).
+        left = [f for f in self.findings if f.status == FAIL and not (fixing and f.fix is not None)]
+        return EXIT_DRIFT if left else EXIT_OK
 
     def by_control(self) -> list[tuple[str, str, dict[Status, int]]]:
         """(control, standard, counts per status), in the order the controls were judged."""
@@ -226,6 +265,7 @@ class Audit:
             },
             "findings": [f.to_dict() for f in self.findings],
             "errors": [e.to_dict() for e in self.errors],
+            **({"fix": self.fix.to_dict()} if self.fix else {}),
         }
 
 
@@ -256,7 +296,17 @@ def table(audit: Audit) -> str:
         f"{audit.count(PASS)} pass, {audit.count(FAIL)} fail, {audit.count(NOT_AVAILABLE)} not available"
     )
     errors = [f"error: {e.account}{' ' + e.region if e.region else ''}: {e.reason}" for e in audit.errors]
-    return "\n".join([*(line.rstrip() for line in lines), *details, "", summary, *errors])
+    return "\n".join([*(line.rstrip() for line in lines), *details, "", summary, *errors, *_fix_lines(audit.fix)])
+
+
+def _fix_lines(fix: Fix | None) -> list[str]:
+    if fix is None:
+        return []
+    if fix.state_file is not None:
+        return ["", f"fix: wrote {len(fix.declarations)} declaration(s) to {fix.state_file}; nothing was applied"]
+    if fix.report is None:
+        return ["", "fix: nothing --fix can fix"]
+    return ["", "fix:", report.table(fix.report)]
 
 
 # --- OCSF ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from trailkeeper.trail import record, selectors
+from trailkeeper.trail import arns, record, selectors
 from trailkeeper.trail.record import READ, S3_OBJECT, WRITE, Record
 from trailkeeper.trail.selectors import Selectors
 
@@ -123,9 +123,20 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Options:
-    """The audit's parameters: CloudTrail.9's required tag keys (Security Hub's requiredTagKeys)."""
+    """The audit's parameters: CloudTrail.9's required tag keys (Security Hub's requiredTagKeys), and what
+    `--fix` may declare where the remedy needs a choice only the owner can make.
+
+    `kms_keys` is the --kms-key resolved in each account and home region ((account, region) -> key ARN; the
+    AWS edge resolves it, `kms_refused` says why one has none): a key serves only its own region.
+    """
 
     required_tags: tuple[str, ...] = ()
+    kms_keys: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    kms_refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    log_group: str = ""  # a name (the group of that name in each home region) or an ARN (its region only)
+    log_role: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)  # added to a trail's own
+    primary_trail: str = ""  # the trail to make record everywhere (name or ARN) when none does
 
 
 @dataclass(frozen=True)
@@ -237,7 +248,7 @@ def _everywhere_fix(trail: TrailFacts) -> dict[str, Any] | None:
 # --- judgements ---------------------------------------------------------------------------------------
 
 
-def _multi_region(place: Place, _: Options) -> Verdict:
+def _multi_region(place: Place, options: Options) -> Verdict:
     passing = [t for t in place.trails if not _everywhere_lacking(t)]
     if passing:
         return Verdict(
@@ -250,6 +261,11 @@ def _multi_region(place: Place, _: Options) -> Verdict:
     reason = "no trail here records every management event in every region: " + (
         " | ".join(shortfalls) if shortfalls else "there is no trail"
     )
+    if options.primary_trail:
+        named = [t for t in place.trails if options.primary_trail in (t.arn, t.name) and t.account == place.account]
+        nearest = named[0] if len(named) == 1 else None
+        if nearest is None:
+            reason += f" (--primary-trail {options.primary_trail} is not one trail of this account seen here)"
     return Verdict(FAIL, reason, _everywhere_fix(nearest) if nearest else None)
 
 
@@ -281,10 +297,15 @@ def _s3_data(kind: str) -> Callable[[Place, Options], Verdict]:
     return judge
 
 
-def _encrypted(trail: TrailFacts, _: Options) -> Verdict:
+def _encrypted(trail: TrailFacts, options: Options) -> Verdict:
     if trail.record.encrypted:
         return Verdict(PASS, f"log files are encrypted with {trail.record.settings.get(record.KMS_KEY)}")
-    return Verdict(FAIL, "log files are not encrypted with a KMS key (KmsKeyId is not set)")
+    reason = "log files are not encrypted with a KMS key (KmsKeyId is not set)"
+    key = options.kms_keys.get((trail.account, trail.home_region))
+    if key:
+        return Verdict(FAIL, reason, _fix(trail, KmsKeyId=key))
+    refused = options.kms_refused.get((trail.account, trail.home_region))
+    return Verdict(FAIL, f"{reason}; {refused}" if refused else reason)
 
 
 def _validated(trail: TrailFacts, _: Options) -> Verdict:
@@ -293,10 +314,30 @@ def _validated(trail: TrailFacts, _: Options) -> Verdict:
     return Verdict(FAIL, "log file validation is disabled", _fix(trail, EnableLogFileValidation=True))
 
 
-def _cloudwatch(trail: TrailFacts, _: Options) -> Verdict:
+def _log_group_fix(trail: TrailFacts, options: Options) -> tuple[dict[str, Any] | None, str]:
+    """The log group and role --fix would declare for `trail` (the group in its home region), or why none."""
+    if not options.log_group:
+        return None, ""
+    group = options.log_group
+    if group.startswith("arn:"):
+        if arns.region_of(group) != trail.home_region:
+            return (
+                None,
+                f"--log-group {group} is in {arns.region_of(group)}: "
+                f"it cannot serve a trail homed in {trail.home_region}",
+            )
+    else:
+        home = arns.TrailHome.from_arn(trail.arn)
+        group = f"arn:{home.partition}:logs:{home.region}:{home.account}:log-group:{group}"
+    return _fix(trail, CloudWatchLogsLogGroupArn=group, CloudWatchLogsRoleArn=options.log_role), ""
+
+
+def _cloudwatch(trail: TrailFacts, options: Options) -> Verdict:
     group = trail.record.log_group
     if not group:
-        return Verdict(FAIL, "no CloudWatch Logs log group is configured")
+        fix, refused = _log_group_fix(trail, options)
+        reason = "no CloudWatch Logs log group is configured"
+        return Verdict(FAIL, f"{reason}; {refused}" if refused else reason, fix)
     warnings = (
         (f"CloudTrail reports a delivery error to {group}: {trail.delivery_error}",) if trail.delivery_error else ()
     )
@@ -306,13 +347,16 @@ def _cloudwatch(trail: TrailFacts, _: Options) -> Verdict:
 def _tagged(trail: TrailFacts, options: Options) -> Verdict:
     if trail.tags is None:
         return Verdict(NOT_AVAILABLE, f"its tags could not be read ({trail.unread or 'unknown'})")
+    tagged = {**options.tags, **trail.tags}  # the trail's own values are kept: --fix only adds keys
+    fix = _fix(trail, Tags=[{"Key": k, "Value": v} for k, v in sorted(tagged.items())])
     if options.required_tags:
         missing = [key for key in options.required_tags if key not in trail.tags]
         if missing:
-            return Verdict(FAIL, f"missing the required tag key(s) {', '.join(missing)}")
+            fixed = all(key in tagged for key in options.required_tags)
+            return Verdict(FAIL, f"missing the required tag key(s) {', '.join(missing)}", fix if fixed else None)
         return Verdict(PASS, f"has the required tag key(s) {', '.join(options.required_tags)}")
     if not trail.tags:
-        return Verdict(FAIL, "has no user tags (aws: tags do not count)")
+        return Verdict(FAIL, "has no user tags (aws: tags do not count)", fix if tagged else None)
     return Verdict(PASS, f"has {len(trail.tags)} user tag(s)")
 
 
