@@ -102,6 +102,26 @@ def _by_name_and_region(declared: Declaration, trail: Trail) -> bool:
     return fnmatchcase(str(trail.get("Name", "")), declared.name)
 
 
+def may_cover(declared: Declaration, *, region: str, account: str | None, trail: str) -> bool:
+    """Could `declared` cover the trail a CloudTrail event names (`trail`: a name or an ARN) in `region`?
+
+    Every call that changes a trail is made in its home region, so the event's region is the trail's
+    home: an ARN declaration covers it only with the same region, account and name (a trail of the same
+    name elsewhere is another trail). A pattern's tags are checked on the trail itself, later.
+    """
+    name = trail.split(":trail/", 1)[-1]
+    if trail.startswith("arn:"):
+        region, account = arns.region_of(trail), arns.account_of(trail)
+    if declared.name.startswith("arn:"):
+        home = arns.TrailHome.from_arn(declared.name)
+        return home.region == region and home.name == name and (not account or home.account == account)
+    if not declared.is_pattern:
+        return declared.name == name
+    if declared.match.regions and region not in declared.match.regions:
+        return False
+    return fnmatchcase(name, declared.name)
+
+
 def _candidate(declared: Declaration, arn: str, seen: Seen) -> bool:
     """Patterns look at trails seen at home only; a name also at a shadow whose home was not read."""
     return arn in seen.at_home or not declared.is_pattern
