@@ -140,6 +140,11 @@ LAMBDA_ALL = {"Type": "AWS::Lambda::Function", "Values": ["arn:aws:lambda"]}
         ({BASIC: [{"DataResources": [S3_ONE]}]}, {BASIC: [{"DataResources": [S3_ALL]}]}, []),
         ({BASIC: [{"IncludeManagementEvents": False, "DataResources": [S3_ALL]}]}, advanced([DATA, S3_TYPE]), []),
         (
+            {BASIC: [{"IncludeManagementEvents": False, "DataResources": [S3_ALL]}]},
+            advanced([DATA, S3_TYPE, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::"]}]),
+            [],
+        ),
+        (
             {BASIC: [{"IncludeManagementEvents": False, "DataResources": [S3_ONE]}]},
             advanced([DATA, S3_TYPE, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::logs/"]}]),
             [],
@@ -357,6 +362,18 @@ def test_management_events_are_judged_by_what_is_recorded_not_by_names() -> None
         (advanced([DATA, S3_TYPE, {"Field": "readOnly", "Equals": ["false"]}]), True, False),
         (advanced([DATA, S3_TYPE, {"Field": "readOnly", "Equals": ["true"]}]), False, True),
         (advanced([DATA, S3_TYPE, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::logs/"]}]), False, False),
+        (advanced([DATA, S3_TYPE, {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::"]}]), True, True),
+        (
+            advanced(
+                [
+                    DATA,
+                    {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]},
+                    {"Field": "resources.ARN", "StartsWith": ["arn:aws:s3:::"]},
+                ]
+            ),
+            False,
+            False,
+        ),
         ({BASIC: []}, False, False),
     ],
 )

@@ -208,6 +208,15 @@ class Events:
         return frozenset().union(*(found for found in self.management.values() if found is not None))
 
 
+def _scope(resource_type: str, prefixes: Iterable[str]) -> Scope:
+    """ARN prefixes of a resource type; one naming the type's whole service (`arn:aws:s3`, CDK's `arn:aws:s3:::`)
+    is every resource, whether a basic value or an advanced StartsWith says it."""
+    service = selectors.BASIC_DATA_SERVICES.get(resource_type)
+    values = frozenset(prefixes)
+    whole = {v for v in values if selectors.WHOLE_SERVICE.fullmatch(v) and v.split(":")[2] == service}
+    return Scope(bool(whole), values - whole)
+
+
 def _kinds_of(read_only: selectors.FieldSelector | None) -> frozenset[str] | None:
     """The kinds a readOnly condition admits (both when there is none); None when it cannot be read."""
     if read_only is None:
@@ -234,8 +243,7 @@ def _basic(
         for kind in kinds:
             management[kind].append(selector.excluded)
     for resource in selector.data:
-        everything = any(selectors.WHOLE_SERVICE.fullmatch(v) for v in resource.values)
-        scope = Scope(everything, frozenset(v for v in resource.values if not selectors.WHOLE_SERVICE.fullmatch(v)))
+        scope = _scope(resource.type, resource.values)
         for kind in kinds:
             data[(resource.type, kind)] = data.get((resource.type, kind), Scope()) | scope
 
@@ -275,12 +283,12 @@ def _advanced(
     if read_only is None or others or (operators - {"Equals"} and operators - {"StartsWith"}):
         unread.add(Unread(selector, bound))
         return
-    if arns is None:
-        scope = Scope(everything=True)
-    else:
-        scope = Scope(prefixes=arns.values("StartsWith"), arns=arns.values("Equals"))
-    for pair in bound:
-        data[pair] = data.get(pair, Scope()) | scope
+    for resource_type, kind in bound:
+        if arns is None:
+            scope = Scope(everything=True)
+        else:
+            scope = Scope(arns=arns.values("Equals")) | _scope(resource_type, arns.values("StartsWith"))
+        data[(resource_type, kind)] = data.get((resource_type, kind), Scope()) | scope
 
 
 def _event_losses(before: Events, after: Events) -> list[tuple[str, str, str]]:
