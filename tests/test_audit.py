@@ -53,13 +53,15 @@ def management(read_only: str | None = None) -> dict[str, Any]:
     return {"Name": "Management events", "FieldSelectors": fields}
 
 
-def s3_data(read_only: str | None = None) -> dict[str, Any]:
+def s3_data(read_only: str | None = None, arns: str | None = None) -> dict[str, Any]:
     fields = [
         {"Field": "eventCategory", "Equals": ["Data"]},
         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
     ]
     if read_only is not None:
         fields.append({"Field": "readOnly", "Equals": [read_only]})
+    if arns is not None:
+        fields.append({"Field": "resources.ARN", "StartsWith": [arns]})
     return {"Name": "S3", "FieldSelectors": fields}
 
 
@@ -201,8 +203,20 @@ def test_a_multi_region_trail_homed_elsewhere_covers_the_region_through_its_shad
         # Prowler passes this one for reads: readOnly = false records writes only.
         ({"AdvancedEventSelectors": [management(), s3_data(read_only="false")]}, "PASS", "FAIL"),
         ({"AdvancedEventSelectors": [management(), s3_data(read_only="true")]}, "FAIL", "PASS"),
+        ({"AdvancedEventSelectors": [management(), s3_data(arns="arn:aws:s3:::")]}, "PASS", "PASS"),
+        ({"AdvancedEventSelectors": [management(), s3_data(arns="arn:aws:s3:::one-bucket/")]}, "FAIL", "FAIL"),
     ],
-    ids=["basic-all", "basic-write", "basic-read", "basic-one-bucket", "adv-all", "adv-write", "adv-read"],
+    ids=[
+        "basic-all",
+        "basic-write",
+        "basic-read",
+        "basic-one-bucket",
+        "adv-all",
+        "adv-write",
+        "adv-read",
+        "adv-whole-service",
+        "adv-one-bucket",
+    ],
 )
 def test_s3_data_events_are_judged_by_what_the_selectors_record(
     world: seeding.World, clients: RecordingClients, put: dict[str, Any], write: str, read: str
