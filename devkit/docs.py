@@ -2,13 +2,13 @@
 
 docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
 what a trail records, trail/record.py) and what moves audit logs. docs/controls.md: the controls the audit
-judges (trail/controls.py). `python -m devkit.docs` prints every table;
+judges (trail/compliance.py). `python -m devkit.docs` prints every table;
 tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
-from trailkeeper.trail import aspects, controls, guard, record, settings
+from trailkeeper.trail import aspects, compliance, guard, record, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -93,14 +93,14 @@ def moves_table() -> str:
 
 def controls_table() -> str:
     """docs/controls.md: each control's id in every standard, its level, what it judges, its reads, the remedy."""
-    standards = list(controls.STANDARDS)
+    standards = list(compliance.STANDARDS)
     lines = [
         f"| {' | '.join(f'`{s}`' for s in standards)} | Level | Title | What trailkeeper judges | Reads | Remedy |",
         "|" + "---|" * (len(standards) + 5),
     ]
-    for control in controls.CONTROLS:
+    for control in compliance.CONTROLS:
         ids = " | ".join(control.id_in(s) or "-" for s in standards)
-        reads = "; ".join(controls.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
+        reads = "; ".join(compliance.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
         cells = (control.title, control.judges, reads, control.remedy)
         lines.append(f"| {ids} | {control.level} | {' | '.join(_cell(c) for c in cells)} |")
     return "\n".join(lines)

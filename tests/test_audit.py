@@ -21,8 +21,8 @@ from trailkeeper.aws.calls import Clients
 from trailkeeper.drift import audit, findings
 from trailkeeper.drift.cli import main
 from trailkeeper.drift.findings import Audit, Finding
-from trailkeeper.trail import controls
-from trailkeeper.trail.controls import Options, TrailFacts
+from trailkeeper.trail import compliance
+from trailkeeper.trail.compliance import Options, TrailFacts
 from trailkeeper.trail.record import Record
 
 ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
@@ -273,7 +273,7 @@ def test_a_cloudwatch_delivery_error_is_a_warning_beside_a_pass() -> None:
         "bucket",
         delivery_error="AccessDeniedException: role cannot write",
     )
-    verdict = controls.BY_KEY["cloudwatch-logs"].judge(facts, Options())
+    verdict = compliance.BY_KEY["cloudwatch-logs"].judge(facts, Options())
     assert verdict.status == "PASS"
     assert verdict.warnings == (
         "CloudTrail reports a delivery error to arn:aws:logs:us-east-1:123456789012:log-group:g: "

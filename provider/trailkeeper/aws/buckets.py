@@ -15,7 +15,7 @@ from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed
-from trailkeeper.trail.controls import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
+from trailkeeper.trail.compliance import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
 
 PERMISSIONS = (
     "s3:ListAllMyBuckets",  # ListBuckets

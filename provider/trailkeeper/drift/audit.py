@@ -1,6 +1,6 @@
 """`trailkeeper audit`: read every trail of the accounts and regions asked, and judge it against the controls.
 
-Read-only. The calls are at the limit, and only what the asked standards need (`controls.needs`):
+Read-only. The calls are at the limit, and only what the asked standards need (`compliance.needs`):
 
 - one DescribeTrails per region (shadows included: a multi-region trail homed elsewhere covers the
   region, and is read once, in its home region);
@@ -34,8 +34,8 @@ from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.drift.findings import Audit, AuditError, Finding
 from trailkeeper.errors import TrailkeeperError
-from trailkeeper.trail import arns, controls, selectors
-from trailkeeper.trail.controls import (
+from trailkeeper.trail import arns, compliance, selectors
+from trailkeeper.trail.compliance import (
     BUCKET_LOGGING,
     BUCKET_PUBLIC,
     EVENTS,
@@ -286,7 +286,7 @@ def _judge(
     """Every asked control on every place, owned trail and log bucket, in the table's order."""
     where = {name: region for s in seen for name, region in s.bucket_names.items()}
     found: list[Finding] = []
-    for control, standard in controls.asked(standards):
+    for control, standard in compliance.asked(standards):
 
         def add(subject: Any, resource: str, account: str, region: str) -> None:
             verdict = control.judge(subject, options)  # noqa: B023 (called at once, in this iteration)
@@ -346,7 +346,7 @@ def run(
     targets: Sequence[Target],
     regions: Sequence[str],
     *,
-    standards: Sequence[str] = controls.DEFAULT_STANDARDS,
+    standards: Sequence[str] = compliance.DEFAULT_STANDARDS,
     options: Options | None = None,
     deadline: Deadline | None = None,
     partition: str = "aws",
@@ -362,7 +362,7 @@ def run(
     """
     deadline = deadline or Deadline()
     options = options or Options()
-    needs = controls.needs(standards)
+    needs = compliance.needs(standards)
     report: Progress = progress or (lambda *_: None)
     done: dict[str, _Seen] = {}
     lock = threading.Lock()

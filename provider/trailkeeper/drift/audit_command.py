@@ -27,7 +27,7 @@ from trailkeeper.errors import InvalidArguments, TrailkeeperError
 from trailkeeper.org import accounts
 from trailkeeper.org import command as org_command
 from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.trail import arns, controls, rules
+from trailkeeper.trail import arns, compliance, rules
 from trailkeeper.trail.tags import KEY_MAX
 
 FORMATS = ("table", "json", "ocsf")
@@ -40,7 +40,7 @@ EPILOG = """exit codes:
   1  an error (usage, AWS failure, a read that failed)
   2  some control fails
 
-standards: """ + "; ".join(f"{key} = {title}" for key, title in controls.STANDARDS.items())
+standards: """ + "; ".join(f"{key} = {title}" for key, title in compliance.STANDARDS.items())
 
 
 def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
@@ -50,9 +50,9 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     command.add_argument(
         "--standard",
         action="append",
-        choices=list(controls.STANDARDS),
+        choices=list(compliance.STANDARDS),
         metavar="STANDARD",
-        help=f"{', '.join(controls.STANDARDS)} (repeatable; default: {' and '.join(controls.DEFAULT_STANDARDS)})",
+        help=f"{', '.join(compliance.STANDARDS)} (repeatable; default: {' and '.join(compliance.DEFAULT_STANDARDS)})",
     )
     command.add_argument(
         "--region", action="append", metavar="R", help="audit this region (repeatable; default: every enabled region)"
@@ -144,8 +144,8 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def options(args: argparse.Namespace) -> controls.Options:
-    return controls.Options(
+def options(args: argparse.Namespace) -> compliance.Options:
+    return compliance.Options(
         tuple(args.required_tag),
         log_group=args.log_group or "",
         log_role=args.log_role or "",
@@ -185,7 +185,7 @@ def run(
                 failed.append(findings.AuditError(account.id, "", error.error_code, f"{account.label}: {error.reason}"))
                 continue
             targets.append(audit.Target(account.id, acting, account.name))
-    standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
+    standards = list(dict.fromkeys(args.standard or compliance.DEFAULT_STANDARDS))
     return audit.run(
         targets,
         scanned,

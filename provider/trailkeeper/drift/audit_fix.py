@@ -22,7 +22,7 @@ import yaml
 
 from trailkeeper.drift.findings import Audit, Finding
 from trailkeeper.trail import arns
-from trailkeeper.trail.controls import CONTROLS, FAIL, STANDARDS
+from trailkeeper.trail.compliance import CONTROLS, FAIL, STANDARDS
 
 # (standard, control id) -> the control's key in the table
 _KEYS = {(standard, c.id_in(standard)): c.key for c in CONTROLS for standard in STANDARDS if c.id_in(standard)}

@@ -38,7 +38,7 @@ from typing import Any
 from trailkeeper import __version__
 from trailkeeper.drift import report
 from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
-from trailkeeper.trail.controls import FAIL, NOT_AVAILABLE, PASS, STANDARDS, STATUSES, Control, Status, Verdict
+from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STANDARDS, STATUSES, Control, Status, Verdict
 
 _ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
 _COUNTS = {status: {"type": "integer", "minimum": 0} for status in STATUSES}

@@ -2,7 +2,8 @@
 
 Each `Control` says once how each standard names it, what it judges, what it needs read, the remedy,
 and how it is judged. docs/controls.md is rendered from `CONTROLS` (devkit/docs.py); the audit's AWS
-edge (`drift/audit.py`) reads only what the asked controls need and hands the facts here.
+edge (`drift/audit.py`) reads only what the asked controls need and hands the facts here. (The guard's
+words for the control a weakening breaks are `trail/controls.py`'s; this is the audit's table.)
 
 Exact means judged by the events a trail records, from the model of `record.py`, not by names or
 shapes: a multi-region trail that is stopped, records only writes or excludes a source does not satisfy
