@@ -1,4 +1,5 @@
-"""The model of what a trail records and how its record is protected (trail/record.py), and the guard it makes.
+"""The model of what a trail records and how its record is protected (trail/record.py, trail/events.py), and
+the guard it makes.
 
 Pure: no AWS. Issue 15's items are named in the tests: 1 (organization trails), 2 (SNS, data events,
 Insights categories, booleans botocore adds), 3 (a read-back the code does not understand counts as
@@ -14,10 +15,12 @@ from typing import Any
 import pytest
 
 from trailkeeper.aws import model
-from trailkeeper.trail import declaration, guard, record, selectors, settings
+from trailkeeper.trail import controls, declaration, guard, record, selectors, settings
+from trailkeeper.trail.controls import READ, WRITE
+from trailkeeper.trail.events import S3_OBJECT, Events
 from trailkeeper.trail.insights import INSIGHTS_ASPECT
 from trailkeeper.trail.insights import from_read as insights_read
-from trailkeeper.trail.record import READ, S3_OBJECT, WRITE, Events, Record
+from trailkeeper.trail.record import Record
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
 from trailkeeper.trail.selectors import ADVANCED, BASIC, Selectors
 
@@ -167,7 +170,7 @@ def test_item_2_s3_data_events_name_the_cis_controls_and_other_types_say_what_go
     (change,) = SELECTORS_ASPECT.changes(declared({BASIC: []}), declared({BASIC: [{"DataResources": [S3_ALL]}]}))
     assert change.weakens == "CIS 3.9 (S3 object-level read events); CIS 3.8 (S3 object-level write events)"
     other = SELECTORS_ASPECT.weakenings(declared({BASIC: []}), declared({BASIC: [{"DataResources": [LAMBDA_ALL]}]}))
-    assert {w.control for w in other} == {record.CONTROL_DATA}
+    assert {w.control for w in other} == {controls.CONTROL_DATA}
 
 
 def test_item_2_an_insights_category_dropped_weakens_audit_not_only_a_whole_type() -> None:
@@ -180,7 +183,7 @@ def test_item_2_an_insights_category_dropped_weakens_audit_not_only_a_whole_type
     )
     assert INSIGHTS_ASPECT.weakenings(with_data, management_only) == []
     (change,) = INSIGHTS_ASPECT.changes(management_only, with_data)
-    assert change.weakens == record.CONTROL_INSIGHTS
+    assert change.weakens == controls.CONTROL_INSIGHTS
 
 
 @pytest.fixture
@@ -446,3 +449,11 @@ def test_a_record_is_read_from_describe_trails_with_cloudtrails_defaults() -> No
     assert found.settings["RecursiveLogging"] is True  # absent from the read: CloudTrail's default
     weaker = Record.from_trail({**trail, "IsOrganizationTrail": False, "RecursiveLogging": False}, logging=True)
     assert [w.property for w in record.weakenings(found, weaker)] == ["IsOrganizationTrail", "RecursiveLogging"]
+
+
+def test_the_insights_a_declaration_may_name_are_botocores_enums() -> None:
+    from trailkeeper.trail import insights
+
+    shape = model.cloudtrail_model().shape_for("InsightSelector")
+    assert insights.known_types() == tuple(shape.members["InsightType"].enum)
+    assert insights.known_categories() == tuple(shape.members["EventCategories"].member.enum)

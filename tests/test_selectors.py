@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trailkeeper.trail import record, selectors
-from trailkeeper.trail.record import Coverage, describe, management_coverage
+from trailkeeper.trail.events import Coverage, describe, management_coverage
 from trailkeeper.trail.selectors import (
     ADVANCED,
     BASIC,

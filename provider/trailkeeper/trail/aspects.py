@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from trailkeeper.trail import insights, record, selectors
+from trailkeeper.trail import events, insights, selectors
 from trailkeeper.trail.aspect import Aspect
 from trailkeeper.trail.insights import INSIGHTS_ASPECT
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
@@ -26,7 +26,7 @@ def cross_check(declared: Mapping[str, object]) -> list[str]:
     chosen, wanted = declared.get(SELECTORS_ASPECT.name), declared.get(INSIGHTS_ASPECT.name)
     if not isinstance(chosen, selectors.Selectors) or not isinstance(wanted, frozenset):
         return []
-    coverage = record.management_coverage(chosen)
+    coverage = events.management_coverage(chosen)
     needs_writes, needs_any = insights.needs(wanted)
     problems = []
     if needs_writes and not coverage.writes:

@@ -14,6 +14,7 @@ a type or a category this code does not know (AWS adds them) is kept as it was r
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from trailkeeper.aws import model
@@ -25,14 +26,23 @@ from trailkeeper.trail.values import string_list, unknown_keys
 INSIGHT_SELECTORS = record.INSIGHT_SELECTORS
 
 
+@cache
 def _enum(member: str) -> tuple[str, ...]:
-    """The values botocore's InsightSelector shape allows for `member` (a list's items for EventCategories)."""
+    """The values botocore's InsightSelector shape allows for `member` (a list's items for EventCategories);
+    looked up when first needed, so importing this module does not load the model."""
     shape = model.cloudtrail_model().shape_for("InsightSelector").members[member]
     return tuple(getattr(shape, "member", shape).enum)
 
 
-TYPES = _enum("InsightType")  # ApiCallRateInsight, ApiErrorRateInsight
-CATEGORIES = _enum("EventCategories")  # Management, Data
+def known_types() -> tuple[str, ...]:
+    """The Insights types a declaration may name: ApiCallRateInsight, ApiErrorRateInsight today."""
+    return _enum("InsightType")
+
+
+def known_categories() -> tuple[str, ...]:
+    """The event categories an Insights type may watch: Management, Data today."""
+    return _enum("EventCategories")
+
 
 # One insight: its type and the event categories it watches beyond management (empty: CloudTrail's default).
 Insight = tuple[str, frozenset[str]]
@@ -45,19 +55,19 @@ def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
         return None, [f"{path}={show(raw)}: must be an object with InsightType"]
     problems = unknown_keys(path, raw, ("InsightType", "EventCategories"))
     kind = raw.get("InsightType")
-    if kind not in TYPES:
-        problems.append(f"{path}.InsightType={show(kind)}: must be {' or '.join(TYPES)}")
+    if kind not in known_types():
+        problems.append(f"{path}.InsightType={show(kind)}: must be {' or '.join(known_types())}")
     categories: list[str] = []
     if "EventCategories" in raw:
-        listed, problem = string_list(f"{path}.EventCategories", raw["EventCategories"], len(CATEGORIES))
+        listed, problem = string_list(f"{path}.EventCategories", raw["EventCategories"], len(known_categories()))
         if problem:
             problems.append(problem)
         else:
             categories = listed or []
             problems.extend(
-                f"{path}.EventCategories: {show(c)} must be {' or '.join(CATEGORIES)}"
+                f"{path}.EventCategories: {show(c)} must be {' or '.join(known_categories())}"
                 for c in categories
-                if c not in CATEGORIES
+                if c not in known_categories()
             )
     if problems:
         return None, problems
@@ -68,8 +78,8 @@ def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
 def parse_list(raw: object) -> tuple[Insights | None, list[str]]:
     if not isinstance(raw, list):
         return None, [f"{INSIGHT_SELECTORS}={show(raw)}: must be a list ([] turns Insights off)"]
-    if len(raw) > len(TYPES):
-        return None, [f"{INSIGHT_SELECTORS}: {len(raw)} selectors; at most {len(TYPES)} (one per InsightType)"]
+    if len(raw) > len(known_types()):
+        return None, [f"{INSIGHT_SELECTORS}: {len(raw)} selectors; at most {len(known_types())} (one per InsightType)"]
     found: list[Insight] = []
     problems: list[str] = []
     for index, item in enumerate(raw):

@@ -4,7 +4,7 @@ written with PutEventSelectors. Pure. What selectors are and how they compare li
 DescribeTrails' HasCustomEventSelectors false means CloudTrail's default selector: no read is needed.
 A PutEventSelectors that adds management events runs before Insights are written (Insights need them);
 one that removes management events runs after Insights are cleared. What the selectors record, and so
-what a change stops logging (management events, data events), is the model's to say (`record.py`).
+what a change stops logging (management events, data events), is the model's to say (`events.py`, `record.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper.trail import record, selectors
+from trailkeeper.trail import events, record, selectors
 from trailkeeper.trail.aspect import SELECTORS_ADDING, SELECTORS_REMOVING, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.selectors import Selectors
 
@@ -69,7 +69,7 @@ class SelectorsAspect:
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
         if desired == current:
             return []
-        phase = SELECTORS_REMOVING if record.removes_management(current, desired) else SELECTORS_ADDING
+        phase = SELECTORS_REMOVING if events.removes_management(current, desired) else SELECTORS_ADDING
         arguments = {"TrailName": trail_arn, **selectors.to_wire(desired)}
         return [Call("PutEventSelectors", arguments, phase, (property_of(desired),))]
 
