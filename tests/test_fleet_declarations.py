@@ -403,3 +403,16 @@ def test_the_examples_in_docs_fleet_are_valid_states() -> None:
     assert len(blocks) == 3
     for block in blocks:
         assert state.loads(block, "docs/fleet.md")
+
+
+def test_a_denied_region_listing_says_what_to_grant_or_pass(world: seeding.World, clients: RecordingClients) -> None:
+    from trailkeeper.errors import AwsCallFailed
+
+    clients.stub("ec2", "us-east-1").add_client_error("describe_regions", "UnauthorizedOperation", "not authorized")
+    with pytest.raises(AwsCallFailed) as raised:
+        run([{"Name": "*", "IsLogging": True}], clients)
+    assert raised.value.reason == (
+        "UnauthorizedOperation: may not call ec2:DescribeRegions, which lists the regions enabled for the account "
+        "(names and patterns are looked for in each): grant it, or name the regions with --region"
+    )
+    assert clients.named("DescribeTrails") == []

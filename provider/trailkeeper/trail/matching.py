@@ -179,10 +179,20 @@ def match(
     covered: dict[str, list[int]] = {}
     hits = [0] * len(declarations)
     not_owned: set[str] = set()
+    # Indexed by ARN and by name: a state of thousands of ARNs against thousands of trails stays linear.
+    by_key: dict[str, list[int]] = {}
+    patterns: list[int] = []
+    for index, declared in enumerate(declarations):
+        if declared.is_pattern:
+            patterns.append(index)
+        else:
+            by_key.setdefault(declared.name, []).append(index)
     for arn, trail in sorted(seen.trails.items(), key=lambda item: (home_region(item[1]), item[0])):
         if only is not None and not only(trail):
             continue
-        for index, declared in enumerate(declarations):
+        candidates = sorted([*by_key.get(arn, ()), *by_key.get(str(trail.get("Name", "")), ()), *patterns])
+        for index in candidates:
+            declared = declarations[index]
             if not _candidate(declared, arn, seen) or not _by_name_and_region(declared, trail):
                 continue
             if declared.is_pattern and declared.match.tags and not _tags_match(declared.match.tags, tags.get(arn)):
