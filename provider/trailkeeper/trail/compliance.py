@@ -26,7 +26,9 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from trailkeeper.trail import arns, record, selectors
-from trailkeeper.trail.record import READ, S3_OBJECT, WRITE, Record
+from trailkeeper.trail.controls import READ, WRITE
+from trailkeeper.trail.events import S3_OBJECT
+from trailkeeper.trail.record import Record
 from trailkeeper.trail.selectors import Selectors
 
 Status = Literal["PASS", "FAIL", "NOT_AVAILABLE"]
