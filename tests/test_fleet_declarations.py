@@ -217,7 +217,7 @@ def test_an_organization_trail_of_another_account_is_noted_once_never_failed(
     real_aws_rules.update(
         Name="org-trail", TrailARN=org_arn, HomeRegion="us-east-1", IsMultiRegionTrail=True, IsOrganizationTrail=True
     )
-    result = run([{"Name": "*", "IsLogging": True}, {"Name": "org-trail", "IsLogging": True}], clients, apply=True)
+    result = run([{"Name": "*", "IsLogging": True}], clients, apply=True)
     assert org_arn not in {r.trail_arn for r in result.results} and result.count("failed") == 0
     assert [(n.trail_arn, n.owner_account, n.seen_in_accounts) for n in result.not_owned] == [(org_arn, owner, 1)]
     assert org_arn not in {a for c in clients.calls for a in [c.params.get("Name"), c.params.get("TrailName")]}
@@ -416,3 +416,12 @@ def test_a_denied_region_listing_says_what_to_grant_or_pass(world: seeding.World
         "(names and patterns are looked for in each): grant it, or name the regions with --region"
     )
     assert clients.named("DescribeTrails") == []
+
+
+def test_a_failed_home_region_is_reported_not_stood_in_for_by_a_shadow(
+    fleet_world: None, clients: RecordingClients
+) -> None:
+    clients.stub("cloudtrail", "eu-west-1").add_client_error("describe_trails", "AccessDeniedException", "no")
+    result = run([{"Name": "wide", "S3KeyPrefix": "w"}], clients, regions=["eu-west-1", "us-east-1"])
+    outcome = [(r.home_region, r.status, r.error.error_code if r.error else None) for r in result.results]
+    assert outcome == [("eu-west-1", "failed", "AccessDeniedException")]
