@@ -33,6 +33,7 @@ from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.drift.findings import Audit, AuditError, Finding
+from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS, Progress
 from trailkeeper.errors import TrailkeeperError
 from trailkeeper.trail import arns, compliance, selectors
 from trailkeeper.trail.compliance import (
@@ -49,7 +50,6 @@ from trailkeeper.trail.compliance import (
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.tags import RESERVED
 
-MAX_PARALLEL_REGIONS = 32
 # Every action an audit calls (read-only): the region list, the scan and ListTags (locate), the per-trail
 # reads, the bucket reads, and the identity check. docs/audit.md lists them; tests hold both to the calls.
 PERMISSIONS = (
@@ -61,8 +61,6 @@ PERMISSIONS = (
     *buckets.PERMISSIONS,
     "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
 )
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -350,7 +348,7 @@ def run(
     options: Options | None = None,
     deadline: Deadline | None = None,
     partition: str = "aws",
-    max_accounts: int = 16,
+    max_accounts: int = 16,  # as org.run.MAX_ACCOUNTS (the CLI passes --max-accounts)
     progress: Progress | None = None,
     failed_accounts: Sequence[AuditError] = (),
     kms_key: str = "",

@@ -162,7 +162,7 @@ def run(
     identity: Mapping[str, Any],
     deadline: Deadline,
     make_clients: Callable[[Any], Clients] = Clients,
-    progress: audit.Progress | None = None,
+    progress: fleet.Progress | None = None,
 ) -> findings.Audit:
     """Choose the accounts and regions, then audit them."""
     caller = str(identity["Account"])
