@@ -1,8 +1,9 @@
 """Render the generated tables of the docs from the code, so they never disagree.
 
 docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
-what a trail records, trail/record.py) and what moves audit logs. docs/iam.md and docs/organizations.md: the
-IAM actions, from the permissions the code declares. `python -m devkit.docs` prints every table;
+what a trail records, trail/record.py) and what moves audit logs. docs/controls.md: the controls the audit
+judges (trail/compliance.py). docs/iam.md and docs/organizations.md: the IAM actions, from the permissions
+the code declares. `python -m devkit.docs` prints every table;
 tests/test_docs.py checks the pages hold exactly them.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 from trailkeeper import permissions
-from trailkeeper.trail import aspects, guard, record, settings
+from trailkeeper.trail import aspects, compliance, guard, record, settings
 
 
 def _empty_string(row: settings.Setting) -> str:
@@ -98,7 +99,7 @@ def moves_table() -> str:
 
 # The engine in one account: find the trails, read and write their aspects. The CLI runs it with your
 # credentials, the organization reconcile with the member role it assumes in each account.
-ENGINE = ("trailkeeper.aws.locate", "trailkeeper.engine")
+ENGINE = ("trailkeeper.aws.locate", "trailkeeper.aws.regions", "trailkeeper.engine")
 # (who, where the grant lives, the modules whose calls it makes)
 PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Provider function", "`template.yaml`", permissions.MODULES + permissions.PROVIDER_MODULES),
@@ -143,6 +144,21 @@ def principal_table() -> str:
     return "\n".join(lines)
 
 
+def controls_table() -> str:
+    """docs/controls.md: each control's id in every standard, its level, what it judges, its reads, the remedy."""
+    standards = list(compliance.STANDARDS)
+    lines = [
+        f"| {' | '.join(f'`{s}`' for s in standards)} | Level | Title | What trailkeeper judges | Reads | Remedy |",
+        "|" + "---|" * (len(standards) + 5),
+    ]
+    for control in compliance.CONTROLS:
+        ids = " | ".join(control.id_in(s) or "-" for s in standards)
+        reads = "; ".join(compliance.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
+        cells = (control.title, control.judges, reads, control.remedy)
+        lines.append(f"| {ids} | {control.level} | {' | '.join(_cell(c) for c in cells)} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     print(property_table())
     print()
@@ -155,3 +171,5 @@ if __name__ == "__main__":
     print(iam_table())
     print()
     print(principal_table())
+    print()
+    print(controls_table())

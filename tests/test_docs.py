@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
-from devkit.docs import aspect_table, guard_table, iam_table, moves_table, principal_table, property_table
+from devkit.docs import (
+    aspect_table,
+    controls_table,
+    guard_table,
+    iam_table,
+    moves_table,
+    principal_table,
+    property_table,
+)
 
 from trailkeeper import __version__, permissions
 from trailkeeper.trail import guard, record
@@ -23,6 +31,7 @@ BENCHMARKS = (ROOT / "docs" / "benchmarks.md").read_text()
 GUARD = (ROOT / "docs" / "guard.md").read_text()
 IAM = (ROOT / "docs" / "iam.md").read_text()
 ORGANIZATIONS = (ROOT / "docs" / "organizations.md").read_text()
+CONTROLS = (ROOT / "docs" / "controls.md").read_text()
 
 
 def generated(page: str, marker: str) -> str:
@@ -171,3 +180,7 @@ def test_the_organization_pages_iam_lists_are_the_codes() -> None:
     provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES)
     assert rows["Provider function"].split(" | ")[2].startswith(f"{len(provider)}: ")
     assert "`sts:AssumeRole`" in rows["CLI, `--accounts`"] and "organizations:" not in rows["CLI, `--accounts`"]
+
+
+def test_the_controls_page_holds_the_control_table() -> None:
+    assert generated(CONTROLS, "controls-table") == controls_table().strip(), "run: python -m devkit.docs"

@@ -238,14 +238,16 @@ def test_accounts_no_declaration_applies_to_warn_that_nothing_was_checked(
     # A trail declared by ARN applies only in the account it names: none of these is that account.
     path = tmp_path / "desired.yaml"
     path.write_text("trails:\n  - Name: arn:aws:cloudtrail:us-east-1:111111111111:trail/audit\n    IsLogging: true\n")
-    code, document = run_json("plan", "-f", str(path), "--organization", "--ou", org.ous["prod"])
-    assert code == report.EXIT_OK and document["trails"] == []
-    assert document["warnings"] == [
-        "no declared trail applies to the 2 selected account(s): nothing was checked "
-        "(a trail declared by ARN applies only in the account the ARN names)"
-    ]
-    _, out, _ = run("plan", "-f", str(path), "--organization", "--ou", org.ous["prod"])
-    assert "warning: no declared trail applies to the 2 selected account(s): nothing was checked" in out
+    # Nothing checked is never a quiet success (issue 16: a state that matches no trail is an error), and
+    # the warning says why (issue 15 item 9).
+    code, out, err = run("plan", "-f", str(path), "--organization", "--ou", org.ous["prod"], "--json")
+    document = json.loads(out)
+    jsonschema.validate(document, report.SCHEMA)
+    assert code == report.EXIT_FAILED and document["error"]["code"] == "NothingMatched"
+    assert (
+        "warning: no declared trail applies to the 2 selected account(s): nothing was checked "
+        "(a trail declared by ARN applies only in the account the ARN names)" in err
+    )
 
 
 def test_the_cli_makes_only_the_calls_docs_iam_lists_for_it(desired: Path, org: organization.Organization) -> None:

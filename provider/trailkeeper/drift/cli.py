@@ -6,6 +6,7 @@
     trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
     trailkeeper plan  -f - < desired.yaml
     trailkeeper export [-o FILE] [--region R ...] [--organization | --accounts FILE] [--format state|cloudformation]
+    trailkeeper audit [--standard fsbp|cis-5.0|cis-6.0 ...] [--region R ...] [--format table|json|ocsf] [--json]
 
 Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error, usage
 errors included (argparse's own 2 would read as "drift found" to a pipeline), and a state whose
@@ -34,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import export, export_files, fleet, report, state
+from trailkeeper.drift import audit_command, export, export_files, fleet, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
 from trailkeeper.org import export as org_export
@@ -95,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"trailkeeper {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply,export}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{plan,apply,export,audit}")
     for name, text in (
         ("plan", "show each drifted property as current -> declared; write nothing"),
         ("apply", APPLY_HELP),
@@ -122,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         org_command.add_arguments(command)
     _export_arguments(commands)
+    audit_command.add_parser(commands, argparse.RawDescriptionHelpFormatter)
     return parser
 
 
@@ -201,10 +203,55 @@ def main(
             return _export(args, out, err)
         return _run(args, out, err, stdin)
     except TrailkeeperError as error:
-        return _fail(error, err, out, getattr(args, "json", False))
+        return _fail(error, err, out, getattr(args, "json", False) or getattr(args, "format", None) in ("json", "ocsf"))
+
+
+def _audit(args: Any, out: TextIO, err: TextIO) -> int:
+    """`trailkeeper audit`: the same session, identity check and account selection as plan; read-only."""
+    form = audit_command.output_format(args)
+    org_command.check(args)
+    session = _session(args.profile)
+    region = (args.region or [None])[0] or os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
+    known = {
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("cloudtrail", partition_name=partition)
+    }
+    audit_command.check(args, known)
+    _credentials_present(session)
+    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
+    identity = call(
+        "GetCallerIdentity",
+        lambda: clients.client("sts", region).get_caller_identity(),
+        deadline=deadline,
+        attempts=FIRST_CALL_ATTEMPTS,
+    )
+    progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
+    try:
+        result = audit_command.run(
+            args,
+            clients=clients,
+            region=region,
+            identity=identity,
+            deadline=deadline,
+            make_clients=lambda s: Clients(s, config=CLI_CONFIG),
+            progress=progress,
+        )
+    finally:
+        if progress:
+            progress.clear()
+    if args.fix:
+        fixed = audit_command.fix(args, result, clients=clients, region=region, identity=identity, deadline=deadline)
+        result = dataclasses.replace(result, fix=fixed)
+    audit_command.render(result, form, out)
+    return result.exit_code
 
 
 def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
+    if args.command == "audit":
+        return _audit(args, out, err)
     org_command.check(args)  # the organization flags' problems, all at once, before any file or call
     declarations = _load(args.file, stdin)
     source = "<stdin>" if args.file == "-" else args.file

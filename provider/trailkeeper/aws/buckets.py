@@ -1,0 +1,112 @@
+"""Read what the audit judges of a trail's log bucket: who owns it, whether it is public, whether access is logged.
+
+Which account owns a bucket is not something S3 says to another account, so each account of the run
+lists its own buckets once (ListBuckets); a log bucket none of them owns belongs to another account
+(Control Tower's Log Archive, say) and is not judged. A bucket is read once per run, by its owner,
+whatever the number of trails that deliver to it: GetBucketAcl, GetBucketPolicyStatus and
+GetPublicAccessBlock for CloudTrail.6, GetBucketLogging for CloudTrail.7. "No policy" and "no public
+access block" are answers (NoSuchBucketPolicy, NoSuchPublicAccessBlockConfiguration), not failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.errors import AwsCallFailed
+from trailkeeper.trail.compliance import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
+
+PERMISSIONS = (
+    "s3:ListAllMyBuckets",  # ListBuckets
+    "s3:GetBucketAcl",
+    "s3:GetBucketPolicyStatus",
+    "s3:GetBucketPublicAccessBlock",  # GetPublicAccessBlock
+    "s3:GetBucketLogging",
+)
+
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "everyone (AllUsers)",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account (AuthenticatedUsers)",
+}
+NO_POLICY, NO_BLOCK = "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration"
+
+
+def owned(clients: Clients, region: str, deadline: Deadline) -> dict[str, str]:
+    """The buckets the clients' account owns: name -> region ('' when S3 does not say), one call a page."""
+    s3 = clients.client("s3", region)
+    found: dict[str, str] = {}
+    arguments: dict[str, Any] = {}
+    while True:
+        answer = _list(s3, arguments, deadline)
+        for bucket in answer.get("Buckets", []):
+            found[str(bucket["Name"])] = str(bucket.get("BucketRegion") or "")
+        if not answer.get("ContinuationToken"):
+            return found
+        arguments = {"ContinuationToken": answer["ContinuationToken"]}
+
+
+def _list(s3: Any, arguments: Mapping[str, Any], deadline: Deadline) -> Mapping[str, Any]:
+    answer: Mapping[str, Any] = call("ListBuckets", lambda: s3.list_buckets(**arguments), deadline=deadline)
+    return answer
+
+
+def _get(
+    clients: Clients, region: str, operation: str, bucket: str, *, deadline: Deadline, absent: str = ""
+) -> Mapping[str, Any] | None:
+    """One read of `bucket`; None when the error `absent` says there is nothing to read."""
+    method = getattr(clients.client("s3", region), _snake(operation))
+    try:
+        answer: Mapping[str, Any] = call(
+            operation, lambda: method(Bucket=bucket), deadline=deadline, facts={"bucket": bucket, "region": region}
+        )
+    except AwsCallFailed as error:
+        if absent and error.aws_code == absent:
+            return None
+        raise
+    return answer
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+def _public(clients: Clients, region: str, bucket: str, deadline: Deadline) -> tuple[str, ...]:
+    block = _get(clients, region, "GetPublicAccessBlock", bucket, deadline=deadline, absent=NO_BLOCK)
+    config = (block or {}).get("PublicAccessBlockConfiguration") or {}
+    found: list[str] = []
+    acl = _get(clients, region, "GetBucketAcl", bucket, deadline=deadline) or {}
+    for grant in acl.get("Grants", []):
+        group = PUBLIC_GROUPS.get(str((grant.get("Grantee") or {}).get("URI", "")))
+        if group and not config.get("IgnorePublicAcls"):
+            found.append(f"its ACL grants {grant.get('Permission', '?')} to {group}")
+    status = _get(clients, region, "GetBucketPolicyStatus", bucket, deadline=deadline, absent=NO_POLICY)
+    if (status or {}).get("PolicyStatus", {}).get("IsPublic") and not config.get("RestrictPublicBuckets"):
+        found.append("its bucket policy is public (GetBucketPolicyStatus IsPublic)")
+    return tuple(found)
+
+
+def read(
+    clients: Clients,
+    bucket: str,
+    region: str,
+    needs: frozenset[str],
+    deadline: Deadline,
+    *,
+    owner: str,
+    partition: str = "aws",
+) -> tuple[BucketFacts, AwsCallFailed | None]:
+    """What the asked controls need of `bucket` (in `region`, owned by the clients' account), once.
+
+    A read that fails leaves the bucket unavailable with AWS's reason (the controls say NOT_AVAILABLE),
+    and is returned as the run's error.
+    """
+    try:
+        public = _public(clients, region, bucket, deadline) if BUCKET_PUBLIC in needs else ()
+        logging: bool | None = None
+        if BUCKET_LOGGING in needs:
+            answer = _get(clients, region, "GetBucketLogging", bucket, deadline=deadline) or {}
+            logging = bool(answer.get("LoggingEnabled"))
+    except AwsCallFailed as error:
+        return BucketFacts(bucket, partition, owner, unavailable=f"{error.operation} failed: {error.reason}"), error
+    return BucketFacts(bucket, partition, owner, public=public, access_logging=logging), None

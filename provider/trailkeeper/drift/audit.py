@@ -1,0 +1,391 @@
+"""`trailkeeper audit`: read every trail of the accounts and regions asked, and judge it against the controls.
+
+Read-only. The calls are at the limit, and only what the asked standards need (`compliance.needs`):
+
+- one DescribeTrails per region (shadows included: a multi-region trail homed elsewhere covers the
+  region, and is read once, in its home region);
+- per trail, once: GetTrailStatus (logging, CloudWatch Logs delivery), GetEventSelectors only when
+  DescribeTrails says the trail has custom selectors (otherwise it records CloudTrail's default), and
+  ListTags for the trails the account owns, twenty trails a call;
+- per account, one ListBuckets (which buckets it owns); per log bucket, once in the whole run, by its
+  owner: the reads of `aws/buckets.py`.
+
+CloudTrail reads are paced per account and home region like plan's (`pacing.READ_INTERVAL_SECONDS`);
+regions and accounts run in parallel. A read that fails is an error of the run (exit 1) and leaves the
+controls that needed it NOT_AVAILABLE (trail level) or unproven (account level), naming why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore import xform_name
+
+from trailkeeper.aws import buckets, locate
+from trailkeeper.aws import regions as enabled_regions
+from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.locate import Trail
+from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.drift.findings import Audit, AuditError, Finding
+from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS, Progress
+from trailkeeper.errors import TrailkeeperError
+from trailkeeper.trail import arns, compliance, selectors
+from trailkeeper.trail.compliance import (
+    BUCKET_LOGGING,
+    BUCKET_PUBLIC,
+    EVENTS,
+    STATUS,
+    TAGS,
+    BucketFacts,
+    Options,
+    Place,
+    TrailFacts,
+)
+from trailkeeper.trail.record import Record
+from trailkeeper.trail.tags import RESERVED
+
+# Every action an audit calls (read-only): the region list, the scan and ListTags (locate), the per-trail
+# reads, the bucket reads, and the identity check. docs/audit.md lists them; tests hold both to the calls.
+PERMISSIONS = (
+    "sts:GetCallerIdentity",
+    *enabled_regions.PERMISSIONS,
+    *locate.PERMISSIONS,
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    *buckets.PERMISSIONS,
+    "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One account to audit, with the clients that act in it."""
+
+    account: str
+    clients: Clients
+    name: str = ""
+
+
+@dataclass
+class _Seen:
+    """One account's scan and reads (phase one); judged once every account's buckets are known."""
+
+    target: Target
+    places: list[Place] = field(default_factory=list)
+    owned: list[TrailFacts] = field(default_factory=list)
+    bucket_names: dict[str, str] = field(default_factory=dict)  # bucket -> the region to read it in
+    errors: list[AuditError] = field(default_factory=list)
+
+
+def _scan(clients: Clients, regions: Sequence[str], deadline: Deadline) -> dict[str, list[Trail] | TrailkeeperError]:
+    """Every trail each region shows (its own and shadows), one DescribeTrails per region, in parallel."""
+
+    def one(region: str) -> list[Trail] | TrailkeeperError:
+        try:
+            return locate.scan(clients, region, deadline)
+        except TrailkeeperError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(regions)))) as pool:
+        return dict(zip(regions, pool.map(one, regions), strict=True))
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads in one account: its clients, the run's deadline, and its read pacing (per home region)."""
+
+    clients: Clients
+    deadline: Deadline
+    pace: Callable[[str], None]
+
+    def cloudtrail(self, operation: str, arn: str, region: str, **arguments: Any) -> Mapping[str, Any]:
+        method = getattr(self.clients.cloudtrail(region), xform_name(operation))
+        self.pace(region)
+        answer: Mapping[str, Any] = call(
+            operation, lambda: method(**arguments), deadline=self.deadline, facts={"trail": arn, "region": region}
+        )
+        return answer
+
+
+def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[TrailFacts, list[TrailkeeperError]]:
+    """The trail's facts: DescribeTrails' answer, plus GetTrailStatus and GetEventSelectors when needed."""
+    arn, home = str(trail["TrailARN"]), locate.home_region(trail)
+    failures: list[TrailkeeperError] = []
+    logging: bool | None = None
+    delivery_error = ""
+    read: selectors.Selectors | None = None
+    if STATUS in needs:
+        try:
+            status = reader.cloudtrail("GetTrailStatus", arn, home, Name=arn)
+            logging = bool(status.get("IsLogging"))
+            delivery_error = str(status.get("LatestCloudWatchLogsDeliveryError") or "")
+        except TrailkeeperError as error:
+            failures.append(error)
+    if EVENTS in needs and trail.get("HasCustomEventSelectors") is False:
+        read = selectors.DEFAULT  # CloudTrail's default selector: no read needed
+    elif EVENTS in needs:
+        try:
+            read = selectors.from_read(reader.cloudtrail("GetEventSelectors", arn, home, TrailName=arn))
+        except TrailkeeperError as error:
+            failures.append(error)
+    record = Record.from_trail(trail, logging=logging, events=read)
+    unread = "; ".join(f.reason for f in failures)
+    bucket = str(trail.get("S3BucketName") or "")
+    facts = TrailFacts(
+        arn, arns.account_of(arn), home, record, bucket, read, delivery_error=delivery_error, unread=unread
+    )
+    return facts, failures
+
+
+def _tags(reader: _Reader, trail_arns: Sequence[str]) -> dict[str, dict[str, str]] | TrailkeeperError:
+    """User tags of each trail (aws: keys left out), with the shared batched ListTags (20 trails a call)."""
+    try:
+        listed = locate.tags(reader.clients, trail_arns, reader.deadline, reader.pace)
+    except TrailkeeperError as error:
+        return error
+    return {
+        arn: {k: v for k, v in listed.get(arn, {}).items() if not k.lower().startswith(RESERVED)} for arn in trail_arns
+    }
+
+
+def _error(account: str, region: str, error: TrailkeeperError) -> AuditError:
+    return AuditError(account, region, error.error_code, error.reason)
+
+
+def _visible(
+    seen: _Seen, scanned: Mapping[str, list[Trail] | TrailkeeperError]
+) -> tuple[dict[str, Trail], dict[str, set[str]]]:
+    """Each trail once (its home region's copy when scanned), and the ARNs each region shows."""
+    by_arn: dict[str, Trail] = {}
+    visible: dict[str, set[str]] = {}
+    for region, found in scanned.items():
+        if isinstance(found, TrailkeeperError):
+            seen.errors.append(_error(seen.target.account, region, found))
+            continue
+        visible[region] = set()
+        for trail in found:
+            arn = str(trail["TrailARN"])
+            visible[region].add(arn)
+            if arn not in by_arn or locate.home_region(trail) == region:
+                by_arn[arn] = trail
+    return by_arn, visible
+
+
+def _read_all(
+    seen: _Seen, reader: _Reader, trails: Mapping[str, Trail], needs: frozenset[str]
+) -> dict[str, TrailFacts]:
+    """Every trail read once, home regions in parallel; another account's (organization) trail only for the
+    account-level controls."""
+    by_home: dict[str, list[Trail]] = defaultdict(list)
+    for trail in trails.values():
+        by_home[locate.home_region(trail)].append(trail)
+    facts: dict[str, TrailFacts] = {}
+    lock = threading.Lock()
+
+    def read_home(home: list[Trail]) -> None:
+        for trail in home:
+            owned = arns.account_of(str(trail["TrailARN"])) == seen.target.account
+            fact, failures = _read_trail(reader, trail, needs if owned else needs & {STATUS, EVENTS})
+            with lock:
+                facts[fact.arn] = fact
+                seen.errors.extend(_error(seen.target.account, fact.home_region, f) for f in failures)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
+        for future in [pool.submit(read_home, home) for home in by_home.values()]:
+            future.result()
+    return facts
+
+
+def _see(target: Target, regions: Sequence[str], needs: frozenset[str], deadline: Deadline, partition: str) -> _Seen:
+    """Phase one for an account: scan its regions, read each trail once."""
+    seen = _Seen(target)
+    trails, visible = _visible(seen, _scan(target.clients, regions, deadline))
+    reader = _Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
+    facts = _read_all(seen, reader, trails, needs)
+    owned = sorted(arn for arn, fact in facts.items() if fact.account == target.account)
+    if TAGS in needs and owned:
+        tags = _tags(reader, owned)
+        if isinstance(tags, TrailkeeperError):
+            seen.errors.append(_error(target.account, "", tags))
+        for arn in owned:
+            got = {"unread": tags.reason} if isinstance(tags, TrailkeeperError) else {"tags": tags[arn]}
+            facts[arn] = dataclasses.replace(facts[arn], **got)
+    for region in regions:
+        if region in visible:
+            shown = tuple(facts[arn] for arn in sorted(visible[region]))
+            seen.places.append(Place(target.account, region, shown, partition))
+    seen.owned = [facts[arn] for arn in owned]
+    for trail in seen.owned:
+        if trail.bucket:
+            seen.bucket_names.setdefault(trail.bucket, trail.home_region)
+    return seen
+
+
+def _owners(
+    seen: Sequence[_Seen], names: Mapping[str, str], region: str, deadline: Deadline
+) -> tuple[dict[str, tuple[_Seen, str]], list[AuditError]]:
+    """Which account of the run owns each bucket (one ListBuckets per account), and the bucket's region."""
+    owners: dict[str, tuple[_Seen, str]] = {}
+    errors: list[AuditError] = []
+    for account in seen:
+        if not account.places:  # nothing could be scanned there: its role or its calls failed already
+            continue
+        try:
+            listed = buckets.owned(account.target.clients, region, deadline)
+        except TrailkeeperError as error:
+            errors.append(_error(account.target.account, region, error))
+            continue
+        for name, home in names.items():
+            if name in listed:
+                owners[name] = (account, listed[name] or home)
+    return owners, errors
+
+
+def _buckets(
+    seen: Sequence[_Seen], needs: frozenset[str], region: str, deadline: Deadline, partition: str
+) -> tuple[dict[str, BucketFacts], list[AuditError]]:
+    """Each log bucket read once, by the account of the run that owns it; others are not available."""
+    wanted = needs & {BUCKET_PUBLIC, BUCKET_LOGGING}
+    names = {name: where for s in seen for name, where in s.bucket_names.items()}
+    if not wanted or not names:
+        return {}, []
+    owners, errors = _owners(seen, names, region, deadline)
+    found: dict[str, BucketFacts] = {}
+    run = ", ".join(s.target.account for s in seen)
+    for name in sorted(names):
+        if name not in owners:
+            found[name] = BucketFacts(
+                name,
+                partition,
+                unavailable=f"bucket {name} is not among the buckets of account(s) {run}: it belongs to another "
+                "account (a Log Archive account, say) or no longer exists; audit with that account too "
+                "(--organization or --accounts) to judge it",
+            )
+            continue
+        owner, where = owners[name]
+        facts, failure = buckets.read(
+            owner.target.clients, name, where, wanted, deadline, owner=owner.target.account, partition=partition
+        )
+        found[name] = facts
+        if failure is not None:
+            errors.append(_error(owner.target.account, where, failure))
+    return found, errors
+
+
+def _judge(
+    seen: Sequence[_Seen], bucket_facts: Mapping[str, BucketFacts], standards: Sequence[str], options: Options
+) -> list[Finding]:
+    """Every asked control on every place, owned trail and log bucket, in the table's order."""
+    where = {name: region for s in seen for name, region in s.bucket_names.items()}
+    found: list[Finding] = []
+    for control, standard in compliance.asked(standards):
+
+        def add(subject: Any, resource: str, account: str, region: str) -> None:
+            verdict = control.judge(subject, options)  # noqa: B023 (called at once, in this iteration)
+            found.append(Finding.of(control, standard, verdict, resource=resource, account=account, region=region))  # noqa: B023
+
+        if control.level == "bucket":
+            for name, bucket in sorted(bucket_facts.items()):
+                add(bucket, bucket.arn, bucket.owner, where.get(name, ""))
+            continue
+        for account in seen:
+            if control.level == "account":
+                for place in account.places:
+                    add(place, place.resource, place.account, place.region)
+            else:
+                for trail in account.owned:
+                    add(trail, trail.arn, trail.account, trail.home_region)
+    return found
+
+
+def _describe_key(clients: Clients, key: str, region: str, deadline: Deadline) -> str:
+    kms = clients.kms(region)
+    answer = call(
+        "DescribeKey", lambda: kms.describe_key(KeyId=key), deadline=deadline, facts={"key": key, "region": region}
+    )
+    return str(answer["KeyMetadata"]["Arn"])
+
+
+def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[str, Any]:
+    """--kms-key in each account and home region where a trail is not encrypted: its ARN there, or why not.
+
+    A key serves only its own region: an ARN of another region is refused without a call; an alias or key
+    id is looked up in the region (one DescribeKey), and a region where it names nothing is refused.
+    """
+    keys: dict[tuple[str, str], str] = {}
+    refused: dict[tuple[str, str], str] = {}
+    for account in seen:
+        for region in sorted({t.home_region for t in account.owned if not t.record.encrypted}):
+            where = (account.target.account, region)
+            if key.startswith("arn:") and arns.region_of(key) != region:
+                refused[where] = (
+                    f"--kms-key {key} is in {arns.region_of(key)}: it cannot serve a trail homed in {region}"
+                )
+                continue
+            try:
+                found = _describe_key(account.target.clients, key, region, deadline)
+            except TrailkeeperError as error:
+                refused[where] = f"--kms-key {key} cannot serve {region}: {error.reason}"
+                continue
+            if arns.region_of(found) != region:
+                refused[where] = f"--kms-key {key} is the key {found}, not in {region}"
+            else:
+                keys[where] = found
+    return {"kms_keys": keys, "kms_refused": refused}
+
+
+def run(
+    targets: Sequence[Target],
+    regions: Sequence[str],
+    *,
+    standards: Sequence[str] = compliance.DEFAULT_STANDARDS,
+    options: Options | None = None,
+    deadline: Deadline | None = None,
+    partition: str = "aws",
+    max_accounts: int = 16,  # as org.run.MAX_ACCOUNTS (the CLI passes --max-accounts)
+    progress: Progress | None = None,
+    failed_accounts: Sequence[AuditError] = (),
+    kms_key: str = "",
+) -> Audit:
+    """Audit every target account in `regions` against `standards`; read-only.
+
+    `kms_key` (--fix --kms-key) is resolved in each home region of an unencrypted trail, so that the
+    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region).
+    """
+    deadline = deadline or Deadline()
+    options = options or Options()
+    needs = compliance.needs(standards)
+    report: Progress = progress or (lambda *_: None)
+    done: dict[str, _Seen] = {}
+    lock = threading.Lock()
+
+    def one(target: Target) -> None:
+        try:
+            seen = _see(target, regions, needs, deadline, partition)
+        except TrailkeeperError as error:  # e.g. the account's role cannot be assumed
+            seen = _Seen(target, errors=[_error(target.account, "", error)])
+        with lock:
+            done[target.account] = seen
+            report("accounts", len(done), len(targets))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(targets)))) as pool:
+        for future in [pool.submit(one, target) for target in targets]:
+            future.result()
+    seen = [done[t.account] for t in targets]
+    if kms_key:
+        options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
+    bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition)
+    errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
+    return Audit(
+        tuple(standards),
+        tuple(regions),
+        tuple(_judge(seen, bucket_facts, standards, options)),
+        tuple(errors),
+        tuple(t.account for t in targets),
+    )

@@ -1,0 +1,241 @@
+"""`trailkeeper audit`: its flags, the accounts and regions it covers, and how its report is printed.
+
+    trailkeeper audit [--standard fsbp|cis-5.0|cis-6.0 ...] [--region R ...] [--required-tag KEY ...]
+                      [--organization [--ou OU_ID ...] | --accounts accounts.yml] [--format table|json|ocsf] [--json]
+    trailkeeper audit --fix [--kms-key KEY] [--log-group GROUP --log-role ROLE] [--primary-trail NAME]
+                      [--tag KEY=VALUE ...] [--dry-run | --write-state FILE]
+
+Read-only without --fix. The CLI (`drift/cli.py`) parses and calls `run`; accounts are chosen as plan
+chooses them (`org.command`), and each account gets the caller's credentials or its assumed role. With
+--fix, the failing findings' fixes (`drift/audit_fix.py`) are planned and applied by the same engine as
+`apply`, in the same accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from trailkeeper.aws import regions as enabled_regions
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift import audit, audit_fix, findings, fleet, state
+from trailkeeper.errors import InvalidArguments, TrailkeeperError
+from trailkeeper.org import accounts
+from trailkeeper.org import command as org_command
+from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.trail import arns, compliance, rules
+from trailkeeper.trail.tags import KEY_MAX
+
+FORMATS = ("table", "json", "ocsf")
+DESCRIPTION = (
+    "judge every trail against Security Hub (FSBP) and CIS CloudTrail controls, by the events each trail "
+    "records; write nothing"
+)
+EPILOG = """exit codes:
+  0  no control fails (NOT_AVAILABLE alone, e.g. a log bucket in an account outside the run, is not a failure)
+  1  an error (usage, AWS failure, a read that failed)
+  2  some control fails
+
+standards: """ + "; ".join(f"{key} = {title}" for key, title in compliance.STANDARDS.items())
+
+
+def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    command = commands.add_parser(
+        "audit", help=DESCRIPTION, description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter
+    )
+    command.add_argument(
+        "--standard",
+        action="append",
+        choices=list(compliance.STANDARDS),
+        metavar="STANDARD",
+        help=f"{', '.join(compliance.STANDARDS)} (repeatable; default: {' and '.join(compliance.DEFAULT_STANDARDS)})",
+    )
+    command.add_argument(
+        "--region", action="append", metavar="R", help="audit this region (repeatable; default: every enabled region)"
+    )
+    command.add_argument(
+        "--required-tag",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="CloudTrail.9: a tag key every trail must have",
+    )
+    command.add_argument("--format", choices=FORMATS, help="table (default), json, or ocsf (OCSF Detection Findings)")
+    command.add_argument("--json", action="store_true", help="the same as --format json")
+    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+    fixing = command.add_argument_group("fix (strengthen through the guard; never creates or deletes anything)")
+    fixing.add_argument("--fix", action="store_true", help="declare and apply the fix of every failing control it can")
+    fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the plan, write nothing")
+    fixing.add_argument(
+        "--write-state", metavar="FILE", help="with --fix: write the fixes as a state file instead of applying them"
+    )
+    fixing.add_argument(
+        "--kms-key", metavar="KEY", help="CloudTrail.2: a key ARN, id or alias, resolved in each trail's home region"
+    )
+    fixing.add_argument(
+        "--log-group", metavar="GROUP", help="CloudTrail.5: a log group name (in each home region) or ARN"
+    )
+    fixing.add_argument("--log-role", metavar="ROLE", help="CloudTrail.5: the role ARN CloudTrail writes to it with")
+    fixing.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="CloudTrail.9: a tag to add (repeatable)"
+    )
+    fixing.add_argument(
+        "--primary-trail", metavar="NAME", help="CloudTrail.1: the trail to make record everywhere (name or ARN)"
+    )
+    org_command.add_arguments(command)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise InvalidArguments(f"--json and --format {args.format} disagree: give one")
+    return "json" if args.json else args.format or "table"
+
+
+def check(args: argparse.Namespace, known_regions: set[str]) -> None:
+    """Every problem with the audit's own flags at once, before any AWS call."""
+    problems = [f"--region {r!r} is not a region CloudTrail has" for r in args.region or [] if r not in known_regions]
+    problems += [
+        f"--required-tag {k!r} must be 1-{KEY_MAX} characters, not starting aws:"
+        for k in args.required_tag
+        if not 1 <= len(k) <= KEY_MAX or k.lower().startswith("aws:")
+    ]
+    problems += _fix_problems(args)
+    if problems:
+        raise InvalidArguments("; ".join(problems))
+
+
+def _fix_problems(args: argparse.Namespace) -> list[str]:
+    given = [
+        flag
+        for flag, value in (
+            ("--dry-run", args.dry_run),
+            ("--write-state", args.write_state),
+            ("--kms-key", args.kms_key),
+            ("--log-group", args.log_group),
+            ("--log-role", args.log_role),
+            ("--tag", args.tag),
+            ("--primary-trail", args.primary_trail),
+        )
+        if value
+    ]
+    problems = [f"{', '.join(given)} need --fix"] if given and not args.fix else []
+    if bool(args.log_group) != bool(args.log_role):
+        problems.append("--log-group and --log-role go together (CloudTrail writes to the group with the role)")
+    if args.kms_key and not any(
+        p.match(args.kms_key) for p in (rules.KMS_KEY_ARN, rules.KMS_ALIAS_ARN, rules.KMS_ALIAS_NAME, rules.KMS_KEY_ID)
+    ):
+        problems.append(f"--kms-key {args.kms_key!r} is not a key ARN, key id, alias name (alias/...) or alias ARN")
+    if args.log_role and not rules.IAM_ROLE_ARN.match(args.log_role):
+        problems.append(f"--log-role {args.log_role!r} is not an IAM role ARN")
+    if args.log_group and args.log_group.startswith("arn:") and not rules.LOG_GROUP_ARN.match(args.log_group):
+        problems.append(f"--log-group {args.log_group!r} is not a log group ARN")
+    for tag in args.tag:
+        key, equals, value = tag.partition("=")
+        if not equals or not 1 <= len(key) <= KEY_MAX or key.lower().startswith("aws:") or not value:
+            problems.append(f"--tag {tag!r} must be KEY=VALUE (a key of 1-{KEY_MAX} characters, not aws:)")
+    if args.fix and args.format == "ocsf":
+        problems.append("--fix reports its plan as a table or JSON, not OCSF: drop --format ocsf")
+    if args.dry_run and args.write_state:
+        problems.append("--dry-run and --write-state: give one (--write-state writes nothing to AWS either)")
+    return problems
+
+
+def options(args: argparse.Namespace) -> compliance.Options:
+    return compliance.Options(
+        tuple(args.required_tag),
+        log_group=args.log_group or "",
+        log_role=args.log_role or "",
+        tags=dict(tag.split("=", 1) for tag in args.tag),
+        primary_trail=args.primary_trail or "",
+    )
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    clients: Clients,
+    region: str,
+    identity: Mapping[str, Any],
+    deadline: Deadline,
+    make_clients: Callable[[Any], Clients] = Clients,
+    progress: fleet.Progress | None = None,
+) -> findings.Audit:
+    """Choose the accounts and regions, then audit them."""
+    caller = str(identity["Account"])
+    partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
+    scanned = list(dict.fromkeys(args.region)) if args.region else enabled_regions.enabled(clients, region, deadline)
+    if not scanned:
+        raise InvalidArguments("no region to audit: pass --region")
+    targets = [audit.Target(caller, clients)]
+    failed: list[findings.AuditError] = []
+    if org_command.wanted(args):
+        selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
+        if not selected:
+            raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
+        sessions = AccountSessions(clients, region, deadline)
+        targets = []
+        for account in selected:
+            try:
+                acting = clients if account.role_arn is None else make_clients(sessions.session(account))
+            except TrailkeeperError as error:
+                failed.append(findings.AuditError(account.id, "", error.error_code, f"{account.label}: {error.reason}"))
+                continue
+            targets.append(audit.Target(account.id, acting, account.name))
+    standards = list(dict.fromkeys(args.standard or compliance.DEFAULT_STANDARDS))
+    return audit.run(
+        targets,
+        scanned,
+        standards=standards,
+        options=options(args),
+        kms_key=args.kms_key or "",
+        deadline=deadline,
+        partition=partition,
+        max_accounts=args.max_accounts,
+        progress=progress,
+        failed_accounts=failed,
+    )
+
+
+def fix(
+    args: argparse.Namespace,
+    result: findings.Audit,
+    *,
+    clients: Clients,
+    region: str,
+    identity: Mapping[str, Any],
+    deadline: Deadline,
+) -> findings.Fix:
+    """Plan (--dry-run) or apply the failing findings' fixes with the engine, or write them (--write-state)."""
+    entries = audit_fix.declarations(result)
+    if args.write_state:
+        document = audit_fix.state_document(entries, standards=result.standards, accounts=result.accounts)
+        Path(args.write_state).write_text(document)
+        return findings.Fix(tuple(entries), state_file=args.write_state)
+    if not entries:
+        return findings.Fix(())
+    declared = state.parse({"trails": entries}, "audit --fix")
+    homes = sorted({arns.region_of(str(e["Name"])) for e in entries})
+    engine_run = org_command.runner(args, identity) if org_command.wanted(args) else fleet.run
+    outcome = engine_run(
+        declared,
+        clients=clients,
+        default_region=region,
+        caller_account=str(identity["Account"]),
+        apply=not args.dry_run,
+        deadline=deadline,
+        regions=homes,
+    )
+    return findings.Fix(tuple(entries), report=outcome)
+
+
+def render(result: findings.Audit, form: str, out: TextIO, clock: Callable[[], float] = time.time) -> None:
+    if form == "json":
+        out.write(json.dumps(result.to_dict(), indent=2) + "\n")  # with --fix, its "fix" too
+    elif form == "ocsf":
+        out.write(json.dumps(findings.ocsf(result, int(clock() * 1000)), indent=2) + "\n")
+    else:
+        out.write(findings.table(result) + "\n")

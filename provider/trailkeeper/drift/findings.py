@@ -1,0 +1,402 @@
+"""The audit report: one finding per control, standard and resource, as JSON, OCSF or a table for people.
+
+JSON shape (`SCHEMA` below is the contract; tests validate every report against it):
+
+    {"standards": ["fsbp", "cis-6.0"], "regions": ["us-east-1"], "accounts": ["123456789012"],
+     "summary": {"findings": 9, "PASS": 6, "FAIL": 2, "NOT_AVAILABLE": 1, "errors": 0,
+                 "controls": [{"control": "CloudTrail.1", "standard": "fsbp", "PASS": 1, "FAIL": 0,
+                               "NOT_AVAILABLE": 0}, ...]},
+     "findings": [{"control": "CloudTrail.4", "standard": "fsbp", "status": "FAIL",
+                   "resource": "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit",
+                   "account": "123456789012", "region": "us-east-1",
+                   "title": "CloudTrail log file validation should be enabled",
+                   "reason": "log file validation is disabled",
+                   "remedy": "declare EnableLogFileValidation: true",
+                   "fix": {"Name": "arn:...", "EnableLogFileValidation": true},   # or null
+                   "warnings": []}],
+     "errors": [{"account": "...", "region": "...", "code": "AccessDenied", "reason": "..."}]}
+
+`fix` is the declaration (a `trails:` entry of a state file) that would pass the control, when one
+can be told without a choice only the owner can make (which key, which log group, which tags).
+
+Exit codes as plan's: 0 when no control fails, 2 when some control fails, 1 when a read failed (an
+error), whatever the findings. NOT_AVAILABLE alone (a log bucket in an account outside the run) is
+not a failure.
+
+`--format ocsf` prints a JSON list of OCSF 1.5 Detection Findings (class_uid 2004, category_uid 2),
+one per finding, with `compliance` (control, standards, status_id) as Security Hub and Security Lake
+ingest them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from trailkeeper import __version__
+from trailkeeper.drift import report
+from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
+from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STANDARDS, STATUSES, Control, Status, Verdict
+
+_ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
+_COUNTS = {status: {"type": "integer", "minimum": 0} for status in STATUSES}
+AUDIT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "trailkeeper audit --json output",
+    "type": "object",
+    "required": ["standards", "regions", "accounts", "summary", "findings", "errors"],
+    "additionalProperties": False,
+    "properties": {
+        "standards": {"type": "array", "items": {"enum": list(STANDARDS)}, "minItems": 1},
+        "regions": {"type": "array", "items": {"type": "string"}},
+        "accounts": {"type": "array", "items": _ACCOUNT_ID},
+        "summary": {
+            "type": "object",
+            "required": ["findings", *STATUSES, "errors", "controls"],
+            "additionalProperties": False,
+            "properties": {
+                "findings": {"type": "integer", "minimum": 0},
+                "errors": {"type": "integer", "minimum": 0},
+                **_COUNTS,
+                "controls": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["control", "standard", *STATUSES],
+                        "additionalProperties": False,
+                        "properties": {"control": {"type": "string"}, "standard": {"enum": list(STANDARDS)}, **_COUNTS},
+                    },
+                },
+            },
+        },
+        "findings": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "control",
+                    "standard",
+                    "status",
+                    "resource",
+                    "account",
+                    "region",
+                    "title",
+                    "reason",
+                    "remedy",
+                    "fix",
+                    "warnings",
+                ],
+                "additionalProperties": False,
+                "properties": {
+                    "control": {"type": "string"},
+                    "standard": {"enum": list(STANDARDS)},
+                    "status": {"enum": list(STATUSES)},
+                    "resource": {"type": "string", "pattern": "^arn:"},
+                    "account": _ACCOUNT_ID,
+                    "region": {"type": "string"},
+                    "title": {"type": "string"},
+                    "reason": {"type": "string", "minLength": 1},
+                    "remedy": {"type": "string", "minLength": 1},
+                    "fix": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {"type": "object", "required": ["Name"], "properties": {"Name": {"type": "string"}}},
+                        ]
+                    },
+                    "warnings": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "fix": {  # --fix only
+            "type": "object",
+            "required": ["declarations", "report", "state_file"],
+            "additionalProperties": False,
+            "properties": {
+                "declarations": {
+                    "type": "array",
+                    "items": {"type": "object", "required": ["Name"], "properties": {"Name": {"type": "string"}}},
+                },
+                "report": {"oneOf": [{"type": "null"}, report.REPORT_SCHEMA]},  # plan (--dry-run) or apply
+                "state_file": {"type": ["string", "null"]},  # --write-state
+            },
+        },
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["account", "region", "code", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "account": {"type": "string"},
+                    "region": {"type": "string"},
+                    "code": {"type": "string"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    control: str  # as the standard names it: CloudTrail.1, 4.1, ...
+    standard: str
+    status: Status
+    resource: str
+    account: str
+    region: str
+    title: str
+    reason: str
+    remedy: str
+    fix: Mapping[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
+
+    @staticmethod
+    def of(control: Control, standard: str, verdict: Verdict, *, resource: str, account: str, region: str) -> Finding:
+        fix = verdict.fix if verdict.status == FAIL else None
+        return Finding(
+            str(control.id_in(standard)),
+            standard,
+            verdict.status,
+            resource,
+            account,
+            region,
+            control.title,
+            verdict.reason,
+            control.remedy,
+            fix,
+            verdict.warnings,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "control": self.control,
+            "standard": self.standard,
+            "status": self.status,
+            "resource": self.resource,
+            "account": self.account,
+            "region": self.region,
+            "title": self.title,
+            "reason": self.reason,
+            "remedy": self.remedy,
+            "fix": dict(self.fix) if self.fix is not None else None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class AuditError:
+    """A read that failed: the run is incomplete there (exit 1)."""
+
+    account: str
+    region: str
+    code: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"account": self.account, "region": self.region, "code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What --fix declared, and the engine's plan (--dry-run) or apply report, or the state file written."""
+
+    declarations: tuple[Mapping[str, Any], ...]
+    report: Report | None = None
+    state_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "declarations": [dict(d) for d in self.declarations],
+            "report": self.report.to_dict() if self.report else None,
+            "state_file": self.state_file,
+        }
+
+
+@dataclass(frozen=True)
+class Audit:
+    standards: tuple[str, ...]
+    regions: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    errors: tuple[AuditError, ...] = ()
+    accounts: tuple[str, ...] = ()
+    fix: Fix | None = None
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.findings if f.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """1 an error (a read, or a fix that failed); 2 a control fails and stays failing; 0 otherwise.
+
+        With --fix (applied), a failing control whose fix was applied no longer counts; with --dry-run or
+        --write-state nothing changed in AWS, so every failure still does.
+        """
+        fixing = self.fix.report if self.fix and self.fix.report and self.fix.report.action == "apply" else None
+        if self.errors or (fixing and fixing.exit_code == EXIT_FAILED):
+            return EXIT_FAILED
+        # Every failing finding with a fix is covered by the declarations applied (audit_fix.declarations).
+        left = [f for f in self.findings if f.status == FAIL and not (fixing and f.fix is not None)]
+        return EXIT_DRIFT if left else EXIT_OK
+
+    def by_control(self) -> list[tuple[str, str, dict[Status, int]]]:
+        """(control, standard, counts per status), in the order the controls were judged."""
+        counts: dict[tuple[str, str], dict[Status, int]] = {}
+        for finding in self.findings:
+            row = counts.setdefault((finding.control, finding.standard), dict.fromkeys(STATUSES, 0))
+            row[finding.status] += 1
+        return [(control, standard, row) for (control, standard), row in counts.items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "standards": list(self.standards),
+            "regions": list(self.regions),
+            "accounts": list(self.accounts),
+            "summary": {
+                "findings": len(self.findings),
+                **{status: self.count(status) for status in STATUSES},
+                "errors": len(self.errors),
+                "controls": [
+                    {"control": control, "standard": standard, **row} for control, standard, row in self.by_control()
+                ],
+            },
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": [e.to_dict() for e in self.errors],
+            **({"fix": self.fix.to_dict()} if self.fix else {}),
+        }
+
+
+def table(audit: Audit) -> str:
+    """For people: controls with their counts, then each finding that did not pass under its control."""
+    header = ("CONTROL", "STANDARD", "PASS", "FAIL", "N/A", "TITLE")
+    titles = {(f.control, f.standard): f.title for f in audit.findings}
+    rows = [header] + [
+        (control, standard, str(row[PASS]), str(row[FAIL]), str(row[NOT_AVAILABLE]), titles[(control, standard)])
+        for control, standard, row in audit.by_control()
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1] for row in rows]
+    details: list[str] = []
+    for control, standard, _ in audit.by_control():
+        mine = [f for f in audit.findings if (f.control, f.standard) == (control, standard)]
+        shown = [f for f in mine if f.status != PASS or f.warnings]
+        if not shown:
+            continue
+        details.append(f"\n{standard} {control}: {mine[0].title}")
+        for finding in shown:
+            details.append(f"  {finding.status:<13} {finding.resource}: {finding.reason}")
+            details += [f"  {'WARNING':<13} {warning}" for warning in finding.warnings]
+        if any(f.status == FAIL for f in shown):
+            details.append(f"  {'remedy':<13} {mine[0].remedy}")
+    summary = (
+        f"audit: {len(audit.findings)} finding(s) in {len(audit.accounts)} account(s), {len(audit.regions)} region(s): "
+        f"{audit.count(PASS)} pass, {audit.count(FAIL)} fail, {audit.count(NOT_AVAILABLE)} not available"
+    )
+    errors = [f"error: {e.account}{' ' + e.region if e.region else ''}: {e.reason}" for e in audit.errors]
+    return "\n".join([*(line.rstrip() for line in lines), *details, "", summary, *errors, *_fix_lines(audit.fix)])
+
+
+def _fix_lines(fix: Fix | None) -> list[str]:
+    if fix is None:
+        return []
+    if fix.state_file is not None:
+        return ["", f"fix: wrote {len(fix.declarations)} declaration(s) to {fix.state_file}; nothing was applied"]
+    if fix.report is None:
+        return ["", "fix: nothing --fix can fix"]
+    return ["", "fix:", report.table(fix.report)]
+
+
+# --- OCSF ---------------------------------------------------------------------------------------------
+
+OCSF_VERSION = "1.5.0"
+DETECTION_FINDING, FINDINGS_CATEGORY = 2004, 2
+_COMPLIANCE_STATUS = {PASS: (1, "Pass"), FAIL: (3, "Fail"), NOT_AVAILABLE: (0, "Unknown")}
+_SEVERITY = {PASS: (1, "Informational"), FAIL: (4, "High"), NOT_AVAILABLE: (1, "Informational")}
+_RESOURCE_TYPES = {"cloudtrail:": "AWS::CloudTrail::Trail", "s3:": "AWS::S3::Bucket"}
+
+
+def _resource_type(finding: Finding) -> str:
+    service = finding.resource.split(":", 3)[2] + ":"
+    if service == "cloudtrail:" and ":trail/" not in finding.resource:
+        return "AWS::::Account"
+    return _RESOURCE_TYPES.get(service, "Other")
+
+
+def ocsf(audit: Audit, now_ms: int) -> list[dict[str, Any]]:
+    """One OCSF Detection Finding per finding (`now_ms`: when the audit ran, epoch milliseconds)."""
+    documents = []
+    for finding in audit.findings:
+        uid = hashlib.sha256(f"{finding.standard}/{finding.control}/{finding.resource}".encode()).hexdigest()[:32]
+        compliance_id, compliance = _COMPLIANCE_STATUS[finding.status]
+        severity_id, severity = _SEVERITY[finding.status]
+        documents.append(
+            {
+                "class_uid": DETECTION_FINDING,
+                "class_name": "Detection Finding",
+                "category_uid": FINDINGS_CATEGORY,
+                "category_name": "Findings",
+                "activity_id": 1,
+                "activity_name": "Create",
+                "type_uid": DETECTION_FINDING * 100 + 1,
+                "type_name": "Detection Finding: Create",
+                "time": now_ms,
+                "severity_id": severity_id,
+                "severity": severity,
+                "status_id": 1,
+                "status": "New",
+                "status_code": finding.status,
+                "status_detail": finding.reason,
+                "message": f"{finding.control} {finding.status}: {finding.reason}",
+                "metadata": {
+                    "version": OCSF_VERSION,
+                    "product": {"name": "trailkeeper", "vendor_name": "trailkeeper", "version": __version__},
+                    "event_code": finding.control,
+                    "profiles": ["cloud"],
+                },
+                "finding_info": {
+                    "uid": f"trailkeeper-{uid}",
+                    "title": f"{finding.control} {finding.title}",
+                    "desc": finding.reason,
+                    "created_time": now_ms,
+                    "types": [STANDARDS[finding.standard]],
+                },
+                "compliance": {
+                    "control": finding.control,
+                    "standards": [STANDARDS[finding.standard]],
+                    "requirements": [finding.control],
+                    "status_id": compliance_id,
+                    "status": compliance,
+                },
+                "remediation": {"desc": finding.remedy},
+                "resources": [
+                    {
+                        "uid": finding.resource,
+                        "type": _resource_type(finding),
+                        "region": finding.region,
+                        "cloud_partition": finding.resource.split(":", 2)[1],
+                        **({"data": {"fix": dict(finding.fix)}} if finding.fix is not None else {}),
+                    }
+                ],
+                "cloud": {
+                    "provider": "AWS",
+                    "region": finding.region,
+                    **(
+                        {
+                            "account": {
+                                "uid": finding.account,
+                                "name": finding.account,
+                                "type_id": 10,
+                                "type": "AWS Account",
+                            }
+                        }
+                        if finding.account
+                        else {}
+                    ),
+                },
+                **({"unmapped": {"warnings": list(finding.warnings)}} if finding.warnings else {}),
+            }
+        )
+    return documents

@@ -1,0 +1,503 @@
+"""The Security Hub and CIS controls `trailkeeper audit` judges, in one table, and the judgement. Pure.
+
+Each `Control` says once how each standard names it, what it judges, what it needs read, the remedy,
+and how it is judged. docs/controls.md is rendered from `CONTROLS` (devkit/docs.py); the audit's AWS
+edge (`drift/audit.py`) reads only what the asked controls need and hands the facts here. (The guard's
+words for the control a weakening breaks are `trail/controls.py`'s; this is the audit's table.)
+
+Exact means judged by the events a trail records, from the model of `record.py`, not by names or
+shapes: a multi-region trail that is stopped, records only writes or excludes a source does not satisfy
+CloudTrail.1; an advanced selector equivalent to the default does; an advanced S3 selector with
+`readOnly = false` records writes, not reads. A selector trailkeeper cannot read exactly proves nothing.
+
+Three levels, as the standards judge them:
+
+- account and region: at least one trail seen in the region (its own or a multi-region trail's shadow,
+  an organization trail included) does it (CloudTrail.1, CloudTrail.3, CIS S3 data events);
+- trail: each trail the account owns, once, judged in its home region (CloudTrail.2, .4, .5, .9);
+- log bucket: each bucket trails deliver to, once, read in the account that owns it (CloudTrail.6, .7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from trailkeeper.trail import arns, record, selectors
+from trailkeeper.trail.controls import READ, WRITE
+from trailkeeper.trail.events import S3_OBJECT
+from trailkeeper.trail.record import Record
+from trailkeeper.trail.selectors import Selectors
+
+Status = Literal["PASS", "FAIL", "NOT_AVAILABLE"]
+PASS: Status = "PASS"  # noqa: S105 (a control status, not a password)
+FAIL: Status = "FAIL"
+NOT_AVAILABLE: Status = "NOT_AVAILABLE"
+STATUSES: tuple[Status, ...] = (PASS, FAIL, NOT_AVAILABLE)
+Level = Literal["account", "trail", "bucket"]
+
+# Standard -> its title. Security Hub's control ids (CloudTrail.N) are audited under `fsbp`; CloudTrail.6
+# and .7 also belong to Security Hub's older CIS v1.2/1.4 lines and CloudTrail.9 to its Resource Tagging
+# standard, but they carry the same security control id in every one of them.
+STANDARDS: Mapping[str, str] = MappingProxyType(
+    {
+        "fsbp": "AWS Foundational Security Best Practices v1.0.0 (Security Hub control ids)",
+        "cis-5.0": "CIS AWS Foundations Benchmark v5.0.0",
+        "cis-6.0": "CIS AWS Foundations Benchmark v6.0.0",
+    }
+)
+DEFAULT_STANDARDS = ("fsbp", "cis-6.0")  # FSBP and the newest CIS
+
+# The reads a control needs beyond DescribeTrails (which answers KMS, validation and the log group).
+STATUS, EVENTS, TAGS, BUCKET_PUBLIC, BUCKET_LOGGING = "status", "events", "tags", "bucket-public", "bucket-logging"
+READS: Mapping[str, str] = MappingProxyType(
+    {
+        STATUS: "GetTrailStatus",
+        EVENTS: "GetEventSelectors (only when DescribeTrails says the selectors are custom)",
+        TAGS: "ListTags (20 trails a call)",
+        BUCKET_PUBLIC: "GetBucketAcl, GetBucketPolicyStatus, GetPublicAccessBlock",
+        BUCKET_LOGGING: "GetBucketLogging",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TrailFacts:
+    """What the audit knows of one trail: its record (settings in compare form, logging, events) and more.
+
+    `record.logging` / `record.events` are None when they were not read (not needed, or the read failed:
+    then `unread` says why).
+    """
+
+    arn: str
+    account: str  # the owner, from the ARN
+    home_region: str
+    record: Record
+    bucket: str
+    selectors: Selectors | None = None  # as read back (the default when DescribeTrails says so); None: not read
+    tags: Mapping[str, str] | None = None  # user tags; None: not read
+    delivery_error: str = ""  # GetTrailStatus' LatestCloudWatchLogsDeliveryError
+    unread: str = ""  # why a needed read failed
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class BucketFacts:
+    """A log bucket's exposure and access logging; `unavailable` says why they could not be read."""
+
+    name: str
+    partition: str = "aws"
+    owner: str = ""  # the account that owns it, when the run knows
+    unavailable: str = ""
+    public: tuple[str, ...] = ()  # why it is public ([] when not); valid only when available
+    access_logging: bool | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.name}"
+
+
+@dataclass(frozen=True)
+class Place:
+    """An account and region, and every trail seen there (the region's own and multi-region shadows)."""
+
+    account: str
+    region: str
+    trails: tuple[TrailFacts, ...]
+    partition: str = "aws"
+
+    @property
+    def resource(self) -> str:
+        return f"arn:{self.partition}:cloudtrail:{self.region}:{self.account}"  # Security Hub's AWS::::Account
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    reason: str
+    fix: Mapping[str, Any] | None = None  # the declaration that would pass it (`Name` and the properties)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Options:
+    """The audit's parameters: CloudTrail.9's required tag keys (Security Hub's requiredTagKeys), and what
+    `--fix` may declare where the remedy needs a choice only the owner can make.
+
+    `kms_keys` is the --kms-key resolved in each account and home region ((account, region) -> key ARN; the
+    AWS edge resolves it, `kms_refused` says why one has none): a key serves only its own region.
+    """
+
+    required_tags: tuple[str, ...] = ()
+    kms_keys: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    kms_refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    log_group: str = ""  # a name (the group of that name in each home region) or an ARN (its region only)
+    log_role: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)  # added to a trail's own
+    primary_trail: str = ""  # the trail to make record everywhere (name or ARN) when none does
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control, as every standard that has it names it."""
+
+    key: str
+    level: Level
+    ids: Mapping[str, str]  # standard -> the control's id in it
+    title: str
+    judges: str  # what it judges, for docs/controls.md
+    remedy: str
+    needs: frozenset[str]
+    judge: Callable[[Any, Options], Verdict] = field(repr=False, compare=False)
+
+    def id_in(self, standard: str) -> str | None:
+        return self.ids.get(standard)
+
+
+# --- what a trail lacks -------------------------------------------------------------------------------
+
+
+def _events_lacking(trail: TrailFacts) -> list[str]:
+    """What keeps the trail from recording every read and write management event ([] nothing)."""
+    events = trail.record.events
+    if events is None:
+        return [f"its event selectors were not read ({trail.unread or 'unknown'})"]
+    lacking = [
+        f"does not record {kind} management events" for kind in (READ, WRITE) if events.management.get(kind) is None
+    ]
+    excluded = events.excluded()
+    if excluded:
+        lacking.append(f"excludes {', '.join(sorted(excluded))} from its management events")
+    if lacking and events.unread:
+        labels = ", ".join(sorted(u.label() for u in events.unread))
+        lacking.append(f"trailkeeper cannot read exactly what {labels} records")
+    return lacking
+
+
+def _logging_lacking(trail: TrailFacts) -> list[str]:
+    if trail.record.logging is None:
+        return [f"its status was not read ({trail.unread or 'unknown'})"]
+    return [] if trail.record.logging else ["is not logging"]
+
+
+def _everywhere_lacking(trail: TrailFacts) -> list[str]:
+    lacking = [] if trail.record.multi_region else ["is not multi-region"]
+    return lacking + _logging_lacking(trail) + _events_lacking(trail)
+
+
+def _data_lacking(trail: TrailFacts, kind: str) -> list[str]:
+    lacking = _logging_lacking(trail)
+    events = trail.record.events
+    if events is None:
+        return [*lacking, f"its event selectors were not read ({trail.unread or 'unknown'})"]
+    if not events.records_data(S3_OBJECT, kind):
+        lacking.append(f"does not record S3 object-level {kind} events for all buckets")
+    return lacking
+
+
+def _shortfalls(place: Place, lacking: Callable[[TrailFacts], list[str]], owned_only: bool = False) -> list[str]:
+    return [f"{t.arn} {'; '.join(lacking(t))}" for t in place.trails if not owned_only or t.account == place.account]
+
+
+def _nearest(place: Place, lacking: Callable[[TrailFacts], list[str]]) -> TrailFacts | None:
+    """The trail of this account closest to passing (fewest shortfalls), the one a fix would declare."""
+    mine = [t for t in place.trails if t.account == place.account]
+    return min(mine, key=lambda t: (len(lacking(t)), not t.record.multi_region, t.arn), default=None)
+
+
+# --- fixes: the smallest declaration that passes -----------------------------------------------------
+
+
+def management_added(trail: TrailFacts) -> dict[str, Any] | None:
+    """The trail's selectors with every read and write management event added, data events kept.
+
+    None when they need no change or were not read. One selector is added (a selector records an event
+    when any selector does), so excluded sources and unread selectors stay as they are.
+    """
+    events = trail.record.events
+    if events is None or events.records_management():
+        return None
+    current = trail.selectors
+    if current is None or len(current.basic) >= selectors.MAX_BASIC_SELECTORS:
+        return None  # no room for one more basic selector: the owner must merge them
+    if current.advanced:
+        management = {
+            "Name": "Management events",
+            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
+        }
+        return {selectors.ADVANCED: [*selectors.to_doc(current), management]}
+    return {selectors.BASIC: [*selectors.to_doc(current), {"ReadWriteType": "All"}]}
+
+
+def _fix(trail: TrailFacts, **declared: Any) -> dict[str, Any]:
+    return {"Name": trail.arn, **declared}
+
+
+def _everywhere_fix(trail: TrailFacts) -> dict[str, Any] | None:
+    declared: dict[str, Any] = {}
+    if not trail.record.multi_region:
+        declared.update(IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True)
+    if trail.record.logging is False:
+        declared["IsLogging"] = True
+    declared.update(management_added(trail) or {})
+    return _fix(trail, **declared) if declared else None
+
+
+# --- judgements ---------------------------------------------------------------------------------------
+
+
+def _multi_region(place: Place, options: Options) -> Verdict:
+    passing = [t for t in place.trails if not _everywhere_lacking(t)]
+    if passing:
+        return Verdict(
+            PASS,
+            f"{passing[0].arn} is multi-region, logging, and records every read and write "
+            "management event with no source excluded",
+        )
+    nearest = _nearest(place, _everywhere_lacking)
+    shortfalls = _shortfalls(place, _everywhere_lacking)
+    reason = "no trail here records every management event in every region: " + (
+        " | ".join(shortfalls) if shortfalls else "there is no trail"
+    )
+    if options.primary_trail:
+        named = [t for t in place.trails if options.primary_trail in (t.arn, t.name) and t.account == place.account]
+        nearest = named[0] if len(named) == 1 else None
+        if nearest is None:
+            reason += f" (--primary-trail {options.primary_trail} is not one trail of this account seen here)"
+    return Verdict(FAIL, reason, _everywhere_fix(nearest) if nearest else None)
+
+
+def _any_logging(place: Place, _: Options) -> Verdict:
+    logging = [t for t in place.trails if t.record.logging]
+    if logging:
+        return Verdict(PASS, f"{logging[0].arn} is logging")
+    nearest = _nearest(place, _logging_lacking)
+    reason = "no trail here is logging: " + (" | ".join(_shortfalls(place, _logging_lacking)) or "there is no trail")
+    fix = _fix(nearest, IsLogging=True) if nearest and nearest.record.logging is False else None
+    return Verdict(FAIL, reason, fix)
+
+
+def _s3_data(kind: str) -> Callable[[Place, Options], Verdict]:
+    def judge(place: Place, _: Options) -> Verdict:
+        def lacking(trail: TrailFacts) -> list[str]:
+            return _data_lacking(trail, kind)
+
+        passing = [t for t in place.trails if not lacking(t)]
+        if passing:
+            return Verdict(
+                PASS, f"{passing[0].arn} is logging and records S3 object-level {kind} events for all buckets"
+            )
+        reason = f"no logging trail here records S3 object-level {kind} events for all buckets: " + (
+            " | ".join(_shortfalls(place, lacking)) or "there is no trail"
+        )
+        return Verdict(FAIL, reason)  # which buckets' data events to pay for is the owner's choice: no fix
+
+    return judge
+
+
+def _encrypted(trail: TrailFacts, options: Options) -> Verdict:
+    if trail.record.encrypted:
+        return Verdict(PASS, f"log files are encrypted with {trail.record.settings.get(record.KMS_KEY)}")
+    reason = "log files are not encrypted with a KMS key (KmsKeyId is not set)"
+    key = options.kms_keys.get((trail.account, trail.home_region))
+    if key:
+        return Verdict(FAIL, reason, _fix(trail, KmsKeyId=key))
+    refused = options.kms_refused.get((trail.account, trail.home_region))
+    return Verdict(FAIL, f"{reason}; {refused}" if refused else reason)
+
+
+def _validated(trail: TrailFacts, _: Options) -> Verdict:
+    if trail.record.validation:
+        return Verdict(PASS, "log file validation is enabled")
+    return Verdict(FAIL, "log file validation is disabled", _fix(trail, EnableLogFileValidation=True))
+
+
+def _log_group_fix(trail: TrailFacts, options: Options) -> tuple[dict[str, Any] | None, str]:
+    """The log group and role --fix would declare for `trail` (the group in its home region), or why none."""
+    if not options.log_group:
+        return None, ""
+    group = options.log_group
+    if group.startswith("arn:"):
+        if arns.region_of(group) != trail.home_region:
+            return (
+                None,
+                f"--log-group {group} is in {arns.region_of(group)}: "
+                f"it cannot serve a trail homed in {trail.home_region}",
+            )
+    else:
+        home = arns.TrailHome.from_arn(trail.arn)
+        group = f"arn:{home.partition}:logs:{home.region}:{home.account}:log-group:{group}"
+    return _fix(trail, CloudWatchLogsLogGroupArn=group, CloudWatchLogsRoleArn=options.log_role), ""
+
+
+def _cloudwatch(trail: TrailFacts, options: Options) -> Verdict:
+    group = trail.record.log_group
+    if not group:
+        fix, refused = _log_group_fix(trail, options)
+        reason = "no CloudWatch Logs log group is configured"
+        return Verdict(FAIL, f"{reason}; {refused}" if refused else reason, fix)
+    warnings = (
+        (f"CloudTrail reports a delivery error to {group}: {trail.delivery_error}",) if trail.delivery_error else ()
+    )
+    return Verdict(PASS, f"events also go to {group}", warnings=warnings)
+
+
+def _tagged(trail: TrailFacts, options: Options) -> Verdict:
+    if trail.tags is None:
+        return Verdict(NOT_AVAILABLE, f"its tags could not be read ({trail.unread or 'unknown'})")
+    tagged = {**options.tags, **trail.tags}  # the trail's own values are kept: --fix only adds keys
+    fix = _fix(trail, Tags=[{"Key": k, "Value": v} for k, v in sorted(tagged.items())])
+    if options.required_tags:
+        missing = [key for key in options.required_tags if key not in trail.tags]
+        if missing:
+            fixed = all(key in tagged for key in options.required_tags)
+            return Verdict(FAIL, f"missing the required tag key(s) {', '.join(missing)}", fix if fixed else None)
+        return Verdict(PASS, f"has the required tag key(s) {', '.join(options.required_tags)}")
+    if not trail.tags:
+        return Verdict(FAIL, "has no user tags (aws: tags do not count)", fix if tagged else None)
+    return Verdict(PASS, f"has {len(trail.tags)} user tag(s)")
+
+
+def _not_public(bucket: BucketFacts, _: Options) -> Verdict:
+    if bucket.unavailable:
+        return Verdict(NOT_AVAILABLE, bucket.unavailable)
+    if bucket.public:
+        return Verdict(FAIL, "; ".join(bucket.public))
+    return Verdict(PASS, "no public ACL grant, the policy is not public, or public access is blocked")
+
+
+def _access_logged(bucket: BucketFacts, _: Options) -> Verdict:
+    if bucket.unavailable:
+        return Verdict(NOT_AVAILABLE, bucket.unavailable)
+    if bucket.access_logging:
+        return Verdict(PASS, "server access logging is enabled")
+    return Verdict(FAIL, "server access logging is disabled")
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control(
+        "multi-region",
+        "account",
+        MappingProxyType({"fsbp": "CloudTrail.1", "cis-5.0": "3.1", "cis-6.0": "4.1"}),
+        "CloudTrail should be enabled and configured with at least one multi-Region trail that includes read "
+        "and write management events",
+        "at least one multi-region trail seen in the region is logging and records every read and write "
+        "management event, no source excluded (judged by the events its selectors record)",
+        "make a trail multi-region (with global service events), start its logging, and add read and write "
+        "management events to its selectors, keeping its data events",
+        frozenset({STATUS, EVENTS}),
+        _multi_region,
+    ),
+    Control(
+        "logging",
+        "account",
+        MappingProxyType({"fsbp": "CloudTrail.3"}),
+        "At least one CloudTrail trail should be enabled",
+        "at least one trail seen in the region is logging",
+        "start logging on a trail (StartLogging), or create one",
+        frozenset({STATUS}),
+        _any_logging,
+    ),
+    Control(
+        "encryption",
+        "trail",
+        MappingProxyType({"fsbp": "CloudTrail.2", "cis-5.0": "3.5", "cis-6.0": "4.5"}),
+        "CloudTrail should have encryption at-rest enabled",
+        "the trail encrypts its log files with a KMS key (KmsKeyId)",
+        "declare KmsKeyId: a KMS key in the trail's home region whose policy lets CloudTrail use it",
+        frozenset(),
+        _encrypted,
+    ),
+    Control(
+        "validation",
+        "trail",
+        MappingProxyType({"fsbp": "CloudTrail.4", "cis-5.0": "3.2", "cis-6.0": "4.2"}),
+        "CloudTrail log file validation should be enabled",
+        "the trail writes digest files (EnableLogFileValidation)",
+        "declare EnableLogFileValidation: true",
+        frozenset(),
+        _validated,
+    ),
+    Control(
+        "cloudwatch-logs",
+        "trail",
+        MappingProxyType({"fsbp": "CloudTrail.5"}),
+        "CloudTrail trails should be integrated with Amazon CloudWatch Logs",
+        "the trail also sends its events to a CloudWatch Logs group (CloudWatchLogsLogGroupArn); a delivery "
+        "error GetTrailStatus reports is shown beside it as a warning, not a failure",
+        "declare CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn: a log group in the trail's home region "
+        "and a role CloudTrail may assume to write to it",
+        frozenset({STATUS}),
+        _cloudwatch,
+    ),
+    Control(
+        "tagged",
+        "trail",
+        MappingProxyType({"fsbp": "CloudTrail.9"}),
+        "CloudTrail trails should be tagged",
+        "the trail has user tags (aws: tags do not count), and every required key when --required-tag is given",
+        "declare Tags with the required keys",
+        frozenset({TAGS}),
+        _tagged,
+    ),
+    Control(
+        "s3-write-events",
+        "account",
+        MappingProxyType({"cis-5.0": "3.8", "cis-6.0": "4.8"}),
+        "Ensure that object-level logging for write events is enabled for S3 buckets",
+        "at least one logging trail seen in the region records S3 object-level write data events for all "
+        "buckets (a basic selector on arn:aws:s3 with ReadWriteType All or WriteOnly, or an advanced one on "
+        "AWS::S3::Object whose readOnly admits false)",
+        "add an S3 data event selector for all buckets that records write events to a logging trail",
+        frozenset({STATUS, EVENTS}),
+        _s3_data(WRITE),
+    ),
+    Control(
+        "s3-read-events",
+        "account",
+        MappingProxyType({"cis-5.0": "3.9", "cis-6.0": "4.9"}),
+        "Ensure that object-level logging for read events is enabled for S3 buckets",
+        "at least one logging trail seen in the region records S3 object-level read data events for all "
+        "buckets (ReadWriteType All or ReadOnly, or an advanced selector whose readOnly admits true)",
+        "add an S3 data event selector for all buckets that records read events to a logging trail",
+        frozenset({STATUS, EVENTS}),
+        _s3_data(READ),
+    ),
+    Control(
+        "bucket-not-public",
+        "bucket",
+        MappingProxyType({"fsbp": "CloudTrail.6"}),
+        "Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible",
+        "the log bucket's ACL grants nothing to AllUsers or AuthenticatedUsers (unless its public access block "
+        "has IgnorePublicAcls) and its policy is not public (unless RestrictPublicBuckets)",
+        "remove the public ACL grants and policy statements, or turn on the bucket's Block Public Access",
+        frozenset({BUCKET_PUBLIC}),
+        _not_public,
+    ),
+    Control(
+        "bucket-access-logging",
+        "bucket",
+        MappingProxyType({"fsbp": "CloudTrail.7", "cis-5.0": "3.4", "cis-6.0": "4.4"}),
+        "Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket",
+        "the log bucket has server access logging enabled",
+        "enable server access logging on the log bucket (PutBucketLogging), to another bucket",
+        frozenset({BUCKET_LOGGING}),
+        _access_logged,
+    ),
+)
+BY_KEY: Mapping[str, Control] = MappingProxyType({c.key: c for c in CONTROLS})
+
+
+def asked(standards: Sequence[str]) -> list[tuple[Control, str]]:
+    """(control, standard) for every control the standards asked have, in table order."""
+    return [(c, s) for c in CONTROLS for s in standards if c.id_in(s)]
+
+
+def needs(standards: Sequence[str]) -> frozenset[str]:
+    """The reads the asked standards need."""
+    return frozenset().union(*(c.needs for c, _ in asked(standards)))

@@ -1,0 +1,156 @@
+"""`trailkeeper audit --fix` on the fidelity layer: the minimal declared change for every failing control it can
+fix, through the engine and the guard; --dry-run and --write-state write nothing to AWS; after --fix the audit
+passes what it fixed, and a second --fix writes nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+from devkit import world as seeding
+from devkit.recording import RecordingClients
+
+from trailkeeper.aws.calls import Deadline
+from trailkeeper.drift import audit_command, findings
+from trailkeeper.drift.cli import _parser, main
+from trailkeeper.drift.findings import Audit
+
+ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
+PLACE = f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}"
+IDENTITY = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/auditor"}
+ALL_S3 = [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
+
+
+def cloudtrail(region: str = HOME) -> Any:
+    return boto3.client("cloudtrail", region_name=region)
+
+
+def audit(clients: RecordingClients, *argv: str) -> Audit:
+    """What `trailkeeper audit --region us-east-1 ARGV` does, with clients that count the calls."""
+    args = _parser().parse_args(["audit", "--region", HOME, *argv])
+    audit_command.check(args, {HOME, OTHER})
+    result = audit_command.run(args, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
+    if args.fix:
+        fixed = audit_command.fix(args, result, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
+        result = Audit(result.standards, result.regions, result.findings, result.errors, result.accounts, fixed)
+    return result
+
+
+def status(result: Audit, control: str, resource: str = PLACE) -> str:
+    (finding,) = [f for f in result.findings if f.control == control and f.resource == resource]
+    return finding.status
+
+
+def writes(clients: RecordingClients) -> list[str]:
+    return [c.operation for c in clients.calls if not c.operation.startswith(("Describe", "Get", "List"))]
+
+
+def test_fix_then_audit_passes_what_it_fixed_and_a_second_fix_writes_nothing(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    arn = seeding.add_trail("writes", HOME, IsMultiRegionTrail=True)  # stopped, write-only, with S3 data events
+    cloudtrail().put_event_selectors(
+        TrailName=arn, EventSelectors=[{"ReadWriteType": "WriteOnly", "DataResources": ALL_S3}]
+    )
+    flags = ("--kms-key", seeding.ALIAS, "--log-group", seeding.LOG_GROUP, "--log-role", world.role_arn)
+    first = audit(clients, "--fix", *flags, "--tag", "owner=security")
+    assert first.fix is not None and first.fix.report is not None
+    assert first.fix.report.action == "apply" and first.fix.report.count("fixed") == 2
+    assert not [c for r in first.fix.report.results for c in r.changes if c.weakens]  # a fix never weakens
+    assert first.exit_code == 2  # CIS 4.9 (S3 reads) and the bucket's access logging have no fix
+    made = writes(clients)
+    assert made.count("StartLogging") == 1 and made.count("PutEventSelectors") == 1
+
+    clients.calls.clear()
+    after = audit(clients)
+    fixed = ("CloudTrail.1", "4.1", "CloudTrail.2", "4.5", "CloudTrail.4", "4.2", "CloudTrail.5", "CloudTrail.9")
+    for control in fixed[:2]:
+        assert status(after, control) == "PASS", control
+    for control in fixed[2:]:
+        for trail in (arn, world.trail_arn):
+            assert status(after, control, trail) == "PASS", (control, trail)
+    assert status(after, "4.8") == "PASS"  # the S3 write events were kept when management events were added
+    assert status(after, "4.9") == "FAIL"
+
+    clients.calls.clear()
+    second = audit(clients, "--fix", *flags, "--tag", "owner=security")
+    assert second.fix is not None and second.fix.declarations == () and second.fix.report is None
+    assert writes(clients) == []
+
+
+def test_dry_run_shows_the_plan_and_writes_nothing(world: seeding.World, clients: RecordingClients) -> None:
+    result = audit(clients, "--fix", "--dry-run")
+    assert result.fix is not None and result.fix.report is not None and result.fix.report.action == "plan"
+    (planned,) = result.fix.report.results
+    assert sorted(c.name for c in planned.changes) == ["EnableLogFileValidation", "IsLogging", "IsMultiRegionTrail"]
+    assert writes(clients) == []
+    assert result.exit_code == 2
+    trail = cloudtrail().describe_trails(trailNameList=[world.trail_arn])["trailList"][0]
+    assert trail["IsMultiRegionTrail"] is False and trail["LogFileValidationEnabled"] is False
+
+
+def test_write_state_writes_a_state_file_that_plan_and_apply_keep(
+    world: seeding.World, clients: RecordingClients, tmp_path: Path
+) -> None:
+    state = tmp_path / "baseline.yaml"
+    result = audit(clients, "--fix", "--write-state", str(state))
+    assert writes(clients) == [] and result.fix is not None and result.fix.state_file == str(state)
+    text = state.read_text()
+    assert text.startswith("# Written by `trailkeeper audit --fix --write-state`")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["plan", "-f", str(state), "--region", HOME], out=out, err=err) == 2, err.getvalue()
+    assert main(["apply", "-f", str(state), "--region", HOME], out=out, err=err) == 0, err.getvalue()
+    after = audit(clients)
+    assert status(after, "CloudTrail.1") == status(after, "CloudTrail.4", world.trail_arn) == "PASS"
+
+
+def test_a_key_that_cannot_serve_the_home_region_is_refused_not_written(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    foreign = boto3.client("kms", region_name=OTHER).create_key()["KeyMetadata"]["Arn"]
+    result = audit(clients, "--fix", "--kms-key", foreign)
+    (finding,) = [f for f in result.findings if f.control == "CloudTrail.2"]
+    assert finding.fix is None and f"is in {OTHER}: it cannot serve a trail homed in {HOME}" in finding.reason
+    assert "UpdateTrail" in writes(clients)  # the other fixes went on
+    trail = cloudtrail().describe_trails(trailNameList=[world.trail_arn])["trailList"][0]
+    assert not trail.get("KmsKeyId")
+    # An alias that does not exist in the home region is refused the same way, after one lookup there.
+    clients.calls.clear()
+    result = audit(clients, "--fix", "--dry-run", "--kms-key", "alias/not-here")
+    (finding,) = [f for f in result.findings if f.control == "CloudTrail.2"]
+    assert finding.fix is None and "--kms-key alias/not-here cannot serve us-east-1" in finding.reason
+    assert [c.region for c in clients.named("DescribeKey")] == [HOME]
+
+
+def test_the_primary_trail_is_the_one_made_to_record_everywhere(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    chosen = seeding.add_trail("chosen", HOME)
+    result = audit(clients, "--fix", "--primary-trail", "chosen", "--dry-run")
+    assert result.fix is not None
+    (declared,) = [d for d in result.fix.declarations if d.get("IsMultiRegionTrail")]
+    assert declared["Name"] == chosen
+    assert not [d for d in result.fix.declarations if d["Name"] == world.trail_arn and "IsLogging" in d]
+
+
+def test_fix_flags_are_checked_before_any_call(aws: None) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["audit", "--dry-run", "--log-group", "g", "--kms-key", "nope", "--tag", "aws:x=1", "--json"]
+    assert main(argv, out=out, err=err) == 1
+    reason = err.getvalue()
+    for expected in ("need --fix", "--log-group and --log-role go together", "--kms-key 'nope'", "--tag 'aws:x=1'"):
+        assert expected in reason, expected
+    assert json.loads(out.getvalue())["error"]["code"] == "InvalidArguments"
+
+
+def test_the_fix_document_follows_the_schema(world: seeding.World) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", "--region", HOME, "--fix", "--dry-run", "--json"], out=out, err=err)
+    document = json.loads(out.getvalue())
+    jsonschema.validate(document, findings.AUDIT_SCHEMA)
+    assert code == 2 and document["fix"]["report"]["action"] == "plan"
+    assert document["fix"]["declarations"][0]["Name"] == world.trail_arn
