@@ -143,14 +143,18 @@ class RecordingMotoServer(ThreadedMotoServer):
         self.stop()
 
 
-def smallest_write_gap(requests: Iterable[Request]) -> float | None:
-    """The shortest time between two consecutive writes to one account and region (None: no two writes)."""
+def write_gaps(requests: Iterable[Request]) -> list[float]:
+    """The time between each two consecutive writes to one account and region, in order of arrival."""
     last: dict[tuple[str, str], float] = {}
-    smallest: float | None = None
+    gaps: list[float] = []
     for request in sorted((r for r in requests if r.is_write), key=lambda r: r.at):
         where = (request.account, request.region)
         if where in last:
-            gap = request.at - last[where]
-            smallest = gap if smallest is None else min(smallest, gap)
+            gaps.append(request.at - last[where])
         last[where] = request.at
-    return smallest
+    return gaps
+
+
+def smallest_write_gap(requests: Iterable[Request]) -> float | None:
+    """The shortest time between two consecutive writes to one account and region (None: no two writes)."""
+    return min(write_gaps(requests), default=None)

@@ -15,7 +15,7 @@ import pytest
 from bench import peer, peer_inputs
 from bench.common import Row
 from devkit import fidelity
-from devkit.recording_server import RecordingMotoServer, Request, smallest_write_gap
+from devkit.recording_server import RecordingMotoServer, Request, smallest_write_gap, write_gaps
 
 from trailkeeper.drift import state
 
@@ -117,6 +117,7 @@ def test_the_peer_table_shows_each_run_side_by_side_with_its_calls_by_operation(
             "calls at the limit; 2/2 drifted",
             operations={"DescribeTrails": 2, "GetTrailStatus": 2, "GetCallerIdentity": 1},
             smallest_write_gap_s=None,
+            median_write_gap_s=None,
         ),
         _peer_row(
             "again",
@@ -126,6 +127,7 @@ def test_the_peer_table_shows_each_run_side_by_side_with_its_calls_by_operation(
             writes=2,
             operations={"UpdateTrail": 2, "GetTrailStatus": 2},
             smallest_write_gap_s=0.004,
+            median_write_gap_s=0.0055,
         ),
     ]
     table = peer.table(rows)
@@ -137,7 +139,7 @@ def test_the_peer_table_shows_each_run_side_by_side_with_its_calls_by_operation(
         "1 GetCallerIdentity | 0 | none | calls at the limit; 2/2 drifted |"
     )
     assert lines[5].startswith("| second run | Custodian, --cache-period 15 (default) |")
-    assert "| 4: 2 GetTrailStatus, 2 UpdateTrail | 2 | 4 ms | re-sent 2 writes |" in lines[5]
+    assert "| 4: 2 GetTrailStatus, 2 UpdateTrail | 2 | 4 ms (6 ms) | re-sent 2 writes |" in lines[5]
     assert peer.table(rows[:1]) == ""
 
 
@@ -166,6 +168,7 @@ def test_the_smallest_write_gap_is_between_two_writes_to_one_account_and_region(
         at(1.0, "StartLogging"),
         at(1.3, "UpdateTrail", region="eu-west-1"),
     ]
+    assert write_gaps(requests) == pytest.approx([1.0, 1.2])
     assert smallest_write_gap(requests) == pytest.approx(1.0)
     assert smallest_write_gap(requests[:3]) is None
 
