@@ -81,6 +81,9 @@ from moto.cloudtrail import models as ct_models
 from moto.cloudtrail import responses as ct_responses
 from moto.cloudtrail.exceptions import TrailNameTooShort, TrailNotFoundException
 from moto.core.exceptions import JsonRESTError
+from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+from devkit import regions
 
 Json = dict[str, Any]
 
@@ -583,6 +586,8 @@ _PATCHES: dict[str, tuple[type, str, Callable[..., Any]]] = {
         _response_get_event_selectors,
     ),
     "response_get_trail": (ct_responses.CloudTrailResponse, "get_trail", _response_get_trail),
+    # The regions a run scans: the account's enabled ones, in its partition (devkit/regions.py).
+    "describe_regions": (RegionsAndZonesBackend, "describe_regions", regions.describe_regions),
 }
 # moto's own functions, for the patches that add rules and then let moto do the rest.
 _ORIGINAL: dict[str, Callable[..., Any]] = {key: getattr(owner, name) for key, (owner, name, _) in _PATCHES.items()}

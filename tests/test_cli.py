@@ -45,10 +45,21 @@ def test_plan_prints_a_table_and_exits_2_on_drift(desired: Path, world: seeding.
     code, out, err = run("plan", "-f", str(desired))
     assert code == report.EXIT_DRIFT, err
     lines = out.splitlines()
-    assert lines[0].split() == ["TRAIL", "HOME", "REGION", "STATUS", "PROPERTY", "CURRENT", "->", "DECLARED"]
-    assert lines[1].split()[:5] == ["audit-trail", "us-east-1", "drifted", "EnableLogFileValidation", "false"]
+    assert lines[0].split() == [
+        "TRAIL", "DECLARED", "BY", "HOME", "REGION", "STATUS", "PROPERTY", "CURRENT", "->", "DECLARED",
+    ]  # fmt: skip
+    assert lines[1].split()[:7] == [
+        "audit-trail", "[0]", "audit-trail", "us-east-1", "drifted", "EnableLogFileValidation", "false",
+    ]  # fmt: skip
     assert "KmsKeyId '' -> alias/trailkeeper-demo" in " ".join(lines[2].split())  # no key yet: no lookup
-    assert lines[3].split() == ["ops-trail", "eu-west-1", "drifted", "S3KeyPrefix", "''", "->", "ops"]
+    assert lines[3].split()[0] == "ops-trail" and lines[3].split()[3:] == [
+        "eu-west-1",
+        "drifted",
+        "S3KeyPrefix",
+        "''",
+        "->",
+        "ops",
+    ]
     assert lines[-1] == "plan: 2 trail(s): 0 in sync, 2 drifted, 0 fixed, 0 failed"
 
 
@@ -93,14 +104,18 @@ def test_an_invalid_file_fails_before_any_aws_call_with_every_problem(tmp_path: 
     assert "bad.yaml: trails[0] (audit-trail): KmsKeyId='nope'" in err and "Colour: unknown property" in err
 
 
-def test_region_comes_from_the_flag_then_the_environment_then_the_profile(
+def test_names_are_found_in_every_enabled_region_or_in_the_regions_given(
     tmp_path: Path, world: seeding.World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seeding.add_trail("sydney-trail", "ap-southeast-2")
     path = tmp_path / "desired.yaml"
     path.write_text("trails:\n  - Name: sydney-trail\n    S3KeyPrefix: syd\n")
-    assert run("plan", "-f", str(path))[0] == report.EXIT_FAILED  # looked up in us-east-1: not there
-    assert run("plan", "-f", str(path), "--region", "ap-southeast-2")[0] == report.EXIT_DRIFT
+    assert run("plan", "-f", str(path))[0] == report.EXIT_DRIFT  # every enabled region is scanned
+    code, _, err = run("plan", "-f", str(path), "--region", "us-east-1")  # only there: not found
+    assert code == report.EXIT_FAILED and "no trail named 'sydney-trail' in the 1 region(s) scanned (us-east-1;" in (
+        " ".join(run("plan", "-f", str(path), "--region", "us-east-1", "--json")[1].split())
+    )
+    assert run("plan", "-f", str(path), "--region", "us-east-1", "--region", "ap-southeast-2")[0] == report.EXIT_DRIFT
     monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
     assert run("plan", "-f", str(path))[0] == report.EXIT_DRIFT
     config = tmp_path / "config"
@@ -236,7 +251,7 @@ def test_an_unknown_region_is_refused_at_once(tmp_path: Path, aws: None, monkeyp
     code, _, err = run("plan", "-f", str(path), "--region", "mars-1")
     assert code == report.EXIT_FAILED and slept == []
     assert err == (
-        "trailkeeper: InvalidArguments: unknown region 'mars-1' from --region (or AWS_REGION / the profile); "
+        "trailkeeper: InvalidArguments: unknown region 'mars-1' from --region; "
         "'eu-venus-2' from the ARN arn:aws:cloudtrail:eu-venus-2:123456789012:trail/audit: "
         "CloudTrail has no such region\n"
     )

@@ -16,7 +16,7 @@ from moto.events.models import EventPattern
 from tests.conftest import RecordingClients, failure_codes, metric_lines
 from trailkeeper import handler
 from trailkeeper.drift import direct, report
-from trailkeeper.errors import MalformedEvent
+from trailkeeper.errors import MalformedEvent, NothingMatched
 
 STATE = {
     "trails": [
@@ -286,3 +286,94 @@ def test_a_stop_logging_by_someone_else_is_undone_within_the_event(
     assert result["summary"]["fixed"] == 1 and result["trails"][0]["changes"][0]["property"] == "IsLogging"
     assert [c.operation for c in clients.calls if c.operation.endswith("Logging")] == ["StartLogging"]
     assert cloudtrail.get_trail_status(Name=world.trail_arn)["IsLogging"] is True
+
+
+# --- which trail an event names: region and account aware (issue 15 item 11), patterns (issue 16) ---
+
+
+def _state(monkeypatch: pytest.MonkeyPatch, *entries: dict[str, Any]) -> None:
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/trailkeeper/fleet", Value=json.dumps({"trails": list(entries)}), Type="String"
+    )
+    monkeypatch.setenv(direct.STATE_PARAMETER, "/trailkeeper/fleet")
+
+
+def _in_region(event: dict[str, Any], region: str, name: str) -> dict[str, Any]:
+    event["region"] = event["detail"]["awsRegion"] = region
+    event["detail"]["requestParameters"]["name"] = name
+    return event
+
+
+def test_a_trail_of_the_same_name_deleted_in_another_region_is_not_the_declared_arn(
+    deployed: None, drifted: RecordingClients, world: seeding.World, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv(direct.NOTIFY_TOPIC, world.topic_arn)
+    _state(monkeypatch, {"Name": world.trail_arn, "S3KeyPrefix": "pipeline"})  # audit-trail, us-east-1
+    result = invoke(_in_region(sample("delete-trail"), "us-west-2", "audit-trail"))
+    assert result["trails"] == [] and drifted.named("Publish") == []
+    out = capsys.readouterr().out
+    assert not [m for m in metric_lines(out) if "TrailsDeleted" in m] and failure_codes(out) == []
+    # The declared trail itself deleted (its region, its account) is still reported.
+    (trail,) = invoke(_in_region(sample("delete-trail"), "us-east-1", "audit-trail"))["trails"]
+    assert trail["error"]["code"] == "TrailDeleted" and trail["trail_arn"] == world.trail_arn
+    assert trail["declared_by"] == [{"index": 0, "name": world.trail_arn}]
+
+
+def test_an_event_in_another_account_is_not_the_declared_arn(
+    deployed: None, drifted: RecordingClients, world: seeding.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _state(monkeypatch, {"Name": world.trail_arn, "S3KeyPrefix": "pipeline"})
+    event = _in_region(sample("delete-trail"), "us-east-1", "audit-trail")
+    event["account"] = event["detail"]["recipientAccountId"] = "210987654321"
+    assert invoke(event)["trails"] == []
+
+
+def test_an_event_for_a_trail_only_a_pattern_covers_is_repaired_with_one_read(
+    deployed: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _state(monkeypatch, {"Name": "*", "EnableLogFileValidation": True}, {"Name": "audit-trail", "S3KeyPrefix": "x"})
+    seeding.add_trail("second-trail", "eu-west-1")  # the same name in another region: another trail
+    drifted.calls.clear()
+    result = invoke(sample("update-trail"))  # second-trail, us-east-1
+    (trail,) = result["trails"]
+    assert trail["status"] == "fixed" and trail["declared_by"] == [{"index": 0, "name": "*"}]
+    assert trail["trail_arn"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/second-trail"
+    cloudtrail = [(c.operation, c.region) for c in drifted.calls if c.service in ("cloudtrail", "ec2")]
+    assert cloudtrail == [("DescribeTrails", "us-east-1"), ("UpdateTrail", "us-east-1")]
+    drifted.calls.clear()
+    assert invoke(sample("update-trail"))["summary"]["in_sync"] == 1 and drifted.writes() == 0
+
+
+def test_a_pattern_narrowed_away_from_the_trail_does_not_repair_it(
+    deployed: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _state(
+        monkeypatch,
+        {"Name": "second-*", "Match": {"Regions": ["eu-west-1"]}, "EnableLogFileValidation": True},
+        {"Name": "*", "Match": {"Tags": {"team": None}}, "EnableLogFileValidation": True},
+    )
+    drifted.calls.clear()
+    assert invoke(sample("update-trail"))["trails"] == []  # us-east-1, and no `team` tag
+    assert drifted.writes() == 0 and [c.operation for c in drifted.calls if c.service == "cloudtrail"] == [
+        "DescribeTrails",
+        "ListTags",
+    ]
+
+
+def test_a_trail_only_a_pattern_covered_is_not_reported_deleted(
+    deployed: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _state(monkeypatch, {"Name": "*", "EnableLogFileValidation": True})
+    assert invoke(sample("delete-trail"))["trails"] == []
+
+
+def test_a_scheduled_run_of_a_state_that_matches_nothing_is_an_error(
+    deployed: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _state(monkeypatch, {"Name": "nobody-*", "EnableLogFileValidation": True})
+    with pytest.raises(NothingMatched, match="matched no trail at all"):
+        handler.lambda_handler(
+            {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, LambdaContext()
+        )
+    assert drifted.writes() == 0

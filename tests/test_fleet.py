@@ -10,12 +10,14 @@ from typing import Any
 
 import boto3
 import pytest
+from devkit import regions
 from devkit import world as seeding
 
 from tests.conftest import RecordingClients
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.drift import fleet, state
+from trailkeeper.errors import ConflictingDeclarations
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
@@ -140,17 +142,26 @@ def test_one_failure_does_not_stop_the_others(
         ("euwest1-trail-0", "fixed", None),
     ]
     assert result.exit_code == 1
-    assert len(clients.named("DescribeTrails")) == 2  # us-east-1 (three names, one call) and eu-west-1
+    # Names are looked for in every enabled region: one DescribeTrails each, shared by the three names
+    # and the ARN (whose region is one of them), after the one DescribeRegions that lists them.
+    assert len(clients.named("DescribeRegions")) == 1
+    assert sorted(c.region for c in clients.named("DescribeTrails")) == sorted(regions.ENABLED_BY_DEFAULT)
 
 
-def test_a_trail_declared_by_name_and_by_arn_is_refused(fleet_world: dict, clients: RecordingClients) -> None:
+def test_a_trail_declared_by_name_and_by_arn_with_different_values_is_refused_before_any_write(
+    fleet_world: dict, clients: RecordingClients
+) -> None:
     entries = [
         {"Name": "useast1-trail-0", "S3KeyPrefix": "a"},
+        {"Name": "euwest1-trail-1", "S3KeyPrefix": "fine"},
         {"Name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/useast1-trail-0", "S3KeyPrefix": "b"},
     ]
-    result = run(state.parse({"trails": entries}), clients, apply=True)
-    assert [r.status for r in result.results] == ["failed", "failed"]
-    assert clients.named("UpdateTrail") == []
+    with pytest.raises(ConflictingDeclarations) as raised:
+        run(state.parse({"trails": entries}), clients, apply=True, regions=list(REGIONS))
+    (problem,) = raised.value.problems
+    assert problem.startswith("trails[0] (useast1-trail-0) and trails[2] (arn:aws:cloudtrail:us-east-1:")
+    assert "declare S3KeyPrefix differently ('a' vs 'b')" in problem
+    assert [c.operation for c in clients.calls if not c.operation.startswith("Describe")] == []
 
 
 def test_apply_progress_ticks_per_trail_while_a_region_is_still_working(

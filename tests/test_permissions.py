@@ -35,9 +35,9 @@ def test_the_template_grants_exactly_the_declared_actions() -> None:
     assert all(s["Effect"] == "Allow" for s in role_statements())
 
 
-def test_only_describe_trails_has_an_unscoped_resource() -> None:
+def test_only_describe_trails_and_describe_regions_have_an_unscoped_resource() -> None:
     unscoped = [a for s in role_statements() if s["Resource"] == "*" for a in actions(s)]
-    assert unscoped == ["cloudtrail:DescribeTrails"]
+    assert unscoped == ["cloudtrail:DescribeTrails", "ec2:DescribeRegions"]
 
 
 def test_pass_role_is_only_to_cloudtrail() -> None:

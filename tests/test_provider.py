@@ -4,6 +4,7 @@ and a real local HTTPS server receiving the response PUT."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -167,6 +168,19 @@ def test_a_short_invalid_declaration_lists_every_problem(world: seeding.World, i
         "InvalidProperties: KmsKey: unknown property; did you mean KmsKeyId?; "
         "IsMultiRegionTrail='yes': must be true or false"
     )
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [{"Name": "*"}, {"Name": "audit-*", "Match": {"Regions": ["us-east-1"]}, "EnableLogFileValidation": "true"}],
+)
+def test_a_pattern_is_refused_with_a_pointer_to_the_pipelines(
+    world: seeding.World, invoke: Invoker, clients: RecordingClients, properties: dict[str, Any]
+) -> None:
+    answer = invoke("create", ResourceProperties=properties)
+    assert answer["Status"] == "FAILED" and clients.calls == []
+    assert answer["Reason"].startswith(f"InvalidProperties: Name='{properties['Name']}': a pattern covers many trails")
+    assert "drift-fix state file" in answer["Reason"]
 
 
 def test_a_failed_update_keeps_the_old_physical_id(world: seeding.World, invoke: Invoker) -> None:

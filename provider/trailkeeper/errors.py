@@ -129,6 +129,18 @@ class WeakensAudit(InvalidProperties):
         super().__init__([how_to_allow, *problems])
 
 
+class ConflictingDeclarations(InvalidProperties):
+    """Two declarations match one trail and give a property different values; nothing was written."""
+
+    code = "ConflictingDeclarations"
+
+
+class NothingMatched(TrailkeeperError):
+    """The declared state matched no trail at all (patterns that found nothing): nothing was checked."""
+
+    code = "NothingMatched"
+
+
 class MalformedEvent(TrailkeeperError):
     """The invocation is not a CloudFormation custom resource event we can act on."""
 
@@ -184,6 +196,8 @@ ALL_CODES: tuple[type[TrailkeeperError], ...] = (
     InvalidProperties,
     InvalidState,
     WeakensAudit,
+    ConflictingDeclarations,
+    NothingMatched,
     MalformedEvent,
     TrailNotFound,
     AmbiguousTrailName,

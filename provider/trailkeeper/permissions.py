@@ -10,7 +10,13 @@ from __future__ import annotations
 import importlib
 
 # Modules whose code makes AWS calls (or needs an action for a call to succeed).
-MODULES = ("trailkeeper.aws.locate", "trailkeeper.engine", "trailkeeper.observability", "trailkeeper.drift.direct")
+MODULES = (
+    "trailkeeper.aws.locate",
+    "trailkeeper.aws.regions",
+    "trailkeeper.engine",
+    "trailkeeper.observability",
+    "trailkeeper.drift.direct",
+)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls.
 ORG_MODULES = ("trailkeeper.org.accounts", "trailkeeper.org.credentials", "trailkeeper.org.invocations")

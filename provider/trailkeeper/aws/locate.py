@@ -3,11 +3,16 @@
 An ARN names its region, so it is looked up there; a plain name is looked up from the caller's region,
 shadow trails included, which also finds multi-region trails homed elsewhere. DescribeTrails returns
 every setting and the `HomeRegion`, so this one read is all the provider needs before it writes.
+
+The drift-fix pipelines `scan` instead: one DescribeTrails per region for every trail there (shadows
+included), whatever the number of declarations, and `tags` for the few trails a pattern's Match.Tags
+must look at (ListTags, at most 20 ARNs per call, in each trail's home region). Which declaration covers
+which trail is decided by `trail/matching.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
@@ -16,8 +21,9 @@ from trailkeeper.trail import arns
 
 Trail = Mapping[str, Any]
 
-# DescribeTrails cannot be narrowed to trails in IAM: it needs Resource "*".
-PERMISSIONS = ("cloudtrail:DescribeTrails",)
+# DescribeTrails cannot be narrowed to trails in IAM: it needs Resource "*". ListTags: a pattern's Match.Tags.
+PERMISSIONS = ("cloudtrail:DescribeTrails", "cloudtrail:ListTags")
+LIST_TAGS_BATCH = 20  # ListTags takes at most 20 trail ARNs per call (botocore's docs)
 
 
 def lookup_region(name_or_arn: str, caller_region: str) -> str:
@@ -76,3 +82,48 @@ def find_many(
         except TrailkeeperError as error:
             found[name] = error
     return found
+
+
+def scan(clients: Clients, region: str, deadline: Deadline) -> list[Trail]:
+    """Every trail DescribeTrails shows in `region`: its own, and shadows of trails homed elsewhere."""
+    answer = call(
+        "DescribeTrails",
+        lambda: clients.cloudtrail(region).describe_trails(includeShadowTrails=True),
+        deadline=deadline,
+        facts={"region": region},
+    )
+    return list(answer.get("trailList", []))
+
+
+def tags(
+    clients: Clients,
+    trail_arns: Sequence[str],
+    deadline: Deadline,
+    before_read: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, str]]:
+    """Each trail's tags (ARN -> {key: value}), with one ListTags per 20 trails of a home region."""
+    by_home: dict[str, list[str]] = {}
+    for arn in trail_arns:
+        by_home.setdefault(arns.region_of(arn), []).append(arn)
+    found: dict[str, dict[str, str]] = {}
+    for region, listed in by_home.items():
+        for start in range(0, len(listed), LIST_TAGS_BATCH):
+            batch = listed[start : start + LIST_TAGS_BATCH]
+            if before_read:
+                before_read(region)
+            answer = _list_tags(clients, region, batch, deadline)
+            for item in answer.get("ResourceTagList", []):
+                found[str(item["ResourceId"])] = {
+                    str(t["Key"]): str(t.get("Value", "")) for t in item.get("TagsList", [])
+                }
+    return found
+
+
+def _list_tags(clients: Clients, region: str, batch: Sequence[str], deadline: Deadline) -> Mapping[str, Any]:
+    answer: Mapping[str, Any] = call(
+        "ListTags",
+        lambda: clients.cloudtrail(region).list_tags(ResourceIdList=list(batch)),
+        deadline=deadline,
+        facts={"region": region, "trail": ", ".join(batch)},
+    )
+    return answer

@@ -27,7 +27,15 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, function_region, shared_clients
 from trailkeeper.cfn import events, response
 from trailkeeper.cfn.watchdog import Watchdog
-from trailkeeper.errors import InvalidProperties, MalformedEvent, OutOfTime, TrailkeeperError, first_whole, shorten
+from trailkeeper.errors import (
+    InvalidProperties,
+    MalformedEvent,
+    OutOfTime,
+    TrailkeeperError,
+    first_whole,
+    shorten,
+    show,
+)
 from trailkeeper.redaction import REDACTOR
 from trailkeeper.trail import arns, declaration
 from trailkeeper.trail.aspect import show_value
@@ -117,6 +125,14 @@ class TrailSettingsResource(CfnResource):
 
     def _apply(self, event: Mapping[str, Any], _context: Any) -> str:
         declared = declaration.parse(event["ResourceProperties"])
+        if declared.is_pattern:  # before any call: one resource keeps one trail
+            raise InvalidProperties(
+                [
+                    f"Name={show(declared.name)}: a pattern covers many trails, and a Custom::TrailSettings "
+                    "resource keeps one: give a trail name or ARN here, and declare patterns in a drift-fix "
+                    "state file (trailkeeper plan/apply, the scheduled reconcile; docs/fleet.md)"
+                ]
+            )
         trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
         outcome = engine.reconcile(
             declared,

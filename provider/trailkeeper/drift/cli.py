@@ -1,14 +1,18 @@
 """The `trailkeeper` command: plan or apply a declared state across trails and regions.
 
-    trailkeeper plan  -f desired.yaml [--json] [--region R] [--profile P]
-    trailkeeper apply -f desired.yaml [--json] [--region R] [--profile P]
+    trailkeeper plan  -f desired.yaml [--json] [--region R ...] [--profile P]
+    trailkeeper apply -f desired.yaml [--json] [--region R ...] [--profile P]
     trailkeeper plan  -f desired.yaml --organization [--ou OU_ID ...] [--role-name NAME] [--exclude-account ID ...]
     trailkeeper plan  -f desired.yaml --accounts accounts.yml [--max-accounts N]
     trailkeeper plan  -f - < desired.yaml
 
 Exit codes: 0 in sync (plan) or everything fixed (apply); 2 drift found (plan); 1 any error, usage
-errors included (argparse's own 2 would read as "drift found" to a pipeline). With --json, stdout
-always holds one JSON document: the report, or an error document when the run failed before it.
+errors included (argparse's own 2 would read as "drift found" to a pipeline), and a state whose
+declarations matched no trail at all (NothingMatched). With --json, stdout always holds one JSON
+document: the report, or an error document when the run failed before it.
+
+Names and patterns are looked for in every region enabled for the account, or in the regions given
+with --region (repeatable); docs/fleet.md.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ EPILOG = """exit codes:
   1  an error (usage, invalid file, AWS failure); with apply, some trail could not be fixed
   2  plan: drift was found (and nothing else)
 
-credentials and region come from --profile/--region, then the usual AWS environment variables
-(AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, ...), as with the AWS CLI."""
+credentials come from --profile, then the usual AWS environment variables (AWS_PROFILE, AWS_ACCESS_KEY_ID,
+...), as with the AWS CLI. Trails are looked for in every region enabled for the account, or in the
+regions given with --region; API calls that are not per region (STS, DescribeRegions) go to the first
+--region, else AWS_REGION / AWS_DEFAULT_REGION / the profile's region."""
 
 
 class TerminalProgress:
@@ -89,7 +95,12 @@ def _parser() -> argparse.ArgumentParser:
             "-f", "--file", required=True, help="declared state (YAML or JSON with a `trails:` list); - reads stdin"
         )
         command.add_argument("--json", action="store_true", help="print the machine-readable report instead of a table")
-        command.add_argument("--region", help="region for trails declared by name (default: as the AWS CLI)")
+        command.add_argument(
+            "--region",
+            action="append",
+            metavar="REGION",
+            help="a region to look for trails in (repeatable; default: every region enabled for the account)",
+        )
         command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
         command.add_argument(
             "--allow-weakening",
@@ -124,14 +135,17 @@ def _credentials_present(session: boto3.session.Session) -> None:
         )
 
 
-def _check_regions(session: boto3.session.Session, region: str, declarations: list[Declaration]) -> None:
+def _check_regions(
+    session: boto3.session.Session, region: str, given: list[str], declarations: list[Declaration]
+) -> None:
     """Refuse a region botocore does not know at once (it would be retried as unreachable for seconds)."""
     known = {
         name
         for partition in session.get_available_partitions()
         for name in session.get_available_regions("cloudtrail", partition_name=partition)
     }
-    used = {region: "--region (or AWS_REGION / the profile)"}
+    used = {name: "--region" for name in given}
+    used.setdefault(region, "AWS_REGION (or the profile)")
     for declared in declarations:
         used.setdefault(arns.region_of(declared.name) or region, f"the ARN {declared.name}")
     unknown = [f"{show(name)} from {where}" for name, where in used.items() if name not in known]
@@ -183,10 +197,11 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     for warning in warnings:
         err.write(f"trailkeeper: warning: {warning}\n")
     session = _session(args.profile)
-    region = args.region or os.environ.get("AWS_REGION") or session.region_name
+    given: list[str] = args.region or []
+    region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
     if not region:
         raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
-    _check_regions(session, region, declarations)
+    _check_regions(session, region, given, declarations)
     _credentials_present(session)
     clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
     identity = call(
@@ -208,11 +223,17 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
             deadline=deadline,
             progress=progress,
             allow_weakening=args.allow_weakening,
+            regions=given or None,
         )
     finally:
         if progress:
             progress.clear()
-    result = dataclasses.replace(result, warnings=tuple(warnings))
+    result = dataclasses.replace(result, warnings=(*warnings, *result.warnings))
+    nothing = fleet.nothing_matched(declarations, result)
+    if nothing is not None:  # patterns that found nothing say which: the error alone would not
+        for warning in result.warnings:
+            err.write(f"trailkeeper: warning: {warning}\n")
+        raise nothing
     out.write(json.dumps(result.to_dict(), indent=2) + "\n" if args.json else report.table(result) + "\n")
     return result.exit_code
 

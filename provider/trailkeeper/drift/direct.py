@@ -9,15 +9,22 @@ same JSON report as `trailkeeper plan/apply --json`:
 - a CloudTrail management event from EventBridge ("AWS API Call via CloudTrail": CreateTrail,
   UpdateTrail, StopLogging, StartLogging, PutEventSelectors, PutInsightSelectors, AddTags, RemoveTags,
   DeleteTrail): apply the declared state of the trail that event names, so a change made by someone
-  else is undone within seconds. A DeleteTrail of a declared trail cannot be undone here (trailkeeper
-  never creates trails): it is reported as failed (TrailDeleted), counted and notified, never retried.
+  else is undone within seconds. Every such call is made in the trail's home region, so the event's
+  region (and account) say which trail it is: a trail of the same name in another region is another
+  trail. The declarations that cover it are found as a run finds them (names, ARNs, patterns with
+  their Match: `trail/matching.py`), with one DescribeTrails in that region. A DeleteTrail of a trail
+  declared by name or ARN cannot be undone here (trailkeeper never creates trails): it is reported as
+  failed (TrailDeleted), counted and notified, never retried. A pattern does not declare that any one
+  trail exists, so a trail only a pattern covered is not reported deleted.
 
 The loop guard: an event for a call that failed (`errorCode` set) changed nothing, and an event caused
 by the function's own role is its own write; both are skipped (the report says why) and never lead to
 a write. EventBridge filters both out already (template.yaml); this checks again because a rule can be
 edited. A write of ours that keeps failing would otherwise trigger itself forever.
 
-An invalid request raises (Step Functions can catch it by name); per-trail failures are in the report.
+An invalid request raises (Step Functions can catch it by name), and so does a state whose
+declarations matched no trail at all (NothingMatched); per-trail failures are in the report. Names and
+patterns are looked for in every region enabled for the account (docs/fleet.md).
 When NOTIFY_TOPIC_ARN is set, a run that fixed or failed something is published to that topic.
 """
 
@@ -27,7 +34,7 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +42,7 @@ from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.drift import fleet, report, state
 from trailkeeper.errors import MalformedEvent, TrailDeleted, show
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, matching
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
@@ -94,6 +101,10 @@ def _short(name_or_arn: str) -> str:
     return name_or_arn.split(":trail/", 1)[-1]
 
 
+def _is_arn(name_or_arn: str | None) -> bool:
+    return bool(name_or_arn and name_or_arn.startswith("arn:"))
+
+
 @dataclass(frozen=True)
 class TrailEvent:
     """What a CloudTrail management event says: the call, the trail it names, and why to skip it (if so)."""
@@ -102,6 +113,7 @@ class TrailEvent:
     trail: str | None
     region: str
     skip: str | None = None
+    account: str | None = None  # the account the call was made in, when the event says
 
 
 def _own_role(identity: Mapping[str, Any]) -> bool:
@@ -143,6 +155,8 @@ def trail_event(event: Mapping[str, Any]) -> TrailEvent:
     call_name = detail.get("eventName")
     region = detail.get("awsRegion")
     region = region if isinstance(region, str) and region else _region()
+    account = detail.get("recipientAccountId") or event.get("account")
+    account = account if isinstance(account, str) and account else None
     if not isinstance(call_name, str) or call_name not in TRAIL_PARAMETER:
         return TrailEvent(str(call_name), None, region, f"{show(call_name)} is not a trail change trailkeeper watches")
     named = (parameters or {}).get(TRAIL_PARAMETER[call_name])
@@ -155,13 +169,33 @@ def trail_event(event: Mapping[str, Any]) -> TrailEvent:
         skip = f"{call_name} names no trail in requestParameters.{TRAIL_PARAMETER[call_name]}"
     else:
         skip = None
-    return TrailEvent(call_name, trail, region, skip)
+    if trail is not None and trail.startswith("arn:"):
+        region, account = arns.region_of(trail) or region, arns.account_of(trail) or account
+    return TrailEvent(call_name, trail, region, skip, account)
 
 
-def _names(declared: Declaration, trail: str) -> bool:
-    if declared.name.startswith("arn:") and trail.startswith("arn:"):
-        return declared.name == trail
-    return _short(declared.name) == _short(trail)
+def _covering(declarations: Sequence[Declaration], seen: TrailEvent) -> list[tuple[int, Declaration]]:
+    """The declarations (with their place in the state) that may cover the trail the event names."""
+    trail = seen.trail or ""
+    return [
+        (index, declared)
+        for index, declared in enumerate(declarations)
+        if matching.may_cover(declared, region=seen.region, account=seen.account, trail=trail)
+    ]
+
+
+def _the_trail(seen: TrailEvent) -> Callable[[Mapping[str, Any]], bool]:
+    """Picks, among the trails of the event's region, the one the event names (homed there)."""
+    trail = seen.trail or ""
+    if trail.startswith("arn:"):
+        return lambda found: found.get("TrailARN") == trail
+
+    def named(found: Mapping[str, Any]) -> bool:
+        arn = str(found.get("TrailARN", ""))
+        mine = not seen.account or arns.account_of(arn) == seen.account
+        return found.get("Name") == trail and matching.home_region(found) == seen.region and mine
+
+    return named
 
 
 def request(event: Any, deadline: Deadline) -> tuple[str, Sequence[Declaration]]:
@@ -172,7 +206,7 @@ def request(event: Any, deadline: Deadline) -> tuple[str, Sequence[Declaration]]
         seen = trail_event(event)
         if seen.skip or seen.trail is None:
             return "apply", []
-        return "apply", [d for d in _state_from_ssm(deadline) if _names(d, seen.trail)]
+        return "apply", [d for _, d in _covering(_state_from_ssm(deadline), seen)]
     if event.get("detail-type") == "Scheduled Event":
         return "apply", _state_from_ssm(deadline)
     action = event.get("action")
@@ -203,13 +237,24 @@ def _notify(result: report.Report, deadline: Deadline) -> None:
 def _deleted(declarations: Sequence[Declaration], seen: TrailEvent) -> report.Report:
     """A declared trail was deleted: say so loudly; there is nothing this tool can write to repair it."""
     results = []
-    for declared in declarations:
-        trail_arn = declared.name if declared.name.startswith("arn:") else None
+    for index, declared in _covering(declarations, seen):
+        if declared.is_pattern:
+            continue
+        trail_arn = declared.name if declared.name.startswith("arn:") else seen.trail if _is_arn(seen.trail) else None
         error = TrailDeleted(
             f"{declared.name} was deleted (DeleteTrail in {seen.region}); trailkeeper keeps the settings of "
             "existing trails and cannot recreate it: recreate the trail, then the next reconcile applies its settings"
         )
-        results.append(report.TrailResult(declared.name, "failed", trail_arn, seen.region, error=error))
+        results.append(
+            report.TrailResult(
+                _short(seen.trail or declared.name),
+                "failed",
+                trail_arn,
+                seen.region,
+                error=error,
+                declared_by=((index, declared.name),),
+            )
+        )
     if results:
         observability.count(observability.TRAILS_DELETED, len(results))
     return report.Report("apply", tuple(results))
@@ -223,23 +268,39 @@ def _run(event: Any, deadline: Deadline, context: Any) -> report.Report:
             return report.Report("apply", (), skipped=seen.skip)
         everything = _state_from_ssm(deadline)
         warnings = () if everything else (state.empty_warning(_state_source()),)
-        declarations: Sequence[Declaration] = [d for d in everything if _names(d, seen.trail)]
         if seen.name == DELETED:
-            return dataclasses.replace(_deleted(declarations, seen), warnings=warnings)
-        action = "apply"
-    else:
-        action, declarations = request(event, deadline)
-        source = "event" if isinstance(event, Mapping) and "trails" in event else _state_source()
-        warnings = () if declarations else (state.empty_warning(source),)
+            return dataclasses.replace(_deleted(everything, seen), warnings=warnings)
+        covering = _covering(everything, seen)
+        result = fleet.run(
+            [declared for _, declared in covering],
+            clients=clients(),
+            default_region=_region(),
+            caller_account=arns.account_of(getattr(context, "invoked_function_arn", "")) or None,
+            apply=True,
+            deadline=deadline,
+            regions=[seen.region],  # where the trail is homed: one DescribeTrails, and only if something covers it
+            only=_the_trail(seen),
+            numbers=[index for index, _ in covering],
+        )
+        return dataclasses.replace(result, warnings=warnings)
+    action, declarations = request(event, deadline)
+    source = "event" if isinstance(event, Mapping) and "trails" in event else _state_source()
+    warnings = () if declarations else (state.empty_warning(source),)
     result = fleet.run(
         declarations,
         clients=clients(),
-        default_region=_region(),
+        default_region=_region(),  # names and patterns: every region enabled for the account
         caller_account=arns.account_of(getattr(context, "invoked_function_arn", "")) or None,
         apply=action == "apply",
         deadline=deadline,
     )
-    return dataclasses.replace(result, warnings=warnings)
+    result = dataclasses.replace(result, warnings=(*warnings, *result.warnings))
+    nothing = fleet.nothing_matched(declarations, result)
+    if nothing is not None:  # a state that covers no trail is a mistake to surface, never a quiet success
+        for warning in result.warnings:
+            log.warning(warning)
+        raise nothing
+    return result
 
 
 def _organization_step(event: Any) -> bool:

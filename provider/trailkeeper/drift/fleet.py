@@ -1,7 +1,11 @@
 """Plan or apply a declared state across many trails and regions (the drift-fix pipelines' engine).
 
-Reads are batched and concurrent: one DescribeTrails per region covers every trail declared there, and
-regions are read in parallel. Each trail is then reconciled by the same engine as the custom
+Reads are batched and concurrent: the regions to scan are those given (`--region`, repeatable) or those
+enabled for the account (one DescribeRegions, only when a name or a pattern needs them); each region
+whose trails some declaration can match is read with one DescribeTrails, shared by every declaration,
+and regions are read in parallel. `trail/matching.py` then decides which declarations cover which trail
+(names in every region, patterns, ARNs) and merges the layers of each; a conflict between two layers
+stops the run before any write. Each trail is then reconciled by the same engine as the custom
 resource; writes go to each trail's home region, paced to CloudTrail's limit (`pacing.Pacer`: about one
 write per second per region), and so are the per-trail reads of the other aspects (about ten per
 second), with regions working in parallel. Trails are independent: one failure is recorded and the rest
@@ -17,12 +21,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from trailkeeper import engine
-from trailkeeper.aws import locate
+from trailkeeper.aws import locate, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
-from trailkeeper.drift.report import Report, Status, TrailResult
-from trailkeeper.errors import AmbiguousTrailName, TrailkeeperError
+from trailkeeper.drift.report import NotOwned, Report, Status, TrailResult
+from trailkeeper.errors import ConflictingDeclarations, NothingMatched, TrailkeeperError, TrailNotFound
+from trailkeeper.trail import arns, matching
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
@@ -32,48 +37,63 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # thread mostly waits. Capping this at 8 made 17 regions take three rounds (bench/fleet.py: 3.0x the
 # slowest region; 1.0x now).
 MAX_PARALLEL_REGIONS = 32
+SHOWN_REGIONS = 5  # a TrailNotFound names this many of the regions scanned, then counts the rest
 
 
-def _read(
+def _scan(
+    clients: Clients,
+    to_read: Sequence[str],
+    *,
+    deadline: Deadline,
+    progress: Progress,
+    max_parallel_regions: int,
+) -> tuple[dict[str, list[Trail]], dict[str, TrailkeeperError]]:
+    """One DescribeTrails per region, in parallel: the trails of each region read, and the regions that failed."""
+    answers: dict[str, list[Trail]] = {}
+    failed: dict[str, TrailkeeperError] = {}
+    if not to_read:
+        return answers, failed
+    workers = max(1, min(max_parallel_regions, len(to_read)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
+        futures = {pool.submit(locate.scan, clients, region, deadline): region for region in to_read}
+        for done, future in enumerate(as_completed(futures), start=1):
+            region = futures[future]
+            try:
+                answers[region] = future.result()
+            except TrailkeeperError as error:  # the region's one read failed: what it would hold is unknown
+                failed[region] = error
+            progress("read regions", done, len(futures))
+    return answers, failed
+
+
+def scanned_regions(
     clients: Clients,
     declarations: Sequence[Declaration],
     *,
     default_region: str,
+    regions_given: Sequence[str] | None,
     deadline: Deadline,
-    progress: Progress,
-    max_parallel_regions: int,
-) -> dict[str, Trail | TrailkeeperError]:
-    by_region: dict[str, list[str]] = defaultdict(list)
-    for declared in declarations:
-        by_region[locate.lookup_region(declared.name, default_region)].append(declared.name)
-    found: dict[str, Trail | TrailkeeperError] = {}
-    workers = max(1, min(max_parallel_regions, len(by_region)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
-        futures = {
-            pool.submit(locate.find_many, clients, names, region, deadline): names
-            for region, names in by_region.items()
-        }
-        for done, future in enumerate(as_completed(futures), start=1):
-            names = futures[future]
-            try:
-                found.update(future.result())
-            except TrailkeeperError as error:  # the region's one read failed: every trail there fails
-                found.update(dict.fromkeys(names, error))
-            progress("read regions", done, len(futures))
-    return found
+) -> list[str]:
+    """The regions given, or (only when a name or a pattern needs them) those enabled for the account."""
+    if regions_given:
+        return list(dict.fromkeys(regions_given))
+    if not matching.needs_region_list(declarations):
+        return []
+    return regions.enabled(clients, default_region, deadline)
 
 
-def _same_trail_declared_twice(declarations: Sequence[Declaration], found: dict[str, Trail | TrailkeeperError]) -> None:
-    """A trail declared once by name and once by ARN would be fought over: fail both."""
-    by_arn: dict[str, list[str]] = defaultdict(list)
-    for declared in declarations:
-        trail = found[declared.name]
-        if not isinstance(trail, TrailkeeperError):
-            by_arn[str(trail["TrailARN"])].append(declared.name)
-    for arn, names in by_arn.items():
-        if len(names) > 1:
-            for name in names:
-                found[name] = AmbiguousTrailName(f"{arn} is declared more than once ({', '.join(names)}); keep one")
+def _not_found(index: int, declared: Declaration, scanned: Sequence[str]) -> TrailResult:
+    if declared.name.startswith("arn:"):
+        error = TrailNotFound(f"no trail {declared.name!r} in its region; check Name")
+    else:
+        shown = ", ".join(scanned[:SHOWN_REGIONS]) + (
+            f" and {len(scanned) - SHOWN_REGIONS} more" if len(scanned) > SHOWN_REGIONS else ""
+        )
+        error = TrailNotFound(
+            f"no trail named {declared.name!r} in the {len(scanned)} region(s) scanned ({shown or 'none'}; shadow "
+            "trails included); check Name, pass --region, or give the trail's ARN"
+        )
+    return TrailResult(declared.name, "failed", error=error, declared_by=((index, declared.name),))
 
 
 def run(
@@ -83,51 +103,91 @@ def run(
     default_region: str,
     caller_account: str | None,
     apply: bool,
+    regions: Sequence[str] | None = None,
     pacer: Pacer | None = None,
     read_pacer: Pacer | None = None,
     deadline: Deadline | None = None,
     progress: Progress | None = None,
     max_parallel_regions: int = MAX_PARALLEL_REGIONS,
     allow_weakening: bool = False,
+    only: Callable[[Trail], bool] | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> Report:
-    """Read every declared trail, then plan (apply=False) or fix its drift; one result per declaration.
+    """Find the trails the declarations cover, then plan (apply=False) or fix their drift; one result per trail.
 
-    `allow_weakening` allows every change that weakens audit (the CLI's --allow-weakening); without it,
-    only what each trail's AllowWeakening lists.
+    `regions`: the regions to scan (default: those enabled for the account). `allow_weakening` allows
+    every change that weakens audit (the CLI's --allow-weakening); without it, only what each
+    declaration's AllowWeakening lists, for what that declaration declares. `only` keeps the trails it
+    accepts and reads only the regions given (the event-driven repair: the trail an event names).
+    `numbers` are the declarations' places in the state file when they are a part of it (an account's
+    share in an organization run); reports and errors name declarations by them.
+    Raises ConflictingDeclarations, before any write, when two declarations give one trail's property
+    different values.
     """
     deadline = deadline or Deadline()
     pacer = pacer or Pacer()
     read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report_progress: Progress = progress or (lambda *_: None)
-    found = _read(
-        clients,
-        declarations,
-        default_region=default_region,
-        deadline=deadline,
-        progress=report_progress,
-        max_parallel_regions=max_parallel_regions,
+    scanned = scanned_regions(
+        clients, declarations, default_region=default_region, regions_given=regions, deadline=deadline
     )
-    _same_trail_declared_twice(declarations, found)
+    to_read = matching.regions_to_read(declarations, scanned)
+    if only is not None:
+        to_read = [r for r in to_read if r in scanned]
+    answers, failed_regions = _scan(
+        clients, to_read, deadline=deadline, progress=report_progress, max_parallel_regions=max_parallel_regions
+    )
+    seen = matching.Seen.from_answers(answers)
+    wanted_tags = matching.tags_needed(declarations, seen, caller_account)
+    tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
+    found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only)
 
-    results: dict[str, TrailResult] = {}
-    by_home: dict[str, list[tuple[Declaration, Trail]]] = defaultdict(list)
-    for declared in declarations:
-        trail = found[declared.name]
-        if isinstance(trail, TrailkeeperError):
-            results[declared.name] = TrailResult(declared.name, "failed", error=trail)
-        else:
-            by_home[locate.home_region(trail)].append((declared, trail))
+    place = list(numbers) if numbers is not None else list(range(len(declarations)))
+    layered = {
+        str(m.trail["TrailARN"]): matching.layer(declarations, m.declarations, str(m.trail["TrailARN"]), place)
+        for m in found.trails
+    }
+    conflicts = [problem for layers in layered.values() for problem in layers.conflicts]
+    if conflicts:
+        raise ConflictingDeclarations(conflicts)
+
+    early: list[tuple[tuple[int, str, str], TrailResult]] = []
+    for region, error in failed_regions.items():
+        for index, declared in enumerate(declarations):
+            if region in matching.regions_to_read([declared], scanned):
+                result = TrailResult(
+                    declared.name,
+                    "failed",
+                    home_region=region,
+                    error=error,
+                    declared_by=((place[index], declared.name),),
+                )
+                early.append(((index, region, ""), result))
+    if only is None:
+        for index in found.missing:
+            declared = declarations[index]
+            if not any(r in failed_regions for r in matching.regions_to_read([declared], scanned)):
+                early.append(((index, "", ""), _not_found(place[index], declared, scanned)))
+
+    by_home: dict[str, list[tuple[matching.Matched, Declaration]]] = defaultdict(list)
+    for matched in found.trails:
+        merged = layered[str(matched.trail["TrailARN"])].declaration
+        assert merged is not None  # no conflicts, so every trail has its merged declaration
+        by_home[locate.home_region(matched.trail)].append((matched, merged))
 
     stage = "apply trails" if apply else "plan trails"
     total, finished, lock = sum(len(items) for items in by_home.values()), 0, threading.Lock()
+    reconciled: list[tuple[tuple[int, str, str], TrailResult]] = []
 
-    def reconcile_region(items: list[tuple[Declaration, Trail]]) -> None:
+    def reconcile_region(items: list[tuple[matching.Matched, Declaration]]) -> None:
         nonlocal finished
         aliases: dict[tuple[str, str], str] = {}  # one region per worker: nothing shared between threads
-        for declared, trail in items:
+        for matched, merged in items:
+            declared_by = tuple((place[i], declarations[i].name) for i in matched.declarations)
             result = _reconcile_one(
-                declared,
-                trail,
+                merged,
+                matched.trail,
+                declared_by=declared_by,
                 clients=clients,
                 caller_account=caller_account,
                 apply=apply,
@@ -136,8 +196,9 @@ def run(
                 aliases=aliases,
                 allow_weakening=allow_weakening,
             )
+            key = (matched.declarations[0], result.home_region or "", result.trail_arn or "")
             with lock:  # progress per trail: a paced region can take minutes
-                results[result.name] = result
+                reconciled.append((key, result))
                 finished += 1
                 report_progress(stage, finished, total)
 
@@ -145,13 +206,36 @@ def run(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
         for future in [pool.submit(reconcile_region, items) for items in by_home.values()]:
             future.result()
-    return Report("apply" if apply else "plan", tuple(results[d.name] for d in declarations))
+    results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))
+    warnings = () if only is not None else tuple(_unmatched(declarations, found.unmatched_patterns, scanned, place))
+    not_owned = tuple(NotOwned(arn, arns.account_of(arn), 1) for arn in found.not_owned)
+    return Report("apply" if apply else "plan", results, not_owned=not_owned, warnings=warnings)
+
+
+def _unmatched(
+    declarations: Sequence[Declaration], indexes: Sequence[int], scanned: Sequence[str], place: Sequence[int]
+) -> list[str]:
+    return [
+        f"{matching.label(place[i], declarations[i])} matched no trail in the {len(scanned)} region(s) scanned"
+        for i in indexes
+    ]
+
+
+def nothing_matched(declarations: Sequence[Declaration], result: Report) -> NothingMatched | None:
+    """A state that declares trails but covered none at all: an error, never a silent success."""
+    if not declarations or result.results or result.not_owned or result.failed_accounts:
+        return None
+    return NothingMatched(
+        f"the {len(declarations)} declaration(s) matched no trail at all, so nothing was checked: check the "
+        "patterns and their Match, and the regions (--region) and accounts selected"
+    )
 
 
 def _reconcile_one(
     declared: Declaration,
     trail: Trail,
     *,
+    declared_by: tuple[tuple[int, str], ...],
     clients: Clients,
     caller_account: str | None,
     apply: bool,
@@ -161,6 +245,7 @@ def _reconcile_one(
     allow_weakening: bool,
 ) -> TrailResult:
     arn, home = str(trail["TrailARN"]), locate.home_region(trail)
+    name = str(trail.get("Name") or arn.split(":trail/", 1)[-1])
     try:
         outcome = engine.reconcile(
             declared,
@@ -176,8 +261,8 @@ def _reconcile_one(
         )
     except TrailkeeperError as error:
         log.warning("trail failed", extra={"trail": arn, "error_code": error.error_code})
-        return TrailResult(declared.name, "failed", arn, home, error=error)
+        return TrailResult(name, "failed", arn, home, error=error, declared_by=declared_by)
     if not outcome.changes:
-        return TrailResult(declared.name, "in_sync", arn, home)
+        return TrailResult(name, "in_sync", arn, home, declared_by=declared_by)
     status: Status = "fixed" if outcome.applied else "drifted"
-    return TrailResult(declared.name, status, arn, home, outcome.changes, refused=outcome.refused)
+    return TrailResult(name, status, arn, home, outcome.changes, refused=outcome.refused, declared_by=declared_by)

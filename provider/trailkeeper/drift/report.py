@@ -4,7 +4,8 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
 
     {"action": "plan" | "apply",
      "summary": {"trails": 3, "in_sync": 1, "drifted": 1, "fixed": 0, "failed": 1},
-     "trails": [{"name": "audit-trail",                # as declared
+     "trails": [{"name": "audit-trail",                # the trail's name (as declared when none was found)
+                 "declared_by": [{"index": 0, "name": "*"}],  # the declarations that cover it, in file order
                  "trail_arn": "arn:aws:cloudtrail:...", # null when it was not found
                  "home_region": "us-east-1",            # null when it was not found
                  "status": "in_sync" | "drifted" | "fixed" | "failed",
@@ -21,7 +22,8 @@ When the run fails before there is a report (an invalid file, no credentials, a 
 An organization run (`trailkeeper.org`) adds `account` and `account_name` to every trail result,
 `summary.accounts` (one entry per account: its counts, and its own `error` when it could not be run
 at all, e.g. its role could not be assumed) and `not_owned` (organization trails seen only as
-member-account copies, whose owner was not in the run: noted once, never a failure).
+member-account copies, whose owner was not in the run: noted once, never a failure). A single-account
+run notes there the organization trails of another account that a name or a pattern matched.
 
 Exit codes: plan gives 0 when every trail is in sync, 2 when drift was found, 1 when any trail (or account) failed;
 apply gives 0 when every trail ends in sync (fixed or already right) and 1 when any failed.
@@ -103,10 +105,19 @@ REPORT_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "trail_arn", "home_region", "status", "changes", "error"],
+                "required": ["name", "declared_by", "trail_arn", "home_region", "status", "changes", "error"],
                 "additionalProperties": False,
                 "properties": {
                     "name": {"type": "string"},
+                    "declared_by": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["index", "name"],
+                            "additionalProperties": False,
+                            "properties": {"index": {"type": "integer", "minimum": 0}, "name": {"type": "string"}},
+                        },
+                    },
                     "trail_arn": {"type": ["string", "null"]},
                     "home_region": {"type": ["string", "null"]},
                     "status": {"enum": list(STATUSES)},
@@ -170,6 +181,7 @@ class TrailResult:
     refused: tuple[Weakening, ...] = ()  # weakening changes the declaration does not allow
     account: str | None = None  # set by organization runs
     account_name: str = ""
+    declared_by: tuple[tuple[int, str], ...] = ()  # (index in the state, Name or pattern) of each covering one
 
     def to_dict(self) -> dict[str, Any]:
         where: dict[str, str] = (
@@ -177,6 +189,7 @@ class TrailResult:
         )
         return {
             "name": self.name,
+            "declared_by": [{"index": index, "name": name} for index, name in self.declared_by],
             "trail_arn": self.trail_arn,
             "home_region": self.home_region,
             "status": self.status,
@@ -269,6 +282,7 @@ class Report:
         }
         if self.accounts:
             summary["accounts"] = self.account_summaries()
+        if self.accounts or self.not_owned:
             document["not_owned"] = [n.to_dict() for n in self.not_owned]
         if self.warnings:
             document["warnings"] = list(self.warnings)
@@ -288,17 +302,22 @@ def _change_cell(change: Change) -> str:
     return f"{cell}  [weakens audit: {change.weakens}]" if change.weakens else cell
 
 
+def _declared_cell(result: TrailResult) -> str:
+    """Which declarations cover the trail: their index in the state, and their Name or pattern."""
+    return ", ".join(f"[{index}] {name}" for index, name in result.declared_by) or "-"
+
+
 def _trail_rows(results: Sequence[TrailResult]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for result in results:
         status = result.status.replace("_", " ")
-        head = (result.name, result.home_region or "-", status)
+        head = (result.name, _declared_cell(result), result.home_region or "-", status)
         if result.error is not None:
             rows.append((*head, "", result.error.reason))
         elif not result.changes:
             rows.append((*head, "", ""))
         for index, change in enumerate(result.changes):
-            lead = head if index == 0 else ("", "", "")
+            lead = head if index == 0 else ("", "", "", "")
             rows.append((*lead, change.name, _change_cell(change)))
     return rows
 
@@ -309,7 +328,7 @@ def _account_rows(report: Report) -> list[tuple[str, ...]]:
     for run in report.accounts:
         label = run.account + (f" ({run.name})" if run.name else "")
         if run.error is not None:
-            rows.append((label, "-", "-", "failed", "", run.error.reason))
+            rows.append((label, "-", "-", "-", "failed", "", run.error.reason))
             continue
         for index, row in enumerate(_trail_rows([r for r in report.results if r.account == run.account])):
             rows.append((label if index == 0 else "", *row))
@@ -318,7 +337,7 @@ def _account_rows(report: Report) -> list[tuple[str, ...]]:
 
 def table(report: Report) -> str:
     """The report for people: one row per drifted property, one per trail otherwise (grouped by account)."""
-    header: tuple[str, ...] = ("TRAIL", "HOME REGION", "STATUS", "PROPERTY", "CURRENT -> DECLARED")
+    header: tuple[str, ...] = ("TRAIL", "DECLARED BY", "HOME REGION", "STATUS", "PROPERTY", "CURRENT -> DECLARED")
     rows = [header, *_trail_rows(report.results)]
     if report.accounts:
         rows = [("ACCOUNT", *header), *_account_rows(report)]

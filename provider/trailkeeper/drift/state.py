@@ -10,6 +10,9 @@ problem in the file is reported at once (file, trail, property, rule), before an
         KmsKeyId: alias/audit
       - Name: arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-audit
         IsMultiRegionTrail: true
+      - Name: "*"                      # a pattern: every trail (docs/fleet.md)
+        Match: {Tags: {env: prod}}
+        IsLogging: true
 
 Files, standard input and the SSM parameter all go through one loader (`loads`), which:
 - refuses a document over `MAX_BYTES`, nested deeper than `MAX_DEPTH`, or with more than `MAX_NODES`
@@ -174,7 +177,7 @@ def parse(document: object, source: str = "<state>") -> list[Declaration]:
     unknown = sorted((key for key in document if key not in ("trails", "version")), key=repr)
     problems = [f"{source}: unknown top-level key {show(key)} (expected `trails`)" for key in unknown]
     declarations: list[Declaration] = []
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, object, object], str] = {}
     for index, entry in enumerate(document["trails"]):
         label = _entry_label(index, entry)
         try:
@@ -182,11 +185,14 @@ def parse(document: object, source: str = "<state>") -> list[Declaration]:
         except InvalidProperties as error:
             problems.extend(f"{source}: {label}: {problem}" for problem in error.problems)
             continue
-        if declared.name in seen:
-            first = seen[declared.name]
-            problems.append(f"{source}: {label}: Name {show(declared.name)} is already declared by {first}")
+        # A name once (a merge mistake otherwise); a pattern may repeat with another Match (e.g. per tag).
+        key = (declared.name, tuple(sorted(declared.match.tags.items())), tuple(sorted(declared.match.regions)))
+        if key in seen:
+            first = seen[key]
+            also = " with the same Match" if declared.is_pattern else ""
+            problems.append(f"{source}: {label}: Name {show(declared.name)} is already declared by {first}{also}")
             continue
-        seen[declared.name] = label
+        seen[key] = label
         declarations.append(declared)
     if problems:
         raise InvalidState(problems)

@@ -122,6 +122,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
         deadline: Deadline,
         progress: Progress | None = None,
         allow_weakening: bool = False,
+        regions: Sequence[str] | None = None,
     ) -> Report:
         selected = select(args, clients=clients, region=default_region, identity=identity, deadline=deadline)
         return org_run.run(
@@ -134,6 +135,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
             progress=progress,
             max_accounts=args.max_accounts,
             allow_weakening=allow_weakening,
+            regions=regions,
         )
 
     return run_accounts

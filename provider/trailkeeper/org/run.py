@@ -6,7 +6,9 @@ and runs the same plan/apply as a single-account run, its regions in parallel. A
 parallel too, at most `max_accounts` at a time. An account that cannot be run (its role cannot be
 assumed) or whose calls are denied fails alone, with a reason naming the account and the role.
 
-A trail declared by name applies in every account; one declared by ARN only in the account it names.
+A trail declared by name, and a pattern, apply in every account (in every region scanned there: those
+given with --region, else the inventory's `regions` for the account, else those enabled for it); one
+declared by ARN only in the account it names.
 An organization trail appears in each member account as a copy only its owner may change: those
 copies are not failures. The owner reports the trail when it is in the run; otherwise it is noted
 once (`Report.not_owned`).
@@ -65,6 +67,10 @@ class Applicable:
         mine = [*self._names, *self._by_account.get(account_id, [])]
         return sorted(mine, key=lambda d: self._order[d.name])  # as declared
 
+    def numbers(self, mine: Sequence[Declaration]) -> list[int]:
+        """Each declaration's place in the whole state (reports name declarations by it)."""
+        return [self._order[d.name] for d in mine]
+
 
 def _named(error: TrailkeeperError, account: Account) -> TrailkeeperError:
     """An AWS failure's reason, prefixed with the account and the role it was made with."""
@@ -85,6 +91,7 @@ def _run_account(
     deadline: Deadline,
     max_parallel_regions: int,
     allow_weakening: bool = False,
+    regions: Sequence[str] | None = None,
 ) -> _AccountOutcome:
     mine = applicable(account.id)
     if not mine:  # nothing declared for this account: no role to assume, no call to make
@@ -101,6 +108,8 @@ def _run_account(
             deadline=deadline,
             max_parallel_regions=max_parallel_regions,
             allow_weakening=allow_weakening,  # the same guard against weakening audit in every account
+            regions=regions or account.regions or None,
+            numbers=applicable.numbers(mine),
         )
     except TrailkeeperError as error:
         failure = _named(error, account)
@@ -113,7 +122,7 @@ def _run_account(
     finally:
         if account.role_arn is not None:
             sessions.forget(account)
-    results, copies = [], []
+    results, copies = [], [n.trail_arn for n in report.not_owned]  # copies a name or a pattern matched
     for result in report.results:
         owner = arns.account_of(result.trail_arn or "")
         if isinstance(result.error, NotChangeableHere) and owner and owner != account.id:
@@ -139,6 +148,7 @@ def run(
     max_parallel_regions: int = fleet.MAX_PARALLEL_REGIONS,
     sessions: AccountSessions | None = None,
     allow_weakening: bool = False,
+    regions: Sequence[str] | None = None,
 ) -> Report:
     """Plan (apply=False) or fix drift in every account; one result per (account, applicable declaration).
 
@@ -162,6 +172,7 @@ def run(
             deadline=deadline,
             max_parallel_regions=max_parallel_regions,
             allow_weakening=allow_weakening,
+            regions=regions,
         )
         with lock:
             outcomes[account.id] = outcome

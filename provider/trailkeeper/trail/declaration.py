@@ -8,11 +8,16 @@ Besides the UpdateTrail settings (one table: `settings.py`), each other aspect o
 event selectors, Insights, tags: `aspects.py`) parses its own properties. The native
 AWS::CloudTrail::Trail spellings `TrailName` and `KMSKeyId` are accepted for `Name` and `KmsKeyId`, so a
 native declaration can be copied over.
+
+In a state file `Name` may also be a pattern (`*` and `?`, which no trail name contains): it declares a
+baseline for every trail whose name it matches, narrowed by an optional `Match` ({Tags, Regions}).
+Which trails a declaration matches is decided by `trail/matching.py`; the custom resource refuses patterns.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,7 +31,29 @@ LOG_GROUP, LOG_ROLE = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"
 # Native AWS::CloudTrail::Trail spelling -> ours (UpdateTrail's).
 ALIASES: Mapping[str, str] = {"TrailName": settings.NAME, "KMSKeyId": "KmsKeyId"}
 DRY_RUN = "DryRun"
-CONTROLS = (guard.ALLOW, DRY_RUN)
+MATCH = "Match"
+CONTROLS = (guard.ALLOW, DRY_RUN, MATCH)
+WILDCARDS = "*?"
+PATTERN_RULE = (
+    "a pattern is 1-128 characters: letters, digits, '.', '_', '-' and the wildcards * (any characters) "
+    "and ? (one character)"
+)
+_PATTERN = re.compile(r"[A-Za-z0-9._*?-]{1,128}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+MATCH_KEYS = ("Tags", "Regions")
+
+
+def is_pattern(name: str) -> bool:
+    """A Name with a wildcard is a pattern (a trail name cannot hold `*` or `?`; an ARN is never one)."""
+    return not name.startswith("arn:") and any(c in name for c in WILDCARDS)
+
+
+@dataclass(frozen=True)
+class Match:
+    """What narrows a pattern: tags every matched trail carries (None: any value), and home regions."""
+
+    tags: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    regions: frozenset[str] = frozenset()  # empty: every region scanned
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,11 @@ class Declaration:
     aspects: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # aspect name -> desired
     allow_weakening: guard.Allowance = False  # True, or the property names that may weaken audit
     dry_run: bool = False  # read and plan, write nothing
+    match: Match = field(default_factory=Match)  # patterns only
+
+    @property
+    def is_pattern(self) -> bool:
+        return is_pattern(self.name)
 
 
 def _coerce(row: Setting, raw: object) -> tuple[Value | None, str | None]:
@@ -107,8 +139,54 @@ def _name(props: Mapping[str, object]) -> tuple[str, str | None]:
         return "", "Name: required: the trail's name or ARN"
     if not isinstance(raw, str):
         return "", f"Name={show(raw)}: must be a string"
+    if raw.startswith("arn:") and any(c in raw for c in WILDCARDS):
+        return raw, f"Name={show(raw)}: a pattern matches trail names, not ARNs; narrow it with Match.Regions"
+    if is_pattern(raw):
+        return raw, (None if _PATTERN.fullmatch(raw) else f"Name={show(raw)}: {PATTERN_RULE}")
     broken = rules.trail_name_or_arn(raw)
     return raw, (f"Name={show(raw)}: {broken}" if broken else None)
+
+
+def _match_tags(raw: object) -> tuple[dict[str, str | None], list[str]]:
+    if not isinstance(raw, Mapping) or not raw:
+        return {}, [f"{MATCH}.Tags={show(raw)}: must be a non-empty object of tag key: value (null: any value)"]
+    tags: dict[str, str | None] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128:
+            problems.append(f"{MATCH}.Tags: key {show(key)}: must be a string of 1-128 characters")
+        elif value is not None and (not isinstance(value, str) or len(value) > 256):
+            problems.append(f"{MATCH}.Tags.{key}={show(value)}: must be a string of at most 256 characters, or null")
+        else:
+            tags[key] = value
+    return tags, problems
+
+
+def _match_regions(raw: object) -> tuple[frozenset[str], list[str]]:
+    if not isinstance(raw, list) or not raw:
+        return frozenset(), [f"{MATCH}.Regions={show(raw)}: must be a non-empty list of region names"]
+    wrong = [show(r) for r in raw if not isinstance(r, str) or not _REGION.fullmatch(r)]
+    if wrong:
+        return frozenset(), [f"{MATCH}.Regions: {', '.join(wrong[:5])}: not a region name (e.g. eu-west-1)"]
+    return frozenset(raw), []
+
+
+def _match(name: str, raw: object) -> tuple[Match, list[str]]:
+    """`Match` narrows a pattern; a name or an ARN already says which trails it means."""
+    if raw is None:
+        return Match(), []
+    if not is_pattern(name):
+        return Match(), [f"{MATCH}: narrows a pattern (a Name with * or ?); a name or an ARN needs none"]
+    if not isinstance(raw, Mapping) or not raw:
+        return Match(), [f"{MATCH}={show(raw)}: must be an object with Tags and/or Regions"]
+    problems = [
+        f"{MATCH}.{shorten(str(k), 40)}: unknown key; known: {', '.join(MATCH_KEYS)}"
+        for k in raw
+        if k not in MATCH_KEYS
+    ]
+    tags, tag_problems = _match_tags(raw["Tags"]) if "Tags" in raw else ({}, [])
+    regions, region_problems = _match_regions(raw["Regions"]) if "Regions" in raw else (frozenset(), [])
+    return Match(MappingProxyType(tags), regions), problems + tag_problems + region_problems
 
 
 def _log_pair(values: Mapping[str, Value]) -> str | None:
@@ -162,6 +240,8 @@ def parse(props: object) -> Declaration:
     allowance, allow_problem = _allowance(props.get(guard.ALLOW))
     dry_run, dry_problem = boolean(DRY_RUN, props[DRY_RUN]) if DRY_RUN in props else (False, None)
     problems += [p for p in (allow_problem, dry_problem) if p]
+    match, match_problems = _match(name, props.get(MATCH))
+    problems += match_problems
     if problems:
         raise InvalidProperties(problems)
-    return Declaration(name, MappingProxyType(values), MappingProxyType(declared), allowance, bool(dry_run))
+    return Declaration(name, MappingProxyType(values), MappingProxyType(declared), allowance, bool(dry_run), match)

@@ -1,0 +1,30 @@
+"""The regions a run scans when none are given: those enabled for the account, from one EC2 DescribeRegions.
+
+Why EC2's DescribeRegions and not Account's ListRegions: without `AllRegions` it answers exactly the
+regions enabled for the calling account (the default ones, and opt-in regions only once opted in),
+every partition has it (Account Management is not in every partition), it is one read, and moto
+implements it, so the tests run it (devkit.fidelity makes moto's answer the account's, as AWS does).
+The OptInStatus filter is a second guard: a region not opted in cannot be called.
+"""
+
+from __future__ import annotations
+
+from trailkeeper.aws.calls import Clients, Deadline, call
+
+PERMISSIONS = ("ec2:DescribeRegions",)
+ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+
+
+def enabled(clients: Clients, region: str, deadline: Deadline) -> list[str]:
+    """The account's enabled regions, sorted, asked in `region` (one call)."""
+    answer = call(
+        "DescribeRegions",
+        lambda: clients.client("ec2", region).describe_regions(),
+        deadline=deadline,
+        facts={"region": region},
+    )
+    return sorted(
+        str(r["RegionName"])
+        for r in answer.get("Regions", [])
+        if r.get("RegionName") and r.get("OptInStatus", "opt-in-not-required") in ENABLED
+    )
