@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PEER_VENV = ROOT / ".venv-peer"
 ROLE = "OrganizationAccountAccessRole"  # moto's create_account makes it in every member
 SECTION = "Beside Cloud Custodian"
-# The modes trailkeeper is measured in. "name" (a name found in every region) and "pattern" (`Name: "*"`)
-# need issue 16's fleet work; until it is merged only ARNs give the world in one run.
-TRAILKEEPER_MODES: tuple[Mode, ...] = ("ARN",)
+# The same world declared three ways: every trail by ARN, each name once (found in every region scanned),
+# one pattern (`Name: "*"`).
+TRAILKEEPER_MODES: tuple[Mode, ...] = peer_inputs.MODES
 PROCESS_TIMEOUT = 1800.0
 EXPECTED_STATUS = {"plan": "drifted", "apply": "fixed", "again": "in_sync"}
 STAGE_NAMES = {"plan": "plan / dry run", "apply": "apply / run", "again": "second run"}
@@ -145,8 +145,8 @@ def _measure_trailkeeper(
     seeded = _fresh_world(server, shape)
     regions = REGIONS[: shape.regions]
     state = _write(folder, f"state-{mode}.yaml", peer_inputs.trailkeeper_state(mode, seeded.trail_arns))
-    # A name or a pattern is looked for in the regions given; an ARN says its own.
-    where = [arg for r in regions for arg in ("--region", r)] if mode != "ARN" else ["--region", world.HOME]
+    # The regions scanned, the same for every mode and for Custodian (without them: every enabled region).
+    where = [arg for r in regions for arg in ("--region", r)]
     if seeded.accounts:
         where += ["--accounts", str(_write(folder, "accounts.yml", peer_inputs.accounts_file(seeded.accounts, ROLE)))]
     env = _environment(server.url)

@@ -80,7 +80,8 @@ def test_the_world_is_declared_by_arn_by_name_and_by_one_pattern() -> None:
         "fleet-2",
     ]
     assert [t["Name"] for t in peer_inputs.trailkeeper_state("pattern", arns)["trails"]] == ["*"]
-    assert len(state.parse(peer_inputs.trailkeeper_state("ARN", arns))) == len(arns)  # a valid state file
+    for mode, declared in (("ARN", len(arns)), ("name", 3), ("pattern", 1)):  # valid state files
+        assert len(state.parse(peer_inputs.trailkeeper_state(mode, arns))) == declared
 
 
 def test_trailkeepers_limit_is_counted_per_account_region_and_trail() -> None:
@@ -173,16 +174,18 @@ def test_the_smallest_write_gap_is_between_two_writes_to_one_account_and_region(
     assert smallest_write_gap(requests[:3]) is None
 
 
-def test_the_peer_harness_holds_trailkeeper_to_its_limit_in_one_account_and_in_several(tmp_path: Path) -> None:
-    rows = peer.run((peer_inputs.World(1, 2, 1), peer_inputs.World(2, 1, 1)), latency=0.0, peer=tmp_path)
-    assert [(r.data["tool"], r.data["stage"]) for r in rows] == [
-        ("trailkeeper", s) for s in ("plan", "apply", "again")
-    ] * 2
+def test_the_peer_harness_holds_trailkeeper_to_its_limit_in_every_mode_in_one_account_and_in_several(
+    tmp_path: Path,
+) -> None:
+    rows = peer.run((peer_inputs.World(1, 2, 1),), latency=0.0, peer=tmp_path)
+    rows += peer.run((peer_inputs.World(2, 1, 1),), latency=0.0, peer=tmp_path, modes=("pattern",))
+    stages = [(f"by {m}", s) for m in ("ARN", "name", "pattern", "pattern") for s in ("plan", "apply", "again")]
+    assert [(r.data["how"], r.data["stage"]) for r in rows] == stages
     assert all(r.verdict.startswith("calls at the limit") for r in rows), [r.verdict for r in rows]
     applied = [r for r in rows if r.data["stage"] == "apply"]
-    assert [r.data["in_baseline_after"] for r in applied] == [2, 2]
+    assert [r.data["in_baseline_after"] for r in applied] == [2] * 4
     assert rows[-1].data["operations"]["AssumeRole"] == 2  # once per account, not per region
-    assert [r.data["writes"] for r in rows if r.data["stage"] == "again"] == [0, 0]
+    assert [r.data["writes"] for r in rows if r.data["stage"] == "again"] == [0] * 4
 
 
 @pytest.mark.skipif(not (peer.PEER_VENV / "bin" / "custodian").exists(), reason="no .venv-peer (make bench makes it)")
