@@ -77,7 +77,7 @@ package: venv
 render: venv
 	$(BIN)/python -m devkit.render
 
-# About ten minutes on 2 cores, most of it trailkeeper and Cloud Custodian side by side on one local AWS.
+# About 25 minutes on 2 busy cores, most of it trailkeeper and Cloud Custodian side by side on one local AWS.
 bench: venv $(PEER_STAMP)
 	$(BIN)/python -m bench.run --peer $(PEER_VENV)
 

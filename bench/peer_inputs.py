@@ -42,6 +42,11 @@ def _differs(key: str, value: Any) -> dict[str, Any]:
     return {"type": "value", "key": key, "op": "ne", "value": value}
 
 
+def _not_shadow() -> dict[str, Any]:
+    # A copy per policy: one shared dict would be written as a YAML anchor and alias.
+    return {"type": "is-shadow", "state": False}
+
+
 def custodian_policies(baseline: Mapping[str, Any] = BASELINE) -> dict[str, Any]:
     """Custodian's policies for the baseline: one `update-trail` for the settings, one `set-logging`.
 
@@ -50,7 +55,6 @@ def custodian_policies(baseline: Mapping[str, Any] = BASELINE) -> dict[str, Any]
     """
     table = settings.table()
     attributes = {name: value for name, value in baseline.items() if name != LOGGING}
-    not_shadow = {"type": "is-shadow", "state": False}
     differs = [_differs(str(table[name].read_as), value) for name, value in attributes.items()]
     policies: list[dict[str, Any]] = []
     if attributes:
@@ -58,7 +62,7 @@ def custodian_policies(baseline: Mapping[str, Any] = BASELINE) -> dict[str, Any]
             {
                 "name": "trail-settings",
                 "resource": "aws.cloudtrail",
-                "filters": [not_shadow, {"or": differs} if len(differs) > 1 else differs[0]],
+                "filters": [_not_shadow(), {"or": differs} if len(differs) > 1 else differs[0]],
                 "actions": [{"type": "update-trail", "attributes": attributes}],
             }
         )
@@ -67,7 +71,7 @@ def custodian_policies(baseline: Mapping[str, Any] = BASELINE) -> dict[str, Any]
             {
                 "name": "trail-logging",
                 "resource": "aws.cloudtrail",
-                "filters": [not_shadow, {"type": "status", "key": "IsLogging", "value": not baseline[LOGGING]}],
+                "filters": [_not_shadow(), {"type": "status", "key": "IsLogging", "value": not baseline[LOGGING]}],
                 "actions": [{"type": "set-logging", "enabled": bool(baseline[LOGGING])}],
             }
         )

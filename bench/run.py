@@ -1,6 +1,6 @@
 """`make bench`: run every section, print the table, write bench/results.json and bench/results.md.
 
-python -m bench.run            # the full run (about ten minutes, most of it beside Cloud Custodian)
+python -m bench.run            # the full run (about 25 minutes on 2 busy cores, most of it beside Cloud Custodian)
 python -m bench.run --quick    # smaller samples and fleets: a smoke test, not a measurement
 python -m bench.run --peer DIR # Cloud Custodian's environment (default .venv-peer; without it, no peer)
 """
