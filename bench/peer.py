@@ -292,6 +292,7 @@ def run(
     """Rows for each world: trailkeeper in each mode, then Custodian (c7n-org for several accounts) with
     each cache period, when its environment is installed."""
     world.use_local_credentials()
+    peer = peer.resolve()  # the tools run with a scratch folder as their working directory
     rows: list[Row] = []
     have_peer = (peer / "bin" / "custodian").exists() and (peer / "bin" / "c7n-org").exists()
     with (

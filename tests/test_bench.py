@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -190,7 +191,8 @@ def test_the_peer_harness_holds_trailkeeper_to_its_limit_in_every_mode_in_one_ac
 
 @pytest.mark.skipif(not (peer.PEER_VENV / "bin" / "custodian").exists(), reason="no .venv-peer (make bench makes it)")
 def test_custodian_runs_beside_trailkeeper_and_its_default_cache_resends_updates() -> None:
-    rows = peer.run((peer_inputs.World(1, 2, 1),), latency=0.0, modes=("ARN",))
+    relative = Path(os.path.relpath(peer.PEER_VENV))  # as make bench passes it
+    rows = peer.run((peer_inputs.World(1, 2, 1),), latency=0.0, peer=relative, modes=("ARN",))
     custodian = {(r.data["how"], r.data["stage"]): r for r in rows if r.data["tool"] == "Custodian"}
     assert custodian[("--cache-period 0", "apply")].data["in_baseline_after"] == 2
     assert custodian[("--cache-period 0", "again")].data["writes"] == 0
