@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import botocore.session
 import pytest
+import yaml
 from bench import peer, peer_inputs
 from bench.common import Row
 from devkit import fidelity
@@ -66,6 +67,11 @@ def test_custodian_policies_filter_on_what_describe_trails_answers_and_write_the
     ]
     assert logging_policy["filters"][1] == {"type": "status", "key": "IsLogging", "value": False}
     assert logging_policy["actions"] == [{"type": "set-logging", "enabled": True}]
+
+
+def test_the_benchmarks_page_shows_the_policies_custodian_is_given() -> None:
+    page = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert f"```yaml\n{yaml.safe_dump(peer_inputs.custodian_policies(), sort_keys=False)}```" in page
 
 
 def test_the_world_is_declared_by_arn_by_name_and_by_one_pattern() -> None:
