@@ -46,6 +46,10 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     whole = [row for row in results["rows"] if row["section"].startswith("Fleet, every aspect declared")]
     assert len(whole) == 3 and all(row["verdict"].startswith("calls at the limit") for row in whole)
     assert "| Section | Measure |" in (tmp_path / "results.md").read_text()
+    beside = [row for row in results["rows"] if row["section"].startswith(peer.SECTION)]
+    ours = [row for row in beside if row["data"]["tool"] == "trailkeeper"]
+    assert len(ours) == 3 and all(row["verdict"].startswith("calls at the limit") for row in ours)
+    assert f"**{beside[0]['section']}**" in (tmp_path / "results.md").read_text()  # its own table
 
 
 # --- beside Cloud Custodian: the harness without Custodian installed, and with it when .venv-peer exists ---
