@@ -12,6 +12,7 @@ environment (`make bench` builds .venv-peer from requirements-peer.txt); without
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -37,6 +38,7 @@ from bench.common import Row
 from bench.fleet import REGIONS
 from bench.peer_inputs import Mode, Stage, World
 from bench.peer_world import Seeded, seed_account, seed_organization
+from trailkeeper.trail import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER_VENV = ROOT / ".venv-peer"
@@ -60,7 +62,6 @@ class Measured:
     writes: int
     smallest_gap_s: float | None
     median_gap_s: float | None
-    exit_code: int
     output: str  # the process's stdout (trailkeeper's JSON report)
 
 
@@ -86,7 +87,6 @@ def _run(server: RecordingMotoServer, command: Sequence[str], env: dict[str, str
         len(writes),
         min(gaps, default=None),
         statistics.median(gaps) if gaps else None,
-        done.returncode,
         done.stdout,
     )
 
@@ -97,40 +97,42 @@ def _environment(url: str) -> dict[str, str]:
     return {**os.environ, "AWS_ENDPOINT_URL": url}
 
 
-def _in_baseline(server: RecordingMotoServer, seeded: Seeded, regions: tuple[str, ...]) -> int:
-    """How many of the world's trails now have the baseline (read directly, at no latency, not counted)."""
+@contextlib.contextmanager
+def _aside(server: RecordingMotoServer) -> Iterator[None]:
+    """Calls the benchmark makes itself (seeding, reading back): no latency, not counted."""
     latency, server.latency = server.latency, 0.0
     try:
+        yield
+    finally:
+        server.latency = latency
+        server.forget()
+
+
+def _in_baseline(server: RecordingMotoServer, seeded: Seeded, regions: tuple[str, ...]) -> int:
+    """How many of the world's trails now have the baseline, read back directly."""
+    table = settings.table()
+    wanted = {str(table[k].read_as): v for k, v in peer_inputs.BASELINE.items() if k != peer_inputs.LOGGING}
+    logging = peer_inputs.BASELINE.get(peer_inputs.LOGGING)
+    with _aside(server):
         sessions = [session_in(a, server.url) for a in seeded.accounts] or [boto3.session.Session()]
         good = 0
         for session in sessions:
             for region in regions:
                 cloudtrail = session.client("cloudtrail", region_name=region, endpoint_url=server.url)
                 for trail in cloudtrail.describe_trails()["trailList"]:
-                    logging = cloudtrail.get_trail_status(Name=trail["TrailARN"])["IsLogging"]
-                    good += (
-                        trail.get("LogFileValidationEnabled") is True
-                        and trail.get("S3KeyPrefix") == peer_inputs.BASELINE["S3KeyPrefix"]
-                        and logging is True
-                    )
+                    status = cloudtrail.get_trail_status(Name=trail["TrailARN"])
+                    good += all(trail.get(k) == v for k, v in wanted.items()) and status["IsLogging"] == logging
         return good
-    finally:
-        server.latency = latency
-        server.forget()
 
 
 def _fresh_world(server: RecordingMotoServer, shape: World) -> Seeded:
-    """moto emptied and the drifted world seeded again (at no latency, not counted)."""
-    latency, server.latency = server.latency, 0.0
-    try:
+    """moto emptied and the drifted world seeded again."""
+    with _aside(server):
         server.reset()
         regions = REGIONS[: shape.regions]
         if shape.accounts == 1:
             return seed_account(server.url, regions, shape.trails)
         return seed_organization(server.url, shape.accounts, regions, shape.trails)
-    finally:
-        server.latency = latency
-        server.forget()
 
 
 def _write(folder: Path, name: str, document: Any) -> Path:
