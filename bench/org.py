@@ -54,7 +54,7 @@ class _FakeClient:
         key = f"ASIA{RoleArn.split(':')[4]}"
         return {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t", "Expiration": expires}}
 
-    def describe_trails(self, **_: Any) -> dict[str, Any]:
+    def describe_trails(self, **_: Any) -> dict[str, Any]:  # every trail of the region, as a scan asks
         self._calls.made("DescribeTrails")
         time.sleep(self._latency)
         return {"trailList": [_trail(self._account, self._region)]}

@@ -62,6 +62,11 @@ def _trim(target: Path) -> None:
     for service in data.iterdir():
         if service.is_dir() and service.name not in SERVICES:
             shutil.rmtree(service)
+        elif service.is_dir():
+            # botocore loads a service's newest API version; EC2 (DescribeRegions) keeps eight older ones, 1.3 MB.
+            versions = sorted(v for v in service.iterdir() if v.is_dir())
+            for older in versions[:-1]:
+                shutil.rmtree(older)
     shutil.rmtree(target / "boto3" / "data", ignore_errors=True)  # resource models: we use clients only
     shutil.rmtree(target / "bin", ignore_errors=True)
     # PyYAML's C accelerator (2.7 MB): the state documents are a few KB and safe_load runs in pure

@@ -377,3 +377,18 @@ def test_a_scheduled_run_of_a_state_that_matches_nothing_is_an_error(
             {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}, LambdaContext()
         )
     assert drifted.writes() == 0
+
+
+def test_direct_and_scheduled_runs_apply_a_pattern_in_every_enabled_region(
+    deployed: None, drifted: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeding.add_trail("third-trail", "ap-south-1")
+    drifted.calls.clear()
+    planned = invoke({"action": "plan", "trails": [{"Name": "*-trail", "EnableLogFileValidation": True}]})
+    assert sorted(t["name"] for t in planned["trails"]) == ["audit-trail", "second-trail", "third-trail"]
+    assert planned["summary"]["drifted"] == 3 and drifted.writes() == 0
+    assert len(drifted.named("DescribeRegions")) == 1 and len(drifted.named("DescribeTrails")) == 17
+    _state(monkeypatch, {"Name": "*", "EnableLogFileValidation": True})
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    assert invoke(scheduled)["summary"]["fixed"] == 3
+    assert invoke(scheduled)["summary"]["in_sync"] == 3

@@ -217,7 +217,7 @@ def test_an_organization_trail_of_another_account_is_noted_once_never_failed(
     real_aws_rules.update(
         Name="org-trail", TrailARN=org_arn, HomeRegion="us-east-1", IsMultiRegionTrail=True, IsOrganizationTrail=True
     )
-    result = run([{"Name": "*", "IsLogging": True}, {"Name": "org-trail", "IsLogging": True}], clients, apply=True)
+    result = run([{"Name": "*", "IsLogging": True}], clients, apply=True)
     assert org_arn not in {r.trail_arn for r in result.results} and result.count("failed") == 0
     assert [(n.trail_arn, n.owner_account, n.seen_in_accounts) for n in result.not_owned] == [(org_arn, owner, 1)]
     assert org_arn not in {a for c in clients.calls for a in [c.params.get("Name"), c.params.get("TrailName")]}
@@ -393,3 +393,35 @@ def test_a_pattern_may_repeat_with_another_match_but_a_name_may_not() -> None:
         state.parse({"trails": [prod, {**prod, "IsLogging": False}]})
     with pytest.raises(Exception, match="already declared by trails"):
         state.parse({"trails": [{"Name": "ops"}, {"Name": "ops", "IsLogging": True}]})
+
+
+def test_the_examples_in_docs_fleet_are_valid_states() -> None:
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "fleet.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
+    assert len(blocks) == 3
+    for block in blocks:
+        assert state.loads(block, "docs/fleet.md")
+
+
+def test_a_denied_region_listing_says_what_to_grant_or_pass(world: seeding.World, clients: RecordingClients) -> None:
+    from trailkeeper.errors import AwsCallFailed
+
+    clients.stub("ec2", "us-east-1").add_client_error("describe_regions", "UnauthorizedOperation", "not authorized")
+    with pytest.raises(AwsCallFailed) as raised:
+        run([{"Name": "*", "IsLogging": True}], clients)
+    assert raised.value.reason == (
+        "UnauthorizedOperation: may not call ec2:DescribeRegions, which lists the regions enabled for the account "
+        "(names and patterns are looked for in each): grant it, or name the regions with --region"
+    )
+    assert clients.named("DescribeTrails") == []
+
+
+def test_a_failed_home_region_is_reported_not_stood_in_for_by_a_shadow(
+    fleet_world: None, clients: RecordingClients
+) -> None:
+    clients.stub("cloudtrail", "eu-west-1").add_client_error("describe_trails", "AccessDeniedException", "no")
+    result = run([{"Name": "wide", "S3KeyPrefix": "w"}], clients, regions=["eu-west-1", "us-east-1"])
+    outcome = [(r.home_region, r.status, r.error.error_code if r.error else None) for r in result.results]
+    assert outcome == [("eu-west-1", "failed", "AccessDeniedException")]

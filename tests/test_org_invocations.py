@@ -144,3 +144,17 @@ def test_every_call_the_organization_steps_make_is_declared(
     made = {f"{c.service}:{c.operation}" for c in clients.calls}
     assert {"organizations:ListAccounts", "sts:AssumeRole", "s3:PutObject", "s3:GetObject"} <= made
     assert made <= permissions.required(permissions.MODULES + permissions.ORG_MODULES)
+
+
+def test_an_account_run_applies_a_pattern_in_every_enabled_region_of_that_account(
+    org: organization.Organization,
+) -> None:
+    payments = org.members["payments"]
+    trails = [{"Name": "audit-trail", "S3KeyPrefix": "a"}, {"Name": "*", "EnableLogFileValidation": True}]
+    document = invoke({"action": "apply", "account": payments, "trails": trails})
+    jsonschema.validate(document, report.SCHEMA)
+    found = sorted((t["name"], t["home_region"], [d["index"] for d in t["declared_by"]]) for t in document["trails"])
+    assert found == [("audit-trail", "us-east-1", [0, 1]), ("regional-trail", "eu-west-1", [1])]
+    assert document["summary"]["fixed"] == 2
+    again = invoke({"action": "apply", "account": payments, "trails": trails})
+    assert again["summary"]["in_sync"] == 2

@@ -57,7 +57,7 @@ def test_the_schema_refuses_a_malformed_account() -> None:
 def test_the_table_names_each_account_once_and_notes_copies_once() -> None:
     lines = report.table(organization_report()).splitlines()
     assert lines[0].split()[:4] == ["ACCOUNT", "TRAIL", "DECLARED", "BY"]
-    assert lines[1].split()[:4] == [A, "(a)", "audit", "us-east-1"]
+    assert lines[1].split()[:5] == [A, "(a)", "audit", "-", "us-east-1"]
     assert lines[3].startswith(f"{C} (c)") and "AccessDenied" in lines[3]
     assert sum(ORG_TRAIL in line for line in lines) == 1
     assert lines[-1] == "plan: 2 trail(s) in 3 account(s), 1 failed: 1 in sync, 1 drifted, 0 fixed, 0 failed"

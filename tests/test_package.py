@@ -31,6 +31,8 @@ def test_the_artifact_is_small_and_holds_only_what_lambda_loads(built: tuple[Pat
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "devkit/"))]
     models = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 2}
     assert models == set(SERVICES)
+    versions = {tuple(n.split("/")[2:4]) for n in names if n.startswith("botocore/data/") and n.count("/") > 3}
+    assert len(versions) == len(SERVICES)  # the newest API version of each: the one botocore loads
 
 
 def test_the_artifact_runs_on_its_own(built: tuple[Path, int, str], tmp_path: Path) -> None:

@@ -10,19 +10,31 @@ The OptInStatus filter is a second guard: a region not opted in cannot be called
 from __future__ import annotations
 
 from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.errors import AwsCallFailed
 
 PERMISSIONS = ("ec2:DescribeRegions",)
 ENABLED = frozenset({"opt-in-not-required", "opted-in"})
+DENIED = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})  # EC2 says the first
 
 
 def enabled(clients: Clients, region: str, deadline: Deadline) -> list[str]:
     """The account's enabled regions, sorted, asked in `region` (one call)."""
-    answer = call(
-        "DescribeRegions",
-        lambda: clients.client("ec2", region).describe_regions(),
-        deadline=deadline,
-        facts={"region": region},
-    )
+    try:
+        answer = call(
+            "DescribeRegions",
+            lambda: clients.client("ec2", region).describe_regions(),
+            deadline=deadline,
+            facts={"region": region},
+        )
+    except AwsCallFailed as error:
+        if error.aws_code not in DENIED:
+            raise
+        raise AwsCallFailed(
+            error.aws_code,
+            "DescribeRegions",
+            "may not call ec2:DescribeRegions, which lists the regions enabled for the account (names and "
+            "patterns are looked for in each): grant it, or name the regions with --region",
+        ) from error
     return sorted(
         str(r["RegionName"])
         for r in answer.get("Regions", [])

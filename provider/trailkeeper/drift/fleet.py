@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from trailkeeper import engine
 from trailkeeper.aws import locate, regions
@@ -96,6 +98,46 @@ def _not_found(index: int, declared: Declaration, scanned: Sequence[str]) -> Tra
     return TrailResult(declared.name, "failed", error=error, declared_by=((index, declared.name),))
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a run found before reconciling anything: the regions scanned, the ones whose read failed,
+    and which declarations cover which trail (`export` and `audit` start from the same)."""
+
+    scanned: tuple[str, ...]
+    failed_regions: Mapping[str, TrailkeeperError]
+    matching: matching.Matching
+
+
+def cover(
+    declarations: Sequence[Declaration],
+    *,
+    clients: Clients,
+    default_region: str,
+    caller_account: str | None,
+    regions: Sequence[str] | None,
+    deadline: Deadline,
+    read_pacer: Pacer,
+    progress: Progress,
+    max_parallel_regions: int = MAX_PARALLEL_REGIONS,
+    only: Callable[[Trail], bool] | None = None,
+) -> Coverage:
+    """Scan the regions (one DescribeTrails each, in parallel), read the tags a Match needs, and match."""
+    scanned = scanned_regions(
+        clients, declarations, default_region=default_region, regions_given=regions, deadline=deadline
+    )
+    to_read = matching.regions_to_read(declarations, scanned)
+    if only is not None:
+        to_read = [r for r in to_read if r in scanned]
+    answers, failed_regions = _scan(
+        clients, to_read, deadline=deadline, progress=progress, max_parallel_regions=max_parallel_regions
+    )
+    seen = matching.Seen.from_answers(answers, attempted=to_read)
+    wanted_tags = matching.tags_needed(declarations, seen, caller_account)
+    tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
+    found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only)
+    return Coverage(tuple(scanned), MappingProxyType(failed_regions), found)
+
+
 def run(
     declarations: Sequence[Declaration],
     *,
@@ -128,19 +170,19 @@ def run(
     pacer = pacer or Pacer()
     read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report_progress: Progress = progress or (lambda *_: None)
-    scanned = scanned_regions(
-        clients, declarations, default_region=default_region, regions_given=regions, deadline=deadline
+    covered = cover(
+        declarations,
+        clients=clients,
+        default_region=default_region,
+        caller_account=caller_account,
+        regions=regions,
+        deadline=deadline,
+        read_pacer=read_pacer,
+        progress=report_progress,
+        max_parallel_regions=max_parallel_regions,
+        only=only,
     )
-    to_read = matching.regions_to_read(declarations, scanned)
-    if only is not None:
-        to_read = [r for r in to_read if r in scanned]
-    answers, failed_regions = _scan(
-        clients, to_read, deadline=deadline, progress=report_progress, max_parallel_regions=max_parallel_regions
-    )
-    seen = matching.Seen.from_answers(answers)
-    wanted_tags = matching.tags_needed(declarations, seen, caller_account)
-    tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
-    found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only)
+    scanned, failed_regions, found = covered.scanned, covered.failed_regions, covered.matching
 
     place = list(numbers) if numbers is not None else list(range(len(declarations)))
     layered = {

@@ -1,4 +1,5 @@
-"""The drift report: one result per declared trail, as JSON for machines or a table for people.
+"""The drift report: one result per trail the declarations cover (or per name not found), as JSON for machines
+or a table for people; each result says which declarations covered it (`declared_by`, the DECLARED BY column).
 
 JSON shape (`SCHEMA` below is the contract; tests validate every report against it):
 

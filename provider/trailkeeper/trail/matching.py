@@ -7,7 +7,10 @@ A declaration's `Name` is one of three things:
   is homed (its copies in other regions, "shadows", are the same trail). When its home region is not
   scanned (`--region` left it out) its shadow stands for it, as a name always found it;
 - a pattern (`*`, `?`): every trail seen in its home region whose name matches, narrowed by `Match`
-  (the tags it must carry, the home regions it may have). Shadows are never matched.
+  (the tags it must carry, the home regions it may have). Shadows are never matched, and an
+  organization trail of another account (a copy only its owner may change) is noted, never failed; a
+  name or an ARN that names one fails as it always did (NotChangeableHere), which an organization run
+  turns into the same note.
 
 The regions read follow from the declarations (`regions_to_read`): none that no declaration can match.
 A trail matched by several declarations takes the union of their properties (`layer`); two that give
@@ -70,9 +73,11 @@ class Seen:
 
     trails: Mapping[str, Trail]  # ARN -> the trail, as its home region (or else a shadow) answered it
     at_home: frozenset[str]  # ARNs seen in their home region
+    home_read: frozenset[str] = frozenset()  # ARNs whose home region was to be read (even if that read failed)
 
     @classmethod
-    def from_answers(cls, answers: Mapping[str, Sequence[Trail]]) -> Seen:
+    def from_answers(cls, answers: Mapping[str, Sequence[Trail]], attempted: Iterable[str] = ()) -> Seen:
+        """The trails of the regions read; `attempted` also names the regions whose read failed."""
         trails: dict[str, Trail] = {}
         at_home: set[str] = set()
         for region, listed in answers.items():
@@ -83,7 +88,9 @@ class Seen:
                     at_home.add(arn)
                 else:
                     trails.setdefault(arn, trail)
-        return cls(MappingProxyType(trails), frozenset(at_home))
+        tried = set(attempted) | set(answers)
+        home_read = frozenset(arn for arn, trail in trails.items() if home_region(trail) in tried)
+        return cls(MappingProxyType(trails), frozenset(at_home), home_read)
 
 
 def owned_elsewhere(trail: Trail, caller_account: str | None) -> bool:
@@ -123,8 +130,9 @@ def may_cover(declared: Declaration, *, region: str, account: str | None, trail:
 
 
 def _candidate(declared: Declaration, arn: str, seen: Seen) -> bool:
-    """Patterns look at trails seen at home only; a name also at a shadow whose home was not read."""
-    return arn in seen.at_home or not declared.is_pattern
+    """Patterns look at trails seen at home only; a name also at a shadow whose home region was not
+    scanned (a home region whose read failed is reported as such, not stood in for)."""
+    return arn in seen.at_home or (not declared.is_pattern and arn not in seen.home_read)
 
 
 def tags_needed(declarations: Sequence[Declaration], seen: Seen, caller_account: str | None) -> list[str]:
@@ -179,16 +187,26 @@ def match(
     covered: dict[str, list[int]] = {}
     hits = [0] * len(declarations)
     not_owned: set[str] = set()
+    # Indexed by ARN and by name: a state of thousands of ARNs against thousands of trails stays linear.
+    by_key: dict[str, list[int]] = {}
+    patterns: list[int] = []
+    for index, declared in enumerate(declarations):
+        if declared.is_pattern:
+            patterns.append(index)
+        else:
+            by_key.setdefault(declared.name, []).append(index)
     for arn, trail in sorted(seen.trails.items(), key=lambda item: (home_region(item[1]), item[0])):
         if only is not None and not only(trail):
             continue
-        for index, declared in enumerate(declarations):
+        candidates = sorted([*by_key.get(arn, ()), *by_key.get(str(trail.get("Name", "")), ()), *patterns])
+        for index in candidates:
+            declared = declarations[index]
             if not _candidate(declared, arn, seen) or not _by_name_and_region(declared, trail):
                 continue
             if declared.is_pattern and declared.match.tags and not _tags_match(declared.match.tags, tags.get(arn)):
                 continue
             hits[index] += 1
-            if owned_elsewhere(trail, caller_account) and not declared.name.startswith("arn:"):
+            if owned_elsewhere(trail, caller_account) and declared.is_pattern:
                 not_owned.add(arn)  # reported once, never failed: only its owner can change it
                 continue
             covered.setdefault(arn, []).append(index)
