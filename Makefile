@@ -12,6 +12,10 @@ MUTANTS      ?=
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
 
+# The benchmark's peer (Cloud Custodian: c7n, c7n-org) in an environment of its own, as checkov is.
+PEER_VENV  := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed-$(shell cat requirements-peer.txt | cksum | cut -d' ' -f1)
+
 .PHONY: help venv demo test lint typecheck unit scan package render bench mutate clean
 
 help:
@@ -19,7 +23,7 @@ help:
 	@echo "make test  - lint, type-check, run the whole suite and the security scan"
 	@echo "make package - build the Lambda artifact (build/trailkeeper-provider.zip) and report its size"
 	@echo "make render  - transform-free CloudFormation template + artifact, for service-managed StackSets"
-	@echo "make bench   - what trailkeeper costs, beside its yardsticks (bench/results.md)"
+	@echo "make bench   - what trailkeeper costs, beside its yardsticks and Cloud Custodian (bench/results.md)"
 	@echo "make mutate  - mutation testing of the pure core and the CloudFormation edge (build/mutation-report.md)"
 
 $(STAMP):
@@ -37,6 +41,13 @@ $(SCAN_STAMP):
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt
+	touch $@
+
+$(PEER_STAMP):
+	rm -rf $(PEER_VENV)
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet -r requirements-peer.txt
 	touch $@
 
 demo: venv
@@ -66,8 +77,9 @@ package: venv
 render: venv
 	$(BIN)/python -m devkit.render
 
-bench: venv
-	$(BIN)/python -m bench.run
+# About 25 minutes on 2 busy cores, most of it trailkeeper and Cloud Custodian side by side on one local AWS.
+bench: venv $(PEER_STAMP)
+	$(BIN)/python -m bench.run --peer $(PEER_VENV)
 
 $(MUTATE_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-mutate.txt
@@ -81,4 +93,4 @@ mutate: $(MUTATE_STAMP)
 test: lint typecheck unit scan
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info provider/*.egg-info
+	rm -rf $(VENV) $(SCAN_VENV) $(PEER_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info provider/*.egg-info

@@ -1,7 +1,8 @@
 """`make bench`: run every section, print the table, write bench/results.json and bench/results.md.
 
-python -m bench.run            # the full run (about two minutes)
+python -m bench.run            # the full run (about 25 minutes on 2 busy cores, most of it beside Cloud Custodian)
 python -m bench.run --quick    # smaller samples and fleets: a smoke test, not a measurement
+python -m bench.run --peer DIR # Cloud Custodian's environment (default .venv-peer; without it, no peer)
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import calls, coldstart, fleet, org, size, warm
+from bench import calls, coldstart, fleet, org, peer, size, warm
 from bench.common import Row, machine
+from bench.peer_inputs import World
 
 HERE = Path(__file__).resolve().parent
 
 
-def sections(quick: bool) -> list[tuple[str, object]]:
+def sections(quick: bool, peer_venv: Path = peer.PEER_VENV) -> list[tuple[str, object]]:
     if quick:
         return [
             ("calls", calls.run),
@@ -29,6 +31,10 @@ def sections(quick: bool) -> list[tuple[str, object]]:
             ("fleet, whole trail", lambda: fleet.run_whole_trail(regions=2, trails=2)),
             ("org", lambda: org.run(accounts=40, concurrency=(8,))),
             ("size", size.run),
+            (
+                "beside Cloud Custodian",
+                lambda: peer.run((World(1, 2, 1),), latency=0.0, peer=peer_venv, modes=("ARN",), cache_periods=(15,)),
+            ),
         ]
     return [
         ("calls", calls.run),
@@ -38,6 +44,7 @@ def sections(quick: bool) -> list[tuple[str, object]]:
         ("fleet, whole trail", fleet.run_whole_trail),
         ("org", org.run),
         ("size", size.run),
+        ("beside Cloud Custodian", lambda: peer.run(peer=peer_venv)),
     ]
 
 
@@ -50,8 +57,10 @@ def markdown(rows: list[Row], about: dict[str, object]) -> str:
         "| Section | Measure | Figure | Yardstick (same run) | Verdict |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| {r.section} | {r.measure} | {r.figure} | {r.yardstick} | {r.verdict} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    lines += [
+        f"| {r.section} | {r.measure} | {r.figure} | {r.yardstick} | {r.verdict} |" for r in rows if not peer.is_peer(r)
+    ]
+    return "\n".join(lines) + "\n" + peer.table(rows)
 
 
 def publish(table: str, page: Path = HERE.parent / "docs" / "benchmarks.md") -> None:
@@ -66,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description="trailkeeper's costs, beside their yardsticks")
     parser.add_argument("--quick", action="store_true", help="small samples: check the benchmark runs")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md")
+    parser.add_argument("--peer", type=Path, default=peer.PEER_VENV, help="Cloud Custodian's virtual environment")
     args = parser.parse_args(argv)
     rows: list[Row] = []
-    for name, section in sections(args.quick):
+    for name, section in sections(args.quick, args.peer):
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         rows.extend(section())  # type: ignore[operator]
     about = {

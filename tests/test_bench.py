@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+import yaml
+from bench import peer, peer_inputs
+from bench.common import Row
+from devkit import fidelity
+from devkit.recording_server import RecordingMotoServer, Request, smallest_write_gap, write_gaps
+
+from trailkeeper.drift import state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,3 +46,165 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     whole = [row for row in results["rows"] if row["section"].startswith("Fleet, every aspect declared")]
     assert len(whole) == 3 and all(row["verdict"].startswith("calls at the limit") for row in whole)
     assert "| Section | Measure |" in (tmp_path / "results.md").read_text()
+    beside = [row for row in results["rows"] if row["section"].startswith(peer.SECTION)]
+    ours = [row for row in beside if row["data"]["tool"] == "trailkeeper"]
+    assert len(ours) == 3 and all(row["verdict"].startswith("calls at the limit") for row in ours)
+    assert f"**{beside[0]['section']}**" in (tmp_path / "results.md").read_text()  # its own table
+
+
+# --- beside Cloud Custodian: the harness without Custodian installed, and with it when .venv-peer exists ---
+
+
+def test_custodian_policies_filter_on_what_describe_trails_answers_and_write_the_baseline() -> None:
+    policies = {p["name"]: p for p in peer_inputs.custodian_policies()["policies"]}
+    trail_fields = set(botocore.session.get_session().get_service_model("cloudtrail").shape_for("Trail").members)
+    settings_policy, logging_policy = policies["trail-settings"], policies["trail-logging"]
+    assert settings_policy["resource"] == logging_policy["resource"] == "aws.cloudtrail"
+    for policy in (settings_policy, logging_policy):
+        assert policy["filters"][0] == {"type": "is-shadow", "state": False}  # shadows are written by their home
+    differs = settings_policy["filters"][1]["or"]
+    # Each setting is filtered on its read name (EnableLogFileValidation is read as LogFileValidationEnabled).
+    assert {(f["key"], f["value"]) for f in differs} == {("LogFileValidationEnabled", True), ("S3KeyPrefix", "fleet")}
+    assert {f["key"] for f in differs} <= trail_fields
+    assert settings_policy["actions"] == [
+        {"type": "update-trail", "attributes": {"EnableLogFileValidation": True, "S3KeyPrefix": "fleet"}}
+    ]
+    assert logging_policy["filters"][1] == {"type": "status", "key": "IsLogging", "value": False}
+    assert logging_policy["actions"] == [{"type": "set-logging", "enabled": True}]
+
+
+def test_the_benchmarks_page_shows_the_policies_custodian_is_given() -> None:
+    page = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert f"```yaml\n{yaml.safe_dump(peer_inputs.custodian_policies(), sort_keys=False)}```" in page
+
+
+def test_the_world_is_declared_by_arn_by_name_and_by_one_pattern() -> None:
+    arns = [
+        f"arn:aws:cloudtrail:{r}:123456789012:trail/fleet-{i}" for r in ("us-east-1", "eu-west-1") for i in range(3)
+    ]
+    by_arn = peer_inputs.trailkeeper_state("ARN", arns)["trails"]
+    assert [t["Name"] for t in by_arn] == arns
+    assert all(t["IsLogging"] is True and t["S3KeyPrefix"] == "fleet" for t in by_arn)
+    assert [t["Name"] for t in peer_inputs.trailkeeper_state("name", arns)["trails"]] == [
+        "fleet-0",
+        "fleet-1",
+        "fleet-2",
+    ]
+    assert [t["Name"] for t in peer_inputs.trailkeeper_state("pattern", arns)["trails"]] == ["*"]
+    for mode, declared in (("ARN", len(arns)), ("name", 3), ("pattern", 1)):  # valid state files
+        assert len(state.parse(peer_inputs.trailkeeper_state(mode, arns))) == declared
+
+
+def test_trailkeepers_limit_is_counted_per_account_region_and_trail() -> None:
+    one = peer_inputs.World(1, 17, 5)
+    assert peer_inputs.trailkeeper_limit(one, "plan", assumed=False) == Counter(
+        GetCallerIdentity=1, DescribeTrails=17, GetTrailStatus=85
+    )
+    assert peer_inputs.trailkeeper_limit(one, "apply", assumed=False) == Counter(
+        GetCallerIdentity=1, DescribeTrails=17, GetTrailStatus=85, UpdateTrail=85, StartLogging=85
+    )
+    five = peer_inputs.World(5, 17, 5)
+    assert peer_inputs.trailkeeper_limit(five, "again", assumed=True) == Counter(
+        GetCallerIdentity=1, AssumeRole=5, DescribeTrails=85, GetTrailStatus=425
+    )
+    accounts = peer_inputs.accounts_file(["210000000001", "210000000002"], "Member")["accounts"]
+    assert [a["role"] for a in accounts] == [
+        "arn:aws:iam::210000000001:role/Member",
+        "arn:aws:iam::210000000002:role/Member",
+    ]
+
+
+def _peer_row(stage: str, tool: str, how: str, verdict: str, **data: Any) -> Row:
+    base = {"tool": tool, "how": how, "stage": stage, "wall_s": 1.25, "cpu_s": 0.5, "writes": 0}
+    return Row(f"{peer.SECTION}: 1 account x 2 regions x 1 trails (0 ms per call)", "", "", "", verdict, base | data)
+
+
+def test_the_peer_table_shows_each_run_side_by_side_with_its_calls_by_operation() -> None:
+    rows = [
+        Row("Package size", "artifact", "3 MiB", "50 MiB", "6%"),
+        _peer_row(
+            "plan",
+            "trailkeeper",
+            "by ARN",
+            "calls at the limit; 2/2 drifted",
+            operations={"DescribeTrails": 2, "GetTrailStatus": 2, "GetCallerIdentity": 1},
+            smallest_write_gap_s=None,
+            median_write_gap_s=None,
+        ),
+        _peer_row(
+            "again",
+            "Custodian",
+            "--cache-period 15 (default)",
+            "re-sent 2 writes",
+            writes=2,
+            operations={"UpdateTrail": 2, "GetTrailStatus": 2},
+            smallest_write_gap_s=0.004,
+            median_write_gap_s=0.0055,
+        ),
+    ]
+    table = peer.table(rows)
+    lines = table.strip().splitlines()
+    assert lines[0] == f"**{rows[1].section}**"
+    assert "Package size" not in table  # only the peer rows
+    assert lines[4] == (
+        "| plan / dry run | trailkeeper, by ARN | 1.2 s | 0.5 s | 5: 2 DescribeTrails, 2 GetTrailStatus, "
+        "1 GetCallerIdentity | 0 | none | calls at the limit; 2/2 drifted |"
+    )
+    assert lines[5].startswith("| second run | Custodian, --cache-period 15 (default) |")
+    assert "| 4: 2 GetTrailStatus, 2 UpdateTrail | 2 | 4 ms (6 ms) | re-sent 2 writes |" in lines[5]
+    assert peer.table(rows[:1]) == ""
+
+
+def test_the_recording_server_counts_each_request_by_account_region_and_operation() -> None:
+    with fidelity.cloudtrail_as_aws(), RecordingMotoServer() as server:
+        cloudtrail = boto3.client("cloudtrail", region_name="eu-west-1", endpoint_url=server.url)
+        cloudtrail.describe_trails()
+        boto3.client("sts", region_name="us-east-1", endpoint_url=server.url).get_caller_identity()
+        assert [(r.account, r.region, r.service, r.operation, r.is_write) for r in server.requests] == [
+            ("123456789012", "eu-west-1", "cloudtrail", "DescribeTrails", False),
+            ("123456789012", "us-east-1", "sts", "GetCallerIdentity", False),
+        ]
+        server.reset()
+        assert server.requests == []
+
+
+def test_the_smallest_write_gap_is_between_two_writes_to_one_account_and_region() -> None:
+    def at(seconds: float, operation: str, region: str = "us-east-1", account: str = "111111111111") -> Request:
+        return Request(seconds, account, region, "cloudtrail", operation)
+
+    requests = [
+        at(0.0, "UpdateTrail"),
+        at(0.1, "UpdateTrail", region="eu-west-1"),  # another region: its own schedule
+        at(0.2, "UpdateTrail", account="222222222222"),  # another account too
+        at(0.5, "DescribeTrails"),  # a read, not a write
+        at(1.0, "StartLogging"),
+        at(1.3, "UpdateTrail", region="eu-west-1"),
+    ]
+    assert write_gaps(requests) == pytest.approx([1.0, 1.2])
+    assert smallest_write_gap(requests) == pytest.approx(1.0)
+    assert smallest_write_gap(requests[:3]) is None
+
+
+def test_the_peer_harness_holds_trailkeeper_to_its_limit_in_every_mode_in_one_account_and_in_several(
+    tmp_path: Path,
+) -> None:
+    rows = peer.run((peer_inputs.World(1, 2, 1),), latency=0.0, peer=tmp_path)
+    rows += peer.run((peer_inputs.World(2, 1, 1),), latency=0.0, peer=tmp_path, modes=("pattern",))
+    stages = [(f"by {m}", s) for m in ("ARN", "name", "pattern", "pattern") for s in ("plan", "apply", "again")]
+    assert [(r.data["how"], r.data["stage"]) for r in rows] == stages
+    assert all(r.verdict.startswith("calls at the limit") for r in rows), [r.verdict for r in rows]
+    applied = [r for r in rows if r.data["stage"] == "apply"]
+    assert [r.data["in_baseline_after"] for r in applied] == [2] * 4
+    assert rows[-1].data["operations"]["AssumeRole"] == 2  # once per account, not per region
+    assert [r.data["writes"] for r in rows if r.data["stage"] == "again"] == [0] * 4
+
+
+@pytest.mark.skipif(not (peer.PEER_VENV / "bin" / "custodian").exists(), reason="no .venv-peer (make bench makes it)")
+def test_custodian_runs_beside_trailkeeper_and_its_default_cache_resends_updates() -> None:
+    relative = Path(os.path.relpath(peer.PEER_VENV))  # as make bench passes it
+    rows = peer.run((peer_inputs.World(1, 2, 1),), latency=0.0, peer=relative, modes=("ARN",))
+    custodian = {(r.data["how"], r.data["stage"]): r for r in rows if r.data["tool"] == "Custodian"}
+    assert custodian[("--cache-period 0", "apply")].data["in_baseline_after"] == 2
+    assert custodian[("--cache-period 0", "again")].data["writes"] == 0
+    # The default cache answers the second run with the trails as they were before the first: sent again.
+    assert custodian[("--cache-period 15 (default)", "again")].data["operations"]["UpdateTrail"] == 2
