@@ -25,6 +25,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
@@ -150,15 +152,17 @@ def _credentials_present(session: boto3.session.Session) -> None:
         )
 
 
-def _check_regions(
-    session: boto3.session.Session, region: str, given: list[str], declarations: list[Declaration]
-) -> None:
-    """Refuse a region botocore does not know at once (it would be retried as unreachable for seconds)."""
-    known = {
+def _known_regions(session: boto3.session.Session) -> set[str]:
+    """Every region botocore knows CloudTrail in, across partitions."""
+    return {
         name
         for partition in session.get_available_partitions()
         for name in session.get_available_regions("cloudtrail", partition_name=partition)
     }
+
+
+def _check_regions(known: set[str], region: str, given: list[str], declarations: Sequence[Declaration]) -> None:
+    """Refuse a region botocore does not know at once (it would be retried as unreachable for seconds)."""
     used = {name: "--region" for name in given}
     used.setdefault(region, "AWS_REGION (or the profile)")
     for declared in declarations:
@@ -166,6 +170,42 @@ def _check_regions(
     unknown = [f"{show(name)} from {where}" for name, where in used.items() if name not in known]
     if unknown:
         raise InvalidArguments(f"unknown region {'; '.join(unknown)}: CloudTrail has no such region")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What every command starts from: the caller's clients, checked to reach AWS, and where to call."""
+
+    region: str  # where calls that are not per region go (STS, DescribeRegions)
+    given: list[str]  # the regions named with --region, each once, in order ([]: those enabled)
+    clients: Clients
+    deadline: Deadline
+    identity: Mapping[str, Any]  # GetCallerIdentity's answer
+
+
+def _connect(
+    args: Any, declarations: Sequence[Declaration] = (), check: Callable[[set[str]], None] | None = None
+) -> Connection:
+    """The session, the regions (refused at once when unknown), `check`'s own flag problems, then one identity
+    call, tried twice with a short connect timeout: an unreachable endpoint fails within seconds."""
+    session = _session(args.profile)
+    given: list[str] = list(dict.fromkeys(args.region or []))
+    region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
+    known = _known_regions(session)
+    if check is not None:  # a command's own flags, every problem at once (its --region among them)
+        check(known)
+    _check_regions(known, region, given, declarations)
+    _credentials_present(session)
+    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
+    identity = call(
+        "GetCallerIdentity",
+        lambda: clients.client("sts", region).get_caller_identity(),
+        deadline=deadline,
+        attempts=FIRST_CALL_ATTEMPTS,
+    )
+    return Connection(region, given, clients, deadline, identity)
 
 
 def _fail(error: TrailkeeperError, err: TextIO, out: TextIO, as_json: bool) -> int:
@@ -210,24 +250,8 @@ def _audit(args: Any, out: TextIO, err: TextIO) -> int:
     """`trailkeeper audit`: the same session, identity check and account selection as plan; read-only."""
     form = audit_command.output_format(args)
     org_command.check(args)
-    session = _session(args.profile)
-    region = (args.region or [None])[0] or os.environ.get("AWS_REGION") or session.region_name
-    if not region:
-        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
-    known = {
-        name
-        for partition in session.get_available_partitions()
-        for name in session.get_available_regions("cloudtrail", partition_name=partition)
-    }
-    audit_command.check(args, known)
-    _credentials_present(session)
-    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
-    identity = call(
-        "GetCallerIdentity",
-        lambda: clients.client("sts", region).get_caller_identity(),
-        deadline=deadline,
-        attempts=FIRST_CALL_ATTEMPTS,
-    )
+    link = _connect(args, check=lambda known: audit_command.check(args, known))
+    clients, region, identity, deadline = link.clients, link.region, link.identity, link.deadline
     progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
     try:
         result = audit_command.run(
@@ -258,20 +282,8 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     warnings = [] if declarations else [state.empty_warning(source)]
     for warning in warnings:
         err.write(f"trailkeeper: warning: {warning}\n")
-    session = _session(args.profile)
-    given: list[str] = args.region or []
-    region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
-    if not region:
-        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
-    _check_regions(session, region, given, declarations)
-    _credentials_present(session)
-    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
-    identity = call(
-        "GetCallerIdentity",
-        lambda: clients.client("sts", region).get_caller_identity(),
-        deadline=deadline,
-        attempts=FIRST_CALL_ATTEMPTS,
-    )
+    link = _connect(args, declarations)
+    clients, region, identity, deadline, given = link.clients, link.region, link.identity, link.deadline, link.given
     progress = TerminalProgress(err) if not args.json and out.isatty() and err.isatty() else None
     try:
         # Many accounts: the same engine in each, with each account's credentials (trailkeeper.org).
@@ -405,20 +417,8 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
             "account at a time, or use --format state with --organization / --accounts"
         )
     _check_output(args.output)
-    session = _session(args.profile)
-    given: list[str] = list(dict.fromkeys(args.region or []))
-    region = (given[0] if given else None) or os.environ.get("AWS_REGION") or session.region_name
-    if not region:
-        raise InvalidArguments("no region: pass --region or set AWS_REGION (or a region in your profile)")
-    _check_regions(session, region, given, [])
-    _credentials_present(session)
-    clients, deadline = Clients(session, config=CLI_CONFIG), Deadline()
-    identity = call(
-        "GetCallerIdentity",
-        lambda: clients.client("sts", region).get_caller_identity(),
-        deadline=deadline,
-        attempts=FIRST_CALL_ATTEMPTS,
-    )
+    link = _connect(args)
+    clients, region, identity, deadline, given = link.clients, link.region, link.identity, link.deadline, link.given
     caller = str(identity["Account"])
 
     def regions_of(account: Account | None) -> list[str] | None:
