@@ -267,12 +267,12 @@ def test_which_setting_changes_weaken_audit(name: str, current: object, desired:
 def test_a_weakening_reads_as_what_goes_and_the_control_it_breaks() -> None:
     key = "arn:aws:kms:us-east-1:111122223333:key/k"
     (removed,) = guard.setting_weakenings({"KmsKeyId": ""}, {"KmsKeyId": key})
-    assert removed.describe() == f"KmsKeyId {key} -> removed breaks Security Hub CloudTrail.2, CIS 3.7"
+    assert removed.describe() == f"KmsKeyId {key} -> removed breaks Security Hub CloudTrail.2, CIS 4.5"
     reads_only = parse({"Name": "audit", "EventSelectors": [{"ReadWriteType": "ReadOnly"}]}).aspects["selectors"]
     everything = parse({"Name": "audit", "EventSelectors": []}).aspects["selectors"]
     (narrowed,) = SELECTORS_ASPECT.weakenings(reads_only, everything)
     assert narrowed.describe() == (
-        "EventSelectors stops logging write management events breaks Security Hub CloudTrail.1, CIS 3.1"
+        "EventSelectors stops logging write management events breaks Security Hub CloudTrail.1, CIS 4.1"
     )
 
 
@@ -284,8 +284,8 @@ def test_the_guard_refuses_what_is_not_allowed_and_says_how_to_allow_it() -> Non
     reason = caught.value.reason
     assert reason.startswith("WeakensAudit: ") and len(reason) <= 256
     assert "AllowWeakening: [EnableLogFileValidation, IsLogging]; nothing was written" in reason
-    assert "IsLogging true -> false breaks Security Hub CloudTrail.1, CIS 3.1" in reason
-    assert "EnableLogFileValidation true -> false breaks Security Hub CloudTrail.4, CIS 3.2" in " ".join(
+    assert "IsLogging true -> false breaks Security Hub CloudTrail.1, CIS 4.1" in reason
+    assert "EnableLogFileValidation true -> false breaks Security Hub CloudTrail.4, CIS 4.2" in " ".join(
         caught.value.problems
     )
     guard.check(found, True, ARN)

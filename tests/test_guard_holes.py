@@ -66,7 +66,7 @@ def test_item_1_an_organization_trail_is_not_switched_off_without_consent(
     assert refused["Status"] == "FAILED"
     assert refused["Reason"].startswith("WeakensAudit: allow it with AllowWeakening: [IsOrganizationTrail]")
     assert (
-        "IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 3.1 in every member"
+        "IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 4.1 in every member"
         in (refused["Reason"])
     )
     assert writes(clients) == []
@@ -112,7 +112,7 @@ def test_item_2_removing_data_event_selectors_is_refused(
     refused = declare(invoke, EventSelectors=[])
     assert refused["Status"] == "FAILED"
     assert (
-        "EventSelectors stops logging read data events of AWS::S3::Object: every resource breaks CIS 3.9"
+        "EventSelectors stops logging read data events of AWS::S3::Object: every resource breaks CIS 4.9"
         in (refused["Reason"])
     )
     assert writes(clients) == []

@@ -60,7 +60,7 @@ def lost(current: Selectors, desired: Selectors) -> list[str]:
 def test_item_1_an_organization_trail_turned_into_an_account_trail_weakens_audit() -> None:
     (found,) = guard.setting_weakenings({"IsOrganizationTrail": False}, {"IsOrganizationTrail": True})
     assert found.describe() == (
-        "IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 3.1 in every member account"
+        "IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 4.1 in every member account"
     )
     assert guard.setting_weakenings({"IsOrganizationTrail": True}, {"IsOrganizationTrail": False}) == []
     assert guard.setting_weakenings({"IsOrganizationTrail": False}, {"IsOrganizationTrail": False}) == []
@@ -163,12 +163,12 @@ def test_item_2_data_events_removed_or_narrowed_weaken_audit(
 def test_item_2_s3_data_events_name_the_cis_controls_and_other_types_say_what_goes_unlogged() -> None:
     found = SELECTORS_ASPECT.weakenings(declared({BASIC: []}), declared({BASIC: [{"DataResources": [S3_ALL]}]}))
     assert [w.control for w in found] == [
-        "CIS 3.9 (S3 object-level read events)",
-        "CIS 3.8 (S3 object-level write events)",
+        "CIS 4.9 (S3 object-level read events)",
+        "CIS 4.8 (S3 object-level write events)",
     ]
     assert {w.property for w in found} == {BASIC}
     (change,) = SELECTORS_ASPECT.changes(declared({BASIC: []}), declared({BASIC: [{"DataResources": [S3_ALL]}]}))
-    assert change.weakens == "CIS 3.9 (S3 object-level read events); CIS 3.8 (S3 object-level write events)"
+    assert change.weakens == "CIS 4.9 (S3 object-level read events); CIS 4.8 (S3 object-level write events)"
     other = SELECTORS_ASPECT.weakenings(declared({BASIC: []}), declared({BASIC: [{"DataResources": [LAMBDA_ALL]}]}))
     assert {w.control for w in other} == {controls.CONTROL_DATA}
 
@@ -457,3 +457,21 @@ def test_the_insights_a_declaration_may_name_are_botocores_enums() -> None:
     shape = model.cloudtrail_model().shape_for("InsightSelector")
     assert insights.known_types() == tuple(shape.members["InsightType"].enum)
     assert insights.known_categories() == tuple(shape.members["EventCategories"].member.enum)
+
+
+def test_the_guard_names_each_control_as_the_audit_judges_it() -> None:
+    # One numbering: a weakening cites the ids the audit's control table gives (FSBP, CIS v6.0).
+    from trailkeeper.trail import compliance, controls
+
+    def cited(key: str) -> str:
+        control = compliance.BY_KEY[key]
+        fsbp, cis = control.id_in("fsbp"), control.id_in("cis-6.0")
+        return ", ".join([*([f"Security Hub {fsbp}"] if fsbp else []), *([f"CIS {cis}"] if cis else [])])
+
+    assert cited("multi-region") == controls.CONTROL_RECORDING
+    assert cited("multi-region") + " in every member account" == controls.CONTROL_ORGANIZATION
+    assert cited("validation") == controls.CONTROL_VALIDATION
+    assert cited("encryption") == controls.CONTROL_KMS
+    assert cited("cloudwatch-logs") == controls.CONTROL_LOG_GROUP
+    assert controls.CONTROL_S3_DATA[controls.WRITE].startswith(cited("s3-write-events") + " ")
+    assert controls.CONTROL_S3_DATA[controls.READ].startswith(cited("s3-read-events") + " ")

@@ -62,7 +62,7 @@ def test_rolling_back_a_strengthening_update_puts_the_old_settings_back_and_answ
     printed = capsys.readouterr().out
     (warning,) = [json.loads(line) for line in printed.splitlines() if "weaken audit" in line]
     assert warning["level"] == "WARNING"
-    assert warning["weakened"] == ["EnableLogFileValidation true -> false (weakens Security Hub CloudTrail.4, CIS 3.2)"]
+    assert warning["weakened"] == ["EnableLogFileValidation true -> false (weakens Security Hub CloudTrail.4, CIS 4.2)"]
     assert any("RollbackWeakened" in metric for metric in metric_lines(printed))
 
 

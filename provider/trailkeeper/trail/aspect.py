@@ -57,7 +57,7 @@ class Weakening:
 
     property: str
     change: str  # e.g. "true -> false"
-    control: str  # e.g. "Security Hub CloudTrail.4, CIS 3.2"
+    control: str  # e.g. "Security Hub CloudTrail.4, CIS 4.2"
 
     def describe(self) -> str:
         return f"{self.property} {self.change} breaks {self.control}"

@@ -38,7 +38,7 @@ Moving where logs go (another bucket, prefix, KMS key or log group, none of them
 weakening, but `moves` names it so plans can mark it `moves audit logs`.
 
 The audit of Security Hub / CIS controls (issue 17) reads the same value: `Record.events.records_management()`
-for CloudTrail.1, `Record.events.records_data("AWS::S3::Object", "write")` for CIS 3.8, `Record.validation`,
+for CloudTrail.1, `Record.events.records_data("AWS::S3::Object", "write")` for CIS 4.8, `Record.validation`,
 `Record.encrypted`, ...
 """
 
@@ -377,7 +377,7 @@ def weakenings(before: Record, after: Record) -> list[Weakening]:
     """What `after` records or protects less than `before`, dimension by dimension; [] when nothing.
 
     >>> weakenings(Record.of({"IsOrganizationTrail": True}), Record.of({"IsOrganizationTrail": False}))[0].describe()
-    'IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 3.1 in every member account'
+    'IsOrganizationTrail true -> false breaks Security Hub CloudTrail.1, CIS 4.1 in every member account'
     >>> weakenings(Record.of({"IsOrganizationTrail": False}), Record.of({"IsOrganizationTrail": True}))
     []
     """
