@@ -176,7 +176,7 @@ def run(
         selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
-        sessions = AccountSessions(clients, region, deadline)
+        sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
         targets = []
         for account in selected:
             try:

@@ -52,7 +52,8 @@ def run(
     is not in the run, its copies are noted (`not_owned`), as plan notes them.
     """
     deadline = deadline or Deadline()
-    sessions = sessions or AccountSessions(clients, region, deadline)
+    # Only the CLI exports: a refused role is worded for a person's credentials, not the function's role.
+    sessions = sessions or AccountSessions(clients, region, deadline, caller="cli")
     report: Progress = progress or (lambda *_: None)
     outcomes: dict[str, tuple[AccountRun, Export | None]] = {}
     lock = threading.Lock()
