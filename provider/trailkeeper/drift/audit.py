@@ -60,6 +60,7 @@ PERMISSIONS = (
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
     "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
+    "logs:DescribeLogGroups",  # --fix --log-group only: the group in each home region
 )
 
 
@@ -340,6 +341,53 @@ def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[st
     return {"kms_keys": keys, "kms_refused": refused}
 
 
+def _find_log_group(clients: Clients, name: str, region: str, deadline: Deadline) -> str | None:
+    """The ARN (without ':*') of the log group called `name` in `region`, or None when there is none."""
+    logs = clients.client("logs", region)
+    answer = call(
+        "DescribeLogGroups",
+        lambda: logs.describe_log_groups(logGroupNamePrefix=name, limit=50),
+        deadline=deadline,
+        facts={"log_group": name, "region": region},
+    )
+    for group in answer.get("logGroups", []):
+        if group.get("logGroupName") == name:
+            return str(group["arn"]).removesuffix(":*")
+    return None
+
+
+def _resolve_log_group(seen: Sequence[_Seen], group: str, deadline: Deadline) -> dict[str, Any]:
+    """--log-group in each account and home region where a trail sends nothing to CloudWatch Logs: its ARN
+    there, or why not.
+
+    A log group serves only its own account and region (CloudTrail refuses another's): an ARN elsewhere is
+    refused without a call; a name (or the ARN's name) is looked up in the region (one DescribeLogGroups),
+    and a region where no group has that name is refused rather than written.
+    """
+    found: dict[tuple[str, str], str] = {}
+    refused: dict[tuple[str, str], str] = {}
+    name = group.split(":log-group:", 1)[1].removesuffix(":*") if group.startswith("arn:") else group
+    for account in seen:
+        for region in sorted({t.home_region for t in account.owned if not t.record.log_group}):
+            where = (account.target.account, region)
+            if group.startswith("arn:") and (arns.region_of(group), arns.account_of(group)) != where[::-1]:
+                refused[where] = (
+                    f"--log-group {group} is in {arns.region_of(group)} of account {arns.account_of(group)}: "
+                    f"it cannot serve a trail of account {where[0]} homed in {region}"
+                )
+                continue
+            try:
+                arn = _find_log_group(account.target.clients, name, region, deadline)
+            except TrailkeeperError as error:
+                refused[where] = f"--log-group {group} cannot serve {region}: {error.reason}"
+                continue
+            if arn is None:
+                refused[where] = f"--log-group {name} does not exist in {region} of account {where[0]}"
+            else:
+                found[where] = arn
+    return {"log_groups": found, "log_group_refused": refused}
+
+
 def run(
     targets: Sequence[Target],
     regions: Sequence[str],
@@ -352,11 +400,13 @@ def run(
     progress: Progress | None = None,
     failed_accounts: Sequence[AuditError] = (),
     kms_key: str = "",
+    log_group: str = "",
 ) -> Audit:
     """Audit every target account in `regions` against `standards`; read-only.
 
     `kms_key` (--fix --kms-key) is resolved in each home region of an unencrypted trail, so that the
-    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region).
+    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region);
+    `log_group` (--fix --log-group) likewise for CloudTrail.5 (logs:DescribeLogGroups).
     """
     deadline = deadline or Deadline()
     options = options or Options()
@@ -380,6 +430,8 @@ def run(
     seen = [done[t.account] for t in targets]
     if kms_key:
         options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
+    if log_group:
+        options = dataclasses.replace(options, **_resolve_log_group(seen, log_group, deadline))
     bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition)
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
     return Audit(

@@ -147,7 +147,6 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
 def options(args: argparse.Namespace) -> compliance.Options:
     return compliance.Options(
         tuple(args.required_tag),
-        log_group=args.log_group or "",
         log_role=args.log_role or "",
         tags=dict(tag.split("=", 1) for tag in args.tag),
         primary_trail=args.primary_trail or "",
@@ -192,6 +191,7 @@ def run(
         standards=standards,
         options=options(args),
         kms_key=args.kms_key or "",
+        log_group=args.log_group or "",
         deadline=deadline,
         partition=partition,
         max_accounts=args.max_accounts,
