@@ -410,3 +410,13 @@ def test_the_memory_parameter_starts_with_nothing_remembered_and_the_function_is
     variables = loaded["Resources"]["TrailSettingsFunction"]["Properties"]["Environment"]["Variables"]
     assert variables[audit_memory.STATE_PARAMETER] == {"Fn::If": ["Audits", {"Ref": "AuditStateParameter"}, ""]}
     assert loaded["Conditions"]["HasAuditSchedule"]["Fn::And"][0] == {"Condition": "Audits"}
+
+
+def test_a_message_about_thousands_of_failures_stays_within_sns_and_ends_with_the_counts() -> None:
+    reasons = {key: "a long account-level reason " * 400 for key in _keys(5000)}
+    change = audit_memory.compare(None, reasons)
+    assert change is not None
+    subject, body = audit_memory.message(_many(8), change, reasons, "account 1")
+    assert len(body.encode()) < audit_memory.MESSAGE_LIMIT and len(subject) <= 100
+    assert body.count("\n  fsbp CloudTrail.4 ") == audit_memory.LISTED and "... and 4900 more" in body
+    assert body.rstrip().endswith('{"action": "audit"}.') and "Failing now, by control:" in body

@@ -31,7 +31,7 @@ from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.drift.findings import Audit
-from trailkeeper.errors import AwsCallFailed, TrailkeeperError
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError, shorten
 from trailkeeper.trail import arns
 from trailkeeper.trail.compliance import FAIL
 
@@ -42,6 +42,7 @@ NOTHING_YET = "nothing remembered yet"  # the value template.yaml creates the pa
 VALUE_LIMIT = 4096  # characters in a standard SSM parameter
 VERSION = 1
 LISTED = 100  # findings named per section of a message; the rest are counted
+REASON_SHOWN = 400  # characters of a reason (an account-level one can name every trail's shortfall)
 MESSAGE_LIMIT = 250_000  # SNS takes 256 KB
 
 
@@ -131,7 +132,7 @@ def _section(title: str, keys: tuple[str, ...], reasons: Mapping[str, str]) -> l
     lines = [f"{title} ({len(keys)}):"]
     for key in keys[:LISTED]:
         reason = reasons.get(key)
-        lines.append(f"  {key}" + (f": {reason}" if reason else ""))
+        lines.append(f"  {key}" + (f": {shorten(reason, REASON_SHOWN)}" if reason else ""))
     if len(keys) > LISTED:
         lines.append(f"  ... and {len(keys) - LISTED} more")
     return [*lines, ""]
