@@ -331,10 +331,15 @@ def test_thousands_of_failures_fit_a_standard_parameter_by_digest_and_a_prefix()
     gone = sorted(keys)[0]
     del fewer[gone]
     change = audit_memory.compare(remembered, fewer)
-    assert change is not None and change.passing_again == (gone,) and change.partial
-    assert change.newly_failing  # those not remembered may be old: the message says so
+    assert change is not None and change.passing_again == (gone,) and change.newly_failing == ()
+    assert change.unknown == 5000 - len(remembered.keys)  # after the last key kept: not known to be new
     subject, body = audit_memory.message(_many(1), change, fewer, "account 1")
-    assert "too many to remember in full" in body and len(subject) <= 100
+    assert f"whether {change.unknown} of today's" in body and len(subject) <= 100
+    last = max(remembered.keys)
+    new_before = last[:-1] + chr(ord(last[-1]) - 1) + "~"  # sorts before the last key kept, not among them
+    assert new_before not in keys and new_before < last
+    change = audit_memory.compare(remembered, {**keys, new_before: "new"})
+    assert change is not None and change.newly_failing == (new_before,)  # known exactly: it sorts within
 
 
 def test_a_small_set_is_remembered_whole_and_compared_exactly() -> None:
@@ -343,7 +348,7 @@ def test_a_small_set_is_remembered_whole_and_compared_exactly() -> None:
     assert remembered is not None and remembered.complete and remembered.keys == set(keys)
     changed = {**{k: v for k, v in list(keys.items())[1:]}, "error 1 eu-west-1 AccessDenied": "denied"}
     change = audit_memory.compare(remembered, changed)
-    assert change is not None and not change.partial
+    assert change is not None and change.unknown == 0
     assert change.newly_failing == ("error 1 eu-west-1 AccessDenied",)
     assert change.passing_again == (sorted(keys)[0],)
 

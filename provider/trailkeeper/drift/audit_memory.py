@@ -9,9 +9,10 @@ parameter between invocations, and the SNS message sent when that set changes.
   alone says whether anything changed; the keys say what.
 - **When to tell**: the first run (nothing remembered) tells if anything fails; the same set tells
   nothing and writes nothing; a different set tells what newly fails and what passes again (exactly
-  when the whole set was remembered; when only part of it was, the message says the newly failing list
-  may hold some that failed before). A read that failed (`AuditErrors`) is part of the set too
-  (`error ACCOUNT REGION CODE`), so an audit that could not look is told, not taken for a pass.
+  when the whole set was remembered; when only its first keys in sorted order were, exactly up to the
+  last of them, and the message counts the failures beyond it, whose newness is not known). A read that
+  failed (`AuditErrors`) is part of the set too (`error ACCOUNT REGION CODE`), so an audit that could
+  not look is told, not taken for a pass.
 - **Order**: publish, then remember. A publish that failed leaves the memory as it was, so the next run
   tells again; a write that failed is logged, the run still returns its report, and the next run
   compares with the older memory, so it tells again too. Nothing is lost, at worst told twice.
@@ -69,6 +70,11 @@ class Remembered:
     def complete(self) -> bool:
         return len(self.keys) == self.count
 
+    def covers(self, key: str) -> bool:
+        """Whether the memory knows if `key` failed: the kept keys are the first ones in sorted order, so
+        every key up to the last one kept is known exactly."""
+        return self.complete or (bool(self.keys) and key <= max(self.keys))
+
 
 def encode(keys: Any, limit: int = VALUE_LIMIT) -> str:
     """The parameter's value for `keys`: the digest, the count, and as many keys (sorted) as fit in `limit`."""
@@ -111,7 +117,7 @@ class Change:
     passing_again: tuple[str, ...]
     before: int | None  # failures remembered; None: nothing was
     after: int
-    partial: bool = False  # only part of the previous set was remembered: newly_failing may hold old ones
+    unknown: int = 0  # failures now beyond what was remembered: whether they are new is not known
     unread: str = ""  # why the memory could not be read (then every failure is told as new)
 
 
@@ -121,9 +127,10 @@ def compare(previous: Remembered | None, current: Mapping[str, str]) -> Change |
         return Change(tuple(sorted(current)), (), None, len(current)) if current else None
     if previous.digest == digest(current):
         return None
-    newly = tuple(sorted(set(current) - previous.keys))
-    again = tuple(sorted(previous.keys - set(current)))
-    return Change(newly, again, previous.count, len(current), partial=not previous.complete)
+    newly = tuple(sorted(k for k in current if k not in previous.keys and previous.covers(k)))
+    again = tuple(sorted(previous.keys - set(current)))  # every kept key is known to have failed
+    unknown = sum(1 for k in current if not previous.covers(k))
+    return Change(newly, again, previous.count, len(current), unknown=unknown)
 
 
 def _section(title: str, keys: tuple[str, ...], reasons: Mapping[str, str]) -> list[str]:
@@ -157,10 +164,11 @@ def message(result: Audit, change: Change, reasons: Mapping[str, str], where: st
         head = f"The audit of {where} changed: {change.after} failure(s) now, {change.before} before."
     scope = f"Standards {', '.join(result.standards)}; {len(result.regions)} region(s): {', '.join(result.regions)}."
     lines = [head, scope, ""]
-    if change.partial:
+    if change.unknown:
         lines += [
-            "The previous failures were too many to remember in full: the newly failing list may include some "
-            "that failed before, and some that pass again may not be listed.",
+            f"The previous failures were too many to remember in full: whether {change.unknown} of today's "
+            "(after the last one remembered, in sorted order) are new is not known, and some that pass again "
+            "may not be listed.",
             "",
         ]
     lines += _section("Newly failing", change.newly_failing, reasons)
