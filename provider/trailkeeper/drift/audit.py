@@ -52,16 +52,16 @@ from trailkeeper.trail.tags import RESERVED
 
 # Every action an audit calls (read-only): the region list, the scan and ListTags (locate), the per-trail
 # reads, the bucket reads, and the identity check. docs/audit.md lists them; tests hold both to the calls.
-PERMISSIONS = (
+READS = (
     "sts:GetCallerIdentity",
     *enabled_regions.PERMISSIONS,
     *locate.PERMISSIONS,
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
-    "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
-    "logs:DescribeLogGroups",  # --fix --log-group only: the group in each home region
 )
+# --fix only: --kms-key and --log-group, looked up in each home region
+PERMISSIONS = (*READS, "kms:DescribeKey", "logs:DescribeLogGroups")
 
 
 @dataclass(frozen=True)
