@@ -54,9 +54,7 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
         metavar="STANDARD",
         help=f"{', '.join(compliance.STANDARDS)} (repeatable; default: {' and '.join(compliance.DEFAULT_STANDARDS)})",
     )
-    command.add_argument(
-        "--region", action="append", metavar="R", help="audit this region (repeatable; default: every enabled region)"
-    )
+    org_command.add_aws_arguments(command)
     command.add_argument(
         "--required-tag",
         action="append",
@@ -66,7 +64,6 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     command.add_argument("--format", choices=FORMATS, help="table (default), json, or ocsf (OCSF Detection Findings)")
     command.add_argument("--json", action="store_true", help="the same as --format json")
-    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
     fixing = command.add_argument_group("fix (strengthen through the guard; never creates or deletes anything)")
     fixing.add_argument("--fix", action="store_true", help="declare and apply the fix of every failing control it can")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the plan, write nothing")

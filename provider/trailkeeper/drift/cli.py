@@ -110,13 +110,7 @@ def _parser() -> argparse.ArgumentParser:
             "-f", "--file", required=True, help="declared state (YAML or JSON with a `trails:` list); - reads stdin"
         )
         command.add_argument("--json", action="store_true", help="print the machine-readable report instead of a table")
-        command.add_argument(
-            "--region",
-            action="append",
-            metavar="REGION",
-            help="a region to look for trails in (repeatable; default: every region enabled for the account)",
-        )
-        command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+        org_command.add_aws_arguments(command)
         command.add_argument(
             "--allow-weakening",
             action="store_true",
@@ -344,13 +338,7 @@ def _export_arguments(commands: Any) -> None:
         default="state",
         help="state: a state file for plan/apply (default); cloudformation: a template of Custom::TrailSettings",
     )
-    command.add_argument(
-        "--region",
-        action="append",
-        metavar="REGION",
-        help="a region whose trails to export (repeatable; default: every region enabled for the account)",
-    )
-    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+    org_command.add_aws_arguments(command)
     org_command.add_arguments(command)
 
 
