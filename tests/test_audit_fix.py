@@ -20,7 +20,7 @@ from trailkeeper.drift.cli import _parser, main
 from trailkeeper.drift.findings import Audit
 
 ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
-PLACE = f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}"
+PLACE = f"AWS::::Account:{ACCOUNT}"
 IDENTITY = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/auditor"}
 ALL_S3 = [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
 

@@ -278,30 +278,40 @@ def _buckets(
     return found, errors
 
 
+def _subjects(
+    control: compliance.Control, seen: Sequence[_Seen], bucket_facts: Mapping[str, BucketFacts]
+) -> list[tuple[Any, str, str, str, str]]:
+    """What `control` judges: (subject, resource, account, region, partition) for each place, trail or bucket."""
+    if control.level == "bucket":
+        where = {name: region for s in seen for name, region in s.bucket_names.items()}
+        return [
+            (bucket, bucket.arn, bucket.owner, where.get(name, ""), bucket.partition)
+            for name, bucket in sorted(bucket_facts.items())
+        ]
+    if control.level == "account":
+        return [(p, p.resource, p.account, p.region, p.partition) for s in seen for p in s.places]
+    return [
+        (t, t.arn, t.account, t.home_region, arns.TrailHome.from_arn(t.arn).partition) for s in seen for t in s.owned
+    ]
+
+
 def _judge(
     seen: Sequence[_Seen], bucket_facts: Mapping[str, BucketFacts], standards: Sequence[str], options: Options
 ) -> list[Finding]:
     """Every asked control on every place, owned trail and log bucket, in the table's order."""
-    where = {name: region for s in seen for name, region in s.bucket_names.items()}
-    found: list[Finding] = []
-    for control, standard in compliance.asked(standards):
-
-        def add(subject: Any, resource: str, account: str, region: str) -> None:
-            verdict = control.judge(subject, options)  # noqa: B023 (called at once, in this iteration)
-            found.append(Finding.of(control, standard, verdict, resource=resource, account=account, region=region))  # noqa: B023
-
-        if control.level == "bucket":
-            for name, bucket in sorted(bucket_facts.items()):
-                add(bucket, bucket.arn, bucket.owner, where.get(name, ""))
-            continue
-        for account in seen:
-            if control.level == "account":
-                for place in account.places:
-                    add(place, place.resource, place.account, place.region)
-            else:
-                for trail in account.owned:
-                    add(trail, trail.arn, trail.account, trail.home_region)
-    return found
+    return [
+        Finding.of(
+            control,
+            standard,
+            control.judge(subject, options),
+            resource=resource,
+            account=account,
+            region=region,
+            partition=partition,
+        )
+        for control, standard in compliance.asked(standards)
+        for subject, resource, account, region, partition in _subjects(control, seen, bucket_facts)
+    ]
 
 
 def _describe_key(clients: Clients, key: str, region: str, deadline: Deadline) -> str:
