@@ -28,7 +28,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
 
 import boto3
@@ -37,7 +36,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import audit_command, export, export_files, fleet, report, state
+from trailkeeper.drift import audit_command, export, export_files, fleet, output_file, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
 from trailkeeper.org import export as org_export
@@ -261,7 +260,9 @@ def _audit(args: Any, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.clear()
     if args.fix:
-        fixed = audit_command.fix(args, result, clients=clients, region=region, identity=identity, deadline=deadline)
+        fixed = audit_command.fix(
+            args, result, clients=clients, region=region, identity=identity, deadline=deadline, now=_now()
+        )
         result = dataclasses.replace(result, fix=fixed)
     audit_command.render(result, form, out)
     return result.exit_code
@@ -342,46 +343,6 @@ def _export_arguments(commands: Any) -> None:
     org_command.add_arguments(command)
 
 
-def _check_output(path: str | None) -> None:
-    """Refuse an output the export could not write, before any AWS call (and without creating it)."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.suffix.lower() == ".json":
-        raise InvalidArguments(f"-o {show(path)}: export writes YAML (with a header comment); name it .yaml")
-    if target.is_dir():
-        raise InvalidArguments(f"-o {show(path)}: is a directory; give a file name")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidArguments(f"-o {show(path)}: folder {show(str(folder))} does not exist")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise InvalidArguments(f"-o {show(path)}: not writable (check its permissions)")
-    probe = _temporary(target)
-    try:  # the export replaces the file through a new one beside it: try that now, not after the reads
-        probe.touch()
-        probe.unlink()
-    except OSError as error:
-        raise InvalidArguments(
-            f"-o {show(path)}: cannot write in {show(str(folder))}: {error.strerror or error}"
-        ) from None
-
-
-def _temporary(target: Path) -> Path:
-    return target.with_name(f".{target.name}.trailkeeper-tmp")
-
-
-def _write(path: str, text: str) -> None:
-    """Replace `path` whole: a reader never sees half an export, and a failed write keeps the old one."""
-    target = Path(path)
-    temporary = _temporary(target)
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidArguments(f"-o {show(path)}: cannot write: {error.strerror or error}") from None
-
-
 def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
     where = f" in {len(result.accounts)} account(s)" if result.accounts else ""
     target = f" to {args.output}" if args.output else ""
@@ -404,7 +365,7 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
             "--format cloudformation writes one stack's template, which deploys in one account: export one "
             "account at a time, or use --format state with --organization / --accounts"
         )
-    _check_output(args.output)
+    output_file.check(args.output, "-o")
     link = _connect(args)
     clients, region, identity, deadline, given = link.clients, link.region, link.identity, link.deadline, link.given
     caller = str(identity["Account"])
@@ -436,7 +397,7 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
     write = export_files.template if args.format == "cloudformation" else export_files.state_file
     text = write(result, caller_account=caller, now=_now())
     if args.output:
-        _write(args.output, text)
+        output_file.write(args.output, text, "-o")
     else:
         out.write(text)
     _export_summary(result, args, err)

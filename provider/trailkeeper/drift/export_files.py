@@ -64,13 +64,16 @@ def _accounts(export: Export, caller_account: str) -> str:
     return f"{len(export.accounts)} account(s)"
 
 
-def header(export: Export, *, caller_account: str, now: datetime, kind: str) -> list[str]:
-    """The comment lines that open an export: when, by what, from where, and what is missing."""
+def header(export: Export, *, caller_account: str, now: datetime, kind: str, then: Sequence[str] = ()) -> list[str]:
+    """The comment lines that open an export: when, by what, from where, what next, and what is missing.
+
+    `then` replaces the usual next step ("Review it, commit it, then `kind`: every trail in sync").
+    """
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = [
         f"Exported by trailkeeper {__version__} at {stamp} from {_accounts(export, caller_account)}, "
         f"{_regions(export.regions)}: {len(export.trails)} trail(s).",
-        f"Review it, commit it, then {kind}: every trail should be in sync, with nothing to write.",
+        *(then or [f"Review it, commit it, then {kind}: every trail should be in sync, with nothing to write."]),
     ]
     if export.failures:
         lines.append(f"INCOMPLETE: {len(export.failures)} part(s) could not be read and are not in this file:")
@@ -92,9 +95,21 @@ def _account_label(export: Export, account: str) -> str:
     return f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
 
 
-def state_file(export: Export, *, caller_account: str, now: datetime) -> str:
-    """The export as a declared state (YAML) for `trailkeeper plan|apply -f`."""
-    text = _comment(header(export, caller_account=caller_account, now=now, kind="`trailkeeper plan -f` this file"))
+def state_file(
+    export: Export,
+    *,
+    caller_account: str,
+    now: datetime,
+    then: Sequence[str] = (),
+    notes: Mapping[str, str] | None = None,
+) -> str:
+    """The export as a declared state (YAML) for `trailkeeper plan|apply -f`.
+
+    `then`: the header's next step, when not "plan it: every trail in sync"; `notes`: a comment above a
+    trail's entry (by ARN), e.g. what `audit --fix` changed in it.
+    """
+    kind = "`trailkeeper plan -f` this file"
+    text = _comment(header(export, caller_account=caller_account, now=now, kind=kind, then=then))
     if not export.trails:
         return text + "trails: []\n"
     text += "trails:\n"
@@ -104,6 +119,8 @@ def state_file(export: Export, *, caller_account: str, now: datetime) -> str:
         if grouped and trail.account != previous:
             text += _comment([_account_label(export, trail.account)], "  ")
             previous = trail.account
+        if notes and trail.trail_arn in notes:
+            text += _comment([notes[trail.trail_arn]], "  ")
         entry = _dump([dict(trail.properties)])
         text += "".join(f"  {line}\n" for line in entry.splitlines())
     return text

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trailkeeper import __version__
 from trailkeeper.drift import report
@@ -50,6 +50,9 @@ from trailkeeper.trail.compliance import (
     Status,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from trailkeeper.drift.export import Export
 
 _ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
 _COUNTS = {status: {"type": "integer", "minimum": 0} for status in STATUSES}
@@ -123,7 +126,7 @@ AUDIT_SCHEMA: dict[str, Any] = {
         },
         "fix": {  # --fix only
             "type": "object",
-            "required": ["declarations", "report", "state_file"],
+            "required": ["declarations", "report", "state_file", "state_trails", "export_reads"],
             "additionalProperties": False,
             "properties": {
                 "declarations": {
@@ -132,6 +135,8 @@ AUDIT_SCHEMA: dict[str, Any] = {
                 },
                 "report": {"oneOf": [{"type": "null"}, report.REPORT_SCHEMA]},  # plan (--dry-run) or apply
                 "state_file": {"type": ["string", "null"]},  # --write-state
+                "state_trails": {"type": ["integer", "null"], "minimum": 0},  # the trails it declares
+                "export_reads": {"type": ["integer", "null"], "minimum": 0},  # its reads beyond the audit's
             },
         },
         "errors": {
@@ -235,12 +240,16 @@ class Fix:
     declarations: tuple[Mapping[str, Any], ...]
     report: Report | None = None
     state_file: str | None = None
+    state_trails: int | None = None  # --write-state: the trails the file declares (every trail audited)
+    export_reads: int | None = None  # --write-state: the calls it took beyond the audit's own reads
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "declarations": [dict(d) for d in self.declarations],
             "report": self.report.to_dict() if self.report else None,
             "state_file": self.state_file,
+            "state_trails": self.state_trails,
+            "export_reads": self.export_reads,
         }
 
 
@@ -252,6 +261,8 @@ class Audit:
     errors: tuple[AuditError, ...] = ()
     accounts: tuple[str, ...] = ()
     fix: Fix | None = None
+    exported: Export | None = None  # every trail owned, declared as `export` would (--write-state only)
+    export_reads: int = 0  # the calls that declaration made beyond the audit's own reads
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -331,7 +342,11 @@ def _fix_lines(fix: Fix | None) -> list[str]:
     if fix is None:
         return []
     if fix.state_file is not None:
-        return ["", f"fix: wrote {len(fix.declarations)} declaration(s) to {fix.state_file}; nothing was applied"]
+        return [
+            "",
+            f"fix: wrote {fix.state_trails} trail(s) to {fix.state_file}, {len(fix.declarations)} with their fixes "
+            f"merged in ({fix.export_reads} read(s) beyond the audit's); nothing was applied",
+        ]
     if fix.report is None:
         return ["", "fix: nothing --fix can fix"]
     return ["", "fix:", report.table(fix.report)]
