@@ -25,9 +25,11 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, TextIO
 
 import boto3
@@ -360,12 +362,11 @@ def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
 
 def _export(args: Any, out: TextIO, err: TextIO) -> int:
     org_command.check(args)  # every flag problem at once, before any file or call
-    if args.format == "cloudformation" and org_command.wanted(args):
-        raise InvalidArguments(
-            "--format cloudformation writes one stack's template, which deploys in one account: export one "
-            "account at a time, or use --format state with --organization / --accounts"
-        )
-    output_file.check(args.output, "-o")
+    per_account = args.format == "cloudformation" and org_command.wanted(args)
+    if per_account:
+        _check_template_folder(args.output)
+    else:
+        output_file.check(args.output, "-o")
     link = _connect(args)
     clients, region, identity, deadline, given = link.clients, link.region, link.identity, link.deadline, link.given
     caller = str(identity["Account"])
@@ -394,14 +395,48 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             progress.clear()
-    write = export_files.template if args.format == "cloudformation" else export_files.state_file
-    text = write(result, caller_account=caller, now=_now())
-    if args.output:
-        output_file.write(args.output, text, "-o")
+    if per_account:
+        _write_templates(result, args.output, err)
     else:
-        out.write(text)
+        write = export_files.template if args.format == "cloudformation" else export_files.state_file
+        text = write(result, caller_account=caller, now=_now())
+        if args.output:
+            output_file.write(args.output, text, "-o")
+        else:
+            out.write(text)
     _export_summary(result, args, err)
     return report.EXIT_FAILED if result.failures else report.EXIT_OK
+
+
+# Short enough to be said whole (a reason holds 256 characters) after "-o PATH names a file: ".
+PER_ACCOUNT_RULE = (
+    "--format cloudformation writes a template per account (a custom resource acts in its stack's account): "
+    "give -o DIR for DIR/ACCOUNT_ID.yaml"
+)
+
+
+def _check_template_folder(path: str | None) -> None:
+    """The folder the templates of several accounts go to: refused when none, or when it names a file."""
+    if path is None:
+        raise InvalidArguments(f"no -o with --organization / --accounts: {PER_ACCOUNT_RULE}")
+    if Path(path).suffix.lower() in (".yaml", ".yml", ".json", ".template") or Path(path).is_file():
+        raise InvalidArguments(f"-o {show(path)} names a file: {PER_ACCOUNT_RULE}")
+    output_file.check_folder(path, "-o")
+
+
+def _write_templates(result: export.Export, folder: str, err: TextIO) -> None:
+    """Every account's template (all made before any is written: a refused one leaves the folder as it was)."""
+    texts = export_files.templates(result, now=_now())
+    names = {run.account: run.name for run in result.accounts}
+    counts = Counter(trail.account for trail in result.trails)
+    for account, text in texts.items():
+        path = str(Path(folder) / f"{account}.yaml")
+        output_file.write(path, text, "-o")
+        label = f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
+        err.write(f"trailkeeper: {label}: {counts[account]} trail(s) to {path}\n")
+    for run in result.accounts:
+        if run.error is None and run.account not in texts:
+            err.write(f"trailkeeper: account {run.account}: no trail to adopt, no template\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

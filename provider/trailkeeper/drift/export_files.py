@@ -9,9 +9,10 @@ The state file is the one `trailkeeper plan -f` reads: a `trails:` list, grouped
 comment heading each group when several accounts were exported. Each trail is declared by ARN, which
 names exactly one trail, in one account and region, wherever the state is run.
 
-The template holds one `Custom::TrailSettings` per trail. Its properties are literal values spelled as
-CloudFormation passes them to the provider (every scalar a string: `"true"`), so what a reviewer reads
-is what the provider receives. The ServiceToken is imported from the provider stack's export
+The template holds one `Custom::TrailSettings` per trail (a custom resource acts in its stack's account, so
+an export of several accounts is one template per account: `templates`). Its properties are literal
+values spelled as CloudFormation passes them to the provider (every scalar a string: `"true"`), so what a
+reviewer reads is what the provider receives. The ServiceToken is imported from the provider stack's export
 (`<ProviderStackName>-ServiceToken`, template.yaml's Outputs), the stack name being a parameter.
 """
 
@@ -216,3 +217,26 @@ def template(export: Export, *, caller_account: str, now: datetime) -> str:
     }
     kind = "deploy it after the provider stack (template.yaml)"
     return _comment(header(export, caller_account=caller_account, now=now, kind=kind)) + _dump(document)
+
+
+def templates(export: Export, *, now: datetime) -> dict[str, str]:
+    """One template per account (account id -> text), each as `template` writes one account's: a custom
+    resource acts in its stack's account, so one template cannot adopt the trails of several. An account
+    with no trail gets none; the header of each names its account and what of it could not be read."""
+    if not export.trails:
+        return {"": template(export, caller_account="", now=now)}  # raises: there is nothing to adopt
+    by_account: dict[str, list[ExportedTrail]] = {}
+    for trail in export.trails:
+        by_account.setdefault(trail.account, []).append(trail)
+    return {
+        account: template(
+            Export(
+                tuple(trails),
+                export.regions,
+                tuple(f for f in export.failures if f.account == account),
+            ),
+            caller_account=account,
+            now=now,
+        )
+        for account, trails in sorted(by_account.items())
+    }
