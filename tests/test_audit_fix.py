@@ -13,10 +13,14 @@ from typing import Any
 
 import boto3
 import jsonschema
+import pytest
 import yaml
+from devkit import organization
 from devkit import world as seeding
 from devkit.recording import RecordingClients
+from moto.iam.models import iam_backends
 
+from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.drift import audit_command, export, findings
 from trailkeeper.drift.cli import _parser, main
@@ -274,3 +278,42 @@ def test_the_fix_document_follows_the_schema(world: seeding.World) -> None:
     jsonschema.validate(document, findings.AUDIT_SCHEMA)
     assert code == 2 and document["fix"]["report"]["action"] == "plan"
     assert document["fix"]["declarations"][0]["Name"] == world.trail_arn
+
+
+@pytest.fixture
+def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
+    return organization.seed()
+
+
+def test_write_state_across_accounts_is_grouped_by_account_as_an_export_and_plans_only_the_fixes(
+    org: organization.Organization, tmp_path: Path
+) -> None:
+    iam_backends[org.members["lab"]]["aws"].roles.clear()  # an account that cannot be audited
+    state = tmp_path / "org.yaml"
+    where = ("--organization", "--region", HOME, "--region", OTHER, "--max-accounts", "1")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", *where, "--fix", "--write-state", str(state), "--json"], out=out, err=err)
+    document = json.loads(out.getvalue())
+    jsonschema.validate(document, findings.AUDIT_SCHEMA)
+    assert code == 1 and document["fix"]["state_file"] == str(state)  # 1: an account could not be audited
+    text = state.read_text()
+    assert " from 4 account(s), 2 region(s): " in text.splitlines()[0]
+    assert "# INCOMPLETE: 1 part(s) could not be read" in text and f"account {org.members['lab']}" in text
+    headings = [line.strip() for line in text.splitlines() if line.startswith("  # account ")]
+    readable = [org.management, org.members["payments"], org.members["web"]]
+    assert [h.split()[2] for h in headings] == sorted(readable)  # grouped by account, in order
+    fixes = {entry["Name"]: entry for entry in document["fix"]["declarations"]}
+    assert fixes and {name.split(":")[4] for name in fixes} == set(readable)
+
+    accounts = tmp_path / "accounts.yml"  # plan the readable accounts (the lab account's role is gone)
+    accounts.write_text("accounts:\n" + "".join(f'  - account_id: "{a}"\n' for a in readable))
+    plan = ["-f", str(state), "--accounts", str(accounts), *where[1:], "--json"]
+    out = io.StringIO()
+    assert main(["plan", *plan], out=out, err=io.StringIO()) == 2
+    planned = json.loads(out.getvalue())["trails"]
+    for trail in planned:  # only the fixes, nothing else
+        fix = fixes.get(trail["trail_arn"], {})
+        assert {c["property"] for c in trail["changes"]} <= set(fix) - {"Name"}, trail
+    assert {t["trail_arn"] for t in planned if t["changes"]} == set(fixes)
+    assert main(["apply", *plan], out=io.StringIO(), err=io.StringIO()) == 0
+    assert main(["plan", *plan], out=io.StringIO(), err=io.StringIO()) == 0
