@@ -14,7 +14,7 @@ CloudTrail reads are paced per account and home region like plan's (`pacing.READ
 regions and accounts run in parallel. A read that fails is an error of the run (exit 1) and leaves the
 controls that needed it NOT_AVAILABLE (trail level) or unproven (account level), naming why.
 
-With `export=True` (`audit --fix --write-state`), every trail an account owns is also declared as
+With `export_trails=True` (`audit --fix --write-state`), every trail an account owns is also declared as
 `trailkeeper export` declares it (`drift.export.read_trails`, `trail.export.declare`), from the reads above:
 only what they did not answer is read, once per trail (GetInsightSelectors when DescribeTrails says the
 trail has Insights; GetTrailStatus, GetEventSelectors or ListTags when the standards asked did not need
@@ -94,7 +94,7 @@ class _Seen:
     errors: list[AuditError] = field(default_factory=list)
     scan_failures: dict[str, TrailkeeperError] = field(default_factory=dict)  # region -> why it was not scanned
     unread: dict[str, TrailkeeperError] = field(default_factory=dict)  # trail ARN -> why a read of it failed
-    exported: list[export.ExportedTrail] = field(default_factory=list)  # with export=True
+    exported: list[export.ExportedTrail] = field(default_factory=list)  # with export_trails=True
     export_failures: list[export.Failure] = field(default_factory=list)
     export_reads: int = 0  # the calls the export made beyond the audit's
 
