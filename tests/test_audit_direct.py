@@ -366,6 +366,21 @@ def test_a_read_error_is_part_of_the_failures_told() -> None:
     assert audit_memory.failing(result) == {f"error {ACCOUNT} eu-west-1 AccessDeniedException": "denied"}
 
 
+def test_an_account_level_failure_is_remembered_per_region() -> None:
+    """An account's resource (AWS::::Account:ID) is the same in every region: the region tells them apart."""
+
+    def fails(region: str) -> Finding:
+        return Finding(
+            "CloudTrail.3", "fsbp", "FAIL", f"AWS::::Account:{ACCOUNT}", ACCOUNT, region, "t", "no trail logs", "r"
+        )
+
+    result = Audit(("fsbp",), (HOME, "eu-west-1"), (fails(HOME), fails("eu-west-1")), ())
+    assert sorted(audit_memory.failing(result)) == [
+        f"fsbp CloudTrail.3 AWS::::Account:{ACCOUNT} eu-west-1",
+        f"fsbp CloudTrail.3 AWS::::Account:{ACCOUNT} {HOME}",
+    ]
+
+
 # --- template.yaml: the schedule, its permission, the memory ---------------------------------------
 
 

@@ -48,9 +48,10 @@ MESSAGE_LIMIT = 250_000  # SNS takes 256 KB
 
 
 def failing(result: Audit) -> dict[str, str]:
-    """The audit's failures, key -> reason: `STANDARD CONTROL RESOURCE` per failing finding, and
+    """The audit's failures, key -> reason: `STANDARD CONTROL RESOURCE` per failing finding (an account-level
+    resource with its region: `Finding.where`), and
     `error ACCOUNT REGION CODE` per read that failed."""
-    found = {f"{f.standard} {f.control} {f.resource}": f.reason for f in result.findings if f.status == FAIL}
+    found = {f"{f.standard} {f.control} {f.where}": f.reason for f in result.findings if f.status == FAIL}
     for error in result.errors:
         found[f"error {error.account or '-'} {error.region or '-'} {error.code}"] = error.reason
     return found

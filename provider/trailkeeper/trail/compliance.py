@@ -113,7 +113,21 @@ class Place:
 
     @property
     def resource(self) -> str:
-        return f"arn:{self.partition}:cloudtrail:{self.region}:{self.account}"  # Security Hub's AWS::::Account
+        return account_resource(self.account)
+
+
+# Security Hub's resource for an account-level control (ASFF Resources: Type AwsAccount, Id AWS::::Account:ID,
+# with Partition and Region beside it): the same Id in every region, so a finding's region tells them apart.
+ACCOUNT_RESOURCE_TYPE, ACCOUNT_RESOURCE_PREFIX = "AwsAccount", "AWS::::Account:"
+
+
+def account_resource(account: str) -> str:
+    """Security Hub's Id of an account as a resource.
+
+    >>> account_resource("111122223333")
+    'AWS::::Account:111122223333'
+    """
+    return ACCOUNT_RESOURCE_PREFIX + account
 
 
 @dataclass(frozen=True)
