@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -242,12 +242,11 @@ def _owners(
 
     def listed(account: _Seen) -> dict[str, str] | TrailkeeperError:
         try:
-            found = buckets.owned(account.target.clients, region, deadline)
+            return buckets.owned(account.target.clients, region, deadline)
         except TrailkeeperError as error:
             return error
-        if not set(found) & set(names):  # it reads no bucket: its S3 client is not needed again
+        finally:  # a thousand accounts' S3 clients would wait for the reads; an owner builds one again
             account.target.clients.forget()
-        return found
 
     owners: dict[str, tuple[_Seen, str]] = {}
     errors: list[AuditError] = []
@@ -289,14 +288,22 @@ def _buckets(
             "(--organization or --accounts) to judge it",
         )
 
+    owned = sorted(owners)
+    left = Counter(owners[name][0].target.account for name in owned)  # buckets each owner has yet to read
+    lock = threading.Lock()
+
     def read(name: str) -> tuple[BucketFacts, AuditError | None]:
         owner, where = owners[name]
         facts, failure = buckets.read(
             owner.target.clients, name, where, wanted, deadline, owner=owner.target.account, partition=partition
         )
+        with lock:
+            left[owner.target.account] -= 1
+            done = not left[owner.target.account]
+        if done:  # its last bucket read: its clients are not needed again
+            owner.target.clients.forget()
         return facts, None if failure is None else _error(owner.target.account, where, failure)
 
-    owned = sorted(owners)
     with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(owned)))) as pool:
         for name, (facts, error) in zip(owned, pool.map(read, owned), strict=True):
             found[name] = facts
