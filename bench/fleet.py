@@ -35,12 +35,9 @@ class SlowClients(RecordingClients):
         super().__init__()
         self.latency = latency
 
-    def client(self, service: str, region: str) -> Any:
-        fresh = (service, region) not in self._clients
-        made = super().client(service, region)
-        if fresh:
-            made.meta.events.register("before-call", lambda **_: time.sleep(self.latency))
-        return made
+    def hook(self, made: Any, service: str, region: str) -> None:
+        super().hook(made, service, region)
+        made.meta.events.register("before-call", lambda **_: time.sleep(self.latency))
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@ fixed latency (no moto: its in-process backends are neither thread-safe nor fast
 reads). The organization layer's own code runs for real: account selection, AssumeRole through
 `AccountSessions` (one per account) and `calls.call`, the per-account engine `fleet.run` with its
 region threads, the report. Figures: AWS calls beside the limit (one AssumeRole per account, one
-DescribeTrails per account and region), wall time beside the ideal for that concurrency, peak memory."""
+DescribeTrails per account and region), wall time beside the ideal for that concurrency, peak memory.
+The fake clients are bench/fakes.py's."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import contextlib
 import datetime
 import math
 import os
-import threading
 import time
 import tracemalloc
 from collections import Counter
 from typing import Any
 
 from bench.common import Row
+from bench.fakes import CALLER, Calls, FakeSession, FakeSessions, FakeWorld
 from bench.fleet import REGIONS
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.drift import state
@@ -25,75 +26,6 @@ from trailkeeper.drift.report import Report
 from trailkeeper.org import run as org_run
 from trailkeeper.org.accounts import Account, role_arn
 from trailkeeper.org.credentials import AccountSessions
-
-CALLER = "100000000000"
-
-
-class _Calls:
-    """Counts calls by operation across threads."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def made(self, operation: str) -> None:
-        with self._lock:
-            self.counts[operation] += 1
-
-
-class _FakeClient:
-    """A client for one service, account and region: each call waits `latency`, then answers."""
-
-    def __init__(self, account: str, region: str, latency: float, calls: _Calls) -> None:
-        self._account, self._region, self._latency, self._calls = account, region, latency, calls
-
-    def assume_role(self, RoleArn: str, **_: Any) -> dict[str, Any]:
-        self._calls.made("AssumeRole")
-        time.sleep(self._latency)
-        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
-        key = f"ASIA{RoleArn.split(':')[4]}"
-        return {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t", "Expiration": expires}}
-
-    def describe_trails(self, **_: Any) -> dict[str, Any]:  # every trail of the region, as a scan asks
-        self._calls.made("DescribeTrails")
-        time.sleep(self._latency)
-        return {"trailList": [_trail(self._account, self._region)]}
-
-
-def _trail(account: str, region: str) -> dict[str, Any]:
-    return {
-        "Name": "audit",
-        "TrailARN": f"arn:aws:cloudtrail:{region}:{account}:trail/audit",
-        "HomeRegion": region,
-        "S3BucketName": "audit-logs",
-        "LogFileValidationEnabled": True,
-        "IncludeGlobalServiceEvents": True,
-        "IsMultiRegionTrail": False,
-        "IsOrganizationTrail": False,
-    }
-
-
-class _FakeSession:
-    """Stands in for a boto3 session acting in one account (Clients only calls `.client`)."""
-
-    def __init__(self, account: str, latency: float, calls: _Calls) -> None:
-        self._account, self._latency, self._calls = account, latency, calls
-
-    def client(self, service: str, region_name: str, **_: Any) -> _FakeClient:
-        return _FakeClient(self._account, region_name, self._latency, self._calls)
-
-
-class _Sessions(AccountSessions):
-    """The real AssumeRole path (`_fetch`: calls.call, counting, the reason); a fake session after it."""
-
-    def __init__(self, latency: float, calls: _Calls) -> None:
-        caller: Any = _FakeSession(CALLER, latency, calls)
-        super().__init__(Clients(caller), "us-east-1", Deadline())
-        self._latency, self._fake_calls = latency, calls
-
-    def session(self, account: Account) -> Any:
-        self._fetch(account)
-        return _FakeSession(account.id, self._latency, self._fake_calls)
 
 
 def _run(accounts: int, regions: int, latency: float, max_accounts: int) -> tuple[Report, Counter[str], float]:
@@ -108,17 +40,19 @@ def _run(accounts: int, regions: int, latency: float, max_accounts: int) -> tupl
             ]
         }
     )
-    calls = _Calls()
+    calls = Calls()
+    caller = FakeSession(CALLER, latency, calls, FakeWorld(REGIONS[:regions]))
+    acting: Any = caller
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         report = org_run.run(
             declared,
             selected,
-            clients=Clients(_FakeSession(CALLER, latency, calls)),
+            clients=Clients(acting),
             default_region="us-east-1",
             apply=False,
             max_accounts=max_accounts,
-            sessions=_Sessions(latency, calls),
+            sessions=FakeSessions(caller),
         )
     return report, calls.counts, time.perf_counter() - start
 

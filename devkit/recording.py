@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,15 +30,23 @@ class RecordingClients(Clients):
         self.clock = clock
         self.calls: list[Call] = []
         self.stubbed: dict[tuple[str, str], Any] = {}
+        self._hooked: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._hooking = threading.Lock()
 
     def client(self, service: str, region: str) -> Any:
         if (service, region) in self.stubbed:
             return self.stubbed[(service, region)]
-        fresh = (service, region) not in self._clients
         made = super().client(service, region)
-        if fresh:
-            made.meta.events.register("provide-client-params", self._recorder(service, region))
+        with self._hooking:  # threads may ask for a new client at once (a client rebuilt after `forget` is new)
+            first = made not in self._hooked
+            self._hooked.add(made)
+        if first:  # hooked once, or each call would count twice
+            self.hook(made, service, region)
         return made
+
+    def hook(self, made: Any, service: str, region: str) -> None:
+        """Register the events a new client needs (subclasses add theirs); once per client."""
+        made.meta.events.register("provide-client-params", self._recorder(service, region))
 
     def _recorder(self, service: str, region: str) -> Any:
         def record(params: dict[str, Any], model: Any, **_: Any) -> None:

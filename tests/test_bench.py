@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import boto3
 import botocore.session
 import pytest
 import yaml
-from bench import peer, peer_inputs
+from bench import audit_export, peer, peer_inputs, run
 from bench.common import Row
 from devkit import fidelity
 from devkit.recording_server import RecordingMotoServer, Request, smallest_write_gap, write_gaps
@@ -40,6 +41,8 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     assert any(s.startswith("Fleet apply") for s in sections)
     organization = [row for row in results["rows"] if row["section"].startswith("Organization plan")]
     assert organization and organization[0]["verdict"].startswith("calls at the limit")  # counts, not timings
+    audited = [row for row in results["rows"] if row["section"].startswith("Audit and export")]
+    assert len(audited) == 4 and all(row["verdict"].startswith("calls at the limit") for row in audited)
     calls = [row for row in results["rows"] if row["section"] == "AWS calls per event"]
     assert all(row["verdict"].startswith("within") for row in calls)  # counts are exact, not timings
     assert {"IsLogging: start a stopped trail", "Every aspect declared, in sync"} <= {row["measure"] for row in calls}
@@ -208,3 +211,81 @@ def test_custodian_runs_beside_trailkeeper_and_its_default_cache_resends_updates
     assert custodian[("--cache-period 0", "again")].data["writes"] == 0
     # The default cache answers the second run with the trails as they were before the first: sent again.
     assert custodian[("--cache-period 15 (default)", "again")].data["operations"]["UpdateTrail"] == 2
+
+
+# --- audit and export at scale (bench/audit_export.py): counts at the limit on small worlds, no timings ---
+
+
+def test_the_audit_and_export_limit_is_computed_from_the_world() -> None:
+    def trail(custom: bool = False, insights: bool = False) -> dict[str, bool]:
+        return {"HasCustomEventSelectors": custom, "HasInsightSelectors": insights}
+
+    homes = {"us-east-1": [trail(custom=True)] * 21 + [trail(insights=True)], "eu-west-1": [], "eu-west-2": [trail()]}
+    # 22 trails homed in us-east-1: two ListTags there (twenty a call); none in a region without trails.
+    assert audit_export.limit(homes, "audit", buckets=2) == Counter(
+        DescribeRegions=1,
+        DescribeTrails=3,
+        GetTrailStatus=23,
+        GetEventSelectors=21,
+        ListTags=3,
+        ListBuckets=1,
+        GetPublicAccessBlock=2,
+        GetBucketAcl=2,
+        GetBucketPolicyStatus=2,
+        GetBucketLogging=2,
+    )
+    assert audit_export.limit(homes, "export", accounts=10) == Counter(
+        DescribeRegions=10,  # each account lists its own enabled regions
+        AssumeRole=10,
+        DescribeTrails=30,
+        GetTrailStatus=230,
+        GetEventSelectors=210,
+        GetInsightSelectors=10,
+        ListTags=30,
+    )
+    # The busiest home region: 22 status + 21 selector reads + 2 ListTags, spaced by the read pacer.
+    assert audit_export.busiest(homes, "audit", latency=0.0) == pytest.approx(44 * 0.1)
+    assert audit_export.paced(0, 0.05) == 0.0
+
+
+def test_audit_and_export_of_one_account_make_exactly_their_limit_on_every_shape_of_trail() -> None:
+    rows = audit_export.run_fleet(regions=2, trails=5, latency=0.0, repeat=1)
+    assert [row.data["command"] for row in rows] == ["audit", "export"]
+    for row in rows:
+        assert row.data["operations"] == row.data["limit"], row.figure
+        assert row.verdict.startswith("calls at the limit") and row.data["done"] == row.data["trails"] == 10
+    audit, exported = (row.data["operations"] for row in rows)
+    assert audit["GetEventSelectors"] == 4  # the basic and the advanced custom selectors, in both regions
+    assert audit["GetBucketAcl"] == 3 and audit["GetTrailStatus"] == 10  # per bucket once, per trail once
+    assert exported["GetInsightSelectors"] == 2 and "ListBuckets" not in exported
+
+
+def test_audit_and_export_across_accounts_make_exactly_their_limit() -> None:
+    rows = audit_export.run_organization(accounts=20, regions=3, latency=0.0)
+    for row in rows:
+        assert row.data["operations"] == row.data["limit"], row.figure
+        assert row.verdict.startswith("calls at the limit") and row.data["done"] == 20
+    audit = rows[0].data["operations"]
+    # Per account: one AssumeRole, one bucket read once whatever the number of trails delivering to it.
+    assert audit["AssumeRole"] == audit["ListBuckets"] == audit["GetBucketLogging"] == 20
+    assert audit["DescribeTrails"] == 60 and audit["GetTrailStatus"] == 80  # 3 + the multi-region trail
+    # Each account's clients are let go once it is read: at most the accounts running at once hold theirs
+    # (17 regions' CloudTrail clients and S3, EC2 and STS ones), not every account of the run.
+    assert all(row.data["clients_alive_at_most"] <= 16 * (3 + 3) for row in rows)
+
+
+def test_only_some_sections_replace_their_rows_and_keep_the_others() -> None:
+    before = {
+        "when": "2026-11-30 12:02 UTC",
+        "rows": [
+            asdict(Row("Fleet plan", "a", "1", "1", "ok")),
+            asdict(Row("Audit", "old", "1", "1", "ok")),
+            asdict(Row("Package size", "b", "1", "1", "ok")),
+        ],
+    }
+    fresh = [Row("Audit", "new", "2", "2", "ok"), Row("Audit", "newer", "3", "3", "ok")]
+    rows, when = run.merged(before, fresh, "audit", "2026-11-30 14:30 UTC")
+    assert [r.measure for r in rows] == ["a", "new", "newer", "b"]
+    assert when == "2026-11-30 12:02 UTC; audit rows 2026-11-30 14:30 UTC"
+    rows, _ = run.merged(before, [Row("New", "c", "1", "1", "ok")], "new", "2026-11-30 14:30 UTC")
+    assert [r.measure for r in rows] == ["a", "old", "b", "c"]

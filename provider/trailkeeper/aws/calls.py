@@ -106,6 +106,12 @@ class Clients:
                 self._clients[key] = self._session.client(service, region_name=region, config=self._config)
             return self._clients[key]
 
+    def forget(self) -> None:
+        """Drop the clients built so far (the next call builds its client again): a run over a thousand
+        accounts keeps only the clients of the accounts it is reading, about 0.2 MB each."""
+        with self._lock:
+            self._clients.clear()
+
     def cloudtrail(self, region: str) -> Any:
         return self.client("cloudtrail", region)
 

@@ -6,9 +6,9 @@ Read-only. The calls are at the limit, and only what the asked standards need (`
   region, and is read once, in its home region);
 - per trail, once: GetTrailStatus (logging, CloudWatch Logs delivery), GetEventSelectors only when
   DescribeTrails says the trail has custom selectors (otherwise it records CloudTrail's default), and
-  ListTags for the trails the account owns, twenty trails a call;
+  ListTags for the trails the account owns, twenty trails of a home region a call, in that region's turn;
 - per account, one ListBuckets (which buckets it owns); per log bucket, once in the whole run, by its
-  owner: the reads of `aws/buckets.py`.
+  owner: the reads of `aws/buckets.py` (accounts' lists and buckets `max_accounts` at a time).
 
 CloudTrail reads are paced per account and home region like plan's (`pacing.READ_INTERVAL_SECONDS`);
 regions and accounts run in parallel. A read that fails is an error of the run (exit 1) and leaves the
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -197,8 +197,9 @@ def _visible(
 def _read_all(
     seen: _Seen, reader: _Reader, trails: Mapping[str, Trail], needs: frozenset[str]
 ) -> dict[str, TrailFacts]:
-    """Every trail read once, home regions in parallel; another account's (organization) trail only for the
-    account-level controls."""
+    """Every trail read once, home regions in parallel, each region's reads one after another (paced), then
+    the tags of its trails the account owns (ListTags, twenty a call); another account's (organization) trail
+    only for the account-level controls."""
     by_home: dict[str, list[Trail]] = defaultdict(list)
     for trail in trails.values():
         by_home[locate.home_region(trail)].append(trail)
@@ -206,14 +207,27 @@ def _read_all(
     lock = threading.Lock()
 
     def read_home(home: list[Trail]) -> None:
+        read: dict[str, TrailFacts] = {}
         for trail in home:
             owned = arns.account_of(str(trail["TrailARN"])) == seen.target.account
             fact, failures = _read_trail(reader, trail, needs if owned else needs & {STATUS, EVENTS})
+            read[fact.arn] = fact
             with lock:
-                facts[fact.arn] = fact
                 seen.errors.extend(_error(seen.target.account, fact.home_region, f) for f in failures)
                 if failures:
                     seen.unread[fact.arn] = failures[0]
+        mine = sorted(arn for arn, fact in read.items() if fact.account == seen.target.account)
+        if TAGS in needs and mine:
+            tags = _tags(reader, mine)
+            for arn in mine:
+                got = {"unread": tags.reason} if isinstance(tags, TrailkeeperError) else {"tags": tags[arn]}
+                read[arn] = dataclasses.replace(read[arn], **got)
+            if isinstance(tags, TrailkeeperError):
+                with lock:
+                    seen.errors.append(_error(seen.target.account, read[mine[0]].home_region, tags))
+                    seen.unread.update(dict.fromkeys(mine, tags))
+        with lock:
+            facts.update(read)
 
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
         for future in [pool.submit(read_home, home) for home in by_home.values()]:
@@ -236,14 +250,6 @@ def _see(
     reader = _Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
     facts = _read_all(seen, reader, trails, needs)
     owned = sorted(arn for arn, fact in facts.items() if fact.account == target.account)
-    if TAGS in needs and owned:
-        tags = _tags(reader, owned)
-        if isinstance(tags, TrailkeeperError):
-            seen.errors.append(_error(target.account, "", tags))
-            seen.unread.update(dict.fromkeys(owned, tags))
-        for arn in owned:
-            got = {"unread": tags.reason} if isinstance(tags, TrailkeeperError) else {"tags": tags[arn]}
-            facts[arn] = dataclasses.replace(facts[arn], **got)
     for region in regions:
         if region in visible:
             shown = tuple(facts[arn] for arn in sorted(visible[region]))
@@ -305,53 +311,81 @@ def _export(seen: _Seen, reader: _Reader, trails: Mapping[str, Trail]) -> None:
 
 
 def _owners(
-    seen: Sequence[_Seen], names: Mapping[str, str], region: str, deadline: Deadline
+    seen: Sequence[_Seen], names: Mapping[str, str], region: str, deadline: Deadline, max_accounts: int
 ) -> tuple[dict[str, tuple[_Seen, str]], list[AuditError]]:
-    """Which account of the run owns each bucket (one ListBuckets per account), and the bucket's region."""
+    """Which account of the run owns each bucket (one ListBuckets per account, `max_accounts` at a time), and
+    the bucket's region."""
+    asked = [account for account in seen if account.places]  # none scanned: its role or its calls failed
+
+    def listed(account: _Seen) -> dict[str, str] | TrailkeeperError:
+        try:
+            return buckets.owned(account.target.clients, region, deadline)
+        except TrailkeeperError as error:
+            return error
+        finally:  # a thousand accounts' S3 clients would wait for the reads; an owner builds one again
+            account.target.clients.forget()
+
     owners: dict[str, tuple[_Seen, str]] = {}
     errors: list[AuditError] = []
-    for account in seen:
-        if not account.places:  # nothing could be scanned there: its role or its calls failed already
-            continue
-        try:
-            listed = buckets.owned(account.target.clients, region, deadline)
-        except TrailkeeperError as error:
-            errors.append(_error(account.target.account, region, error))
-            continue
-        for name, home in names.items():
-            if name in listed:
-                owners[name] = (account, listed[name] or home)
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(asked)))) as pool:
+        for account, answer in zip(asked, pool.map(listed, asked), strict=True):
+            if isinstance(answer, TrailkeeperError):
+                errors.append(_error(account.target.account, region, answer))
+                continue
+            for name, home in names.items():
+                if name in answer:
+                    owners[name] = (account, answer[name] or home)
     return owners, errors
 
 
 def _buckets(
-    seen: Sequence[_Seen], needs: frozenset[str], region: str, deadline: Deadline, partition: str
+    seen: Sequence[_Seen],
+    needs: frozenset[str],
+    region: str,
+    deadline: Deadline,
+    partition: str,
+    *,
+    max_accounts: int,
 ) -> tuple[dict[str, BucketFacts], list[AuditError]]:
-    """Each log bucket read once, by the account of the run that owns it; others are not available."""
+    """Each log bucket read once, by the account of the run that owns it (`max_accounts` buckets at a time);
+    others are not available."""
     wanted = needs & {BUCKET_PUBLIC, BUCKET_LOGGING}
     names = {name: where for s in seen for name, where in s.bucket_names.items()}
     if not wanted or not names:
         return {}, []
-    owners, errors = _owners(seen, names, region, deadline)
+    owners, errors = _owners(seen, names, region, deadline, max_accounts)
     found: dict[str, BucketFacts] = {}
     run = ", ".join(s.target.account for s in seen)
-    for name in sorted(names):
-        if name not in owners:
-            found[name] = BucketFacts(
-                name,
-                partition,
-                unavailable=f"bucket {name} is not among the buckets of account(s) {run}: it belongs to another "
-                "account (a Log Archive account, say) or no longer exists; audit with that account too "
-                "(--organization or --accounts) to judge it",
-            )
-            continue
+    for name in sorted(set(names) - set(owners)):
+        found[name] = BucketFacts(
+            name,
+            partition,
+            unavailable=f"bucket {name} is not among the buckets of account(s) {run}: it belongs to another "
+            "account (a Log Archive account, say) or no longer exists; audit with that account too "
+            "(--organization or --accounts) to judge it",
+        )
+
+    owned = sorted(owners)
+    left = Counter(owners[name][0].target.account for name in owned)  # buckets each owner has yet to read
+    lock = threading.Lock()
+
+    def read(name: str) -> tuple[BucketFacts, AuditError | None]:
         owner, where = owners[name]
         facts, failure = buckets.read(
             owner.target.clients, name, where, wanted, deadline, owner=owner.target.account, partition=partition
         )
-        found[name] = facts
-        if failure is not None:
-            errors.append(_error(owner.target.account, where, failure))
+        with lock:
+            left[owner.target.account] -= 1
+            done = not left[owner.target.account]
+        if done:  # its last bucket read: its clients are not needed again
+            owner.target.clients.forget()
+        return facts, None if failure is None else _error(owner.target.account, where, failure)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(owned)))) as pool:
+        for name, (facts, error) in zip(owned, pool.map(read, owned), strict=True):
+            found[name] = facts
+            if error is not None:
+                errors.append(error)
     return found, errors
 
 
@@ -510,6 +544,8 @@ def run(
         except TrailkeeperError as error:  # e.g. the account's role cannot be assumed
             seen = _Seen(target, errors=[_error(target.account, "", error)])
             seen.export_failures.append(export.Failure(target.account, error, target.account))
+        finally:  # held to the end, a thousand accounts' clients would take gigabytes; what follows rebuilds its own
+            target.clients.forget()
         with lock:
             done[target.account] = seen
             report("accounts", len(done), len(targets))
@@ -522,7 +558,7 @@ def run(
         options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
     if log_group:
         options = dataclasses.replace(options, **_resolve_log_group(seen, log_group, deadline))
-    bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition)
+    bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition, max_accounts=max_accounts)
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
     return Audit(
         tuple(standards),

@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -181,12 +182,21 @@ def run(
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
         sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
-        targets = []
-        for account in selected:
+
+        def connect(account: accounts.Account) -> Clients | TrailkeeperError:
             try:
-                acting = clients if account.role_arn is None else make_clients(sessions.session(account))
+                return clients if account.role_arn is None else make_clients(sessions.session(account))
             except TrailkeeperError as error:
-                failed.append(findings.AuditError(account.id, "", error.error_code, f"{account.label}: {error.reason}"))
+                return error
+
+        # The roles are assumed --max-accounts at a time: one after another, a thousand would wait minutes.
+        with ThreadPoolExecutor(max_workers=max(1, min(args.max_accounts, len(selected)))) as pool:
+            connected = list(pool.map(connect, selected))
+        targets = []
+        for account, acting in zip(selected, connected, strict=True):
+            if isinstance(acting, TrailkeeperError):
+                reason = f"{account.label}: {acting.reason}"
+                failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
                 continue
             targets.append(audit.Target(account.id, acting, account.name))
     standards = list(dict.fromkeys(args.standard or compliance.DEFAULT_STANDARDS))

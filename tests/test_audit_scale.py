@@ -1,0 +1,123 @@
+"""`trailkeeper audit` at scale (bench/audit_export.py measured it): what would run one after another runs at
+once, and an account's clients are let go once it is read.
+
+Whether calls overlap is held without a clock: the calls named wait for one another at a barrier, so calls
+made one after another never meet (the first waits alone until the barrier breaks, and the audit fails).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from typing import Any
+
+import boto3
+import pytest
+from devkit import world as seeding
+
+from tests.test_audit import HOME, IDENTITY, OTHER, _args, _log_archive, found, run, trail
+from trailkeeper.aws.calls import Clients, Deadline
+from trailkeeper.drift import audit, audit_command
+
+MEET_WITHIN_SECONDS = 60  # generous on a loaded machine; only a run that never overlaps waits it out
+
+
+class Meeting(Clients):
+    """Clients whose calls of the operations given wait at `barriers` (service, operation) -> Barrier; every
+    client built is remembered weakly, to see which are still alive."""
+
+    def __init__(self, barriers: dict[tuple[str, str], threading.Barrier], session: Any = None) -> None:
+        super().__init__(session or boto3.session.Session())
+        self.barriers = barriers
+        self.built: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._hooked = threading.Lock()
+
+    def client(self, service: str, region: str) -> Any:
+        made = super().client(service, region)
+        with self._hooked:  # threads may ask for a new client at once: hook it once
+            fresh = made not in self.built
+            self.built.add(made)
+        if fresh:
+            for (on, operation), barrier in self.barriers.items():
+                if on == service:
+                    made.meta.events.register(f"before-call.{service}.{operation}", _waiter(barrier))
+        return made
+
+
+def _waiter(barrier: threading.Barrier) -> Any:
+    """A client's first call of each request waits; a retry of it (moto may answer a busy STS with a
+    retryable error) goes through, as it comes after the meeting."""
+    seen: set[str] = set()
+    lock = threading.Lock()
+
+    def wait(params: dict[str, Any], **_: Any) -> None:
+        request = f"{params.get('url')} {params.get('body')}"
+        with lock:
+            first = request not in seen
+            seen.add(request)
+        if first:
+            barrier.wait()
+
+    return wait
+
+
+def _meet(count: int) -> threading.Barrier:
+    return threading.Barrier(count, timeout=MEET_WITHIN_SECONDS)
+
+
+def test_each_home_regions_tags_are_read_in_that_regions_turn_not_one_region_after_another(
+    world: seeding.World,
+) -> None:
+    trail("here", IsMultiRegionTrail=False)
+    trail("there", IsMultiRegionTrail=False, region=OTHER)
+    clients = Meeting({("cloudtrail", "ListTags"): _meet(2)})
+    result = run(clients, regions=(HOME, OTHER))
+    assert not result.errors
+    assert {f.resource.rsplit("/", 1)[1] for f in result.findings if f.control == "CloudTrail.9"} >= {"here", "there"}
+
+
+def test_accounts_list_and_read_their_log_buckets_at_once(aws: None) -> None:
+    archive, session = _log_archive()
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket="audit-own-logs")
+    for name, bucket in (("own", "audit-own-logs"), ("central", "log-archive-bucket")):
+        boto3.client("cloudtrail", region_name=HOME).create_trail(Name=name, S3BucketName=bucket)
+    barriers = {("s3", "ListBuckets"): _meet(2), ("s3", "GetBucketLogging"): _meet(2)}
+    mine, theirs = Meeting(barriers), Meeting(barriers, session)
+    result = run(mine, targets=[audit.Target(seeding.ACCOUNT, mine), audit.Target(archive, theirs)])
+    assert not result.errors
+    assert found(result, "CloudTrail.7", "arn:aws:s3:::log-archive-bucket").account == archive
+    assert found(result, "CloudTrail.7", "arn:aws:s3:::audit-own-logs").account == seeding.ACCOUNT
+
+
+def test_the_accounts_roles_are_assumed_at_once(tmp_path: Any, aws: None) -> None:
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        "accounts:\n"
+        + "".join(
+            f'  - account_id: "{account}"\n    role: arn:aws:iam::{account}:role/Audit\n'
+            for account in ("111111111111", "222222222222")
+        )
+    )
+    clients = Meeting({("sts", "AssumeRole"): _meet(2)})
+    args = _args("--accounts", str(inventory), "--region", HOME)
+    result = audit_command.run(args, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
+    assert result.accounts == ("111111111111", "222222222222") and not result.errors
+
+
+@pytest.mark.parametrize("accounts", [1, 2])
+def test_an_accounts_clients_are_let_go_once_it_is_read(world: seeding.World, accounts: int) -> None:
+    trail("own", IsMultiRegionTrail=False)
+    trail("there", IsMultiRegionTrail=False, region=OTHER)
+    archive, session = _log_archive()
+    everyone = [Meeting({}), Meeting({}, session)][:accounts]
+    targets = [
+        audit.Target(account, clients) for account, clients in zip((seeding.ACCOUNT, archive), everyone, strict=False)
+    ]
+    result = run(everyone[0], regions=(HOME, OTHER), targets=targets)
+    assert not result.errors and len(result.accounts) == accounts
+    gc.collect()
+    alive = [[c.meta.service_model.service_name for c in clients.built] for clients in everyone]
+    # A thousand accounts' clients held to the end would take gigabytes: none is left once the account's
+    # trails and log buckets are read.
+    assert alive == [[]] * accounts
