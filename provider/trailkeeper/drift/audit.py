@@ -425,12 +425,30 @@ def _judge(
     ]
 
 
-def _describe_key(clients: Clients, key: str, region: str, deadline: Deadline) -> str:
-    kms = clients.kms(region)
-    answer = call(
-        "DescribeKey", lambda: kms.describe_key(KeyId=key), deadline=deadline, facts={"key": key, "region": region}
-    )
-    return str(answer["KeyMetadata"]["Arn"])
+# What --fix looks up in a region for an account: (the ARN found there, None) or (None, why it cannot serve).
+Lookup = Callable[[Clients, str, str], tuple[str | None, str | None]]
+
+
+def _per_home_region(
+    seen: Sequence[_Seen], flag: str, lacks: Callable[[TrailFacts], bool], lookup: Lookup
+) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    """A --fix value resolved in each account and home region of a trail that `lacks` it: (account, region) ->
+    its ARN there, and (account, region) -> why it cannot serve there. Keys and log groups are regional: what
+    names nothing in a region is refused for that region rather than written."""
+    found: dict[tuple[str, str], str] = {}
+    refused: dict[tuple[str, str], str] = {}
+    for account in seen:
+        for region in sorted({t.home_region for t in account.owned if lacks(t)}):
+            where = (account.target.account, region)
+            try:
+                arn, why_not = lookup(account.target.clients, account.target.account, region)
+            except TrailkeeperError as error:
+                arn, why_not = None, f"{flag} cannot serve {region}: {error.reason}"
+            if arn is None:
+                refused[where] = str(why_not)
+            else:
+                found[where] = arn
+    return found, refused
 
 
 def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[str, Any]:
@@ -439,41 +457,25 @@ def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[st
     A key serves only its own region: an ARN of another region is refused without a call; an alias or key
     id is looked up in the region (one DescribeKey), and a region where it names nothing is refused.
     """
-    keys: dict[tuple[str, str], str] = {}
-    refused: dict[tuple[str, str], str] = {}
-    for account in seen:
-        for region in sorted({t.home_region for t in account.owned if not t.record.encrypted}):
-            where = (account.target.account, region)
-            if key.startswith("arn:") and arns.region_of(key) != region:
-                refused[where] = (
-                    f"--kms-key {key} is in {arns.region_of(key)}: it cannot serve a trail homed in {region}"
-                )
-                continue
-            try:
-                found = _describe_key(account.target.clients, key, region, deadline)
-            except TrailkeeperError as error:
-                refused[where] = f"--kms-key {key} cannot serve {region}: {error.reason}"
-                continue
-            if arns.region_of(found) != region:
-                refused[where] = f"--kms-key {key} is the key {found}, not in {region}"
-            else:
-                keys[where] = found
+
+    def lookup(clients: Clients, _: str, region: str) -> tuple[str | None, str | None]:
+        if key.startswith("arn:") and arns.region_of(key) != region:
+            return None, f"--kms-key {key} is in {arns.region_of(key)}: it cannot serve a trail homed in {region}"
+        answer = call(
+            "DescribeKey",
+            lambda: clients.kms(region).describe_key(KeyId=key),
+            deadline=deadline,
+            facts={"key": key, "region": region},
+        )
+        arn = str(answer["KeyMetadata"]["Arn"])
+        return (
+            (arn, None)
+            if arns.region_of(arn) == region
+            else (None, f"--kms-key {key} is the key {arn}, not in {region}")
+        )
+
+    keys, refused = _per_home_region(seen, f"--kms-key {key}", lambda t: not t.record.encrypted, lookup)
     return {"kms_keys": keys, "kms_refused": refused}
-
-
-def _find_log_group(clients: Clients, name: str, region: str, deadline: Deadline) -> str | None:
-    """The ARN (without ':*') of the log group called `name` in `region`, or None when there is none."""
-    logs = clients.client("logs", region)
-    answer = call(
-        "DescribeLogGroups",
-        lambda: logs.describe_log_groups(logGroupNamePrefix=name, limit=50),
-        deadline=deadline,
-        facts={"log_group": name, "region": region},
-    )
-    for group in answer.get("logGroups", []):
-        if group.get("logGroupName") == name:
-            return str(group["arn"]).removesuffix(":*")
-    return None
 
 
 def _resolve_log_group(seen: Sequence[_Seen], group: str, deadline: Deadline) -> dict[str, Any]:
@@ -481,31 +483,31 @@ def _resolve_log_group(seen: Sequence[_Seen], group: str, deadline: Deadline) ->
     there, or why not.
 
     A log group serves only its own account and region (CloudTrail refuses another's): an ARN elsewhere is
-    refused without a call; a name (or the ARN's name) is looked up in the region (one DescribeLogGroups),
-    and a region where no group has that name is refused rather than written.
+    refused without a call; a name (or the ARN's name) is looked up in the region (one DescribeLogGroups by
+    prefix: groups come sorted by name, so the exact name is the first page's first), and a region where no
+    group has that name is refused.
     """
-    found: dict[tuple[str, str], str] = {}
-    refused: dict[tuple[str, str], str] = {}
     name = group.split(":log-group:", 1)[1].removesuffix(":*") if group.startswith("arn:") else group
-    for account in seen:
-        for region in sorted({t.home_region for t in account.owned if not t.record.log_group}):
-            where = (account.target.account, region)
-            if group.startswith("arn:") and (arns.region_of(group), arns.account_of(group)) != where[::-1]:
-                refused[where] = (
-                    f"--log-group {group} is in {arns.region_of(group)} of account {arns.account_of(group)}: "
-                    f"it cannot serve a trail of account {where[0]} homed in {region}"
-                )
-                continue
-            try:
-                arn = _find_log_group(account.target.clients, name, region, deadline)
-            except TrailkeeperError as error:
-                refused[where] = f"--log-group {group} cannot serve {region}: {error.reason}"
-                continue
-            if arn is None:
-                refused[where] = f"--log-group {name} does not exist in {region} of account {where[0]}"
-            else:
-                found[where] = arn
-    return {"log_groups": found, "log_group_refused": refused}
+
+    def lookup(clients: Clients, account: str, region: str) -> tuple[str | None, str | None]:
+        if group.startswith("arn:") and (arns.account_of(group), arns.region_of(group)) != (account, region):
+            return None, (
+                f"--log-group {group} is in {arns.region_of(group)} of account {arns.account_of(group)}: "
+                f"it cannot serve a trail of account {account} homed in {region}"
+            )
+        answer = call(
+            "DescribeLogGroups",
+            lambda: clients.client("logs", region).describe_log_groups(logGroupNamePrefix=name, limit=50),
+            deadline=deadline,
+            facts={"log_group": name, "region": region},
+        )
+        for found in answer.get("logGroups", []):
+            if found.get("logGroupName") == name:
+                return str(found["arn"]).removesuffix(":*"), None
+        return None, f"--log-group {name} does not exist in {region} of account {account}"
+
+    groups, refused = _per_home_region(seen, f"--log-group {group}", lambda t: not t.record.log_group, lookup)
+    return {"log_groups": groups, "log_group_refused": refused}
 
 
 def run(
