@@ -97,7 +97,9 @@ def test_the_reconcile_role_grants_exactly_the_engine_and_organization_calls() -
 
 def test_the_member_role_grants_exactly_what_the_engine_calls_in_an_account() -> None:
     # When the engine declares a new call (a PERMISSIONS tuple), add it to member-role.yaml too.
-    assert sorted(granted(MEMBER, "MemberRole")) == sorted(permissions.required() - CENTRAL_ONLY)
+    # The organization audit's reads too (MEMBER_MODULES): its log buckets among them.
+    expected = permissions.required(permissions.MODULES + permissions.MEMBER_MODULES) - CENTRAL_ONLY
+    assert sorted(granted(MEMBER, "MemberRole")) == sorted(expected)
     trust = template.load(MEMBER)["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"AWS": {"Ref": "ReconcileRoleArn"}}, "Action": "sts:AssumeRole"}
