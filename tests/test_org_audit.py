@@ -153,7 +153,9 @@ def test_an_account_where_nothing_can_be_read_raises_and_a_partial_one_reports_i
         return scanned
 
     monkeypatch.setattr(locate, "scan", denied_in({HOME, organization.REGIONAL}))
-    with pytest.raises(AwsCallFailed, match=f"account {web}: nothing could be audited: AccessDenied: DescribeTrails in"):
+    with pytest.raises(
+        AwsCallFailed, match=f"account {web}: nothing could be audited: AccessDenied: DescribeTrails in"
+    ):
         invoke(audit_event(web, regions=[HOME, organization.REGIONAL]))
     monkeypatch.setattr(locate, "scan", denied_in({organization.REGIONAL}))
     answer = invoke(audit_event(web, regions=[HOME, organization.REGIONAL]))
@@ -390,4 +392,3 @@ def test_plan_results_are_still_totalled_as_plan_without_run_action(org: organiz
     key = write_results("plan/", [], [])
     summary = invoke({"action": "summarise", "result_writer": {"Bucket": BUCKET, "Key": key}})
     assert set(summary) == {"accounts", "accounts_failed", "trails", "not_owned"}
-
