@@ -104,7 +104,7 @@ ENGINE = ("trailkeeper.aws.locate", "trailkeeper.aws.regions", "trailkeeper.engi
 PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Provider function", "`template.yaml`", permissions.MODULES + permissions.PROVIDER_MODULES),
     ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
-    ("Member role", "`member-role.yaml`", ENGINE),
+    ("Member role", "`member-role.yaml`", ENGINE + permissions.MEMBER_MODULES),
     ("CLI, one account", "your identity", ENGINE),
     ("CLI, `--organization`", "your identity", (*ENGINE, "trailkeeper.org.accounts", "trailkeeper.org.credentials")),
     ("CLI, `--accounts`", "your identity", (*ENGINE, "trailkeeper.org.credentials")),
