@@ -107,7 +107,7 @@ def _account(event: Mapping[str, Any], caller_arn: str) -> accounts.Account:
         raise MalformedEvent(f"account {account_id!r} is not a 12-digit account id")
     role_name = _text(event, "role_name", os.environ.get(ROLE_NAME) or accounts.DEFAULT_ROLE_NAME)
     if not accounts.ROLE_NAME.match(role_name):
-        raise MalformedEvent(f"role_name {role_name!r} is not an IAM role name (letters, digits, +=,.@_-, a path/)")
+        raise MalformedEvent(f"role_name {role_name!r} is not an IAM role name (1-512 of letters, digits and +=,.@_-/)")
     own = account_id == arns.account_of(caller_arn)
     return accounts.Account(
         account_id,
