@@ -2,7 +2,9 @@
 
 moto's server plays AWS (seeded with a trail, buckets, a topic, a KMS key, a log group and a role), and
 a local HTTPS server plays CloudFormation's response URL. For each event the demo prints the plan
-(property: current -> desired) and the response CloudFormation receives.
+(property: current -> desired) and the response CloudFormation receives. Then the drift-fix CLI: plan,
+apply and plan on examples/drift/desired-state.yaml; export what exists and plan on the export (in sync);
+audit against Security Hub's FSBP, fix through the guard, and audit again.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from devkit import events, template, world
@@ -96,15 +99,34 @@ def _drift_fix(endpoint: str) -> None:
     """The drift-fix CLI on a small declared state: plan, apply, plan again."""
     world.add_trail("ops-trail", "eu-west-1", endpoint, IsMultiRegionTrail=True)
     world.add_trail("app-trail", "us-west-2", endpoint)
-    state_file = DESIRED_STATE.relative_to(template.ROOT)
-    cli = shutil.which("trailkeeper", path=os.path.dirname(sys.executable)) or "trailkeeper"
+    state_file = str(DESIRED_STATE.relative_to(template.ROOT))
     for command in ("plan", "apply", "plan"):
-        print(f"== trailkeeper {command} -f {state_file}")
-        done = subprocess.run(
-            [cli, command, "-f", str(state_file)], cwd=template.ROOT, check=False, capture_output=True, text=True
-        )
-        print("   " + (done.stdout + done.stderr).rstrip().replace("\n", "\n   "))
-        print(f"   exit code {done.returncode}\n")
+        _cli([command, "-f", state_file])
+
+
+def _cli(arguments: list[str]) -> None:
+    """Run the trailkeeper CLI as a user would and print what it says, indented, with its exit code."""
+    cli = shutil.which("trailkeeper", path=os.path.dirname(sys.executable)) or "trailkeeper"
+    print(f"== trailkeeper {' '.join(arguments)}")
+    done = subprocess.run([cli, *arguments], cwd=template.ROOT, check=False, capture_output=True, text=True)
+    print("   " + (done.stdout + done.stderr).rstrip().replace("\n", "\n   "))
+    print(f"   exit code {done.returncode}\n")
+
+
+def _adopt_and_audit(endpoint: str, workdir: str) -> None:
+    """Adopt what exists (export, then plan on the export: in sync), then audit, fix through the guard, audit again.
+
+    A trail made outside trailkeeper (stopped, no validation, no key, no tags) gives the audit something to fix.
+    """
+    world.add_trail("legacy-trail", world.HOME, endpoint)
+    exported = os.path.join(workdir, "exported.yaml")
+    _cli(["export", "-o", exported])
+    _cli(["plan", "-f", exported])
+    _cli(["audit", "--standard", "fsbp"])
+    role = f"arn:aws:iam::{world.ACCOUNT}:role/{world.ROLE}"
+    fix = ["--kms-key", world.ALIAS, "--log-group", world.LOG_GROUP, "--log-role", role, "--tag", "owner=security"]
+    _cli(["audit", "--standard", "fsbp", "--fix", *fix])
+    _cli(["audit", "--standard", "fsbp"])
 
 
 def main() -> int:
@@ -128,6 +150,8 @@ def main() -> int:
             print(f"   response  {json.dumps(shown, indent=None)}")
             print(f"   metrics   {_metrics(captured.getvalue())}\n")
         _drift_fix(endpoint)
+        with tempfile.TemporaryDirectory() as workdir:
+            _adopt_and_audit(endpoint, workdir)
     return 0
 
 

@@ -102,7 +102,11 @@ def moves_table() -> str:
 ENGINE = ("trailkeeper.aws.locate", "trailkeeper.aws.regions", "trailkeeper.engine")
 # (who, where the grant lives, the modules whose calls it makes)
 PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Provider function", "`template.yaml`", permissions.MODULES + permissions.PROVIDER_MODULES),
+    (
+        "Provider function",
+        "`template.yaml`",
+        permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES,
+    ),
     ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
     ("Member role", "`member-role.yaml`", ENGINE + permissions.MEMBER_MODULES),
     ("CLI, one account", "your identity", ENGINE),
@@ -114,7 +118,10 @@ PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 def _declared_in() -> dict[str, list[str]]:
     """Each action, and the files whose PERMISSIONS declare it (as a path under provider/trailkeeper/)."""
     found: dict[str, list[str]] = {}
-    for module in dict.fromkeys(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.ORG_MODULES):
+    everything = (
+        permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES + permissions.ORG_MODULES
+    )
+    for module in dict.fromkeys(everything):
         path = module.removeprefix("trailkeeper.").replace(".", "/") + ".py"
         for action in importlib.import_module(module).PERMISSIONS:
             found.setdefault(action, []).append(path)

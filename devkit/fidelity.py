@@ -65,6 +65,9 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 | 9 | DescribeTrails and GetTrail read            | ignores it on CreateTrail  | stores it; answers it (true unless    |
 |   | RecursiveLogging back (botocore's Trail     | and UpdateTrail; never     | set false), so a declared value       |
 |   | shape); default true (UpdateTrail's docs)   | answers it                 | settles                               |
+| 10| CloudWatch Logs: an existing log group of   | stores any ARN             | InvalidCloudWatchLogsLogGroupArn-     |
+|   | the trail's account and region only         |                            | Exception on Create and UpdateTrail   |
+|   | (InvalidCloudWatchLogsLogGroupArnException) |                            |                                       |
 | + | GetTrail answers HomeRegion; DeleteTrail of | no HomeRegion; ignores an  | as CloudTrail (the last:              |
 |   | an unknown trail or outside the home region | unknown trail; checks the  | InvalidParameterCombinationException) |
 |   | fails; UpdateTrail cannot leave a           | pair on CreateTrail only   |                                       |
@@ -500,7 +503,24 @@ def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **setti
         raise _error("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
     if kms_key_id:  # "" clears the key (aws-facts.md: an empty string clears a string setting)
         kms_key_id = _key_arn(backend.account_id, backend.region_name, kms_key_id)
+    if settings.get("cw_log_group_arn"):
+        _check_log_group(backend.account_id, backend.region_name, str(settings["cw_log_group_arn"]))
     return _ORIGINAL["update_trail"](backend, name=trail.arn, kms_key_id=kms_key_id, **settings)
+
+
+def _check_log_group(account_id: str, region: str, group_arn: str) -> None:
+    """CloudTrail delivers only to an existing log group of the trail's own account and region
+    (InvalidCloudWatchLogsLogGroupArnException); moto stores any ARN."""
+    from moto.logs.models import logs_backends
+
+    parts = group_arn.split(":")
+    name = group_arn.split(":log-group:", 1)[-1].removesuffix(":*")
+    here = len(parts) >= 7 and (parts[4], parts[3]) == (account_id, region)
+    if not here or name not in logs_backends[account_id][region].groups:
+        raise _error(
+            "InvalidCloudWatchLogsLogGroupArnException",
+            f"Access denied. Verify in IAM that the log group {group_arn} exists in {region} of account {account_id}.",
+        )
 
 
 def _check_tag_keys(tags: Sequence[Mapping[str, Any]], verb: str) -> None:
@@ -531,6 +551,8 @@ def create_trail(backend: Any, *args: Any) -> Any:
     _check_tag_limit({}, tags_list or [])
     if kms_key_id:
         kms_key_id = _key_arn(backend.account_id, backend.region_name, kms_key_id)
+    if settings[8]:  # cw_log_group_arn
+        _check_log_group(backend.account_id, backend.region_name, str(settings[8]))
     return _ORIGINAL["create_trail"](backend, *settings, kms_key_id, tags_list)
 
 

@@ -26,7 +26,7 @@ from trailkeeper.trail.compliance import Options, TrailFacts
 from trailkeeper.trail.record import Record
 
 ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
-PLACE = f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}"
+PLACE = f"AWS::::Account:{ACCOUNT}"  # Security Hub's Id of an account (its region is a field of its own)
 ALL_S3 = [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
 
 
@@ -72,8 +72,8 @@ def run(
     return audit.run(targets, regions, standards=standards, **kw)
 
 
-def found(result: Audit, control: str, resource: str = PLACE) -> Finding:
-    (finding,) = [f for f in result.findings if f.control == control and f.resource == resource]
+def found(result: Audit, control: str, resource: str = PLACE, region: str = HOME) -> Finding:
+    (finding,) = [f for f in result.findings if f.control == control and f.resource == resource and f.region == region]
     return finding
 
 
@@ -177,7 +177,7 @@ def test_a_multi_region_trail_homed_elsewhere_covers_the_region_through_its_shad
 ) -> None:
     trail("everywhere")
     result = run(clients, regions=(OTHER,))
-    assert found(result, "CloudTrail.1", f"arn:aws:cloudtrail:{OTHER}:{ACCOUNT}").status == "PASS"
+    assert found(result, "CloudTrail.1", region=OTHER).status == "PASS"
     assert {c.region for c in clients.named("GetTrailStatus")} == {HOME}  # read once, in its home region
 
 
@@ -399,8 +399,12 @@ def test_calls_are_at_the_limit_and_only_for_the_standards_asked(
 
 def test_every_call_is_declared(world: seeding.World, clients: RecordingClients) -> None:
     action = {"ListBuckets": "ListAllMyBuckets", "GetPublicAccessBlock": "GetBucketPublicAccessBlock"}
-    run(clients)
+    cloudtrail().put_insight_selectors(
+        TrailName=world.trail_arn, InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
+    )
+    run(clients, export_trails=True)  # --fix --write-state: the export's reads too
     made = {f"{c.service}:{action.get(c.operation, c.operation)}" for c in clients.calls}
+    assert "cloudtrail:GetInsightSelectors" in made
     assert made and made <= set(audit.PERMISSIONS)
 
 
@@ -477,6 +481,36 @@ def test_ocsf_documents_are_detection_findings(world: seeding.World) -> None:
     assert len({d["finding_info"]["uid"] for d in documents}) == len(documents)  # stable, distinct ids
 
 
+def test_an_account_level_finding_names_the_account_as_security_hub_does(world: seeding.World) -> None:
+    # ASFF: Type AwsAccount, Id AWS::::Account:ID, the region beside it; not an ARN of no service's format.
+    regions = ("--region", HOME, "--region", OTHER)
+    code, out, _ = cli("audit", "--standard", "fsbp", *regions, "--json")
+    document = json.loads(out)
+    jsonschema.validate(document, findings.AUDIT_SCHEMA)
+    assert code == 2
+    places = [(f["resource"], f["region"]) for f in document["findings"] if f["control"] == "CloudTrail.1"]
+    assert places == [(PLACE, HOME), (PLACE, OTHER)]
+    wrong = dict(document["findings"][0], resource=f"{PLACE}:{HOME}")  # the region goes in its own field
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(dict(document, findings=[wrong]), findings.AUDIT_SCHEMA)
+
+    _, table, _ = cli("audit", "--standard", "fsbp", *regions)
+    assert f"  FAIL          {PLACE} {HOME}: no trail here records" in table
+    assert f"  FAIL          {PLACE} {OTHER}: no trail here records" in table
+
+    _, out, _ = cli("audit", "--standard", "fsbp", *regions, "--format", "ocsf")
+    accounts = [d for d in json.loads(out) if d["compliance"]["control"] == "CloudTrail.1"]
+    assert [(d["resources"][0]["uid"], d["resources"][0]["type"], d["resources"][0]["region"]) for d in accounts] == [
+        (PLACE, "AwsAccount", HOME),
+        (PLACE, "AwsAccount", OTHER),
+    ]
+    assert {d["resources"][0]["cloud_partition"] for d in accounts} == {"aws"}
+    assert len({d["finding_info"]["uid"] for d in accounts}) == 2  # one account, two regions: two findings
+    trails = [d for d in json.loads(out) if d["compliance"]["control"] == "CloudTrail.4"]
+    assert [d["resources"][0]["type"] for d in trails] == ["AWS::CloudTrail::Trail"]
+    assert trails[0]["resources"][0]["cloud_partition"] == "aws"
+
+
 def test_usage_errors_exit_1_before_any_call(aws: None) -> None:
     code, out, err = cli("audit", "--region", "mars-north-1", "--required-tag", "aws:x", "--json")
     assert code == 1
@@ -530,7 +564,7 @@ def test_an_accounts_inventory_covers_the_log_archive_account(
     assert result.accounts == (ACCOUNT, archive) and not result.errors
     finding = found(result, "CloudTrail.7", "arn:aws:s3:::log-archive-bucket")
     assert (finding.status, finding.account) == ("FAIL", archive)  # read by its owner, once
-    assert found(result, "CloudTrail.1", f"arn:aws:cloudtrail:{HOME}:{archive}").status == "FAIL"  # no trail there
+    assert found(result, "CloudTrail.1", f"AWS::::Account:{archive}").status == "FAIL"  # no trail there
     assert len(clients.named("AssumeRole")) == 1
 
 

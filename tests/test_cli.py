@@ -15,7 +15,8 @@ import pytest
 from devkit import world as seeding
 
 from trailkeeper.drift import report
-from trailkeeper.drift.cli import main
+from trailkeeper.drift.cli import _parser, main
+from trailkeeper.org import command as org_command
 
 
 class Terminal(io.StringIO):
@@ -272,3 +273,20 @@ def test_an_unreachable_endpoint_is_given_up_after_one_retry(tmp_path: Path, mon
     code, _, err = run("plan", "-f", str(path))
     assert code == report.EXIT_FAILED and len(slept) == 1
     assert err.startswith("trailkeeper: EndpointConnectionError: could not reach AWS for GetCallerIdentity")
+
+
+@pytest.mark.parametrize("command", [["plan", "-f", "x.yaml"], ["apply", "-f", "x.yaml"], ["export"], ["audit"]])
+def test_every_command_takes_region_and_profile_alike(command: list[str]) -> None:
+    # One definition (org.command.add_aws_arguments) for all four: the same parsing and the same help text.
+    parser = _parser()
+    args = parser.parse_args([*command, "--region", "eu-west-1", "--profile", "ops", "--region", "us-east-1"])
+    assert (args.region, args.profile) == (["eu-west-1", "us-east-1"], "ops")
+    assert (parser.parse_args(command).region, parser.parse_args(command).profile) == (None, None)
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices  # type: ignore[union-attr]
+    flags = {a.dest: a for a in subcommands[command[0]]._actions}
+    assert (flags["region"].help, flags["region"].metavar, flags["region"].option_strings) == (
+        org_command.REGION_HELP,
+        "REGION",
+        ["--region"],
+    )
+    assert flags["profile"].help == org_command.PROFILE_HELP

@@ -35,9 +35,17 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     assert '"Plan": "StopLogging: IsLogging true -> false (weakens audit); UpdateTrail:' in out
     assert "WeakensAudit: allow it with AllowWeakening: [EnableLogFileValidation, IsLogging]" in out
     assert '"ChangedProperties": ""' in out  # the no-op update wrote nothing
-    assert [line.strip() for line in out.splitlines() if line.strip().startswith("exit code")] == [
-        "exit code 2",
-        "exit code 0",
-        "exit code 0",
-    ]
+    exits = [line.strip() for line in out.splitlines() if line.strip().startswith("exit code")]
+    assert exits[:3] == ["exit code 2", "exit code 0", "exit code 0"]  # plan, apply, plan
     assert "plan: 3 trail(s): 3 in sync" in out
+    # Adopt: export what exists, and plan on the export finds it in sync.
+    adopt = out[out.index("== trailkeeper export") :]
+    assert "exported 4 trail(s) from 17 region(s)" in adopt
+    assert "plan: 4 trail(s): 4 in sync, 0 drifted" in adopt
+    # Audit, fix through the guard (refusing a key or log group that cannot serve a region), audit again.
+    audits = adopt.split("== trailkeeper audit")[1:]
+    assert len(audits) == 3 and exits[3:] == ["exit code 0", "exit code 0", "exit code 2", "exit code 2", "exit code 2"]
+    assert "42 pass, 10 fail" in audits[0]
+    assert "--log-group trailkeeper-demo does not exist in eu-west-1" in audits[1]
+    assert "apply: 2 trail(s): 0 in sync, 0 drifted, 2 fixed, 0 failed" in audits[1]
+    assert "47 pass, 5 fail" in audits[2]

@@ -371,8 +371,10 @@ def test_the_same_trails_export_to_the_same_text(every_shape: dict[str, str]) ->
         (["--region", "mars-north-1"], "unknown region 'mars-north-1'"),
         (["-o", "/nonexistent-folder/x.yaml"], "does not exist"),
         (["-o", "/"], "is a directory"),
-        (["-o", "trails.json"], "export writes YAML"),
-        (["--format", "cloudformation", "--organization"], "one stack's template"),
+        (["-o", "trails.json"], "trailkeeper writes YAML"),
+        (["--format", "cloudformation", "--organization"], "no -o with --organization / --accounts: --format"),
+        (["--format", "cloudformation", "--accounts", "a.yml", "-o", "adopt.yaml"], "names a file: --format"),
+        (["--format", "cloudformation", "--organization", "-o", "/no-such-folder/t"], "does not exist"),
         (["--ou", "ou-ab12-abcdefgh"], "--ou selects accounts of the organization"),
         (["--format", "terraform"], "invalid choice"),
     ],
@@ -597,3 +599,40 @@ def test_progress_shows_on_a_terminal_only(every_shape: dict[str, str]) -> None:
     )
     assert "\x1b" not in out.getvalue()
     assert "\x1b" not in run("export", "--region", HOME)[2]
+
+
+def test_a_fix_merges_into_an_export_in_the_exports_form_and_order() -> None:
+    # `audit --fix --write-state`: settings as export writes them, an aspect rendered in its own place.
+    name = arn("audit")
+    declared = {
+        "Name": name,
+        "EnableLogFileValidation": False,
+        "CloudWatchLogsLogGroupArn": "",
+        "CloudWatchLogsRoleArn": "",
+        "IsLogging": True,
+        "EventSelectors": [{"ReadWriteType": "All"}],
+        "InsightSelectors": [],
+        "Tags": [{"Key": "b", "Value": "2"}],
+    }
+    group = f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:events"
+    advanced = [{"Name": "m", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
+    role = f"arn:aws:iam::{ACCOUNT}:role/to-logs"
+    fix = {"Name": name, "CloudWatchLogsLogGroupArn": group, "CloudWatchLogsRoleArn": role}
+    fix["AdvancedEventSelectors"] = advanced
+    fix["Tags"] = [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]
+    merged = trail_export.with_fix(declared, fix)
+    assert list(merged) == [
+        "Name",
+        "EnableLogFileValidation",
+        "CloudWatchLogsLogGroupArn",
+        "CloudWatchLogsRoleArn",
+        "IsLogging",
+        "AdvancedEventSelectors",  # in the place of the kind it replaces
+        "InsightSelectors",
+        "Tags",
+    ]
+    assert merged["CloudWatchLogsLogGroupArn"] == group + ":*"  # as CloudTrail reads it back
+    assert merged["Tags"] == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]  # sorted, as exported
+    assert declaration.parse(merged).aspects  # still a valid declaration
+    with pytest.raises(ValueError, match="cannot merge"):
+        trail_export.with_fix(declared, {"Name": arn("other"), "IsLogging": True})

@@ -9,13 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import cfnlint.api
 import pytest
 import yaml
 from devkit import organization
 from devkit import world as seeding
+from devkit.cfn_server import ResponseServer
+from devkit.recording import RecordingClients
 from moto.iam.models import iam_backends
 
+from tests.conftest import Invoker
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
+from trailkeeper import handler
+from trailkeeper.cfn import response
+from trailkeeper.cfn.resource import TrailSettingsResource
 from trailkeeper.drift import report
 from trailkeeper.drift.cli import main
 
@@ -120,3 +127,48 @@ def test_an_account_selection_that_fails_is_a_clear_error(org: organization.Orga
     inventory.write_text("accounts:\n  - account_id: 'not-an-id'\n")
     code, out, err = run("export", "--accounts", str(inventory))
     assert (code, out) == (1, "") and "not-an-id" in err, err
+
+
+def test_cloudformation_writes_one_template_per_account_each_adopting_its_trails_with_zero_writes(
+    org: organization.Organization, tmp_path: Path, cfn: ResponseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A custom resource acts in its stack's account: one template cannot adopt several accounts' trails.
+    folder = tmp_path / "adopt"
+    code, out, err = run("export", "--organization", "--format", "cloudformation", "-o", str(folder), *REGIONS)
+    assert (code, out) == (0, ""), err
+    names = {org.management: "master", **{account: name for name, account in org.members.items()}}
+    assert sorted(path.name for path in folder.iterdir()) == sorted(f"{account}.yaml" for account in names)
+    for account, name in names.items():
+        path = folder / f"{account}.yaml"
+        text = path.read_text()
+        resources = yaml.safe_load(text)["Resources"]
+        assert f"trailkeeper: account {account} ({name}): {len(resources)} trail(s) to {path}\n" in err
+        assert text.startswith(f"# Exported by trailkeeper {__import__('trailkeeper').__version__} at ")
+        assert f" from account {account}, " in text.splitlines()[0]
+        assert cfnlint.api.lint(text, regions=["us-east-1"]) == []
+        assert {res["Properties"]["Name"].split(":")[4] for res in resources.values()} == {account}
+
+        # Deployed in its account, each Create finds its trail as declared and writes nothing.
+        clients = RecordingClients()
+        if account != org.management:
+            clients._session = organization.session_in(account)
+        sender = response.Sender(ssl_context=cfn.client_context(), sleep=lambda _: None)
+        monkeypatch.setattr(handler, "RESOURCE", TrailSettingsResource(clients=lambda c=clients: c, sender=sender))
+        stack = f"arn:aws:cloudformation:us-east-1:{account}:stack/adopt/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
+        for logical_id, declared in resources.items():
+            token = f"arn:aws:lambda:us-east-1:{account}:function:tk"
+            properties = dict(declared["Properties"], ServiceToken=token)
+            answer = Invoker(cfn)("create", ResourceProperties=properties, StackId=stack, LogicalResourceId=logical_id)
+            assert answer["Status"] == "SUCCESS", answer["Reason"]
+            assert answer["Data"]["ChangedProperties"] == "", (account, logical_id, answer["Data"])
+        assert clients.calls and not [
+            c for c in clients.calls if not c.operation.startswith(("Describe", "Get", "List"))
+        ]
+
+
+def test_cloudformation_for_several_accounts_needs_a_folder(org: organization.Organization, tmp_path: Path) -> None:
+    file = tmp_path / "adopt.yaml"
+    code, out, err = run("export", "--organization", "--format", "cloudformation", "-o", str(file), *REGIONS)
+    rule = "--format cloudformation writes a template per account (a custom resource acts in its stack's account)"
+    assert (code, out) == (1, "") and f"names a file: {rule}: give -o DIR for DIR/ACCOUNT_ID.yaml\n" in err, err
+    assert not file.exists()

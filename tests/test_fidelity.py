@@ -476,6 +476,35 @@ def test_an_unknown_key_is_refused(layer: None, world: seeding.World, key: str) 
     )
 
 
+def test_a_log_group_that_does_not_exist_in_the_trails_region_is_refused(layer: None, world: seeding.World) -> None:
+    role = world.role_arn
+    missing = world.log_group_arn.replace(seeding.LOG_GROUP, "no-such-group")
+    elsewhere = world.log_group_arn.replace(seeding.HOME, "eu-west-1")  # the name exists, in another region
+    for group in (missing, elsewhere, missing + ":*"):
+        refused = code_of(
+            lambda group=group: cloudtrail().update_trail(
+                Name=TRAIL, CloudWatchLogsLogGroupArn=group, CloudWatchLogsRoleArn=role
+            )
+        )
+        assert refused == "InvalidCloudWatchLogsLogGroupArnException", group
+    assert not trail_of().get("CloudWatchLogsLogGroupArn")
+    assert (
+        code_of(
+            lambda: cloudtrail().create_trail(
+                Name="logged",
+                S3BucketName=seeding.BUCKET,
+                CloudWatchLogsLogGroupArn=missing,
+                CloudWatchLogsRoleArn=role,
+            )
+        )
+        == "InvalidCloudWatchLogsLogGroupArnException"
+    )
+    cloudtrail().update_trail(
+        Name=TRAIL, CloudWatchLogsLogGroupArn=world.log_group_arn + ":*", CloudWatchLogsRoleArn=role
+    )
+    assert trail_of()["CloudWatchLogsLogGroupArn"].removesuffix(":*") == world.log_group_arn
+
+
 # --- the rest of the trail and the layer itself ------------------------------------------------------
 
 

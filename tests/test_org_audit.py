@@ -69,7 +69,7 @@ def test_an_account_is_audited_through_its_role_and_answers_the_audit_json(
     trail = f"arn:aws:cloudtrail:{HOME}:{payments}:trail/{seeding.TRAIL}"
     # The member's trail was created and never started, without validation: judged in its own account.
     assert statuses(answer, "CloudTrail.4") == {trail: "FAIL"}
-    assert statuses(answer, "CloudTrail.1") == {f"arn:aws:cloudtrail:{HOME}:{payments}": "FAIL"}
+    assert statuses(answer, "CloudTrail.1") == {f"AWS::::Account:{payments}": "FAIL"}
     # Its log bucket is its own: judged, not NOT_AVAILABLE (CloudTrail.7: no access logging).
     assert statuses(answer, "CloudTrail.7") == {f"arn:aws:s3:::trails-{payments}": "FAIL"}
     assert {f["account"] for f in answer["findings"]} == {payments}

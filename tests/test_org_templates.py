@@ -89,9 +89,23 @@ def granted(path: Path, role: str) -> list[str]:
     return [a for s in statements(path, role) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
 
 
+# Granted twice on purpose: on the account's own trails (the engine) and on any account's trail (the
+# audit's read of the organization trail a member account shows, Sid AuditOrganizationTrails).
+TWICE = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
+
+
+def once(actions: list[str]) -> list[str]:
+    """`actions` with the two granted twice on purpose counted once; anything else repeated stays repeated."""
+    counted = list(actions)
+    for action in TWICE:
+        assert counted.count(action) == 2, action
+        counted.remove(action)
+    return sorted(counted)
+
+
 def test_the_reconcile_role_grants_exactly_the_engine_and_organization_calls() -> None:
     actions = granted(RECONCILE, "ReconcileRole")
-    assert sorted(actions) == sorted(permissions.required(permissions.MODULES + permissions.ORG_MODULES))
+    assert once(actions) == sorted(permissions.required(permissions.MODULES + permissions.ORG_MODULES))
     (assume,) = [s for s in statements(RECONCILE, "ReconcileRole") if s["Action"] == "sts:AssumeRole"]
     assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}
 
@@ -100,7 +114,7 @@ def test_the_member_role_grants_exactly_what_the_engine_calls_in_an_account() ->
     # When the engine declares a new call (a PERMISSIONS tuple), add it to member-role.yaml too.
     # The organization audit's reads too (MEMBER_MODULES): its log buckets among them.
     expected = permissions.required(permissions.MODULES + permissions.MEMBER_MODULES) - CENTRAL_ONLY
-    assert sorted(granted(MEMBER, "MemberRole")) == sorted(expected)
+    assert once(granted(MEMBER, "MemberRole")) == sorted(expected)
     trust = template.load(MEMBER)["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"AWS": {"Ref": "ReconcileRoleArn"}}, "Action": "sts:AssumeRole"}
@@ -343,3 +357,12 @@ def test_the_audit_reads_only_buckets_of_the_roles_own_account(path: Path, role:
     (reads,) = [s for s in statements(path, role) if "s3:GetBucketAcl" in s["Action"]]
     assert sorted(reads["Action"]) == sorted(a for a in org_audit.PERMISSIONS if a.startswith("s3:GetBucket"))
     assert reads["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+@pytest.mark.parametrize(("path", "role"), [(RECONCILE, "ReconcileRole"), (MEMBER, "MemberRole")])
+def test_the_audit_reads_the_organization_trail_a_member_account_shows(path: Path, role: str) -> None:
+    # CloudTrail.1 in a member account is usually met by the management account's organization trail.
+    (reads,) = [s for s in statements(path, role) if s.get("Sid") == "AuditOrganizationTrails"]
+    assert sorted(reads["Action"]) == ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
+    assert reads["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
+    assert {"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"} <= set(org_audit.PERMISSIONS)

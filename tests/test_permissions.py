@@ -11,16 +11,25 @@ from devkit import world as seeding
 
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper import permissions
+from trailkeeper.aws import buckets
+
+
+def conditional_statements() -> list[tuple[str | None, dict[str, Any]]]:
+    """(condition or None, statement) for each statement of the provider's role."""
+    resources = template.load()["Resources"]
+    (policy,) = resources["TrailSettingsRole"]["Properties"]["Policies"]
+    statements: list[tuple[str | None, dict[str, Any]]] = []
+    for written in policy["PolicyDocument"]["Statement"]:
+        # An optional statement is written as Fn::If [condition, statement, AWS::NoValue].
+        if "Fn::If" in written:
+            statements.append((written["Fn::If"][0], written["Fn::If"][1]))
+        else:
+            statements.append((None, written))
+    return statements
 
 
 def role_statements() -> list[dict[str, Any]]:
-    resources = template.load()["Resources"]
-    (policy,) = resources["TrailSettingsRole"]["Properties"]["Policies"]
-    statements = []
-    for written in policy["PolicyDocument"]["Statement"]:
-        # An optional statement is written as Fn::If [condition, statement, AWS::NoValue].
-        statements.append(written["Fn::If"][1] if "Fn::If" in written else written)
-    return statements
+    return [statement for _, statement in conditional_statements()]
 
 
 def actions(statement: dict[str, Any]) -> list[str]:
@@ -30,15 +39,39 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 def test_the_template_grants_exactly_the_declared_actions() -> None:
     granted = [a for s in role_statements() for a in actions(s)]
-    provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES)
-    assert sorted(granted) == sorted(provider)  # no more, no fewer, no duplicates
+    provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES)
+    assert set(granted) == provider  # no more, no fewer
+    # An action is granted twice only on different resources (the audit's memory is another parameter
+    # than the declared state; an organization trail is another account's).
+    granted_on = [(a, str(s["Resource"])) for s in role_statements() for a in actions(s)]
+    assert len(granted_on) == len(set(granted_on))
     assert all("*" not in a for a in granted)  # no wildcard actions
     assert all(s["Effect"] == "Allow" for s in role_statements())
 
 
-def test_only_describe_trails_and_describe_regions_have_an_unscoped_resource() -> None:
+def test_a_stack_without_audit_gets_exactly_what_it_had_and_no_bucket_reads() -> None:
+    audit_only = [a for condition, s in conditional_statements() if condition == "Audits" for a in actions(s)]
+    without = {a for condition, s in conditional_statements() if condition != "Audits" for a in actions(s)}
+    assert without == permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES)
+    assert {a for a in audit_only if a.startswith("s3:")} == set(buckets.PERMISSIONS)
+    assert "ssm:PutParameter" in audit_only and "ssm:PutParameter" not in without
+    assert permissions.required(permissions.AUDIT_MODULES) - without == set(audit_only) - without
+
+
+def test_only_describe_trails_describe_regions_and_the_identity_have_an_unscoped_resource() -> None:
     unscoped = [a for s in role_statements() if s["Resource"] == "*" for a in actions(s)]
-    assert unscoped == ["cloudtrail:DescribeTrails", "ec2:DescribeRegions"]
+    # GetCallerIdentity (the audit's: which account it judges) has no resource to narrow to.
+    assert unscoped == ["cloudtrail:DescribeTrails", "ec2:DescribeRegions", "sts:GetCallerIdentity"]
+
+
+def test_the_audit_reads_buckets_of_this_account_only_and_remembers_in_its_own_parameter() -> None:
+    by_sid = {s["Sid"]: s for s in role_statements()}
+    assert by_sid["AuditLogBuckets"]["Condition"] == {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+    memory = by_sid["AuditMemory"]
+    assert sorted(actions(memory)) == ["ssm:GetParameter", "ssm:PutParameter"]
+    assert memory["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${AuditStateParameter}"
+    }
 
 
 def test_pass_role_is_only_to_cloudtrail() -> None:

@@ -16,7 +16,7 @@ import pytest
 from devkit import events
 
 from trailkeeper import routing
-from trailkeeper.drift import direct
+from trailkeeper.drift import audit_direct, direct
 from trailkeeper.org import invocations
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,11 @@ def test_a_response_url_makes_a_custom_resource_however_malformed_the_rest() -> 
     assert routing.kind({"ResponseURL": "https://example.com", "action": "list-accounts"}) == routing.CUSTOM_RESOURCE
 
 
+def test_the_direct_samples_are_what_they_ask() -> None:
+    assert events.direct_names() == ["audit"]  # and `names()` holds only custom resource requests
+    assert routing.kind(events.load("audit")) == routing.AUDIT_RUN
+
+
 @pytest.mark.parametrize("path", CLOUDTRAIL_EVENTS, ids=lambda p: p.stem)
 def test_every_sample_cloudtrail_event_is_a_trail_change(path: Path) -> None:
     event = json.loads(path.read_text())
@@ -47,6 +52,10 @@ def test_every_sample_cloudtrail_event_is_a_trail_change(path: Path) -> None:
         ({"action": "summarise", "result_writer": {}}, routing.ORGANIZATION_STEP),
         ({"action": "plan", "account": "111122223333"}, routing.ORGANIZATION_STEP),
         ({"account": "111122223333"}, routing.ORGANIZATION_STEP),
+        ({"action": "audit"}, routing.AUDIT_RUN),
+        ({"action": "audit", "standards": ["fsbp"], "regions": ["us-east-1"]}, routing.AUDIT_RUN),
+        ({"action": "audit", "account": "111122223333"}, routing.ORGANIZATION_STEP),  # the organization's audit
+        ({"detail-type": "Scheduled Event", "action": "audit"}, routing.DIRECT_RUN),
         ({"action": "plan", "trails": []}, routing.DIRECT_RUN),
         ({"action": "apply"}, routing.DIRECT_RUN),
         ({"detail-type": "Scheduled Event", "account": "111122223333", "detail": {}}, routing.DIRECT_RUN),
@@ -72,10 +81,15 @@ def test_each_kind_goes_to_its_door_and_only_there(monkeypatch: pytest.MonkeyPat
         seen.append(("organization", event))
         return {"door": "organization"}
 
+    def audit_door(event: Any, context: Any) -> dict[str, Any]:
+        seen.append(("audit", event))
+        return {"door": "audit"}
+
     def custom_resource() -> Any:
         return lambda event, context: seen.append(("custom resource", event))
 
     monkeypatch.setattr(direct, "handle", direct_door)
+    monkeypatch.setattr(audit_direct, "handle", audit_door)
     monkeypatch.setattr(invocations, "handle", organization_door)
     trail_change = json.loads(CLOUDTRAIL_EVENTS[0].read_text())
     cases = [
@@ -83,6 +97,8 @@ def test_each_kind_goes_to_its_door_and_only_there(monkeypatch: pytest.MonkeyPat
         (trail_change, {"door": "direct"}, "trail change"),
         ({"action": "summarise"}, {"door": "organization"}, "organization"),
         ({"action": "plan", "trails": []}, {"door": "direct"}, "direct"),
+        (events.load("audit"), {"door": "audit"}, "audit"),
+        ({"action": "audit", "account": "111122223333"}, {"door": "organization"}, "organization"),
     ]
     for event, answer, door in cases:
         seen.clear()
@@ -151,10 +167,15 @@ def test_the_circle_check_would_find_the_old_circle() -> None:
 
 def test_the_doors_import_neither_each_other_nor_the_router() -> None:
     graph = _graph()
-    doors = {"trailkeeper.drift.direct", "trailkeeper.org.invocations", "trailkeeper.cfn.resource"}
+    doors = {
+        "trailkeeper.drift.direct",
+        "trailkeeper.drift.audit_direct",
+        "trailkeeper.org.invocations",
+        "trailkeeper.cfn.resource",
+    }
     for door in doors:
         assert not graph[door] & (doors | {"trailkeeper.routing", "trailkeeper.handler"}), door
-    assert {"trailkeeper.drift.direct", "trailkeeper.org.invocations"} <= graph["trailkeeper.routing"]
+    assert doors - {"trailkeeper.cfn.resource"} <= graph["trailkeeper.routing"]
 
 
 def test_a_custom_resource_cold_start_loads_neither_the_drift_path_nor_the_organization_layer() -> None:

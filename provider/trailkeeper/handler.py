@@ -3,7 +3,7 @@ hand the event to its door.
 
 An event with a ResponseURL is a CloudFormation custom resource request and is always answered there,
 by the one resource this module keeps per execution environment. Anything else (drift-fix pipelines,
-CloudTrail change events, organization steps) gets its report as the return value; those doors are
+audits, CloudTrail change events, organization steps) gets its report as the return value; those doors are
 imported on first use only.
 """
 

@@ -2,7 +2,8 @@
 
 The Logger writes JSON with the request's RequestId as correlation id; our modules log through
 standard `logging.getLogger(__name__)` loggers under "trailkeeper", which this Logger's handler formats.
-Metrics go out as EMF: settings applied, trails already in sync, and failures by error code.
+Metrics go out as EMF: settings applied, trails already in sync, and failures by error code; an audit
+adds one ControlFailing datapoint per control it judged, with the standard and control as dimensions.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ DRY_RUNS = "DryRunsPlanned"  # a DryRun found something it would change
 TRAILS_DELETED = "TrailsDeleted"  # a declared trail was deleted: nothing to repair, everything to report
 ROLLBACK_WEAKENED = "RollbackWeakened"  # a stack's rollback put back settings that weaken audit
 ROLLBACK_NOT_RESTORED = "RollbackNotRestored"  # a rollback could not restore the old settings (answered SUCCESS)
+CONTROL_FAILING = "ControlFailing"  # per Standard and Control: the resources failing it (0: it passes)
+CONTROLS_FAILING = "ControlsFailing"  # an audit's failing controls (standard and control pairs)
+FINDINGS_FAILING = "FindingsFailing"  # an audit's FAIL findings
+AUDIT_ERRORS = "AuditErrors"  # reads an audit could not make (the controls there are unproven)
 
 # The function's own log lines (EMF metrics included) go to its log group through Lambda's agent.
 PERMISSIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -55,6 +60,15 @@ def count_failure(error_code: str) -> None:
     with single_metric(name=FAILURES, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="service", value=SERVICE)
         metric.add_dimension(name="ErrorCode", value=error_code)
+
+
+def control_failing(standard: str, control: str, resources: int) -> None:
+    """How many resources fail `control` of `standard` (0 when it passes), flushed at once with its own
+    dimensions, so that an alarm can watch exactly one control."""
+    with single_metric(name=CONTROL_FAILING, unit=MetricUnit.Count, value=resources, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        metric.add_dimension(name="Standard", value=standard)
+        metric.add_dimension(name="Control", value=control)
 
 
 # Delete and failures add no metric to the shared set (failures go out at once, with their own

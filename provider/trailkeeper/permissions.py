@@ -1,7 +1,8 @@
 """The IAM actions the provider's code calls, declared beside the code that calls them.
 
 Each module that talks to AWS lists its actions in a `PERMISSIONS` tuple; `required()` gathers them.
-tests/test_permissions.py holds template.yaml to exactly this set (with `PROVIDER_MODULES`), and checks
+tests/test_permissions.py holds template.yaml to exactly this set (with `PROVIDER_MODULES` and
+`AUDIT_MODULES`), and checks
 that every AWS call the tests see is covered by it.
 """
 
@@ -20,6 +21,10 @@ MODULES = (
 # The custom resource's own calls (DescribeStacks, to tell a rollback): only the provider's function makes
 # them, so template.yaml grants them and the CLI's identity and the organization's roles do not need them.
 PROVIDER_MODULES = ("trailkeeper.cfn.events",)
+# The single-account audit from the Lambda (`{"action": "audit"}`): its reads and its memory. Only the
+# provider's function makes them, and template.yaml grants those the provider does not already need only
+# when the stack audits (EnableAudit), so a stack without audit gets no bucket reads.
+AUDIT_MODULES = ("trailkeeper.drift.audit_direct",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls, and
 # MEMBER_MODULES.

@@ -7,10 +7,12 @@
 - **organization step**: a step of the organization reconcile (org-reconcile.yaml) — an `account` to
   run in, or the `list-accounts` / `summarise` action, never with a detail-type (EventBridge events
   carry `account` too: the account they happened in): `org/invocations.py`.
+- **audit run**: `{"action": "audit", ...}` without an `account` (the function's own account; with one,
+  it is an organization step) nor a detail-type: `drift/audit_direct.py`, read-only.
 - **direct run**: anything else — `{"action": "plan" | "apply", ...}`, the schedule's "Scheduled Event",
   or something unreadable, which `drift/direct.py` refuses by name (MalformedEvent).
 
-The doors are imported on first use: a custom resource's cold start pays for neither the drift path
+The doors are imported on first use: a custom resource's cold start pays for neither the drift paths
 (fleet, reports, PyYAML) nor the organization layer (bench/coldstart.py measures it). The doors import
 nothing from here or from each other; what they share lives below them (`drift/request.py`).
 """
@@ -25,11 +27,13 @@ from trailkeeper.cfn import events
 CUSTOM_RESOURCE = "custom resource"
 TRAIL_CHANGE = "trail change"
 ORGANIZATION_STEP = "organization step"
+AUDIT_RUN = "audit run"
 DIRECT_RUN = "direct run"
-KINDS = (CUSTOM_RESOURCE, TRAIL_CHANGE, ORGANIZATION_STEP, DIRECT_RUN)
+KINDS = (CUSTOM_RESOURCE, TRAIL_CHANGE, ORGANIZATION_STEP, AUDIT_RUN, DIRECT_RUN)
 
 CLOUDTRAIL_EVENT = "AWS API Call via CloudTrail"  # EventBridge's detail-type for a management event
 ORGANIZATION_ACTIONS = ("list-accounts", "summarise")  # the organization reconcile's own steps
+AUDIT = "audit"
 
 
 def kind(event: Any) -> str:
@@ -42,6 +46,8 @@ def kind(event: Any) -> str:
         return TRAIL_CHANGE
     if "detail-type" not in event and ("account" in event or event.get("action") in ORGANIZATION_ACTIONS):
         return ORGANIZATION_STEP
+    if "detail-type" not in event and event.get("action") == AUDIT:
+        return AUDIT_RUN
     return DIRECT_RUN
 
 
@@ -58,6 +64,10 @@ def route(event: Any, context: Any, custom_resource: Callable[[], Callable[[Any,
         from trailkeeper.org import invocations
 
         return invocations.handle(event, context)
+    if found == AUDIT_RUN:
+        from trailkeeper.drift import audit_direct
+
+        return audit_direct.handle(event, context)
     from trailkeeper.drift import direct
 
     return direct.handle(event, context, trail_change=found == TRAIL_CHANGE)

@@ -9,6 +9,7 @@ The OptInStatus filter is a second guard: a region not opted in cannot be called
 
 from __future__ import annotations
 
+from trailkeeper.aws import model
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed
 
@@ -39,4 +40,14 @@ def enabled(clients: Clients, region: str, deadline: Deadline) -> list[str]:
         str(r["RegionName"])
         for r in answer.get("Regions", [])
         if r.get("RegionName") and r.get("OptInStatus", "opt-in-not-required") in ENABLED
+    )
+
+
+def known() -> frozenset[str]:
+    """Every region botocore knows CloudTrail in, across partitions (no call: botocore's endpoint data)."""
+    session = model.botocore_session()
+    return frozenset(
+        name
+        for partition in session.get_available_partitions()
+        for name in session.get_available_regions("cloudtrail", partition_name=partition)
     )

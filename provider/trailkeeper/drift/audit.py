@@ -13,6 +13,12 @@ Read-only. The calls are at the limit, and only what the asked standards need (`
 CloudTrail reads are paced per account and home region like plan's (`pacing.READ_INTERVAL_SECONDS`);
 regions and accounts run in parallel. A read that fails is an error of the run (exit 1) and leaves the
 controls that needed it NOT_AVAILABLE (trail level) or unproven (account level), naming why.
+
+With `export_trails=True` (`audit --fix --write-state`), every trail an account owns is also declared as
+`trailkeeper export` declares it (`drift.export.read_trails`, `trail.export.declare`), from the reads above:
+only what they did not answer is read, once per trail (GetInsightSelectors when DescribeTrails says the
+trail has Insights; GetTrailStatus, GetEventSelectors or ListTags when the standards asked did not need
+them), and `Audit.export_reads` counts those calls.
 """
 
 from __future__ import annotations
@@ -32,9 +38,11 @@ from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.drift import export
 from trailkeeper.drift.findings import Audit, AuditError, Finding
 from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS, Progress
-from trailkeeper.errors import TrailkeeperError
+from trailkeeper.drift.report import AccountRun
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.trail import arns, compliance, selectors
 from trailkeeper.trail.compliance import (
     BUCKET_LOGGING,
@@ -48,19 +56,22 @@ from trailkeeper.trail.compliance import (
     TrailFacts,
 )
 from trailkeeper.trail.record import Record
-from trailkeeper.trail.tags import RESERVED
+from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
+from trailkeeper.trail.status import LOGGING
+from trailkeeper.trail.tags import RESERVED, TAGS_ASPECT
 
 # Every action an audit calls (read-only): the region list, the scan and ListTags (locate), the per-trail
 # reads, the bucket reads, and the identity check. docs/audit.md lists them; tests hold both to the calls.
-PERMISSIONS = (
+READS = (
     "sts:GetCallerIdentity",
     *enabled_regions.PERMISSIONS,
     *locate.PERMISSIONS,
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
-    "kms:DescribeKey",  # --fix --kms-key only: the key in each home region
 )
+# --fix only: --kms-key and --log-group looked up in each home region; --write-state's export of a trail with Insights
+PERMISSIONS = (*READS, "kms:DescribeKey", "logs:DescribeLogGroups", "cloudtrail:GetInsightSelectors")
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,11 @@ class _Seen:
     owned: list[TrailFacts] = field(default_factory=list)
     bucket_names: dict[str, str] = field(default_factory=dict)  # bucket -> the region to read it in
     errors: list[AuditError] = field(default_factory=list)
+    scan_failures: dict[str, TrailkeeperError] = field(default_factory=dict)  # region -> why it was not scanned
+    unread: dict[str, TrailkeeperError] = field(default_factory=dict)  # trail ARN -> why a read of it failed
+    exported: list[export.ExportedTrail] = field(default_factory=list)  # with export_trails=True
+    export_failures: list[export.Failure] = field(default_factory=list)
+    export_reads: int = 0  # the calls the export made beyond the audit's
 
 
 def _scan(clients: Clients, regions: Sequence[str], deadline: Deadline) -> dict[str, list[Trail] | TrailkeeperError]:
@@ -167,6 +183,7 @@ def _visible(
     for region, found in scanned.items():
         if isinstance(found, TrailkeeperError):
             seen.errors.append(_error(seen.target.account, region, found))
+            seen.scan_failures[region] = found
             continue
         visible[region] = set()
         for trail in found:
@@ -195,6 +212,8 @@ def _read_all(
             with lock:
                 facts[fact.arn] = fact
                 seen.errors.extend(_error(seen.target.account, fact.home_region, f) for f in failures)
+                if failures:
+                    seen.unread[fact.arn] = failures[0]
 
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
         for future in [pool.submit(read_home, home) for home in by_home.values()]:
@@ -202,8 +221,16 @@ def _read_all(
     return facts
 
 
-def _see(target: Target, regions: Sequence[str], needs: frozenset[str], deadline: Deadline, partition: str) -> _Seen:
-    """Phase one for an account: scan its regions, read each trail once."""
+def _see(
+    target: Target,
+    regions: Sequence[str],
+    needs: frozenset[str],
+    deadline: Deadline,
+    partition: str,
+    *,
+    exporting: bool = False,
+) -> _Seen:
+    """Phase one for an account: scan its regions, read each trail once (and, exporting, declare it)."""
     seen = _Seen(target)
     trails, visible = _visible(seen, _scan(target.clients, regions, deadline))
     reader = _Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
@@ -213,6 +240,7 @@ def _see(target: Target, regions: Sequence[str], needs: frozenset[str], deadline
         tags = _tags(reader, owned)
         if isinstance(tags, TrailkeeperError):
             seen.errors.append(_error(target.account, "", tags))
+            seen.unread.update(dict.fromkeys(owned, tags))
         for arn in owned:
             got = {"unread": tags.reason} if isinstance(tags, TrailkeeperError) else {"tags": tags[arn]}
             facts[arn] = dataclasses.replace(facts[arn], **got)
@@ -224,7 +252,56 @@ def _see(target: Target, regions: Sequence[str], needs: frozenset[str], deadline
     for trail in seen.owned:
         if trail.bucket:
             seen.bucket_names.setdefault(trail.bucket, trail.home_region)
+    if exporting:
+        _export(seen, reader, trails)
     return seen
+
+
+def _known(facts: TrailFacts) -> dict[str, object]:
+    """The aspects the audit read of a trail, in the compare form `trailkeeper export` declares them from."""
+    known: dict[str, object] = {}
+    if facts.record.logging is not None:
+        known[LOGGING.name] = facts.record.logging
+    if facts.selectors is not None:
+        known[SELECTORS_ASPECT.name] = facts.selectors
+    if facts.tags is not None:
+        known[TAGS_ASPECT.name] = dict(facts.tags)
+    return known
+
+
+def _export(seen: _Seen, reader: _Reader, trails: Mapping[str, Trail]) -> None:
+    """Every trail the account owns, declared as `trailkeeper export` declares it, from what the audit read.
+
+    Only the aspects the audit did not read are read (once, paced, home regions in parallel), and counted.
+    A trail the audit could not read is a failure of the export, not read again.
+    """
+    account = seen.target.account
+    seen.export_failures += [export.Failure(region, error, account) for region, error in seen.scan_failures.items()]
+    by_home: dict[str, list[Trail]] = defaultdict(list)
+    for facts in seen.owned:
+        if facts.arn in seen.unread:
+            seen.export_failures.append(export.Failure(facts.arn, seen.unread[facts.arn], account))
+        else:
+            by_home[facts.home_region].append(trails[facts.arn])
+    known = {facts.arn: _known(facts) for facts in seen.owned}
+    lock = threading.Lock()
+
+    def counted(region: str) -> None:
+        with lock:
+            seen.export_reads += 1
+        reader.pace(region)
+
+    def read_home(home: list[Trail]) -> None:
+        exported, failures = export.read_trails(
+            reader.clients, home, account=account, deadline=reader.deadline, before_read=counted, known=known
+        )
+        with lock:
+            seen.exported += exported
+            seen.export_failures += failures
+
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
+        for future in [pool.submit(read_home, home) for home in by_home.values()]:
+            future.result()
 
 
 def _owners(
@@ -278,30 +355,40 @@ def _buckets(
     return found, errors
 
 
+def _subjects(
+    control: compliance.Control, seen: Sequence[_Seen], bucket_facts: Mapping[str, BucketFacts]
+) -> list[tuple[Any, str, str, str, str]]:
+    """What `control` judges: (subject, resource, account, region, partition) for each place, trail or bucket."""
+    if control.level == "bucket":
+        where = {name: region for s in seen for name, region in s.bucket_names.items()}
+        return [
+            (bucket, bucket.arn, bucket.owner, where.get(name, ""), bucket.partition)
+            for name, bucket in sorted(bucket_facts.items())
+        ]
+    if control.level == "account":
+        return [(p, p.resource, p.account, p.region, p.partition) for s in seen for p in s.places]
+    return [
+        (t, t.arn, t.account, t.home_region, arns.TrailHome.from_arn(t.arn).partition) for s in seen for t in s.owned
+    ]
+
+
 def _judge(
     seen: Sequence[_Seen], bucket_facts: Mapping[str, BucketFacts], standards: Sequence[str], options: Options
 ) -> list[Finding]:
     """Every asked control on every place, owned trail and log bucket, in the table's order."""
-    where = {name: region for s in seen for name, region in s.bucket_names.items()}
-    found: list[Finding] = []
-    for control, standard in compliance.asked(standards):
-
-        def add(subject: Any, resource: str, account: str, region: str) -> None:
-            verdict = control.judge(subject, options)  # noqa: B023 (called at once, in this iteration)
-            found.append(Finding.of(control, standard, verdict, resource=resource, account=account, region=region))  # noqa: B023
-
-        if control.level == "bucket":
-            for name, bucket in sorted(bucket_facts.items()):
-                add(bucket, bucket.arn, bucket.owner, where.get(name, ""))
-            continue
-        for account in seen:
-            if control.level == "account":
-                for place in account.places:
-                    add(place, place.resource, place.account, place.region)
-            else:
-                for trail in account.owned:
-                    add(trail, trail.arn, trail.account, trail.home_region)
-    return found
+    return [
+        Finding.of(
+            control,
+            standard,
+            control.judge(subject, options),
+            resource=resource,
+            account=account,
+            region=region,
+            partition=partition,
+        )
+        for control, standard in compliance.asked(standards)
+        for subject, resource, account, region, partition in _subjects(control, seen, bucket_facts)
+    ]
 
 
 def _describe_key(clients: Clients, key: str, region: str, deadline: Deadline) -> str:
@@ -340,6 +427,53 @@ def _resolve_key(seen: Sequence[_Seen], key: str, deadline: Deadline) -> dict[st
     return {"kms_keys": keys, "kms_refused": refused}
 
 
+def _find_log_group(clients: Clients, name: str, region: str, deadline: Deadline) -> str | None:
+    """The ARN (without ':*') of the log group called `name` in `region`, or None when there is none."""
+    logs = clients.client("logs", region)
+    answer = call(
+        "DescribeLogGroups",
+        lambda: logs.describe_log_groups(logGroupNamePrefix=name, limit=50),
+        deadline=deadline,
+        facts={"log_group": name, "region": region},
+    )
+    for group in answer.get("logGroups", []):
+        if group.get("logGroupName") == name:
+            return str(group["arn"]).removesuffix(":*")
+    return None
+
+
+def _resolve_log_group(seen: Sequence[_Seen], group: str, deadline: Deadline) -> dict[str, Any]:
+    """--log-group in each account and home region where a trail sends nothing to CloudWatch Logs: its ARN
+    there, or why not.
+
+    A log group serves only its own account and region (CloudTrail refuses another's): an ARN elsewhere is
+    refused without a call; a name (or the ARN's name) is looked up in the region (one DescribeLogGroups),
+    and a region where no group has that name is refused rather than written.
+    """
+    found: dict[tuple[str, str], str] = {}
+    refused: dict[tuple[str, str], str] = {}
+    name = group.split(":log-group:", 1)[1].removesuffix(":*") if group.startswith("arn:") else group
+    for account in seen:
+        for region in sorted({t.home_region for t in account.owned if not t.record.log_group}):
+            where = (account.target.account, region)
+            if group.startswith("arn:") and (arns.region_of(group), arns.account_of(group)) != where[::-1]:
+                refused[where] = (
+                    f"--log-group {group} is in {arns.region_of(group)} of account {arns.account_of(group)}: "
+                    f"it cannot serve a trail of account {where[0]} homed in {region}"
+                )
+                continue
+            try:
+                arn = _find_log_group(account.target.clients, name, region, deadline)
+            except TrailkeeperError as error:
+                refused[where] = f"--log-group {group} cannot serve {region}: {error.reason}"
+                continue
+            if arn is None:
+                refused[where] = f"--log-group {name} does not exist in {region} of account {where[0]}"
+            else:
+                found[where] = arn
+    return {"log_groups": found, "log_group_refused": refused}
+
+
 def run(
     targets: Sequence[Target],
     regions: Sequence[str],
@@ -352,11 +486,16 @@ def run(
     progress: Progress | None = None,
     failed_accounts: Sequence[AuditError] = (),
     kms_key: str = "",
+    log_group: str = "",
+    export_trails: bool = False,
 ) -> Audit:
     """Audit every target account in `regions` against `standards`; read-only.
 
     `kms_key` (--fix --kms-key) is resolved in each home region of an unencrypted trail, so that the
-    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region).
+    CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region);
+    `log_group` (--fix --log-group) likewise for CloudTrail.5 (logs:DescribeLogGroups).
+    `export_trails` (--fix --write-state) also declares every trail the accounts own, as `trailkeeper export`
+    would (`Audit.exported`), reading only what the audit did not (`Audit.export_reads`).
     """
     deadline = deadline or Deadline()
     options = options or Options()
@@ -367,9 +506,10 @@ def run(
 
     def one(target: Target) -> None:
         try:
-            seen = _see(target, regions, needs, deadline, partition)
+            seen = _see(target, regions, needs, deadline, partition, exporting=export_trails)
         except TrailkeeperError as error:  # e.g. the account's role cannot be assumed
             seen = _Seen(target, errors=[_error(target.account, "", error)])
+            seen.export_failures.append(export.Failure(target.account, error, target.account))
         with lock:
             done[target.account] = seen
             report("accounts", len(done), len(targets))
@@ -380,6 +520,8 @@ def run(
     seen = [done[t.account] for t in targets]
     if kms_key:
         options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
+    if log_group:
+        options = dataclasses.replace(options, **_resolve_log_group(seen, log_group, deadline))
     bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition)
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
     return Audit(
@@ -388,4 +530,28 @@ def run(
         tuple(_judge(seen, bucket_facts, standards, options)),
         tuple(errors),
         tuple(t.account for t in targets),
+        exported=_exported(seen, regions, failed_accounts) if export_trails else None,
+        export_reads=sum(s.export_reads for s in seen),
+    )
+
+
+def _exported(seen: Sequence[_Seen], regions: Sequence[str], failed_accounts: Sequence[AuditError]) -> export.Export:
+    """The accounts' trails as one export, ordered and grouped as `trailkeeper export` orders and groups them."""
+    failures = [f for s in seen for f in s.export_failures]
+    # An account that could not be audited at all (its role, say) is missing from the export: its header says so.
+    failures += [
+        export.Failure(e.account, AwsCallFailed(e.code, "audit", e.reason), e.account) for e in failed_accounts
+    ]
+    several = len(seen) + len(failed_accounts) > 1
+    runs = (
+        tuple(AccountRun(s.target.account, s.target.name) for s in seen)
+        + tuple(AccountRun(e.account) for e in failed_accounts)
+        if several
+        else ()
+    )
+    return export.Export(
+        tuple(sorted((t for s in seen for t in s.exported), key=export.order)),
+        tuple(regions),
+        tuple(sorted(failures, key=lambda f: (f.account, f.where))),
+        accounts=runs,
     )

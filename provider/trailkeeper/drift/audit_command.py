@@ -17,12 +17,13 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import audit, audit_fix, findings, fleet, state
+from trailkeeper.drift import audit, audit_fix, findings, fleet, output_file, state
+from trailkeeper.drift.export import Export
 from trailkeeper.errors import InvalidArguments, TrailkeeperError
 from trailkeeper.org import accounts
 from trailkeeper.org import command as org_command
@@ -54,9 +55,7 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
         metavar="STANDARD",
         help=f"{', '.join(compliance.STANDARDS)} (repeatable; default: {' and '.join(compliance.DEFAULT_STANDARDS)})",
     )
-    command.add_argument(
-        "--region", action="append", metavar="R", help="audit this region (repeatable; default: every enabled region)"
-    )
+    org_command.add_aws_arguments(command)
     command.add_argument(
         "--required-tag",
         action="append",
@@ -66,12 +65,13 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     command.add_argument("--format", choices=FORMATS, help="table (default), json, or ocsf (OCSF Detection Findings)")
     command.add_argument("--json", action="store_true", help="the same as --format json")
-    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
     fixing = command.add_argument_group("fix (strengthen through the guard; never creates or deletes anything)")
     fixing.add_argument("--fix", action="store_true", help="declare and apply the fix of every failing control it can")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the plan, write nothing")
     fixing.add_argument(
-        "--write-state", metavar="FILE", help="with --fix: write the fixes as a state file instead of applying them"
+        "--write-state",
+        metavar="FILE",
+        help="with --fix: apply nothing; write every trail audited, as `export` writes it, with the fixes merged in",
     )
     fixing.add_argument(
         "--kms-key", metavar="KEY", help="CloudTrail.2: a key ARN, id or alias, resolved in each trail's home region"
@@ -141,13 +141,17 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
         problems.append("--fix reports its plan as a table or JSON, not OCSF: drop --format ocsf")
     if args.dry_run and args.write_state:
         problems.append("--dry-run and --write-state: give one (--write-state writes nothing to AWS either)")
+    if args.write_state:
+        try:  # now, not after minutes of reads
+            output_file.check(args.write_state, "--write-state")
+        except InvalidArguments as error:
+            problems.append(error.message)
     return problems
 
 
 def options(args: argparse.Namespace) -> compliance.Options:
     return compliance.Options(
         tuple(args.required_tag),
-        log_group=args.log_group or "",
         log_role=args.log_role or "",
         tags=dict(tag.split("=", 1) for tag in args.tag),
         primary_trail=args.primary_trail or "",
@@ -192,11 +196,13 @@ def run(
         standards=standards,
         options=options(args),
         kms_key=args.kms_key or "",
+        log_group=args.log_group or "",
         deadline=deadline,
         partition=partition,
         max_accounts=args.max_accounts,
         progress=progress,
         failed_accounts=failed,
+        export_trails=bool(args.fix and args.write_state),  # the state written is the export plus the fixes
     )
 
 
@@ -208,13 +214,20 @@ def fix(
     region: str,
     identity: Mapping[str, Any],
     deadline: Deadline,
+    now: datetime | None = None,
 ) -> findings.Fix:
-    """Plan (--dry-run) or apply the failing findings' fixes with the engine, or write them (--write-state)."""
+    """Plan (--dry-run) or apply the failing findings' fixes with the engine, or write the declared state that
+    passes them (--write-state: the export of every trail audited with the fixes merged in; `now` dates it)."""
     entries = audit_fix.declarations(result)
     if args.write_state:
-        document = audit_fix.state_document(entries, standards=result.standards, accounts=result.accounts)
-        Path(args.write_state).write_text(document)
-        return findings.Fix(tuple(entries), state_file=args.write_state)
+        exported = result.exported or Export((), result.regions)
+        document, trails = audit_fix.state_document(
+            exported, entries, result, caller_account=str(identity["Account"]), now=now or datetime.now(UTC)
+        )
+        output_file.write(args.write_state, document, "--write-state")
+        return findings.Fix(
+            tuple(entries), state_file=args.write_state, state_trails=trails, export_reads=result.export_reads
+        )
     if not entries:
         return findings.Fix(())
     declared = state.parse({"trails": entries}, "audit --fix")

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import audit_command, export, export_files, fleet, report, state
+from trailkeeper.drift import audit_command, export, export_files, fleet, output_file, report, state
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
 from trailkeeper.org import command as org_command
 from trailkeeper.org import export as org_export
@@ -110,13 +111,7 @@ def _parser() -> argparse.ArgumentParser:
             "-f", "--file", required=True, help="declared state (YAML or JSON with a `trails:` list); - reads stdin"
         )
         command.add_argument("--json", action="store_true", help="print the machine-readable report instead of a table")
-        command.add_argument(
-            "--region",
-            action="append",
-            metavar="REGION",
-            help="a region to look for trails in (repeatable; default: every region enabled for the account)",
-        )
-        command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+        org_command.add_aws_arguments(command)
         command.add_argument(
             "--allow-weakening",
             action="store_true",
@@ -267,7 +262,9 @@ def _audit(args: Any, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.clear()
     if args.fix:
-        fixed = audit_command.fix(args, result, clients=clients, region=region, identity=identity, deadline=deadline)
+        fixed = audit_command.fix(
+            args, result, clients=clients, region=region, identity=identity, deadline=deadline, now=_now()
+        )
         result = dataclasses.replace(result, fix=fixed)
     audit_command.render(result, form, out)
     return result.exit_code
@@ -344,54 +341,8 @@ def _export_arguments(commands: Any) -> None:
         default="state",
         help="state: a state file for plan/apply (default); cloudformation: a template of Custom::TrailSettings",
     )
-    command.add_argument(
-        "--region",
-        action="append",
-        metavar="REGION",
-        help="a region whose trails to export (repeatable; default: every region enabled for the account)",
-    )
-    command.add_argument("--profile", help="AWS profile to use (default: as the AWS CLI)")
+    org_command.add_aws_arguments(command)
     org_command.add_arguments(command)
-
-
-def _check_output(path: str | None) -> None:
-    """Refuse an output the export could not write, before any AWS call (and without creating it)."""
-    if path is None:
-        return
-    target = Path(path)
-    if target.suffix.lower() == ".json":
-        raise InvalidArguments(f"-o {show(path)}: export writes YAML (with a header comment); name it .yaml")
-    if target.is_dir():
-        raise InvalidArguments(f"-o {show(path)}: is a directory; give a file name")
-    folder = target.parent
-    if not folder.is_dir():
-        raise InvalidArguments(f"-o {show(path)}: folder {show(str(folder))} does not exist")
-    if target.exists() and not os.access(target, os.W_OK):
-        raise InvalidArguments(f"-o {show(path)}: not writable (check its permissions)")
-    probe = _temporary(target)
-    try:  # the export replaces the file through a new one beside it: try that now, not after the reads
-        probe.touch()
-        probe.unlink()
-    except OSError as error:
-        raise InvalidArguments(
-            f"-o {show(path)}: cannot write in {show(str(folder))}: {error.strerror or error}"
-        ) from None
-
-
-def _temporary(target: Path) -> Path:
-    return target.with_name(f".{target.name}.trailkeeper-tmp")
-
-
-def _write(path: str, text: str) -> None:
-    """Replace `path` whole: a reader never sees half an export, and a failed write keeps the old one."""
-    target = Path(path)
-    temporary = _temporary(target)
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(target)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InvalidArguments(f"-o {show(path)}: cannot write: {error.strerror or error}") from None
 
 
 def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
@@ -411,12 +362,11 @@ def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
 
 def _export(args: Any, out: TextIO, err: TextIO) -> int:
     org_command.check(args)  # every flag problem at once, before any file or call
-    if args.format == "cloudformation" and org_command.wanted(args):
-        raise InvalidArguments(
-            "--format cloudformation writes one stack's template, which deploys in one account: export one "
-            "account at a time, or use --format state with --organization / --accounts"
-        )
-    _check_output(args.output)
+    per_account = args.format == "cloudformation" and org_command.wanted(args)
+    if per_account:
+        _check_template_folder(args.output)
+    else:
+        output_file.check(args.output, "-o")
     link = _connect(args)
     clients, region, identity, deadline, given = link.clients, link.region, link.identity, link.deadline, link.given
     caller = str(identity["Account"])
@@ -445,14 +395,48 @@ def _export(args: Any, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             progress.clear()
-    write = export_files.template if args.format == "cloudformation" else export_files.state_file
-    text = write(result, caller_account=caller, now=_now())
-    if args.output:
-        _write(args.output, text)
+    if per_account:
+        _write_templates(result, args.output, err)
     else:
-        out.write(text)
+        write = export_files.template if args.format == "cloudformation" else export_files.state_file
+        text = write(result, caller_account=caller, now=_now())
+        if args.output:
+            output_file.write(args.output, text, "-o")
+        else:
+            out.write(text)
     _export_summary(result, args, err)
     return report.EXIT_FAILED if result.failures else report.EXIT_OK
+
+
+# Short enough to be said whole (a reason holds 256 characters) after "-o PATH names a file: ".
+PER_ACCOUNT_RULE = (
+    "--format cloudformation writes a template per account (a custom resource acts in its stack's account): "
+    "give -o DIR for DIR/ACCOUNT_ID.yaml"
+)
+
+
+def _check_template_folder(path: str | None) -> None:
+    """The folder the templates of several accounts go to: refused when none, or when it names a file."""
+    if path is None:
+        raise InvalidArguments(f"no -o with --organization / --accounts: {PER_ACCOUNT_RULE}")
+    if Path(path).suffix.lower() in (".yaml", ".yml", ".json", ".template") or Path(path).is_file():
+        raise InvalidArguments(f"-o {show(path)} names a file: {PER_ACCOUNT_RULE}")
+    output_file.check_folder(path, "-o")
+
+
+def _write_templates(result: export.Export, folder: str, err: TextIO) -> None:
+    """Every account's template (all made before any is written: a refused one leaves the folder as it was)."""
+    texts = export_files.templates(result, now=_now())
+    names = {run.account: run.name for run in result.accounts}
+    counts = Counter(trail.account for trail in result.trails)
+    for account, text in texts.items():
+        path = str(Path(folder) / f"{account}.yaml")
+        output_file.write(path, text, "-o")
+        label = f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
+        err.write(f"trailkeeper: {label}: {counts[account]} trail(s) to {path}\n")
+    for run in result.accounts:
+        if run.error is None and run.account not in texts:
+            err.write(f"trailkeeper: account {run.account}: no trail to adopt, no template\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -99,36 +99,41 @@ def _tags(
     }
 
 
-def _read_region(
+def read_trails(
     clients: Clients,
-    region: str,
     trails: Sequence[Trail],
     *,
     account: str,
     deadline: Deadline,
-    read_pacer: Pacer,
+    before_read: Callable[[str], None],
+    known: Mapping[str, Mapping[str, object]] | None = None,
 ) -> tuple[list[ExportedTrail], list[Failure]]:
-    """Every aspect of the trails homed in `region`: the tags batched, the others one read each at most."""
+    """Every aspect of `trails` (those of one home region), each read once at most: the tags batched, the
+    others through the engine. `known[arn]` holds aspects already read (by name, in compare form, as the
+    audit reads them): those are not read again. `before_read(region)` runs before each call."""
+    known = known or {}
     exported: list[ExportedTrail] = []
     failures: list[Failure] = []
+    untagged = [str(t["TrailARN"]) for t in trails if TAGS_ASPECT.name not in known.get(str(t["TrailARN"]), {})]
     try:
-        tags = _tags(clients, [str(t["TrailARN"]) for t in trails], deadline, read_pacer.wait)
+        tags = _tags(clients, untagged, deadline, before_read) if untagged else {}
     except TrailkeeperError as error:
         return [], [Failure(str(t["TrailARN"]), error, account) for t in trails]
     for trail in trails:
         arn = str(trail["TrailARN"])
-        current: dict[str, object] = {TAGS_ASPECT.name: tags[arn]}
+        current: dict[str, object] = dict(known.get(arn, {}))
+        current.setdefault(TAGS_ASPECT.name, tags.get(arn))
         try:
             for aspect in aspects.OTHERS:
                 if aspect.name not in current:
                     current[aspect.name] = engine.read_current(
-                        aspect, trail, clients=clients, deadline=deadline, before_read=read_pacer.wait
+                        aspect, trail, clients=clients, deadline=deadline, before_read=before_read
                     )
         except TrailkeeperError as error:
             log.warning("trail not exported", extra={"trail": arn, "error_code": error.error_code})
             failures.append(Failure(arn, error, account))
             continue
-        exported.append(ExportedTrail(account, region, arn, declare(trail, current)))
+        exported.append(ExportedTrail(account, locate.home_region(trail), arn, declare(trail, current)))
     return exported, failures
 
 
@@ -174,8 +179,8 @@ def export_account(
 
     def one_region(region: str) -> None:
         nonlocal finished
-        read, failed = _read_region(
-            clients, region, homed[region], account=account, deadline=deadline, read_pacer=read_pacer
+        read, failed = read_trails(
+            clients, homed[region], account=account, deadline=deadline, before_read=read_pacer.wait
         )
         with lock:
             exported.extend(read)

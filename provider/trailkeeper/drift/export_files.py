@@ -9,9 +9,10 @@ The state file is the one `trailkeeper plan -f` reads: a `trails:` list, grouped
 comment heading each group when several accounts were exported. Each trail is declared by ARN, which
 names exactly one trail, in one account and region, wherever the state is run.
 
-The template holds one `Custom::TrailSettings` per trail. Its properties are literal values spelled as
-CloudFormation passes them to the provider (every scalar a string: `"true"`), so what a reviewer reads
-is what the provider receives. The ServiceToken is imported from the provider stack's export
+The template holds one `Custom::TrailSettings` per trail (a custom resource acts in its stack's account, so
+an export of several accounts is one template per account: `templates`). Its properties are literal
+values spelled as CloudFormation passes them to the provider (every scalar a string: `"true"`), so what a
+reviewer reads is what the provider receives. The ServiceToken is imported from the provider stack's export
 (`<ProviderStackName>-ServiceToken`, template.yaml's Outputs), the stack name being a parameter.
 """
 
@@ -64,13 +65,16 @@ def _accounts(export: Export, caller_account: str) -> str:
     return f"{len(export.accounts)} account(s)"
 
 
-def header(export: Export, *, caller_account: str, now: datetime, kind: str) -> list[str]:
-    """The comment lines that open an export: when, by what, from where, and what is missing."""
+def header(export: Export, *, caller_account: str, now: datetime, kind: str, then: Sequence[str] = ()) -> list[str]:
+    """The comment lines that open an export: when, by what, from where, what next, and what is missing.
+
+    `then` replaces the usual next step ("Review it, commit it, then `kind`: every trail in sync").
+    """
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = [
         f"Exported by trailkeeper {__version__} at {stamp} from {_accounts(export, caller_account)}, "
         f"{_regions(export.regions)}: {len(export.trails)} trail(s).",
-        f"Review it, commit it, then {kind}: every trail should be in sync, with nothing to write.",
+        *(then or [f"Review it, commit it, then {kind}: every trail should be in sync, with nothing to write."]),
     ]
     if export.failures:
         lines.append(f"INCOMPLETE: {len(export.failures)} part(s) could not be read and are not in this file:")
@@ -92,9 +96,21 @@ def _account_label(export: Export, account: str) -> str:
     return f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
 
 
-def state_file(export: Export, *, caller_account: str, now: datetime) -> str:
-    """The export as a declared state (YAML) for `trailkeeper plan|apply -f`."""
-    text = _comment(header(export, caller_account=caller_account, now=now, kind="`trailkeeper plan -f` this file"))
+def state_file(
+    export: Export,
+    *,
+    caller_account: str,
+    now: datetime,
+    then: Sequence[str] = (),
+    notes: Mapping[str, str] | None = None,
+) -> str:
+    """The export as a declared state (YAML) for `trailkeeper plan|apply -f`.
+
+    `then`: the header's next step, when not "plan it: every trail in sync"; `notes`: a comment above a
+    trail's entry (by ARN), e.g. what `audit --fix` changed in it.
+    """
+    kind = "`trailkeeper plan -f` this file"
+    text = _comment(header(export, caller_account=caller_account, now=now, kind=kind, then=then))
     if not export.trails:
         return text + "trails: []\n"
     text += "trails:\n"
@@ -104,6 +120,8 @@ def state_file(export: Export, *, caller_account: str, now: datetime) -> str:
         if grouped and trail.account != previous:
             text += _comment([_account_label(export, trail.account)], "  ")
             previous = trail.account
+        if notes and trail.trail_arn in notes:
+            text += _comment([notes[trail.trail_arn]], "  ")
         entry = _dump([dict(trail.properties)])
         text += "".join(f"  {line}\n" for line in entry.splitlines())
     return text
@@ -199,3 +217,26 @@ def template(export: Export, *, caller_account: str, now: datetime) -> str:
     }
     kind = "deploy it after the provider stack (template.yaml)"
     return _comment(header(export, caller_account=caller_account, now=now, kind=kind)) + _dump(document)
+
+
+def templates(export: Export, *, now: datetime) -> dict[str, str]:
+    """One template per account (account id -> text), each as `template` writes one account's: a custom
+    resource acts in its stack's account, so one template cannot adopt the trails of several. An account
+    with no trail gets none; the header of each names its account and what of it could not be read."""
+    if not export.trails:
+        return {"": template(export, caller_account="", now=now)}  # raises: there is nothing to adopt
+    by_account: dict[str, list[ExportedTrail]] = {}
+    for trail in export.trails:
+        by_account.setdefault(trail.account, []).append(trail)
+    return {
+        account: template(
+            Export(
+                tuple(trails),
+                export.regions,
+                tuple(f for f in export.failures if f.account == account),
+            ),
+            caller_account=account,
+            now=now,
+        )
+        for account, trails in sorted(by_account.items())
+    }

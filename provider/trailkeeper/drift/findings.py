@@ -7,7 +7,7 @@ JSON shape (`SCHEMA` below is the contract; tests validate every report against 
                  "controls": [{"control": "CloudTrail.1", "standard": "fsbp", "PASS": 1, "FAIL": 0,
                                "NOT_AVAILABLE": 0}, ...]},
      "findings": [{"control": "CloudTrail.4", "standard": "fsbp", "status": "FAIL",
-                   "resource": "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit",
+                   "resource": "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit",  # or AWS::::Account:ID
                    "account": "123456789012", "region": "us-east-1",
                    "title": "CloudTrail log file validation should be enabled",
                    "reason": "log file validation is disabled",
@@ -33,12 +33,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trailkeeper import __version__
 from trailkeeper.drift import report
 from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
-from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STANDARDS, STATUSES, Control, Status, Verdict
+from trailkeeper.trail.compliance import (
+    ACCOUNT_RESOURCE_PREFIX,
+    ACCOUNT_RESOURCE_TYPE,
+    FAIL,
+    NOT_AVAILABLE,
+    PASS,
+    STANDARDS,
+    STATUSES,
+    Control,
+    Status,
+    Verdict,
+)
+
+if TYPE_CHECKING:
+    from trailkeeper.drift.export import Export
 
 _ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
 _COUNTS = {status: {"type": "integer", "minimum": 0} for status in STATUSES}
@@ -93,7 +107,8 @@ AUDIT_SCHEMA: dict[str, Any] = {
                     "control": {"type": "string"},
                     "standard": {"enum": list(STANDARDS)},
                     "status": {"enum": list(STATUSES)},
-                    "resource": {"type": "string", "pattern": "^arn:"},
+                    # an ARN (trail, bucket), or Security Hub's account Id for an account-level control
+                    "resource": {"type": "string", "pattern": f"^(arn:|{ACCOUNT_RESOURCE_PREFIX}[0-9]{{12}}$)"},
                     "account": _ACCOUNT_ID,
                     "region": {"type": "string"},
                     "title": {"type": "string"},
@@ -111,7 +126,7 @@ AUDIT_SCHEMA: dict[str, Any] = {
         },
         "fix": {  # --fix only
             "type": "object",
-            "required": ["declarations", "report", "state_file"],
+            "required": ["declarations", "report", "state_file", "state_trails", "export_reads"],
             "additionalProperties": False,
             "properties": {
                 "declarations": {
@@ -120,6 +135,8 @@ AUDIT_SCHEMA: dict[str, Any] = {
                 },
                 "report": {"oneOf": [{"type": "null"}, report.REPORT_SCHEMA]},  # plan (--dry-run) or apply
                 "state_file": {"type": ["string", "null"]},  # --write-state
+                "state_trails": {"type": ["integer", "null"], "minimum": 0},  # the trails it declares
+                "export_reads": {"type": ["integer", "null"], "minimum": 0},  # its reads beyond the audit's
             },
         },
         "errors": {
@@ -153,9 +170,24 @@ class Finding:
     remedy: str
     fix: Mapping[str, Any] | None = None
     warnings: tuple[str, ...] = ()
+    partition: str = "aws"  # OCSF's cloud_partition (an account resource's Id does not say it)
+
+    @property
+    def where(self) -> str:
+        """The resource as a person reads it: an account-level finding names its region too."""
+        return f"{self.resource} {self.region}" if self.resource.startswith(ACCOUNT_RESOURCE_PREFIX) else self.resource
 
     @staticmethod
-    def of(control: Control, standard: str, verdict: Verdict, *, resource: str, account: str, region: str) -> Finding:
+    def of(
+        control: Control,
+        standard: str,
+        verdict: Verdict,
+        *,
+        resource: str,
+        account: str,
+        region: str,
+        partition: str = "aws",
+    ) -> Finding:
         fix = verdict.fix if verdict.status == FAIL else None
         return Finding(
             str(control.id_in(standard)),
@@ -169,6 +201,7 @@ class Finding:
             control.remedy,
             fix,
             verdict.warnings,
+            partition,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -207,12 +240,16 @@ class Fix:
     declarations: tuple[Mapping[str, Any], ...]
     report: Report | None = None
     state_file: str | None = None
+    state_trails: int | None = None  # --write-state: the trails the file declares (every trail audited)
+    export_reads: int | None = None  # --write-state: the calls it took beyond the audit's own reads
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "declarations": [dict(d) for d in self.declarations],
             "report": self.report.to_dict() if self.report else None,
             "state_file": self.state_file,
+            "state_trails": self.state_trails,
+            "export_reads": self.export_reads,
         }
 
 
@@ -224,6 +261,8 @@ class Audit:
     errors: tuple[AuditError, ...] = ()
     accounts: tuple[str, ...] = ()
     fix: Fix | None = None
+    exported: Export | None = None  # every trail owned, declared as `export` would (--write-state only)
+    export_reads: int = 0  # the calls that declaration made beyond the audit's own reads
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -287,7 +326,7 @@ def table(audit: Audit) -> str:
             continue
         details.append(f"\n{standard} {control}: {mine[0].title}")
         for finding in shown:
-            details.append(f"  {finding.status:<13} {finding.resource}: {finding.reason}")
+            details.append(f"  {finding.status:<13} {finding.where}: {finding.reason}")
             details += [f"  {'WARNING':<13} {warning}" for warning in finding.warnings]
         if any(f.status == FAIL for f in shown):
             details.append(f"  {'remedy':<13} {mine[0].remedy}")
@@ -303,7 +342,11 @@ def _fix_lines(fix: Fix | None) -> list[str]:
     if fix is None:
         return []
     if fix.state_file is not None:
-        return ["", f"fix: wrote {len(fix.declarations)} declaration(s) to {fix.state_file}; nothing was applied"]
+        return [
+            "",
+            f"fix: wrote {fix.state_trails} trail(s) to {fix.state_file}, {len(fix.declarations)} with their fixes "
+            f"merged in ({fix.export_reads} read(s) beyond the audit's); nothing was applied",
+        ]
     if fix.report is None:
         return ["", "fix: nothing --fix can fix"]
     return ["", "fix:", report.table(fix.report)]
@@ -319,17 +362,18 @@ _RESOURCE_TYPES = {"cloudtrail:": "AWS::CloudTrail::Trail", "s3:": "AWS::S3::Buc
 
 
 def _resource_type(finding: Finding) -> str:
-    service = finding.resource.split(":", 3)[2] + ":"
-    if service == "cloudtrail:" and ":trail/" not in finding.resource:
-        return "AWS::::Account"
-    return _RESOURCE_TYPES.get(service, "Other")
+    if finding.resource.startswith(ACCOUNT_RESOURCE_PREFIX):
+        return ACCOUNT_RESOURCE_TYPE  # as Security Hub types it (ASFF Resources)
+    return _RESOURCE_TYPES.get(finding.resource.split(":", 3)[2] + ":", "Other")
 
 
 def ocsf(audit: Audit, now_ms: int) -> list[dict[str, Any]]:
     """One OCSF Detection Finding per finding (`now_ms`: when the audit ran, epoch milliseconds)."""
     documents = []
     for finding in audit.findings:
-        uid = hashlib.sha256(f"{finding.standard}/{finding.control}/{finding.resource}".encode()).hexdigest()[:32]
+        # The region too: an account's Id is the same in every region it is judged in.
+        key = f"{finding.standard}/{finding.control}/{finding.resource}/{finding.region}"
+        uid = hashlib.sha256(key.encode()).hexdigest()[:32]
         compliance_id, compliance = _COMPLIANCE_STATUS[finding.status]
         severity_id, severity = _SEVERITY[finding.status]
         documents.append(
@@ -376,7 +420,7 @@ def ocsf(audit: Audit, now_ms: int) -> list[dict[str, Any]]:
                         "uid": finding.resource,
                         "type": _resource_type(finding),
                         "region": finding.region,
-                        "cloud_partition": finding.resource.split(":", 2)[1],
+                        "cloud_partition": finding.partition,
                         **({"data": {"fix": dict(finding.fix)}} if finding.fix is not None else {}),
                     }
                 ],

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from trailkeeper.aws import buckets, locate, model
+from trailkeeper.aws import model
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.drift import audit
@@ -32,16 +32,11 @@ from trailkeeper.trail import compliance
 from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, STATUSES
 from trailkeeper.trail.tags import KEY_MAX, RESERVED
 
-# The audit's reads in one account, as drift/audit.py makes them without --fix (no kms:DescribeKey) and
-# without the CLI's identity check (no sts:GetCallerIdentity): the member role grants exactly these
-# beside the engine's calls, and the reconcile role too (it audits its own account with them).
-PERMISSIONS = (
-    *enabled_regions.PERMISSIONS,
-    *locate.PERMISSIONS,
-    "cloudtrail:GetTrailStatus",
-    "cloudtrail:GetEventSelectors",
-    *buckets.PERMISSIONS,
-)
+# The audit's reads in one account (drift/audit.py's READS) but the identity check: the event names the
+# account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
+# audits its own account with them). GetTrailStatus and GetEventSelectors also on the organization trail a
+# member account shows (its owner's): CloudTrail.1 is often met by it.
+PERMISSIONS = tuple(action for action in audit.READS if action != "sts:GetCallerIdentity")
 FIELDS = ("standards", "regions", "required_tags")
 
 # Step Functions refuses a state's output over 256 KiB (262,144 bytes), and the Lambda task's result

@@ -23,8 +23,18 @@ from trailkeeper.trail.declaration import Declaration
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 
 
+REGION_HELP = "a region to look for trails in (repeatable; default: every region enabled for the account)"
+PROFILE_HELP = "AWS profile to use (default: as the AWS CLI)"
+
+
+def add_aws_arguments(command: argparse.ArgumentParser) -> None:
+    """--region and --profile: where and as whom every command (plan, apply, export, audit) calls AWS, alike."""
+    command.add_argument("--region", action="append", metavar="REGION", help=REGION_HELP)
+    command.add_argument("--profile", help=PROFILE_HELP)
+
+
 def add_arguments(command: argparse.ArgumentParser) -> None:
-    """The organization flags of `plan` and `apply`."""
+    """The organization flags of `plan`, `apply`, `export` and `audit`."""
     group = command.add_argument_group("organization (run in many accounts)")
     where = group.add_mutually_exclusive_group()
     where.add_argument(

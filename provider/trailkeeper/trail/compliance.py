@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from trailkeeper.trail import arns, record, selectors
+from trailkeeper.trail import record, selectors
 from trailkeeper.trail.controls import READ, WRITE
 from trailkeeper.trail.events import S3_OBJECT
 from trailkeeper.trail.record import Record
@@ -113,7 +113,21 @@ class Place:
 
     @property
     def resource(self) -> str:
-        return f"arn:{self.partition}:cloudtrail:{self.region}:{self.account}"  # Security Hub's AWS::::Account
+        return account_resource(self.account)
+
+
+# Security Hub's resource for an account-level control (ASFF Resources: Type AwsAccount, Id AWS::::Account:ID,
+# with Partition and Region beside it): the same Id in every region, so a finding's region tells them apart.
+ACCOUNT_RESOURCE_TYPE, ACCOUNT_RESOURCE_PREFIX = "AwsAccount", "AWS::::Account:"
+
+
+def account_resource(account: str) -> str:
+    """Security Hub's Id of an account as a resource.
+
+    >>> account_resource("111122223333")
+    'AWS::::Account:111122223333'
+    """
+    return ACCOUNT_RESOURCE_PREFIX + account
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,9 @@ class Options:
     required_tags: tuple[str, ...] = ()
     kms_keys: Mapping[tuple[str, str], str] = field(default_factory=dict)
     kms_refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
-    log_group: str = ""  # a name (the group of that name in each home region) or an ARN (its region only)
+    # --log-group resolved like kms_keys: (account, region) -> the group's ARN there, or why there is none
+    log_groups: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    log_group_refused: Mapping[tuple[str, str], str] = field(default_factory=dict)
     log_role: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)  # added to a trail's own
     primary_trail: str = ""  # the trail to make record everywhere (name or ARN) when none does
@@ -319,19 +335,10 @@ def _validated(trail: TrailFacts, _: Options) -> Verdict:
 
 def _log_group_fix(trail: TrailFacts, options: Options) -> tuple[dict[str, Any] | None, str]:
     """The log group and role --fix would declare for `trail` (the group in its home region), or why none."""
-    if not options.log_group:
-        return None, ""
-    group = options.log_group
-    if group.startswith("arn:"):
-        if arns.region_of(group) != trail.home_region:
-            return (
-                None,
-                f"--log-group {group} is in {arns.region_of(group)}: "
-                f"it cannot serve a trail homed in {trail.home_region}",
-            )
-    else:
-        home = arns.TrailHome.from_arn(trail.arn)
-        group = f"arn:{home.partition}:logs:{home.region}:{home.account}:log-group:{group}"
+    where = (trail.account, trail.home_region)
+    group = options.log_groups.get(where)
+    if group is None:
+        return None, options.log_group_refused.get(where, "")
     return _fix(trail, CloudWatchLogsLogGroupArn=group, CloudWatchLogsRoleArn=options.log_role), ""
 
 

@@ -1,0 +1,139 @@
+"""What a Lambda run of the audit returns and publishes, shared by the doors that run it.
+
+- `run`: audit some accounts as an `AuditRequest` asks (`drift/audit_request.py`), read-only;
+- `bounded`: the audit JSON (`findings.Audit.to_dict()`, the document `trailkeeper audit --json` prints),
+  cut to fit a payload limit: a Lambda response is at most 6 MB (`RESPONSE_LIMIT`), a Step Functions
+  state 256 KB. The summary always counts every finding; when the findings do not fit, passing ones
+  are left out first, then the not-available ones, then failing ones from the end, and `dropped` says
+  how many of each and why (`SCHEMA` is the audit's schema with that one optional key);
+- `publish_metrics`: one `ControlFailing` datapoint per control of the standards asked, with `Standard` and `Control` as
+  dimensions, valued the number of resources failing it (0 when it passes, so an alarm on one control
+  sees it recover; a missing datapoint means no audit ran), plus `ControlsFailing`, `FindingsFailing`
+  and `AuditErrors` totals.
+
+The direct invocation (`drift/audit_direct.py`) uses all three; the organization reconcile's account
+steps can too (one account per step).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from trailkeeper import observability
+from trailkeeper.aws.calls import Deadline
+from trailkeeper.drift import audit
+from trailkeeper.drift.audit_request import AuditRequest
+from trailkeeper.drift.findings import AUDIT_SCHEMA, Audit
+from trailkeeper.trail import compliance
+from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STATUSES, Options
+
+RESPONSE_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # Lambda's 6 MB response, less room for its envelope
+STEP_FUNCTIONS_LIMIT = 256 * 1024 - 16 * 1024  # a Step Functions state's 256 KB, less the item's own fields
+KEPT_FIRST = (FAIL, NOT_AVAILABLE, PASS)  # what a bounded report keeps first
+
+SCHEMA: dict[str, Any] = copy.deepcopy(AUDIT_SCHEMA)
+SCHEMA["title"] = "trailkeeper audit from the Lambda (the --json document, bounded in size)"
+SCHEMA["properties"]["dropped"] = {
+    "type": "object",
+    "required": ["findings", *STATUSES, "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "findings": {"type": "integer", "minimum": 1},
+        **{str(status): {"type": "integer", "minimum": 0} for status in STATUSES},
+        "reason": {"type": "string"},
+    },
+}
+
+
+def run(
+    targets: Sequence[audit.Target],
+    request: AuditRequest,
+    regions: Sequence[str],
+    *,
+    deadline: Deadline,
+    partition: str = "aws",
+) -> Audit:
+    """Audit `targets` in `regions` as `request` asks (its regions, when given, are the caller's to pass)."""
+    return audit.run(
+        targets,
+        regions,
+        standards=request.standards,
+        options=Options(request.required_tags),
+        deadline=deadline,
+        partition=partition,
+    )
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value).encode())  # as Lambda serialises a return value
+
+
+def bounded(result: Audit, limit: int = RESPONSE_LIMIT) -> dict[str, Any]:
+    """The audit JSON, at most `limit` bytes once serialised (see the module docstring for what is kept).
+
+    >>> bounded(Audit(("fsbp",), ("us-east-1",), ()))["summary"]["findings"]
+    0
+    """
+    document = result.to_dict()
+    if _size(document) <= limit:
+        return document
+    findings = document["findings"]
+    placeholder: dict[str, Any] = {"findings": len(findings), "reason": _reason(limit)}
+    placeholder.update(dict.fromkeys(STATUSES, len(findings)))
+    budget = limit - _size({**document, "findings": [], "dropped": placeholder})
+    keep: set[int] = set()
+    for status in KEPT_FIRST:
+        for index, finding in enumerate(findings):
+            if finding["status"] != status:
+                continue
+            cost = _size(finding) + 2  # and its ", " separator
+            if cost > budget:
+                break  # the rest of this status, and every status after it, are left out
+            keep.add(index)
+            budget -= cost
+        else:
+            continue
+        break
+    left_out = [f for i, f in enumerate(findings) if i not in keep]
+    document["findings"] = [f for i, f in enumerate(findings) if i in keep]
+    document["dropped"] = {
+        "findings": len(left_out),
+        **{status: sum(1 for f in left_out if f["status"] == status) for status in STATUSES},
+        "reason": _reason(limit),
+    }
+    return document
+
+
+def _reason(limit: int) -> str:
+    return (
+        f"the report was over {limit} bytes, what this invocation may return: the summary counts every finding; "
+        "passing findings were left out first, then not-available ones, then failing ones from the end "
+        "(run `trailkeeper audit --json` for all of them)"
+    )
+
+
+def control_counts(result: Audit) -> dict[tuple[str, str], int]:
+    """(standard, control) -> the resources failing it, for every control the audit's standards have (0 also
+    where nothing was there to judge: no trail, no bucket)."""
+    counts = {(standard, str(control.id_in(standard))): 0 for control, standard in compliance.asked(result.standards)}
+    for control, standard, row in result.by_control():
+        counts[(standard, control)] = row[FAIL]
+    return counts
+
+
+def publish_metrics(result: Audit) -> None:
+    """One ControlFailing datapoint per control of the standards asked, and the audit's totals."""
+    counts = control_counts(result)
+    for (standard, control), failing in counts.items():
+        observability.control_failing(standard, control, failing)
+    observability.count(observability.CONTROLS_FAILING, sum(1 for n in counts.values() if n))
+    observability.count(observability.FINDINGS_FAILING, result.count(FAIL))
+    observability.count(observability.AUDIT_ERRORS, len(result.errors))
+
+
+def summary_line(result: Audit) -> Mapping[str, int]:
+    """The counts a log line carries (never the findings themselves)."""
+    return {"findings": len(result.findings), **{s: result.count(s) for s in STATUSES}, "errors": len(result.errors)}
