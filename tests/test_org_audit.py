@@ -23,7 +23,7 @@ from trailkeeper.aws import locate
 from trailkeeper.drift import request
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
 from trailkeeper.org import audit as org_audit
-from trailkeeper.org import invocations
+from trailkeeper.org import audit_totals, invocations
 
 BUCKET = "reconcile-results"
 HOME = seeding.HOME
@@ -341,7 +341,8 @@ def test_summarise_totals_an_audit_run_counts_metrics_and_notifies(
     assert summary["findings"]["FAIL"] == sum(c["FAIL"] for c in summary["failing_controls"])
     # Metrics: failing findings per control (each control judged, 0 when it passed), accounts audited and failed.
     lines = metric_lines(capsys.readouterr().out)
-    per_control = {(m["Standard"], m["Control"]): m["FailingFindings"][0] for m in lines if "FailingFindings" in m}
+    metric = audit_totals.CONTROL_FAILING
+    per_control = {(m["Standard"], m["Control"]): m[metric][0] for m in lines if metric in m}
     assert per_control[("fsbp", "CloudTrail.4")] == failing["CloudTrail.4"]["FAIL"]
     assert set(per_control) >= {("fsbp", c) for c in failing}
     assert all(value == 0 for key_, value in per_control.items() if key_[1] not in failing)

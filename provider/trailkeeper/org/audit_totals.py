@@ -5,7 +5,7 @@ left out of its findings) gives the counts per control; its kept findings give t
 that a bucket NOT_AVAILABLE in one account (it belongs to another) is listed once for the run, and not
 at all when the account owning it judged it in its own child.
 
-Metrics (EMF): `FailingFindings` per standard and control, the failing findings across the run (0 for a
+Metrics (EMF): `OrganizationControlFailing` per standard and control, the failing findings across the run (0 for a
 control judged and passed everywhere, so that an alarm on it returns to OK), `AccountsAudited` and
 `AccountsFailed`. The SNS message lists the failing controls with their counts and the worst accounts.
 """
@@ -23,7 +23,9 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from trailkeeper import observability
 from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, STATUSES
 
-FAILING_FINDINGS = "FailingFindings"  # dimensions Standard and Control
+# Dimensions Standard and Control. Not the Lambda's own `ControlFailing` (one account, drift/audit_lambda.py):
+# both may run in the management account, in the same namespace, and one series must not mix the two.
+CONTROL_FAILING = "OrganizationControlFailing"
 ACCOUNTS_AUDITED = "AccountsAudited"
 WORST_ACCOUNTS = 10  # in the summary and the message: the accounts with the most failing findings
 
@@ -106,7 +108,7 @@ class AuditTotals:
         """The run's metrics: failing findings per judged control, accounts audited and failed."""
         for (standard, control), counts in self.failing.items():
             with single_metric(
-                name=FAILING_FINDINGS, unit=MetricUnit.Count, value=counts[FAIL], namespace=observability.NAMESPACE
+                name=CONTROL_FAILING, unit=MetricUnit.Count, value=counts[FAIL], namespace=observability.NAMESPACE
             ) as metric:
                 metric.add_dimension(name="service", value=observability.SERVICE)
                 metric.add_dimension(name="Standard", value=standard)
