@@ -108,7 +108,7 @@ PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES,
     ),
     ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
-    ("Member role", "`member-role.yaml`", ENGINE),
+    ("Member role", "`member-role.yaml`", ENGINE + permissions.MEMBER_MODULES),
     ("CLI, one account", "your identity", ENGINE),
     ("CLI, `--organization`", "your identity", (*ENGINE, "trailkeeper.org.accounts", "trailkeeper.org.credentials")),
     ("CLI, `--accounts`", "your identity", (*ENGINE, "trailkeeper.org.credentials")),

@@ -21,6 +21,7 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from trailkeeper import permissions
+from trailkeeper.org import audit as org_audit
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "org-reconcile.asl.json"
@@ -88,16 +89,32 @@ def granted(path: Path, role: str) -> list[str]:
     return [a for s in statements(path, role) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
 
 
+# Granted twice on purpose: on the account's own trails (the engine) and on any account's trail (the
+# audit's read of the organization trail a member account shows, Sid AuditOrganizationTrails).
+TWICE = ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
+
+
+def once(actions: list[str]) -> list[str]:
+    """`actions` with the two granted twice on purpose counted once; anything else repeated stays repeated."""
+    counted = list(actions)
+    for action in TWICE:
+        assert counted.count(action) == 2, action
+        counted.remove(action)
+    return sorted(counted)
+
+
 def test_the_reconcile_role_grants_exactly_the_engine_and_organization_calls() -> None:
     actions = granted(RECONCILE, "ReconcileRole")
-    assert sorted(actions) == sorted(permissions.required(permissions.MODULES + permissions.ORG_MODULES))
+    assert once(actions) == sorted(permissions.required(permissions.MODULES + permissions.ORG_MODULES))
     (assume,) = [s for s in statements(RECONCILE, "ReconcileRole") if s["Action"] == "sts:AssumeRole"]
     assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"}
 
 
 def test_the_member_role_grants_exactly_what_the_engine_calls_in_an_account() -> None:
     # When the engine declares a new call (a PERMISSIONS tuple), add it to member-role.yaml too.
-    assert sorted(granted(MEMBER, "MemberRole")) == sorted(permissions.required() - CENTRAL_ONLY)
+    # The organization audit's reads too (MEMBER_MODULES): its log buckets among them.
+    expected = permissions.required(permissions.MODULES + permissions.MEMBER_MODULES) - CENTRAL_ONLY
+    assert once(granted(MEMBER, "MemberRole")) == sorted(expected)
     trust = template.load(MEMBER)["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"] == [
         {"Effect": "Allow", "Principal": {"AWS": {"Ref": "ReconcileRoleArn"}}, "Action": "sts:AssumeRole"}
@@ -169,6 +186,8 @@ def test_the_results_bucket_is_listed_only_under_the_runs_results() -> None:
 # --- the flow, on moto's Step Functions (Lambda code never runs there: each task echoes its payload) ---
 
 BUCKET = "org-reconcile-results"
+AUDIT_DEFAULTS = {"standards": [], "regions": [], "required_tags": []}  # org/audit.py: FSBP and CIS 6.0, all regions
+PLAN_FIELDS = {"run_action": "apply", **AUDIT_DEFAULTS}  # what list-accounts is told of the run
 ACCOUNTS = [{"account": f"{n:012d}", "account_name": f"account-{n}"} for n in (111, 222, 333)]
 
 
@@ -243,14 +262,19 @@ def test_one_child_per_account_each_invoking_the_function_with_its_account(
         "key": "runs/run-1/accounts.json",
         "ou_ids": ["ou-ab12-cdefgh12"],
         "exclude_accounts": [],
+        **PLAN_FIELDS,
     }
     (map_run,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
     described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
     assert described["itemCounts"]["succeeded"] == len(ACCOUNTS)
     assert described["maxConcurrency"] == 2
     # Each child invoked the function once with its account, as org/invocations.py expects.
-    assert sorted(children, key=lambda c: c["account"]) == [{"action": "apply", **a} for a in ACCOUNTS]
+    # The audit's fields (empty by default) go to every child; plan and apply ignore them.
+    assert sorted(children, key=lambda c: c["account"]) == [
+        {"action": "apply", **a, **AUDIT_DEFAULTS} for a in ACCOUNTS
+    ]
     assert summarise["action"] == "summarise" and summarise["result_writer"]["Bucket"] == BUCKET
+    assert summarise["run_action"] == "apply"  # summarise totals an apply as before
     assert summarise["result_writer"]["Key"].endswith("manifest.json")  # the ResultWriter's manifest
     assert summarise["result_writer"]["Key"].startswith("results/run-1/")  # under the execution's own prefix
     assert json.loads(done["output"]) == summarise  # the run's output is the summary
@@ -262,7 +286,7 @@ def test_the_action_defaults_to_plan_and_anything_else_fails(
     sfn, arn = machine
     boto3.client("s3").put_object(Bucket=BUCKET, Key="runs/run-2/accounts.json", Body=json.dumps(ACCOUNTS[:1]))
     assert execute(sfn, arn, "run-2", {})["status"] == "SUCCEEDED"
-    assert invocations[1] == {"action": "plan", **ACCOUNTS[0]}
+    assert invocations[1] == {"action": "plan", **ACCOUNTS[0], **AUDIT_DEFAULTS}
     invocations.clear()
     failed = execute(sfn, arn, "run-3", {"action": "destroy"})
     assert (failed["status"], failed["error"]) == ("FAILED", "InvalidAction")
@@ -283,6 +307,7 @@ def test_a_failed_map_is_summarised_and_notified_then_fails_the_run(
     # The shape tests/test_org_invocations.py feeds the real summarise step (failed_map_event).
     assert summarise == {
         "action": "summarise",
+        "run_action": "apply",
         "results": {"Bucket": BUCKET, "Prefix": "results/run-4/"},
         "accounts": {"bucket": BUCKET, "key": "runs/run-4/accounts.json"},
         "map_error": {"Error": "States.Runtime", "Cause": done["cause"].split("): ", 1)[1]},
@@ -301,3 +326,43 @@ def test_the_map_catches_every_error_and_the_run_fails_after_the_summary() -> No
     prefix = states["Reconcile"]["ResultWriter"]["Parameters"]["Prefix.$"]
     assert prefix == "States.Format('results/{}', $$.Execution.Name)"
     assert failed["Parameters"]["Payload"]["results"]["Prefix.$"] == "States.Format('results/{}/', $$.Execution.Name)"
+
+
+def test_an_audit_run_passes_its_fields_to_every_child_and_to_the_checks_and_totals(
+    machine: tuple[Any, str], invocations: list[dict[str, Any]]
+) -> None:
+    sfn, arn = machine
+    boto3.client("s3").put_object(Bucket=BUCKET, Key="runs/run-5/accounts.json", Body=json.dumps(ACCOUNTS))
+    fields = {"standards": ["fsbp", "cis-5.0"], "regions": ["us-east-1", "eu-west-1"], "required_tags": ["owner"]}
+    done = execute(sfn, arn, "run-5", {"action": "audit", "exclude_accounts": ["999999999999"], **fields})
+    assert done["status"] == "SUCCEEDED", done
+    listing, *children, summarise = invocations
+    # list-accounts checks the audit's fields once (org/invocations.py), before a child runs.
+    assert listing["run_action"] == "audit" and {k: listing[k] for k in fields} == fields
+    assert sorted(children, key=lambda c: c["account"]) == [{"action": "audit", **a, **fields} for a in ACCOUNTS]
+    assert summarise["run_action"] == "audit"  # the audit's totals, not plan's
+
+
+def test_the_schedule_may_audit() -> None:
+    parameter = template.load(RECONCILE)["Parameters"]["ScheduleAction"]
+    assert parameter["AllowedValues"] == ["plan", "apply", "audit"]
+    (check,) = json.loads(ASL.read_text())["States"]["CheckAction"]["Choices"]
+    assert [c["StringEquals"] for c in check["Or"]] == parameter["AllowedValues"]
+
+
+@pytest.mark.parametrize(("path", "role"), [(RECONCILE, "ReconcileRole"), (MEMBER, "MemberRole")])
+def test_the_audit_reads_only_buckets_of_the_roles_own_account(path: Path, role: str) -> None:
+    (listing,) = [s for s in statements(path, role) if s["Action"] == "s3:ListAllMyBuckets"]
+    assert listing["Resource"] == "*" and "Condition" not in listing  # ListBuckets has no resource
+    (reads,) = [s for s in statements(path, role) if "s3:GetBucketAcl" in s["Action"]]
+    assert sorted(reads["Action"]) == sorted(a for a in org_audit.PERMISSIONS if a.startswith("s3:GetBucket"))
+    assert reads["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+@pytest.mark.parametrize(("path", "role"), [(RECONCILE, "ReconcileRole"), (MEMBER, "MemberRole")])
+def test_the_audit_reads_the_organization_trail_a_member_account_shows(path: Path, role: str) -> None:
+    # CloudTrail.1 in a member account is usually met by the management account's organization trail.
+    (reads,) = [s for s in statements(path, role) if s.get("Sid") == "AuditOrganizationTrails"]
+    assert sorted(reads["Action"]) == ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
+    assert reads["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
+    assert {"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"} <= set(org_audit.PERMISSIONS)

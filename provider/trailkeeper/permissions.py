@@ -26,8 +26,18 @@ PROVIDER_MODULES = ("trailkeeper.cfn.events",)
 # when the stack audits (EnableAudit), so a stack without audit gets no bucket reads.
 AUDIT_MODULES = ("trailkeeper.drift.audit_direct",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
-# and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls.
-ORG_MODULES = ("trailkeeper.org.accounts", "trailkeeper.org.credentials", "trailkeeper.org.invocations")
+# and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls, and
+# MEMBER_MODULES.
+# The organization `audit` reads trails and log buckets: org-reconcile.yaml grants it too (the function
+# audits its own account with its own role).
+ORG_MODULES = (
+    "trailkeeper.org.accounts",
+    "trailkeeper.org.credentials",
+    "trailkeeper.org.invocations",
+    "trailkeeper.org.audit",
+)
+# What the member role grants beyond the engine's calls: the organization `audit`'s reads in the account.
+MEMBER_MODULES = ("trailkeeper.org.audit",)
 
 
 def required(modules: tuple[str, ...] = MODULES) -> frozenset[str]:

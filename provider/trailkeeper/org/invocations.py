@@ -9,11 +9,15 @@
   function's own account uses its own credentials) and run the same engine there; returns the JSON
   report. An account that cannot be run at all raises (the Map counts the child as failed, against its
   tolerated failure percentage); per-trail failures are in the report.
+- `{"action": "audit", "account": "111122223333", "role_name": ..., "standards": [...], "regions": [...],
+  "required_tags": [...]}`: the same account and role, audited read-only (`org/audit.py`); returns the
+  audit JSON, bounded to fit a Step Functions state.
 - `{"action": "summarise", "result_writer": {"Bucket": B, "Key": manifest}}`: read the Map's results
   (ResultWriter's manifest and files), total them, publish metrics and (NOTIFY_TOPIC_ARN) one message.
   After a failed Map, `{"action": "summarise", "map_error": {Error, Cause}, "results": {"Bucket": B,
   "Prefix": P}, "accounts": {"bucket", "key"}}`: the same totals from whatever results it wrote under P,
-  with `run_failed`, always notified (the state machine then fails the execution).
+  with `run_failed`, always notified (the state machine then fails the execution). With `"run_action":
+  "audit"` the totals are the audit's (`org/audit_totals.py`); plan and apply keep theirs.
 """
 
 from __future__ import annotations
@@ -24,15 +28,17 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.drift import request
 from trailkeeper.drift.report import STATUSES
 from trailkeeper.errors import MalformedEvent
-from trailkeeper.org import accounts
+from trailkeeper.org import accounts, audit_totals
+from trailkeeper.org import audit as org_audit
 from trailkeeper.org import run as org_run
+from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,8 @@ def _text(event: Mapping[str, Any], key: str, default: str | None = None) -> str
 
 def list_accounts(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
     bucket, key = _text(event, "bucket"), _text(event, "key")
+    if event.get("run_action") == "audit":  # refused once here, before a thousand children refuse it each
+        org_audit.read(event)
     found = accounts.discover(
         clients(),
         _region(),
@@ -92,19 +100,51 @@ def list_accounts(event: Mapping[str, Any], caller_arn: str, deadline: Deadline)
     return {"bucket": bucket, "key": key, "accounts": len(items)}
 
 
-def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
+def _account(event: Mapping[str, Any], caller_arn: str) -> accounts.Account:
+    """The account the event names, with the role to assume there (none in the function's own account)."""
     account_id = _text(event, "account")
     if not accounts.ACCOUNT_ID.match(account_id):
         raise MalformedEvent(f"account {account_id!r} is not a 12-digit account id")
     role_name = _text(event, "role_name", os.environ.get(ROLE_NAME) or accounts.DEFAULT_ROLE_NAME)
-    asked = {k: v for k, v in event.items() if k in ("action", "trails")}
-    action, declarations = request.read(asked, clients(), _region(), deadline)
+    if not accounts.ROLE_NAME.match(role_name):
+        raise MalformedEvent(f"role_name {role_name!r} is not an IAM role name (1-512 of letters, digits and +=,.@_-/)")
     own = account_id == arns.account_of(caller_arn)
-    account = accounts.Account(
+    return accounts.Account(
         account_id,
         str(event.get("account_name") or ""),
         None if own else accounts.role_arn(accounts.partition_of(caller_arn), account_id, role_name),
     )
+
+
+def audit_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
+    """`audit` in one account: every field checked, then its role assumed, then its trails read."""
+    account = _account(event, caller_arn)
+    asked = org_audit.read(event)
+    acting = clients()
+    if account.role_arn is not None:
+        acting = Clients(AccountSessions(clients(), _region(), deadline).session(account))  # raises naming both
+    answer = org_audit.run(
+        asked,
+        account.id,
+        account.name,
+        acting,
+        region=_region(),
+        partition=accounts.partition_of(caller_arn) or "aws",
+        deadline=deadline,
+    )
+    log.info(
+        "account audited", extra={"account": account.id, "summary": answer["summary"], "omitted": answer["omitted"]}
+    )
+    return answer
+
+
+def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
+    if event.get("action") == "audit":
+        return audit_account(event, caller_arn, deadline)
+    account = _account(event, caller_arn)
+    asked = {k: v for k, v in event.items() if k in ("action", "trails")}
+    action, declarations = request.read(asked, clients(), _region(), deadline)
+    account_id = account.id
     result = org_run.run(
         declarations, [account], clients=clients(), default_region=_region(), apply=action == "apply", deadline=deadline
     )
@@ -171,8 +211,11 @@ class _Totals:
         return sorted(notes, key=lambda n: n["trail_arn"])
 
 
-def _totals(bucket: str, manifest_key: str | None, deadline: Deadline) -> _Totals:
-    totals = _Totals()
+_T = TypeVar("_T", _Totals, audit_totals.AuditTotals)  # plan and apply's totals, or audit's
+
+
+def _totals(totals: _T, bucket: str, manifest_key: str | None, deadline: Deadline) -> _T:
+    """`totals` with every child of the Map's result files added (none when it wrote no manifest)."""
     if manifest_key is None:
         return totals
     manifest = _read_json(bucket, manifest_key, deadline)
@@ -211,7 +254,9 @@ def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
         if not isinstance(writer, Mapping):
             raise MalformedEvent("summarise needs result_writer: {Bucket, Key} (the Map's ResultWriterDetails)")
         bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
-    totals = _totals(bucket, manifest_key, deadline)
+    if event.get("run_action") == "audit":
+        return _summarise_audit(bucket, manifest_key, run_failed, deadline)
+    totals = _totals(_Totals(), bucket, manifest_key, deadline)
     ran = totals.ran
     summary: dict[str, Any] = {
         "accounts": max(ran + len(totals.failed), int((run_failed or {}).get("accounts_listed", 0))),
@@ -233,6 +278,40 @@ def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
     return summary
 
 
+def _summarise_audit(
+    bucket: str, manifest_key: str | None, run_failed: dict[str, Any] | None, deadline: Deadline
+) -> dict[str, Any]:
+    """An audit run's totals, metrics and message (`org/audit_totals.py`): nothing is judged again here."""
+    totals = _totals(audit_totals.AuditTotals(), bucket, manifest_key, deadline)
+    summary = totals.summary(int((run_failed or {}).get("accounts_listed", 0)))
+    if run_failed is not None:
+        summary["run_failed"] = run_failed
+        observability.count(RUNS_FAILED)
+    totals.count()
+    observability.count(ACCOUNTS_FAILED, len(totals.failed))
+    topic = os.environ.get(request.NOTIFY_TOPIC, "")
+    if topic and audit_totals.newsworthy(summary):
+        folder = manifest_key.rsplit("/", 1)[0] + "/" if manifest_key and "/" in manifest_key else ""
+        results = f"s3://{bucket}/{folder}" if manifest_key else ""
+        _publish(topic, audit_totals.subject(summary), audit_totals.message(summary, results), deadline)
+    return summary
+
+
+def _publish(topic: str, subject: str, message: str, deadline: Deadline) -> None:
+    try:
+        call(
+            "Publish",
+            lambda: (
+                clients()
+                .client("sns", arns.region_of(topic) or _region())
+                .publish(TopicArn=topic, Subject=subject[:100], Message=message[:250_000])
+            ),
+            deadline=deadline,
+        )
+    except Exception:  # the run is done; a failed notification must not turn it into an error
+        log.exception("could not publish the notification")
+
+
 def _notify(summary: Mapping[str, Any], deadline: Deadline) -> None:
     topic = os.environ.get(request.NOTIFY_TOPIC, "")
     trails = summary["trails"]
@@ -244,18 +323,7 @@ def _notify(summary: Mapping[str, Any], deadline: Deadline) -> None:
         f"{summary['accounts']} accounts, {len(summary['accounts_failed'])} failed, "
         f"{trails['fixed']} trails fixed, {trails['failed']} failed"
     )
-    try:
-        call(
-            "Publish",
-            lambda: (
-                clients()
-                .client("sns", arns.region_of(topic) or _region())
-                .publish(TopicArn=topic, Subject=subject[:100], Message=json.dumps(summary, indent=2)[:250_000])
-            ),
-            deadline=deadline,
-        )
-    except Exception:  # the run is done; a failed notification must not turn it into an error
-        log.exception("could not publish the notification")
+    _publish(topic, subject, json.dumps(summary, indent=2), deadline)
 
 
 def handle(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
