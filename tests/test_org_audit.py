@@ -20,7 +20,8 @@ from tests.conftest import RecordingClients, metric_lines
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler, permissions
 from trailkeeper.aws import locate
-from trailkeeper.drift import request
+from trailkeeper.drift import audit_lambda, request
+from trailkeeper.drift.findings import Audit, Finding
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
 from trailkeeper.org import audit as org_audit
 from trailkeeper.org import audit_totals, invocations
@@ -73,10 +74,9 @@ def test_an_account_is_audited_through_its_role_and_answers_the_audit_json(
     # Its log bucket is its own: judged, not NOT_AVAILABLE (CloudTrail.7: no access logging).
     assert statuses(answer, "CloudTrail.7") == {f"arn:aws:s3:::trails-{payments}": "FAIL"}
     assert {f["account"] for f in answer["findings"]} == {payments}
-    # The summary counts every finding; the PASS ones on trails and regions are left out, and counted.
-    assert answer["summary"]["PASS"] == answer["omitted"]["PASS"] + sum(
-        1 for f in answer["findings"] if f["status"] == "PASS"
-    )
+    # A small answer is whole: the summary counts exactly the findings it holds.
+    assert "dropped" not in answer
+    assert answer["summary"]["PASS"] == sum(1 for f in answer["findings"] if f["status"] == "PASS")
     assert answer["summary"]["FAIL"] == sum(1 for f in answer["findings"] if f["status"] == "FAIL")
     assert answer["summary"]["controls"] and answer["summary"]["errors"] == 0
 
@@ -102,10 +102,10 @@ def test_every_enabled_region_of_the_account_by_default(org: organization.Organi
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
-        ({"standards": ["fsbp", "pci"]}, r"standards \['fsbp', 'pci'\]: 'pci' not a standard trailkeeper judges"),
-        ({"standards": "fsbp"}, "standards 'fsbp' must be a list of strings"),
-        ({"regions": ["us-east-1", "mars-1"]}, r"regions \['us-east-1', 'mars-1'\]: 'mars-1' not a region CloudTrail"),
-        ({"required_tags": ["aws:owner"]}, r"required_tags \['aws:owner'\]: 'aws:owner' must be 1-128 characters"),
+        ({"standards": ["fsbp", "pci"]}, r"standards: 'pci' is not a standard \(fsbp, cis-5.0, cis-6.0\)"),
+        ({"standards": "fsbp"}, "standards='fsbp': must be a non-empty list of strings"),
+        ({"regions": ["us-east-1", "mars-1"]}, "regions: 'mars-1' is not a region CloudTrail has"),
+        ({"required_tags": ["aws:owner"]}, "required_tags: 'aws:owner' must be 1-128 characters"),
         ({"required_tags": [""]}, "must be 1-128 characters, not starting aws:"),
         ({"account": "1234"}, "account '1234' is not a 12-digit account id"),
         ({"role_name": "bad role"}, "role_name 'bad role' is not an IAM role name"),
@@ -125,7 +125,7 @@ def test_list_accounts_refuses_a_malformed_audit_once_before_listing(
 ) -> None:
     clients.calls.clear()
     event = {"action": "list-accounts", "bucket": BUCKET, "key": "k", "run_action": "audit", "standards": ["cis"]}
-    with pytest.raises(MalformedEvent, match="'cis' not a standard"):
+    with pytest.raises(MalformedEvent, match="'cis' is not a standard"):
         invoke(event)
     assert clients.calls == []
     assert invoke({**event, "standards": ["cis-5.0"]})["accounts"] == 4  # the same run, well formed
@@ -214,27 +214,37 @@ def document(found: list[dict[str, Any]], errors: int = 0) -> dict[str, Any]:
     }
 
 
-def test_a_small_answer_keeps_every_failure_and_bucket_and_counts_the_passes_left_out() -> None:
+def _bound(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The account step's answer for an audit that found `found` (org_audit.run's bounding)."""
+    result = Audit(
+        ("fsbp",),
+        ("us-east-1",),
+        tuple(Finding(**{**f, "warnings": tuple(f["warnings"])}) for f in found),
+        (),
+        ("111122223333",),
+    )
+    return audit_lambda.bounded(result, org_audit.MAX_ANSWER_BYTES, rank=org_audit.keep_first)
+
+
+def test_an_answer_that_fits_is_whole_and_the_log_buckets_come_right_after_the_failures() -> None:
     bucket = "arn:aws:s3:::logs"
     found = [finding(0, "PASS"), finding(1, "FAIL"), finding(2, "PASS", bucket), finding(3, "NOT_AVAILABLE")]
-    answer = org_audit.bound(document(found, errors=1))
-    jsonschema.validate(answer, org_audit.ANSWER_SCHEMA)
-    assert answer["findings"] == found[1:]  # in the audit's order
-    assert answer["omitted"] == {"PASS": 1, "FAIL": 0, "NOT_AVAILABLE": 0, "errors": 0}
-    assert len(answer["errors"]) == 1 and answer["summary"] == document(found)["summary"] | {"errors": 1}
+    ranked = sorted(found, key=org_audit.keep_first)
+    assert [f["resource"] for f in ranked[:2]] == [found[1]["resource"], bucket]  # a failure, then the bucket
+    assert ranked[2:] == [found[3], found[0]]
 
 
 def test_a_large_answer_is_trimmed_under_the_limit_failures_first_with_counts() -> None:
     found = [finding(n, "FAIL") for n in range(3000)] + [finding(n, "PASS") for n in range(3000, 5000)]
-    whole = document(found)
-    assert len(json.dumps(whole)) > 1_000_000  # an account of 5,000 trails
-    answer = org_audit.bound(whole)
+    assert len(json.dumps(document(found))) > 1_000_000  # an account of 5,000 trails
+    answer = _bound(found)
     size = len(json.dumps(answer).encode())
     assert org_audit.MAX_ANSWER_BYTES - 1_000 < size <= org_audit.MAX_ANSWER_BYTES
     kept = len(answer["findings"])
     assert 0 < kept < 3000 and all(f["status"] == "FAIL" for f in answer["findings"])
-    assert answer["findings"] == found[:kept]  # the first failures, in order
-    assert answer["omitted"] == {"PASS": 2000, "FAIL": 3000 - kept, "NOT_AVAILABLE": 0, "errors": 0}
+    assert [f["resource"] for f in answer["findings"]] == [f["resource"] for f in found[:kept]]  # first failures
+    dropped = answer["dropped"]
+    assert (dropped["PASS"], dropped["FAIL"], dropped["NOT_AVAILABLE"], dropped["errors"]) == (2000, 3000 - kept, 0, 0)
     assert answer["summary"]["FAIL"] == 3000  # the summary is whole
     jsonschema.validate(answer, org_audit.ANSWER_SCHEMA)
 
@@ -364,7 +374,7 @@ def test_an_audit_where_every_control_passes_sends_no_message(
 ) -> None:
     monkeypatch.setenv(request.NOTIFY_TOPIC, world.topic_arn)
     passing = document([finding(0, "PASS")])
-    summary = summarise(write_results("passing/", [child("111122223333", org_audit.bound(passing))], []))
+    summary = summarise(write_results("passing/", [child("111122223333", _bound(passing["findings"]))], []))
     assert summary["failing_controls"] == [] and summary["accounts_with_failures"] == 0
     assert summary["findings"] == {"PASS": 1, "FAIL": 0, "NOT_AVAILABLE": 0}
     assert not clients.named("Publish")

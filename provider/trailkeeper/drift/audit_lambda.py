@@ -3,9 +3,11 @@
 - `run`: audit some accounts as an `AuditRequest` asks (`drift/audit_request.py`), read-only;
 - `bounded`: the audit JSON (`findings.Audit.to_dict()`, the document `trailkeeper audit --json` prints),
   cut to fit a payload limit: a Lambda response is at most 6 MB (`RESPONSE_LIMIT`), a Step Functions
-  state 256 KB. The summary always counts every finding; when the findings do not fit, passing ones
-  are left out first, then the not-available ones, then failing ones from the end, and `dropped` says
-  how many of each and why (`SCHEMA` is the audit's schema with that one optional key);
+  state 256 KB (the organization's account step, `org/audit.py`, with its own ranking). The summary
+  always counts every finding; when the document does not fit, the errors are kept while they fit, then
+  the findings by rank (by default failing, then not-available, then passing ones, each in the audit's
+  order) up to the first that does not fit, and `dropped` says how many of each were left out and why
+  (`SCHEMA` is the audit's schema with that one optional key);
 - `publish_metrics`: one `ControlFailing` datapoint per control of the standards asked, with `Standard` and `Control` as
   dimensions, valued the number of resources failing it (0 when it passes, so an alarm on one control
   sees it recover; a missing datapoint means no audit ran), plus `ControlsFailing`, `FindingsFailing`
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trailkeeper import observability
@@ -38,11 +40,12 @@ SCHEMA: dict[str, Any] = copy.deepcopy(AUDIT_SCHEMA)
 SCHEMA["title"] = "trailkeeper audit from the Lambda (the --json document, bounded in size)"
 SCHEMA["properties"]["dropped"] = {
     "type": "object",
-    "required": ["findings", *STATUSES, "reason"],
+    "required": ["findings", *STATUSES, "errors", "reason"],
     "additionalProperties": False,
     "properties": {
-        "findings": {"type": "integer", "minimum": 1},
+        "findings": {"type": "integer", "minimum": 0},
         **{str(status): {"type": "integer", "minimum": 0} for status in STATUSES},
+        "errors": {"type": "integer", "minimum": 0},
         "reason": {"type": "string"},
     },
 }
@@ -71,8 +74,17 @@ def _size(value: Any) -> int:
     return len(json.dumps(value).encode())  # as Lambda serialises a return value
 
 
-def bounded(result: Audit, limit: int = RESPONSE_LIMIT) -> dict[str, Any]:
-    """The audit JSON, at most `limit` bytes once serialised (see the module docstring for what is kept).
+def by_status(finding: Mapping[str, Any]) -> int:
+    """The rank a bounded report keeps a finding by: failing first, then not available, then passing."""
+    return KEPT_FIRST.index(finding["status"])
+
+
+def bounded(
+    result: Audit, limit: int = RESPONSE_LIMIT, rank: Callable[[Mapping[str, Any]], int] = by_status
+) -> dict[str, Any]:
+    """The audit JSON, at most `limit` bytes once serialised: whole when it fits; else the summary whole, the
+    errors while they fit, and the findings by `rank` (lowest first; the audit's order within a rank) up to
+    the first that does not fit, and `dropped` counting what was left out (see the module docstring).
 
     >>> bounded(Audit(("fsbp",), ("us-east-1",), ()))["summary"]["findings"]
     0
@@ -80,28 +92,31 @@ def bounded(result: Audit, limit: int = RESPONSE_LIMIT) -> dict[str, Any]:
     document = result.to_dict()
     if _size(document) <= limit:
         return document
-    findings = document["findings"]
-    placeholder: dict[str, Any] = {"findings": len(findings), "reason": _reason(limit)}
+    findings, errors = document["findings"], document["errors"]
+    placeholder: dict[str, Any] = {"findings": len(findings), "errors": len(errors), "reason": _reason(limit)}
     placeholder.update(dict.fromkeys(STATUSES, len(findings)))
-    budget = limit - _size({**document, "findings": [], "dropped": placeholder})
+    budget = limit - _size({**document, "findings": [], "errors": [], "dropped": placeholder})
+    kept_errors = []
+    for error in errors:
+        cost = _size(error) + 2  # and its ", " separator
+        if cost > budget:
+            break
+        kept_errors.append(error)
+        budget -= cost
     keep: set[int] = set()
-    for status in KEPT_FIRST:
-        for index, finding in enumerate(findings):
-            if finding["status"] != status:
-                continue
-            cost = _size(finding) + 2  # and its ", " separator
-            if cost > budget:
-                break  # the rest of this status, and every status after it, are left out
-            keep.add(index)
-            budget -= cost
-        else:
-            continue
-        break
+    for index in sorted(range(len(findings)), key=lambda i: rank(findings[i])):  # stable: the audit's order
+        cost = _size(findings[index]) + 2
+        if cost > budget:
+            break  # the rest of this rank, and every rank after it, are left out
+        keep.add(index)
+        budget -= cost
     left_out = [f for i, f in enumerate(findings) if i not in keep]
     document["findings"] = [f for i, f in enumerate(findings) if i in keep]
+    document["errors"] = kept_errors
     document["dropped"] = {
         "findings": len(left_out),
         **{status: sum(1 for f in left_out if f["status"] == status) for status in STATUSES},
+        "errors": len(errors) - len(kept_errors),
         "reason": _reason(limit),
     }
     return document
@@ -110,7 +125,7 @@ def bounded(result: Audit, limit: int = RESPONSE_LIMIT) -> dict[str, Any]:
 def _reason(limit: int) -> str:
     return (
         f"the report was over {limit} bytes, what this invocation may return: the summary counts every finding; "
-        "passing findings were left out first, then not-available ones, then failing ones from the end "
+        "the errors and findings kept are the first that fit, failing findings first and passing ones last "
         "(run `trailkeeper audit --json` for all of them)"
     )
 

@@ -133,7 +133,7 @@ def audit_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline)
         deadline=deadline,
     )
     log.info(
-        "account audited", extra={"account": account.id, "summary": answer["summary"], "omitted": answer["omitted"]}
+        "account audited", extra={"account": account.id, "summary": answer["summary"], "dropped": answer.get("dropped")}
     )
     return answer
 
