@@ -366,3 +366,40 @@ def test_the_audit_reads_the_organization_trail_a_member_account_shows(path: Pat
     assert sorted(reads["Action"]) == ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]
     assert reads["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
     assert {"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"} <= set(org_audit.PERMISSIONS)
+
+
+def _resolve(node: Any, parameters: dict[str, Any], conditions: dict[str, bool]) -> Any:
+    """The few intrinsics the schedule's input uses: Ref, Fn::Join, Fn::If."""
+    if isinstance(node, dict) and "Ref" in node:
+        return parameters[node["Ref"]]
+    if isinstance(node, dict) and "Fn::Join" in node:
+        separator, items = node["Fn::Join"]
+        items = _resolve(items, parameters, conditions)
+        return separator.join(str(_resolve(i, parameters, conditions)) for i in items)
+    if isinstance(node, dict) and "Fn::If" in node:
+        condition, then, otherwise = node["Fn::If"]
+        return _resolve(then if conditions[condition] else otherwise, parameters, conditions)
+    return node
+
+
+@pytest.mark.parametrize(("standards", "tags"), [(["fsbp", "cis-6.0"], [""]), (["cis-5.0"], ["owner", "cost-center"])])
+def test_a_scheduled_audit_judges_the_standards_and_tags_the_stack_names(standards: list[str], tags: list[str]) -> None:
+    loaded = template.load(RECONCILE)
+    text, variables = loaded["Resources"]["ScheduledRun"]["Properties"]["Targets"][0]["Input"]["Fn::Sub"]
+    parameters = {
+        "ScheduleAction": "audit",
+        "AuditStandards": standards,
+        "AuditRequiredTags": tags,
+        "OrganizationalUnitIds": [""],
+        "ExcludedAccountIds": [""],
+    }
+    conditions = {"NoOus": True, "NoExclusions": True, "NoAuditTags": tags == [""]}
+    for name, node in variables.items():
+        text = text.replace("${" + name + "}", _resolve(node, parameters, conditions))
+    text = text.replace("${ScheduleAction}", "audit")
+    run = json.loads(text)
+    assert run["standards"] == standards and run["required_tags"] == [t for t in tags if t]
+    asked = org_audit.read(run)  # what list-accounts and every child check
+    assert asked.standards == tuple(standards) and asked.required_tags == tuple(t for t in tags if t)
+    declared = loaded["Parameters"]
+    assert declared["AuditStandards"]["AllowedValues"] == ["fsbp", "cis-5.0", "cis-6.0"]
