@@ -17,7 +17,7 @@ import pytest
 from devkit import world as seeding
 from devkit.recording import RecordingClients
 
-from trailkeeper.aws.calls import Clients
+from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.drift import audit, findings
 from trailkeeper.drift.cli import main
 from trailkeeper.drift.findings import Audit, Finding
@@ -318,6 +318,24 @@ def test_a_public_policy_fails_unless_public_buckets_are_restricted(
     assert finding.status == "FAIL" and "policy is public" in finding.reason
     s3.put_public_access_block(Bucket=seeding.BUCKET, PublicAccessBlockConfiguration={"RestrictPublicBuckets": True})
     assert found(run(clients), "CloudTrail.6", BUCKET_ARN).status == "PASS"
+
+
+def test_running_out_of_time_at_the_bucket_reads_keeps_the_trails_findings(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    """The bucket reads come last: time running out there is an error of the run, and the buckets'
+    controls NOT_AVAILABLE, never the whole audit lost (the Lambda would publish nothing)."""
+
+    class NoTimeAfterListBuckets(Deadline):
+        def remaining(self) -> float:
+            return 0.0 if clients.named("ListBuckets") else super().remaining()
+
+    result = run(clients, deadline=NoTimeAfterListBuckets())
+    assert found(result, "CloudTrail.4", world.trail_arn).status == "FAIL"  # the trail was judged
+    bucket = found(result, "CloudTrail.6", BUCKET_ARN)
+    assert bucket.status == "NOT_AVAILABLE" and "no time left" in bucket.reason
+    assert [e.code for e in result.errors] == ["OutOfTime"]
+    assert result.exit_code == 1
 
 
 def access_logging() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
-from trailkeeper.errors import AwsCallFailed
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.trail.compliance import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
 
 PERMISSIONS = (
@@ -95,11 +95,12 @@ def read(
     *,
     owner: str,
     partition: str = "aws",
-) -> tuple[BucketFacts, AwsCallFailed | None]:
+) -> tuple[BucketFacts, TrailkeeperError | None]:
     """What the asked controls need of `bucket` (in `region`, owned by the clients' account), once.
 
     A read that fails leaves the bucket unavailable with AWS's reason (the controls say NOT_AVAILABLE),
-    and is returned as the run's error.
+    and is returned as the run's error; so does running out of time (the bucket reads come last: the
+    trails' findings are kept, not lost with them).
     """
     try:
         public = _public(clients, region, bucket, deadline) if BUCKET_PUBLIC in needs else ()
@@ -109,4 +110,6 @@ def read(
             logging = bool(answer.get("LoggingEnabled"))
     except AwsCallFailed as error:
         return BucketFacts(bucket, partition, owner, unavailable=f"{error.operation} failed: {error.reason}"), error
+    except TrailkeeperError as error:  # OutOfTime: no time left for the next read
+        return BucketFacts(bucket, partition, owner, unavailable=error.reason), error
     return BucketFacts(bucket, partition, owner, public=public, access_logging=logging), None
