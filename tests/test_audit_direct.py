@@ -207,6 +207,21 @@ def test_one_control_failing_datapoint_per_control_with_standard_and_control(
         assert directive["Dimensions"] == [["service", "Standard", "Control"]]
 
 
+def test_a_control_left_unjudged_by_a_failed_read_has_no_datapoint_never_a_pass() -> None:
+    """Reads that failed leave controls unjudged: their alarm must see missing data, not 0 (a pass)."""
+    judged = Finding(
+        "CloudTrail.4", "fsbp", "PASS", f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/t", ACCOUNT, HOME, "t", "ok", "r"
+    )
+    denied = AuditError(ACCOUNT, "eu-west-1", "AccessDeniedException", "denied")
+    counts = audit_lambda.control_counts(Audit(("fsbp",), (HOME, "eu-west-1"), (judged,), (denied,)))
+    assert counts == {("fsbp", "CloudTrail.4"): 0}  # judged where it could be; nothing else claims to pass
+    nothing_read = audit_lambda.control_counts(Audit(("fsbp",), (HOME,), (), (denied,)))
+    assert nothing_read == {}
+    # Without failed reads, a control with nothing to judge (no trail) passes: 0.
+    clean = audit_lambda.control_counts(Audit(("fsbp",), (HOME,), (), ()))
+    assert clean and set(clean.values()) == {0}
+
+
 def test_the_totals(auditing: RecordingClients, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     result = invoke(EVENT)

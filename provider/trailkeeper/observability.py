@@ -62,10 +62,10 @@ def count_failure(error_code: str) -> None:
         metric.add_dimension(name="ErrorCode", value=error_code)
 
 
-def control_failing(standard: str, control: str, resources: int) -> None:
+def control_failing(standard: str, control: str, resources: int, name: str = CONTROL_FAILING) -> None:
     """How many resources fail `control` of `standard` (0 when it passes), flushed at once with its own
-    dimensions, so that an alarm can watch exactly one control."""
-    with single_metric(name=CONTROL_FAILING, unit=MetricUnit.Count, value=resources, namespace=NAMESPACE) as metric:
+    dimensions, so that an alarm can watch exactly one control (`name`: the organization's run has its own)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=resources, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="service", value=SERVICE)
         metric.add_dimension(name="Standard", value=standard)
         metric.add_dimension(name="Control", value=control)

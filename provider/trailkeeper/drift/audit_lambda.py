@@ -131,16 +131,22 @@ def _reason(limit: int) -> str:
 
 
 def control_counts(result: Audit) -> dict[tuple[str, str], int]:
-    """(standard, control) -> the resources failing it, for every control the audit's standards have (0 also
-    where nothing was there to judge: no trail, no bucket)."""
-    counts = {(standard, str(control.id_in(standard))): 0 for control, standard in compliance.asked(result.standards)}
+    """(standard, control) -> the resources failing it: every control judged (a PASS or FAIL finding), and,
+    when no read failed, 0 for a control with nothing there to judge (no trail, no bucket). A control
+    left unjudged because reads failed has no count: its alarm sees missing data, never a pass."""
+    counts = {}
+    if not result.errors:
+        counts = {
+            (standard, str(control.id_in(standard))): 0 for control, standard in compliance.asked(result.standards)
+        }
     for control, standard, row in result.by_control():
-        counts[(standard, control)] = row[FAIL]
+        if row[FAIL] or row[PASS]:
+            counts[(standard, control)] = row[FAIL]
     return counts
 
 
 def publish_metrics(result: Audit) -> None:
-    """One ControlFailing datapoint per control of the standards asked, and the audit's totals."""
+    """One ControlFailing datapoint per control judged (`control_counts`), and the audit's totals."""
     counts = control_counts(result)
     for (standard, control), failing in counts.items():
         observability.control_failing(standard, control, failing)

@@ -18,8 +18,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
 from trailkeeper import observability
 from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, STATUSES
 
@@ -107,12 +105,7 @@ class AuditTotals:
     def count(self) -> None:
         """The run's metrics: failing findings per judged control, accounts audited and failed."""
         for (standard, control), counts in self.failing.items():
-            with single_metric(
-                name=CONTROL_FAILING, unit=MetricUnit.Count, value=counts[FAIL], namespace=observability.NAMESPACE
-            ) as metric:
-                metric.add_dimension(name="service", value=observability.SERVICE)
-                metric.add_dimension(name="Standard", value=standard)
-                metric.add_dimension(name="Control", value=control)
+            observability.control_failing(standard, control, counts[FAIL], name=CONTROL_FAILING)
         observability.count(ACCOUNTS_AUDITED, self.ran)
 
 
