@@ -83,6 +83,15 @@ def test_an_invalid_request_names_the_field_value_and_rule_before_any_call(
     assert auditing.calls == []
 
 
+def test_a_hostile_event_gets_a_short_reason_naming_the_first_problems_and_counting_the_rest() -> None:
+    regions = [f"r{n}" for n in range(100_000)]
+    with pytest.raises(MalformedEvent) as caught:
+        audit_request.parse({"action": "audit", "regions": regions, **{f"k{n}": 1 for n in range(1000)}})
+    reason = str(caught.value)
+    assert len(reason) < 5_000 and "'k0': not a field of an audit" in reason
+    assert f"and {1000 + 100_000 - audit_request.MAX_PROBLEMS} more" in reason
+
+
 def test_every_problem_is_named_at_once() -> None:
     with pytest.raises(MalformedEvent) as raised:
         audit_request.parse({"action": "audit", "standards": ["pci"], "regions": ["mars-1"], "fix": True})

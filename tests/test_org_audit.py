@@ -109,6 +109,9 @@ def test_every_enabled_region_of_the_account_by_default(org: organization.Organi
         ({"required_tags": [""]}, "must be 1-128 characters, not starting aws:"),
         ({"account": "1234"}, "account '1234' is not a 12-digit account id"),
         ({"role_name": "bad role"}, "role_name 'bad role' is not an IAM role name"),
+        ({"fix": True}, "fix=True: the Lambda's audit is read-only"),
+        ({"standard": ["cis-5.0"]}, "'standard': not a field of an audit"),
+        ({"account": "1" * 1_000_000}, r"^account '1{10,100}\.\.\.' is not a 12-digit account id$"),  # shortened
     ],
 )
 def test_malformed_audit_fields_are_refused_before_any_call(

@@ -25,6 +25,7 @@ from trailkeeper.trail.tags import KEY_MAX, RESERVED
 
 ACTION = "audit"
 FIELDS = ("action", "standards", "regions", "required_tags")
+MAX_PROBLEMS = 10  # named one by one; a hostile event's thousands more are counted (the reason stays small)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ def parse(event: Any, also: Collection[str] = ()) -> AuditRequest:
         if not 1 <= len(key) <= KEY_MAX or key.lower().startswith(RESERVED)
     ]
     if problems:
-        raise MalformedEvent("; ".join(problems))
+        shown = problems[:MAX_PROBLEMS] + [f"and {len(problems) - MAX_PROBLEMS} more"] * (len(problems) > MAX_PROBLEMS)
+        raise MalformedEvent("; ".join(shown))
     return AuditRequest(
         tuple(standards) if standards else compliance.DEFAULT_STANDARDS,
         tuple(regions) if regions else None,

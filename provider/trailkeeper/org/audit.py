@@ -34,6 +34,8 @@ from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE
 # member account shows (its owner's): CloudTrail.1 is often met by it.
 PERMISSIONS = tuple(action for action in audit.READS if action != "sts:GetCallerIdentity")
 FIELDS = audit_request.FIELDS[1:]  # standards, regions, required_tags
+STEP_FIELDS = ("account", "account_name", "role_name")  # what an account step carries besides (the Map's item)
+LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  # list-accounts' own
 
 # Step Functions refuses a state's output over 256 KiB (262,144 bytes), and the Lambda task's result
 # wraps the payload in its own fields: the answer stays well under, whatever the account holds.
@@ -43,12 +45,13 @@ MAX_ANSWER_BYTES = 200_000
 ANSWER_SCHEMA: dict[str, Any] = audit_lambda.SCHEMA
 
 
-def read(event: Mapping[str, Any]) -> AuditRequest:
-    """The audit's fields of an account step (or of list-accounts, once for the run), checked as the
-    Lambda's audit checks them (MalformedEvent naming the field, the value and the rule). An empty list is
-    the state machine's default (its Settings): the same as leaving the field out."""
-    asked = {key: event[key] for key in FIELDS if key in event and event[key] != []}
-    return audit_request.parse({"action": audit_request.ACTION, **asked})
+def read(event: Mapping[str, Any], also: tuple[str, ...] = STEP_FIELDS) -> AuditRequest:
+    """The audit's fields of an account step (or of list-accounts, once for the run, with its own `also`),
+    checked as the Lambda's audit checks them (MalformedEvent naming the field, the value and the rule; a
+    field neither takes, `fix` above all, is refused by name). An empty list is the state machine's
+    default (its Settings): the same as leaving the field out."""
+    asked = {k: v for k, v in event.items() if k != "action" and not (k in FIELDS and v == [])}
+    return audit_request.parse({**asked, "action": audit_request.ACTION}, also=also)
 
 
 def run(

@@ -34,7 +34,7 @@ from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.drift import request
 from trailkeeper.drift.report import STATUSES
-from trailkeeper.errors import MalformedEvent
+from trailkeeper.errors import MalformedEvent, show
 from trailkeeper.org import accounts, audit_totals
 from trailkeeper.org import audit as org_audit
 from trailkeeper.org import run as org_run
@@ -63,21 +63,21 @@ def _region() -> str:
 def _strings(event: Mapping[str, Any], key: str) -> list[str]:
     value = event.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise MalformedEvent(f"{key} {value!r} must be a list of strings")
+        raise MalformedEvent(f"{key} {show(value)} must be a list of strings")
     return value
 
 
 def _text(event: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = event.get(key, default)
     if not isinstance(value, str) or not value:
-        raise MalformedEvent(f"{key} {value!r} must be a non-empty string")
+        raise MalformedEvent(f"{key} {show(value)} must be a non-empty string")
     return value
 
 
 def list_accounts(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
     bucket, key = _text(event, "bucket"), _text(event, "key")
     if event.get("run_action") == "audit":  # refused once here, before a thousand children refuse it each
-        org_audit.read(event)
+        org_audit.read(event, also=org_audit.LISTING_FIELDS)
     found = accounts.discover(
         clients(),
         _region(),
@@ -104,10 +104,12 @@ def _account(event: Mapping[str, Any], caller_arn: str) -> accounts.Account:
     """The account the event names, with the role to assume there (none in the function's own account)."""
     account_id = _text(event, "account")
     if not accounts.ACCOUNT_ID.match(account_id):
-        raise MalformedEvent(f"account {account_id!r} is not a 12-digit account id")
+        raise MalformedEvent(f"account {show(account_id)} is not a 12-digit account id")
     role_name = _text(event, "role_name", os.environ.get(ROLE_NAME) or accounts.DEFAULT_ROLE_NAME)
     if not accounts.ROLE_NAME.match(role_name):
-        raise MalformedEvent(f"role_name {role_name!r} is not an IAM role name (1-512 of letters, digits and +=,.@_-/)")
+        raise MalformedEvent(
+            f"role_name {show(role_name)} is not an IAM role name (1-512 of letters, digits and +=,.@_-/)"
+        )
     own = account_id == arns.account_of(caller_arn)
     return accounts.Account(
         account_id,
