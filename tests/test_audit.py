@@ -338,6 +338,15 @@ def test_running_out_of_time_at_the_bucket_reads_keeps_the_trails_findings(
     assert result.exit_code == 1
 
 
+def test_the_bucket_list_is_asked_in_the_callers_region_not_the_first_audited(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    """ListBuckets answers from any region; the first one asked may be an opt-in region the caller
+    cannot reach, which would leave every bucket unjudged."""
+    run(clients, regions=("eu-west-1", HOME), home_region=HOME)
+    assert [c.region for c in clients.named("ListBuckets")] == [HOME]
+
+
 def access_logging() -> None:
     """Server access logging on the demo bucket, to the other demo bucket."""
     s3 = boto3.client("s3", region_name=HOME)

@@ -413,7 +413,8 @@ def test_a_denied_region_listing_says_what_to_grant_or_pass(world: seeding.World
         run([{"Name": "*", "IsLogging": True}], clients)
     assert raised.value.reason == (
         "UnauthorizedOperation: may not call ec2:DescribeRegions, which lists the regions enabled for the account "
-        "(names and patterns are looked for in each): grant it, or name the regions with --region"
+        "(names and patterns are looked for in each): grant it, or name the regions (--region on the command line, "
+        '"regions" in an audit event)'
     )
     assert clients.named("DescribeTrails") == []
 

@@ -34,7 +34,8 @@ def enabled(clients: Clients, region: str, deadline: Deadline) -> list[str]:
             error.aws_code,
             "DescribeRegions",
             "may not call ec2:DescribeRegions, which lists the regions enabled for the account (names and "
-            "patterns are looked for in each): grant it, or name the regions with --region",
+            "patterns are looked for in each): grant it, or name the regions (--region on the command line, "
+            '"regions" in an audit event)',
         ) from error
     return sorted(
         str(r["RegionName"])

@@ -524,6 +524,7 @@ def run(
     kms_key: str = "",
     log_group: str = "",
     export_trails: bool = False,
+    home_region: str = "",
 ) -> Audit:
     """Audit every target account in `regions` against `standards`; read-only.
 
@@ -560,7 +561,10 @@ def run(
         options = dataclasses.replace(options, **_resolve_key(seen, kms_key, deadline))
     if log_group:
         options = dataclasses.replace(options, **_resolve_log_group(seen, log_group, deadline))
-    bucket_facts, bucket_errors = _buckets(seen, needs, regions[0], deadline, partition, max_accounts=max_accounts)
+    # ListBuckets answers from any region: the caller's own, which it can reach, not the first region asked
+    # (an opt-in region there would leave every bucket unjudged).
+    listing = home_region or regions[0]
+    bucket_facts, bucket_errors = _buckets(seen, needs, listing, deadline, partition, max_accounts=max_accounts)
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
     return Audit(
         tuple(standards),

@@ -213,6 +213,7 @@ def run(
         progress=progress,
         failed_accounts=failed,
         export_trails=bool(args.fix and args.write_state),  # the state written is the export plus the fixes
+        home_region=region,
     )
 
 

@@ -58,7 +58,9 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     identity = call("GetCallerIdentity", lambda: acting.client("sts", region).get_caller_identity(), deadline=deadline)
     account, partition = str(identity["Account"]), partition_of(str(identity.get("Arn", ""))) or "aws"
     regions = request.regions or tuple(enabled_regions.enabled(acting, region, deadline))
-    result = audit_lambda.run([audit.Target(account, acting)], request, regions, deadline=deadline, partition=partition)
+    result = audit_lambda.run(
+        [audit.Target(account, acting)], request, regions, deadline=deadline, partition=partition, home_region=region
+    )
     audit_lambda.publish_metrics(result)
     for error in result.errors:
         log.warning("audit read failed", extra={"region": error.region, "code": error.code, "reason": error.reason})

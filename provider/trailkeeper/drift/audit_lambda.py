@@ -58,8 +58,10 @@ def run(
     *,
     deadline: Deadline,
     partition: str = "aws",
+    home_region: str = "",
 ) -> Audit:
-    """Audit `targets` in `regions` as `request` asks (its regions, when given, are the caller's to pass)."""
+    """Audit `targets` in `regions` as `request` asks (its regions, when given, are the caller's to pass);
+    `home_region` is the function's (where the account-wide bucket list is asked)."""
     return audit.run(
         targets,
         regions,
@@ -67,6 +69,7 @@ def run(
         options=Options(request.required_tags),
         deadline=deadline,
         partition=partition,
+        home_region=home_region,
     )
 
 

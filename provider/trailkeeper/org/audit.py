@@ -65,7 +65,12 @@ def run(
     """
     regions = list(asked.regions or ()) or enabled_regions.enabled(clients, region, deadline)
     result = audit_lambda.run(
-        [audit.Target(account, clients, name)], asked, regions, deadline=deadline, partition=partition
+        [audit.Target(account, clients, name)],
+        asked,
+        regions,
+        deadline=deadline,
+        partition=partition,
+        home_region=region,
     )
     if result.errors and not result.findings:
         first = result.errors[0]
