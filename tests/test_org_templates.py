@@ -399,7 +399,10 @@ def test_a_scheduled_audit_judges_the_standards_and_tags_the_stack_names(standar
     text = text.replace("${ScheduleAction}", "audit")
     run = json.loads(text)
     assert run["standards"] == standards and run["required_tags"] == [t for t in tags if t]
-    asked = org_audit.read(run)  # what list-accounts and every child check
+    # What the state machine's ListAccounts step is given of the run (org-reconcile.asl.json), and checks.
+    listing = {"action": "list-accounts", "bucket": "b", "key": "k", "run_action": run["action"], "regions": []}
+    listing |= {key: run[key] for key in ("ou_ids", "exclude_accounts", "standards", "required_tags")}
+    asked = org_audit.read(listing, also=org_audit.LISTING_FIELDS)
     assert asked.standards == tuple(standards) and asked.required_tags == tuple(t for t in tags if t)
     declared = loaded["Parameters"]
     assert declared["AuditStandards"]["AllowedValues"] == ["fsbp", "cis-5.0", "cis-6.0"]
