@@ -319,6 +319,23 @@ def test_a_bucket_its_owner_judged_is_not_listed_as_not_available(org: organizat
     assert {c["control"] for c in summary["failing_controls"]} >= {"CloudTrail.7"}
 
 
+def test_a_control_no_account_could_judge_has_no_datapoint_never_a_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    def row(control: str, **counts: int) -> dict[str, Any]:
+        return {"standard": "fsbp", "control": control, "PASS": 0, "FAIL": 0, "NOT_AVAILABLE": 0, **counts}
+
+    answer = {
+        "standards": ["fsbp"],
+        "summary": {"controls": [row("CloudTrail.6", NOT_AVAILABLE=2), row("CloudTrail.4", PASS=1)]},
+    }
+    totals = audit_totals.AuditTotals()
+    totals.add("SUCCEEDED", {"Input": json.dumps({"account": "111122223333"}), "Output": json.dumps(answer)})
+    capsys.readouterr()
+    totals.count()
+    metric = audit_totals.CONTROL_FAILING
+    published = {m["Control"]: m[metric] for m in metric_lines(capsys.readouterr().out) if metric in m}
+    assert published == {"CloudTrail.4": [0.0]}  # passed where judged; CloudTrail.6 was judged nowhere
+
+
 def test_summarise_totals_an_audit_run_counts_metrics_and_notifies(
     org: organization.Organization,
     clients: RecordingClients,

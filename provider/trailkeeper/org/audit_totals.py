@@ -6,7 +6,8 @@ that a bucket NOT_AVAILABLE in one account (it belongs to another) is listed onc
 at all when the account owning it judged it in its own child.
 
 Metrics (EMF): `OrganizationControlFailing` per standard and control, the failing findings across the run (0 for a
-control judged and passed everywhere, so that an alarm on it returns to OK), `AccountsAudited` and
+control judged and passed everywhere, so that an alarm on it returns to OK; none for a control no account
+could judge), `AccountsAudited` and
 `AccountsFailed`. The SNS message lists the failing controls with their counts and the worst accounts.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper import observability
-from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, STATUSES
+from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STATUSES
 
 # Dimensions Standard and Control. Not the Lambda's own `ControlFailing` (one account, drift/audit_lambda.py):
 # both may run in the management account, in the same namespace, and one series must not mix the two.
@@ -58,6 +59,7 @@ class AuditTotals:
             counts = self.failing.setdefault((str(row["standard"]), str(row["control"])), Counter())
             counts[FAIL] += int(row.get(FAIL, 0))
             counts["accounts"] += 1 if row.get(FAIL, 0) else 0
+            counts["judged"] += int(row.get(FAIL, 0)) + int(row.get(PASS, 0))
         if summary.get(FAIL):
             name = str(item.get("account_name") or "")
             self.accounts_failing.append({"account": account, "account_name": name, FAIL: int(summary[FAIL])})
@@ -103,9 +105,11 @@ class AuditTotals:
         }
 
     def count(self) -> None:
-        """The run's metrics: failing findings per judged control, accounts audited and failed."""
+        """The run's metrics: failing findings per judged control, accounts audited and failed. A control no
+        account could judge (only NOT_AVAILABLE, e.g. a Log Archive bucket) has no datapoint, never a 0."""
         for (standard, control), counts in self.failing.items():
-            observability.control_failing(standard, control, counts[FAIL], name=CONTROL_FAILING)
+            if counts["judged"]:
+                observability.control_failing(standard, control, counts[FAIL], name=CONTROL_FAILING)
         observability.count(ACCOUNTS_AUDITED, self.ran)
 
 
