@@ -44,11 +44,12 @@ from bench.fleet import REGIONS, SlowClients
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import LIST_TAGS_BATCH
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS
-from trailkeeper.drift import audit_command, export
-from trailkeeper.drift.cli import _parser
+from trailkeeper.cli import audit as audit_command
+from trailkeeper.cli.main import _parser
+from trailkeeper.export import read as export
 from trailkeeper.org import export as org_export
 from trailkeeper.org.accounts import Account, role_arn
-from trailkeeper.org.run import MAX_ACCOUNTS
+from trailkeeper.org.reconcile import MAX_ACCOUNTS
 
 Trail = Mapping[str, Any]
 BUCKET_READS = ("GetPublicAccessBlock", "GetBucketAcl", "GetBucketPolicyStatus", "GetBucketLogging")

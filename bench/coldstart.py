@@ -46,7 +46,7 @@ STEPS = (
     ("crhelper", "import crhelper"),
     ("Powertools Logger + Metrics", "from aws_lambda_powertools import Logger, Metrics"),
     ("trailkeeper (custom resource path)", "import trailkeeper.handler"),
-    ("drift path (fleet, report, PyYAML): now lazy", "import trailkeeper.drift.direct"),
+    ("drift path (fleet, report, PyYAML): now lazy", "import trailkeeper.invocations.direct_run"),
 )
 CONSTRUCTORS = f"""
 import json, os, time
@@ -96,7 +96,7 @@ def run(repeat: int = 7) -> list[Row]:
         env = _env(endpoint, cfn)
         samples: dict[str, list[dict[str, Any]]] = {"after": [], "before": [], "baseline": []}
         for _ in range(repeat):  # interleaved, so machine noise hits every variant alike
-            for variant, extra in (("after", ""), ("before", "import trailkeeper.drift.direct")):
+            for variant, extra in (("after", ""), ("before", "import trailkeeper.invocations.direct_run")):
                 urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
                 world.seed(endpoint)
                 env["BENCH_RESPONSE_URL"] = cfn.url()

@@ -15,8 +15,9 @@ from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from bench.common import Row
-from trailkeeper.drift import fleet, state
-from trailkeeper.drift.report import Report, Status
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
+from trailkeeper.fleet.report import Report, Status
 
 REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",

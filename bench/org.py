@@ -21,9 +21,9 @@ from bench.common import Row
 from bench.fakes import CALLER, Calls, FakeSession, FakeSessions, FakeWorld
 from bench.fleet import REGIONS
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import state
-from trailkeeper.drift.report import Report
-from trailkeeper.org import run as org_run
+from trailkeeper.fleet import state
+from trailkeeper.fleet.report import Report
+from trailkeeper.org import reconcile as org_run
 from trailkeeper.org.accounts import Account, role_arn
 from trailkeeper.org.credentials import AccountSessions
 

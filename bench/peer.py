@@ -154,7 +154,7 @@ def _measure_trailkeeper(
     env = _environment(server.url)
     for stage in peer_inputs.STAGES:
         action = "plan" if stage == "plan" else "apply"
-        command = [sys.executable, "-m", "trailkeeper.drift.cli", action, "-f", str(state), "--json", *where]
+        command = [sys.executable, "-m", "trailkeeper.cli.main", action, "-f", str(state), "--json", *where]
         measured = _run(server, command, env, folder)
         fixed = _in_baseline(server, seeded, regions) if stage == "apply" else -1
         yield stage, measured, fixed

@@ -2,7 +2,7 @@
 
 docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
 what a trail records, trail/record.py) and what moves audit logs. docs/controls.md: the controls the audit
-judges (trail/compliance.py). docs/iam.md and docs/organizations.md: the IAM actions, from the permissions
+judges (audit/controls.py). docs/iam.md and docs/organizations.md: the IAM actions, from the permissions
 the code declares. `python -m devkit.docs` prints every table;
 tests/test_docs.py checks the pages hold exactly them.
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 
 from trailkeeper import permissions
-from trailkeeper.trail import aspects, compliance, guard, record, settings
+from trailkeeper.audit import controls as compliance
+from trailkeeper.trail import aspects, guard, record, settings
 
 
 def _empty_string(row: settings.Setting) -> str:

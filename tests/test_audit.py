@@ -17,12 +17,13 @@ import pytest
 from devkit import world as seeding
 from devkit.recording import RecordingClients
 
+from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import findings
+from trailkeeper.audit import judge as audit
+from trailkeeper.audit.controls import Options, TrailFacts
+from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import audit, findings
-from trailkeeper.drift.cli import main
-from trailkeeper.drift.findings import Audit, Finding
-from trailkeeper.trail import compliance
-from trailkeeper.trail.compliance import Options, TrailFacts
+from trailkeeper.cli.main import main
 from trailkeeper.trail.record import Record
 
 ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
@@ -551,7 +552,7 @@ def test_usage_errors_exit_1_before_any_call(aws: None) -> None:
 
 
 def _args(*argv: str) -> Any:
-    from trailkeeper.drift.cli import _parser
+    from trailkeeper.cli.main import _parser
 
     return _parser().parse_args(["audit", *argv])
 
@@ -563,7 +564,7 @@ def test_by_default_every_enabled_region_is_scanned_once(world: seeding.World, c
     from devkit.regions import ENABLED_BY_DEFAULT
 
     from trailkeeper.aws.calls import Deadline
-    from trailkeeper.drift import audit_command
+    from trailkeeper.cli import audit as audit_command
 
     result = audit_command.run(_args(), clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
     assert set(result.regions) == set(ENABLED_BY_DEFAULT)
@@ -576,7 +577,7 @@ def test_an_accounts_inventory_covers_the_log_archive_account(
     tmp_path: Any, aws: None, clients: RecordingClients
 ) -> None:
     from trailkeeper.aws.calls import Deadline
-    from trailkeeper.drift import audit_command
+    from trailkeeper.cli import audit as audit_command
 
     archive, _ = _log_archive()
     arn = cloudtrail().create_trail(Name="central", S3BucketName="log-archive-bucket", IsMultiRegionTrail=True)

@@ -20,12 +20,16 @@ from devkit.recording import RecordingClients
 
 from tests.conftest import metric_lines
 from trailkeeper import handler, observability
-from trailkeeper.drift import audit_direct, audit_lambda, audit_memory, audit_request, findings
-from trailkeeper.drift.cli import main
-from trailkeeper.drift.findings import Audit, AuditError, Finding
-from trailkeeper.drift.request import NOTIFY_TOPIC
+from trailkeeper.audit import answer as audit_lambda
+from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import findings
+from trailkeeper.audit import memory as audit_memory
+from trailkeeper.audit import request as audit_request
+from trailkeeper.audit.findings import Audit, AuditError, Finding
+from trailkeeper.cli.main import main
 from trailkeeper.errors import MalformedEvent
-from trailkeeper.trail import compliance
+from trailkeeper.fleet.request import NOTIFY_TOPIC
+from trailkeeper.invocations import audit_run as audit_direct
 
 ACCOUNT, HOME = seeding.ACCOUNT, seeding.HOME
 PARAMETER = "/trailkeeper/test/audit-state"

@@ -21,10 +21,12 @@ from devkit.recording import RecordingClients
 from moto.iam.models import iam_backends
 
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
+from trailkeeper.audit import findings
+from trailkeeper.audit.findings import Audit
 from trailkeeper.aws.calls import Deadline
-from trailkeeper.drift import audit_command, export, findings
-from trailkeeper.drift.cli import _parser, main
-from trailkeeper.drift.findings import Audit
+from trailkeeper.cli import audit as audit_command
+from trailkeeper.cli.main import _parser, main
+from trailkeeper.export import read as export
 
 ACCOUNT, HOME, OTHER = seeding.ACCOUNT, seeding.HOME, "eu-west-1"
 PLACE = f"AWS::::Account:{ACCOUNT}"

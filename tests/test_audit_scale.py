@@ -17,8 +17,9 @@ import pytest
 from devkit import world as seeding
 
 from tests.test_audit import HOME, IDENTITY, OTHER, _args, _log_archive, found, run, trail
+from trailkeeper.audit import judge as audit
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import audit, audit_command
+from trailkeeper.cli import audit as audit_command
 
 MEET_WITHIN_SECONDS = 60  # generous on a loaded machine; only a run that never overlaps waits it out
 

@@ -20,7 +20,7 @@ from bench.common import Row
 from devkit import fidelity
 from devkit.recording_server import RecordingMotoServer, Request, smallest_write_gap, write_gaps
 
-from trailkeeper.drift import state
+from trailkeeper.fleet import state
 
 ROOT = Path(__file__).resolve().parent.parent
 

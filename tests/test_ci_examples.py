@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from trailkeeper import __version__, permissions
-from trailkeeper.drift import cli, report
+from trailkeeper.cli import main as cli
+from trailkeeper.fleet import report
 from trailkeeper.trail import aspects
 
 ROOT = Path(__file__).resolve().parent.parent

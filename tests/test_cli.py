@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 from devkit import world as seeding
 
-from trailkeeper.drift import report
-from trailkeeper.drift.cli import _parser, main
-from trailkeeper.org import command as org_command
+from trailkeeper.cli import flags as org_command
+from trailkeeper.cli.main import _parser, main
+from trailkeeper.fleet import report
 
 
 class Terminal(io.StringIO):
@@ -277,7 +277,7 @@ def test_an_unreachable_endpoint_is_given_up_after_one_retry(tmp_path: Path, mon
 
 @pytest.mark.parametrize("command", [["plan", "-f", "x.yaml"], ["apply", "-f", "x.yaml"], ["export"], ["audit"]])
 def test_every_command_takes_region_and_profile_alike(command: list[str]) -> None:
-    # One definition (org.command.add_aws_arguments) for all four: the same parsing and the same help text.
+    # One definition (cli.flags.add_aws_arguments) for all four: the same parsing and the same help text.
     parser = _parser()
     args = parser.parse_args([*command, "--region", "eu-west-1", "--profile", "ops", "--region", "us-east-1"])
     assert (args.region, args.profile) == (["eu-west-1", "us-east-1"], "ops")

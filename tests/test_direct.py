@@ -15,8 +15,9 @@ from moto.events.models import EventPattern
 
 from tests.conftest import RecordingClients, failure_codes, metric_lines
 from trailkeeper import handler
-from trailkeeper.drift import direct, report, request
 from trailkeeper.errors import MalformedEvent, NothingMatched
+from trailkeeper.fleet import report, request
+from trailkeeper.invocations import direct_run as direct
 
 STATE = {
     "trails": [

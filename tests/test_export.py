@@ -31,11 +31,15 @@ from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
-from trailkeeper.drift import cli, export, export_files, fleet, state
-from trailkeeper.drift.cli import main
+from trailkeeper.cli import main as cli
+from trailkeeper.cli.main import main
 from trailkeeper.errors import InvalidArguments
+from trailkeeper.export import declare as trail_export
+from trailkeeper.export import read as export
+from trailkeeper.export import write as export_files
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 from trailkeeper.trail import aspects, declaration
-from trailkeeper.trail import export as trail_export
 
 ACCOUNT, HOME, OTHER = "111122223333", "us-east-1", "eu-west-1"
 BUCKET = "audit-logs-111122223333"

@@ -23,8 +23,8 @@ from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
-from trailkeeper.drift import report
-from trailkeeper.drift.cli import main
+from trailkeeper.cli.main import main
+from trailkeeper.fleet import report
 
 REGIONS = ("--region", "us-east-1", "--region", "eu-west-1")
 

@@ -26,8 +26,11 @@ from tests.test_public_declarations import (
 )
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import export, export_files, fleet, state
-from trailkeeper.drift.report import Report
+from trailkeeper.export import read as export
+from trailkeeper.export import write as export_files
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
+from trailkeeper.fleet.report import Report
 from trailkeeper.trail.selectors import ADVANCED, BASIC
 
 

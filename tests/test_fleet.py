@@ -16,8 +16,9 @@ from devkit import world as seeding
 from tests.conftest import RecordingClients
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet, state
 from trailkeeper.errors import ConflictingDeclarations
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 

@@ -19,10 +19,10 @@ from tests.conftest import RecordingClients
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper.aws import locate
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet, report, state
-from trailkeeper.drift.cli import main
+from trailkeeper.cli.main import main
 from trailkeeper.errors import ConflictingDeclarations
-from trailkeeper.trail import matching
+from trailkeeper.fleet import matching, report, state
+from trailkeeper.fleet import reconcile as fleet
 
 ACCOUNT = seeding.ACCOUNT
 ENABLED = len(regions.ENABLED_BY_DEFAULT)  # 17

@@ -23,9 +23,10 @@ from moto import mock_aws
 
 from trailkeeper import handler
 from trailkeeper.aws.calls import Clients
-from trailkeeper.drift import direct, report, request, state
-from trailkeeper.drift.cli import main
+from trailkeeper.cli.main import main
 from trailkeeper.errors import REASON_LIMIT, InvalidState, TrailkeeperError
+from trailkeeper.fleet import report, request, state
+from trailkeeper.invocations import direct_run as direct
 
 # Each example must finish well inside this (a billion laughs took minutes before the loader's bounds).
 QUICK = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -17,7 +17,8 @@ from moto.cloudtrail import models as ct_models
 
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet, report, state
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import report, state
 
 ACCOUNT, HOME = seeding.ACCOUNT, seeding.HOME
 ARN = f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/{seeding.TRAIL}"

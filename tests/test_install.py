@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from trailkeeper import __version__
-from trailkeeper.drift import report
-from trailkeeper.drift.cli import main
+from trailkeeper.cli.main import main
+from trailkeeper.fleet import report
 
 ROOT = Path(__file__).resolve().parent.parent
 

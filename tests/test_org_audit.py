@@ -19,12 +19,14 @@ from moto.iam.models import iam_backends
 from tests.conftest import RecordingClients, metric_lines
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler, permissions
+from trailkeeper.audit import answer as audit_lambda
+from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.aws import locate
-from trailkeeper.drift import audit_lambda, request
-from trailkeeper.drift.findings import Audit, Finding
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
+from trailkeeper.fleet import request
+from trailkeeper.invocations import organization_step as invocations
 from trailkeeper.org import audit as org_audit
-from trailkeeper.org import audit_totals, invocations
+from trailkeeper.org import audit_totals
 
 BUCKET = "reconcile-results"
 HOME = seeding.HOME

@@ -15,7 +15,7 @@ from devkit import world as seeding
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from tests.test_org_run import by_account, run_json
 from trailkeeper.aws.calls import Clients
-from trailkeeper.drift import report
+from trailkeeper.fleet import report
 
 ENABLED = len(regions.ENABLED_BY_DEFAULT)
 BASELINE = "trails:\n  - Name: '*'\n    EnableLogFileValidation: true\n"

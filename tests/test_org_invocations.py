@@ -17,9 +17,9 @@ from moto.iam.models import iam_backends
 from tests.conftest import RecordingClients, metric_lines
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler, permissions
-from trailkeeper.drift import report, request
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
-from trailkeeper.org import invocations
+from trailkeeper.fleet import report, request
+from trailkeeper.invocations import organization_step as invocations
 
 BUCKET = "reconcile-results"
 TRAILS = [{"Name": "audit-trail", "EnableLogFileValidation": True}]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from trailkeeper.drift import report
-from trailkeeper.drift.report import AccountRun, NotOwned, Report, TrailResult
 from trailkeeper.errors import AwsCallFailed
+from trailkeeper.fleet import report
+from trailkeeper.fleet.report import AccountRun, NotOwned, Report, TrailResult
 
 A, B, C = "111111111111", "222222222222", "333333333333"
 DENIED = AwsCallFailed("AccessDenied", "AssumeRole", f"account {C} (c): cannot assume arn:aws:iam::{C}:role/R")

@@ -16,8 +16,8 @@ from devkit import world as seeding
 from moto.iam.models import iam_backends
 
 from tests.org_gaps import account_of, real_aws_rules  # noqa: F401 - real_aws_rules is a fixture
-from trailkeeper.drift import report
-from trailkeeper.drift.cli import main
+from trailkeeper.cli.main import main
+from trailkeeper.fleet import report
 
 DESIRED = "trails:\n  - Name: audit-trail\n    EnableLogFileValidation: true\n"
 

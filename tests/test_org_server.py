@@ -12,9 +12,10 @@ from devkit import local, organization
 from devkit import world as seeding
 
 from trailkeeper.aws.calls import Clients
-from trailkeeper.drift import fleet, state
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 from trailkeeper.org import accounts
-from trailkeeper.org import run as org_run
+from trailkeeper.org import reconcile as org_run
 
 
 @pytest.fixture

@@ -268,7 +268,7 @@ def test_one_child_per_account_each_invoking_the_function_with_its_account(
     described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
     assert described["itemCounts"]["succeeded"] == len(ACCOUNTS)
     assert described["maxConcurrency"] == 2
-    # Each child invoked the function once with its account, as org/invocations.py expects.
+    # Each child invoked the function once with its account, as invocations/organization_step.py expects.
     # The audit's fields (empty by default) go to every child; plan and apply ignore them.
     assert sorted(children, key=lambda c: c["account"]) == [
         {"action": "apply", **a, **AUDIT_DEFAULTS} for a in ACCOUNTS
@@ -337,7 +337,7 @@ def test_an_audit_run_passes_its_fields_to_every_child_and_to_the_checks_and_tot
     done = execute(sfn, arn, "run-5", {"action": "audit", "exclude_accounts": ["999999999999"], **fields})
     assert done["status"] == "SUCCEEDED", done
     listing, *children, summarise = invocations
-    # list-accounts checks the audit's fields once (org/invocations.py), before a child runs.
+    # list-accounts checks the audit's fields once (invocations/organization_step.py), before a child runs.
     assert listing["run_action"] == "audit" and {k: listing[k] for k in fields} == fields
     assert sorted(children, key=lambda c: c["account"]) == [{"action": "audit", **a, **fields} for a in ACCOUNTS]
     assert summarise["run_action"] == "audit"  # the audit's totals, not plan's

@@ -11,7 +11,7 @@ from devkit import world as seeding
 
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper import permissions
-from trailkeeper.aws import buckets
+from trailkeeper.audit import buckets
 
 
 def conditional_statements() -> list[tuple[str | None, dict[str, Any]]]:

@@ -16,8 +16,8 @@ from devkit.lambda_context import LambdaContext
 
 from tests.conftest import RecordingClients
 from trailkeeper import handler
-from trailkeeper.drift import direct
 from trailkeeper.errors import InvalidProperties, show
+from trailkeeper.invocations import direct_run as direct
 from trailkeeper.trail import declaration, rules
 
 GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:audit"

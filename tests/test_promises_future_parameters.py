@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.errors import InvalidProperties
 from trailkeeper.trail import declaration, settings
 from trailkeeper.trail.arns import TrailHome

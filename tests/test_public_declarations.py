@@ -23,7 +23,8 @@ from moto import mock_aws
 from tests.conftest import RecordingClients
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet, state
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "public_trails").glob("*.yaml"))
 ACCOUNT, REGION = "111122223333", "us-east-1"

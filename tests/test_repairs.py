@@ -2,7 +2,7 @@
 
 Issue 15, item 4. CloudTrail refuses writes for reasons no local AWS models (a bucket policy that does not
 admit a prefix): `fidelity.refusing` makes the fidelity layer refuse them in moto's backend, so the
-event-driven repair (drift/direct.py) and the custom resource meet the refusal as they would in AWS.
+event-driven repair (invocations/direct_run.py) and the custom resource meet the refusal as they would in AWS.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from devkit.lambda_context import LambdaContext
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper import handler
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import direct, fleet, report, request, state
 from trailkeeper.errors import REASON_LIMIT, AwsCallFailed, OutOfTime, Writes
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import report, request, state
+from trailkeeper.invocations import direct_run as direct
 from trailkeeper.trail.aspect import (
     INSIGHTS,
     SELECTORS_ADDING,

@@ -16,8 +16,9 @@ import pytest
 from devkit import events
 
 from trailkeeper import routing
-from trailkeeper.drift import audit_direct, direct
-from trailkeeper.org import invocations
+from trailkeeper.invocations import audit_run as audit_direct
+from trailkeeper.invocations import direct_run as direct
+from trailkeeper.invocations import organization_step as invocations
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "provider" / "trailkeeper"
@@ -154,23 +155,33 @@ def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_package_has_no_import_circle() -> None:
     graph = _graph()
-    assert graph["trailkeeper.drift.direct"] and graph["trailkeeper.org.invocations"]  # the graph was read
+    assert (
+        graph["trailkeeper.invocations.direct_run"] and graph["trailkeeper.invocations.organization_step"]
+    )  # the graph was read
     assert _circles(graph) == []
 
 
 def test_the_circle_check_would_find_the_old_circle() -> None:
     graph = _graph()
-    graph["trailkeeper.drift.direct"] = graph["trailkeeper.drift.direct"] | {"trailkeeper.org.invocations"}
-    graph["trailkeeper.org.invocations"] = graph["trailkeeper.org.invocations"] | {"trailkeeper.drift.direct"}
-    assert ["trailkeeper.drift.direct", "trailkeeper.org.invocations", "trailkeeper.drift.direct"] in _circles(graph)
+    graph["trailkeeper.invocations.direct_run"] = graph["trailkeeper.invocations.direct_run"] | {
+        "trailkeeper.invocations.organization_step"
+    }
+    graph["trailkeeper.invocations.organization_step"] = graph["trailkeeper.invocations.organization_step"] | {
+        "trailkeeper.invocations.direct_run"
+    }
+    assert [
+        "trailkeeper.invocations.direct_run",
+        "trailkeeper.invocations.organization_step",
+        "trailkeeper.invocations.direct_run",
+    ] in _circles(graph)
 
 
 def test_the_doors_import_neither_each_other_nor_the_router() -> None:
     graph = _graph()
     doors = {
-        "trailkeeper.drift.direct",
-        "trailkeeper.drift.audit_direct",
-        "trailkeeper.org.invocations",
+        "trailkeeper.invocations.direct_run",
+        "trailkeeper.invocations.audit_run",
+        "trailkeeper.invocations.organization_step",
         "trailkeeper.cfn.resource",
     }
     for door in doors:

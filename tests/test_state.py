@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from trailkeeper.drift import state
 from trailkeeper.errors import InvalidState
+from trailkeeper.fleet import state
 
 
 def problems(text: str, source: str = "desired.yaml") -> tuple[str, ...]:

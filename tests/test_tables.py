@@ -5,9 +5,9 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
+from trailkeeper import botocore_model as model
 from trailkeeper import errors
 from trailkeeper.aws import error_table as aws_errors
-from trailkeeper.aws import model
 from trailkeeper.trail import settings
 
 MODEL = botocore.session.get_session().get_service_model("cloudtrail")

@@ -19,7 +19,8 @@ from devkit import world as seeding
 from tests.conftest import Invoker, RecordingClients
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet, state
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
 ALL_MANAGEMENT = [{"ReadWriteType": "All", "IncludeManagementEvents": "true"}]

@@ -16,7 +16,7 @@ MODULES = (
     "trailkeeper.aws.regions",
     "trailkeeper.engine",
     "trailkeeper.observability",
-    "trailkeeper.drift.direct",
+    "trailkeeper.invocations.direct_run",
 )
 # The custom resource's own calls (DescribeStacks, to tell a rollback): only the provider's function makes
 # them, so template.yaml grants them and the CLI's identity and the organization's roles do not need them.
@@ -24,7 +24,7 @@ PROVIDER_MODULES = ("trailkeeper.cfn.events",)
 # The single-account audit from the Lambda (`{"action": "audit"}`): its reads and its memory. Only the
 # provider's function makes them, and template.yaml grants those the provider does not already need only
 # when the stack audits (EnableAudit), so a stack without audit gets no bucket reads.
-AUDIT_MODULES = ("trailkeeper.drift.audit_direct",)
+AUDIT_MODULES = ("trailkeeper.invocations.audit_run",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls, and
 # MEMBER_MODULES.
@@ -33,7 +33,7 @@ AUDIT_MODULES = ("trailkeeper.drift.audit_direct",)
 ORG_MODULES = (
     "trailkeeper.org.accounts",
     "trailkeeper.org.credentials",
-    "trailkeeper.org.invocations",
+    "trailkeeper.invocations.organization_step",
     "trailkeeper.org.audit",
 )
 # What the member role grants beyond the engine's calls: the organization `audit`'s reads in the account.

@@ -3,18 +3,18 @@
 - **custom resource**: an event with a ResponseURL is a CloudFormation request, however malformed the
   rest is, and is answered there (`cfn/`); nothing is returned.
 - **trail change**: a CloudTrail management event from EventBridge (detail-type "AWS API Call via
-  CloudTrail"): `drift/direct.py` re-applies the declared state of the trail it names.
+  CloudTrail"): `invocations/direct_run.py` re-applies the declared state of the trail it names.
 - **organization step**: a step of the organization reconcile (org-reconcile.yaml) — an `account` to
   run in, or the `list-accounts` / `summarise` action, never with a detail-type (EventBridge events
-  carry `account` too: the account they happened in): `org/invocations.py`.
+  carry `account` too: the account they happened in): `invocations/organization_step.py`.
 - **audit run**: `{"action": "audit", ...}` without an `account` (the function's own account; with one,
-  it is an organization step) nor a detail-type: `drift/audit_direct.py`, read-only.
+  it is an organization step) nor a detail-type: `invocations/audit_run.py`, read-only.
 - **direct run**: anything else — `{"action": "plan" | "apply", ...}`, the schedule's "Scheduled Event",
-  or something unreadable, which `drift/direct.py` refuses by name (MalformedEvent).
+  or something unreadable, which `invocations/direct_run.py` refuses by name (MalformedEvent).
 
 The doors are imported on first use: a custom resource's cold start pays for neither the drift paths
 (fleet, reports, PyYAML) nor the organization layer (bench/coldstart.py measures it). The doors import
-nothing from here or from each other; what they share lives below them (`drift/request.py`).
+nothing from here or from each other; what they share lives below them (`fleet/request.py`).
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ def route(event: Any, context: Any, custom_resource: Callable[[], Callable[[Any,
         custom_resource()(event, context)
         return None
     if found == ORGANIZATION_STEP:
-        from trailkeeper.org import invocations
+        from trailkeeper.invocations import organization_step as invocations
 
         return invocations.handle(event, context)
     if found == AUDIT_RUN:
-        from trailkeeper.drift import audit_direct
+        from trailkeeper.invocations import audit_run as audit_direct
 
         return audit_direct.handle(event, context)
-    from trailkeeper.drift import direct
+    from trailkeeper.invocations import direct_run as direct
 
     return direct.handle(event, context, trail_change=found == TRAIL_CHANGE)

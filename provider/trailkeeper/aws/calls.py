@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
 from trailkeeper import __version__
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.aws.error_table import explain
 from trailkeeper.errors import AwsCallFailed, OutOfTime
 

@@ -7,7 +7,7 @@ every setting and the `HomeRegion`, so this one read is all the provider needs b
 The drift-fix pipelines `scan` instead: one DescribeTrails per region for every trail there (shadows
 included), whatever the number of declarations, and `tags` for the few trails a pattern's Match.Tags
 must look at (ListTags, at most 20 ARNs per call, in each trail's home region). Which declaration covers
-which trail is decided by `trail/matching.py`.
+which trail is decided by `fleet/matching.py`.
 """
 
 from __future__ import annotations

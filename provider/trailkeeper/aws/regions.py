@@ -9,7 +9,7 @@ The OptInStatus filter is a second guard: a region not opted in cannot be called
 
 from __future__ import annotations
 
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed
 

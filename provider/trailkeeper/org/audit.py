@@ -5,8 +5,8 @@
 
 `standards`, `regions` and `required_tags` are optional (left out or empty, the state machine's default:
 FSBP and the newest CIS, every region enabled for the account, no required tag), and checked before any
-AWS call as the Lambda's own audit checks them (`drift/audit_request.py`). The account is audited alone,
-with the same reads as `trailkeeper audit` (`drift/audit.py`), through the member role (its own account
+AWS call as the Lambda's own audit checks them (`audit/request.py`). The account is audited alone,
+with the same reads as `trailkeeper audit` (`audit/judge.py`), through the member role (its own account
 with the function's credentials), and the answer is the audit JSON bounded to fit a Step Functions state
 (`drift/audit_lambda.bounded`, keeping the log buckets' findings right after the failures: the summary
 matches them across accounts).
@@ -21,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trailkeeper.audit import answer as audit_lambda
+from trailkeeper.audit import judge as audit
+from trailkeeper.audit import request as audit_request
+from trailkeeper.audit.controls import FAIL, NOT_AVAILABLE
+from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import audit, audit_lambda, audit_request
-from trailkeeper.drift.audit_request import AuditRequest
 from trailkeeper.errors import AwsCallFailed
-from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE
 
-# The audit's reads in one account (drift/audit.py's READS) but the identity check: the event names the
+# The audit's reads in one account (audit/judge.py's READS) but the identity check: the event names the
 # account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
 # audits its own account with them). GetTrailStatus and GetEventSelectors also on the organization trail a
 # member account shows (its owner's): CloudTrail.1 is often met by it.

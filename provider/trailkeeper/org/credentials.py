@@ -17,7 +17,7 @@ import boto3
 import botocore.session
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.error_table import Caller
 from trailkeeper.errors import AwsCallFailed

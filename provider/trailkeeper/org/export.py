@@ -1,6 +1,6 @@
 """`trailkeeper export --organization | --accounts`: every account's trails, read as one account's are.
 
-As `org/run.py` runs plan in each account, this reads each account with `drift.export.export_account`:
+As `org/reconcile.py` runs plan in each account, this reads each account with `export.read.export_account`:
 its own credentials (its role, assumed once; the caller's own account with the caller's), its own read
 pacing and its own regions. An account that cannot be read fails alone, named with its role, and the
 others go on. Results are grouped by account; an organization trail is exported once, from its owner,
@@ -17,14 +17,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift.export import Export, Failure, Progress, export_account, order
-from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS
-from trailkeeper.drift.report import AccountRun, NotOwned
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
+from trailkeeper.export.read import Export, Failure, Progress, export_account, order
+from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
+from trailkeeper.fleet.report import AccountRun, NotOwned
 from trailkeeper.org.accounts import Account
 from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.org.run import MAX_ACCOUNTS
-from trailkeeper.org.run import _named as named_for_account
+from trailkeeper.org.reconcile import MAX_ACCOUNTS
+from trailkeeper.org.reconcile import _named as named_for_account
 from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)

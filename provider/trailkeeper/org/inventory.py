@@ -28,8 +28,8 @@ from typing import Any
 
 import yaml
 
-from trailkeeper.drift import state
 from trailkeeper.errors import InvalidState, show
+from trailkeeper.fleet import state
 from trailkeeper.org.accounts import ACCOUNT_ID, ROLE_ARN, ROLE_NAME, Account, role_arn
 
 # c7n-org's schema for an AWS account entry; keys it knows that trailkeeper has no use for are accepted.

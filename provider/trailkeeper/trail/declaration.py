@@ -11,7 +11,7 @@ native declaration can be copied over.
 
 In a state file `Name` may also be a pattern (`*` and `?`, which no trail name contains): it declares a
 baseline for every trail whose name it matches, narrowed by an optional `Match` ({Tags, Regions}).
-Which trails a declaration matches is decided by `trail/matching.py`; the custom resource refuses patterns.
+Which trails a declaration matches is decided by `fleet/matching.py`; the custom resource refuses patterns.
 """
 
 from __future__ import annotations

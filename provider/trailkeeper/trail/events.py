@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from trailkeeper.trail import selectors
-from trailkeeper.trail.controls import CONTROL_DATA, CONTROL_RECORDING, CONTROL_S3_DATA, CONTROL_UNREAD, READ, WRITE
+from trailkeeper.trail.control_names import (
+    CONTROL_DATA,
+    CONTROL_RECORDING,
+    CONTROL_S3_DATA,
+    CONTROL_UNREAD,
+    READ,
+    WRITE,
+)
 from trailkeeper.trail.selectors import AdvancedSelector, BasicSelector, Selectors
 
 KINDS = (READ, WRITE)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.errors import show
 from trailkeeper.trail import record
 from trailkeeper.trail.aspect import INSIGHTS, Call, Change, PropertyDoc, Weakening

@@ -50,7 +50,7 @@ from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
 from trailkeeper.trail.aspect import Weakening
-from trailkeeper.trail.controls import (
+from trailkeeper.trail.control_names import (
     CONTROL_DATA,
     CONTROL_INSIGHTS,
     CONTROL_KMS,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from trailkeeper.aws import model
+from trailkeeper import botocore_model as model
 from trailkeeper.trail import rules
 
 Kind = Literal["string", "boolean"]

@@ -32,12 +32,12 @@ from typing import Any, TypeVar
 
 from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.drift import request
-from trailkeeper.drift.report import STATUSES
 from trailkeeper.errors import MalformedEvent, show
+from trailkeeper.fleet import request
+from trailkeeper.fleet.report import STATUSES
 from trailkeeper.org import accounts, audit_totals
 from trailkeeper.org import audit as org_audit
-from trailkeeper.org import run as org_run
+from trailkeeper.org import reconcile as org_run
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.trail import arns
 

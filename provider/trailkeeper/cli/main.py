@@ -38,9 +38,14 @@ from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from trailkeeper import __version__
 from trailkeeper.aws.calls import CLIENT_CONFIG, Clients, Deadline, call
-from trailkeeper.drift import audit_command, export, export_files, fleet, output_file, report, state
+from trailkeeper.cli import audit as audit_command
+from trailkeeper.cli import flags as org_command
+from trailkeeper.cli import output_file
 from trailkeeper.errors import AwsCallFailed, InvalidArguments, InvalidProperties, TrailkeeperError, show
-from trailkeeper.org import command as org_command
+from trailkeeper.export import read as export
+from trailkeeper.export import write as export_files
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import report, state
 from trailkeeper.org import export as org_export
 from trailkeeper.org.accounts import Account
 from trailkeeper.trail import arns
@@ -309,7 +314,7 @@ def _run(args: Any, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
     return result.exit_code
 
 
-# --- trailkeeper export: the declared state of what exists (drift/export.py reads, export_files.py writes) ---
+# --- trailkeeper export: the declared state of what exists (export/read.py reads, export_files.py writes) ---
 
 EXPORT_HELP = "write every existing trail as a declared state (or a template) that plans nothing"
 EXPORT_EPILOG = """exit codes:

@@ -8,7 +8,7 @@ problem is reported at once, naming the field, the value and the rule (Malformed
 audit does not take is refused by name, `fix` above all: the Lambda's audit is read-only (`trailkeeper
 audit --fix` is the CLI's, run by a person).
 
-Shared by the Lambda doors that run the audit: the direct invocation (`drift/audit_direct.py`) and the
+Shared by the Lambda doors that run the audit: the direct invocation (`invocations/audit_run.py`) and the
 organization's account step, which takes its own fields too (`also`: account, role name, ...).
 """
 
@@ -18,9 +18,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from trailkeeper.audit import controls as compliance
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.errors import MalformedEvent, show
-from trailkeeper.trail import compliance
 from trailkeeper.trail.tags import KEY_MAX, RESERVED
 
 ACTION = "audit"

@@ -5,9 +5,9 @@
     trailkeeper audit --fix [--kms-key KEY] [--log-group GROUP --log-role ROLE] [--primary-trail NAME]
                       [--tag KEY=VALUE ...] [--dry-run | --write-state FILE]
 
-Read-only without --fix. The CLI (`drift/cli.py`) parses and calls `run`; accounts are chosen as plan
-chooses them (`org.command`), and each account gets the caller's credentials or its assumed role. With
---fix, the failing findings' fixes (`drift/audit_fix.py`) are planned and applied by the same engine as
+Read-only without --fix. The CLI (`cli/main.py`) parses and calls `run`; accounts are chosen as plan
+chooses them (`cli.flags`), and each account gets the caller's credentials or its assumed role. With
+--fix, the failing findings' fixes (`audit/fix.py`) are planned and applied by the same engine as
 `apply`, in the same accounts.
 """
 
@@ -21,15 +21,21 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import findings
+from trailkeeper.audit import fix as audit_fix
+from trailkeeper.audit import judge as audit
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift import audit, audit_fix, findings, fleet, output_file, state
-from trailkeeper.drift.export import Export
+from trailkeeper.cli import flags as org_command
+from trailkeeper.cli import output_file
 from trailkeeper.errors import InvalidArguments, TrailkeeperError
+from trailkeeper.export.read import Export
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import state
 from trailkeeper.org import accounts
-from trailkeeper.org import command as org_command
 from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.trail import arns, compliance, rules
+from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
 FORMATS = ("table", "json", "ocsf")

@@ -8,7 +8,7 @@ ListTags per 20 trails of a home region. Per-trail reads are paced as plan paces
 second per region, `pacing.READ_INTERVAL_SECONDS`).
 
 Which trails: those the pattern `Name: "*"` covers, found by the fleet's own region scan and matching
-(`drift.fleet`'s scan, `trail/matching.py`): one implementation, shared. So every trail once: a
+(`fleet.reconcile`'s scan, `fleet/matching.py`): one implementation, shared. So every trail once: a
 multi-region trail is taken in its home region (its copies elsewhere, shadows, are skipped); an
 organization trail seen from a member account is not exported there but noted, and exported once by its
 owner when the owner is in the run. A region or a trail that cannot be read is a failure in the result,
@@ -30,12 +30,12 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
-from trailkeeper.drift import fleet
-from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS
-from trailkeeper.drift.report import AccountRun, NotOwned
 from trailkeeper.errors import TrailkeeperError
+from trailkeeper.export.declare import declare
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
+from trailkeeper.fleet.report import AccountRun, NotOwned
 from trailkeeper.trail import aspects, declaration
-from trailkeeper.trail.export import declare
 from trailkeeper.trail.tags import TAGS_ASPECT
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class ExportedTrail:
-    """One trail as declared properties (`trail.export.declare`), and where it lives."""
+    """One trail as declared properties (`export.declare.declare`), and where it lives."""
 
     account: str
     home_region: str

@@ -7,14 +7,14 @@ resource request, nor an organization step). They return the same JSON report as
 - `{"action": "plan" | "apply", "trails": [...]}`: the declared state inline;
 - `{"action": "plan" | "apply"}`: the declared state from the SSM parameter named by the
   DESIRED_STATE_PARAMETER environment variable (the scheduled reconcile sends `{"action": "apply"}`);
-  `drift/request.py` reads both forms, for this door and the organization's account steps;
+  `fleet/request.py` reads both forms, for this door and the organization's account steps;
 - a CloudTrail management event from EventBridge ("AWS API Call via CloudTrail": CreateTrail,
   UpdateTrail, StopLogging, StartLogging, PutEventSelectors, PutInsightSelectors, AddTags, RemoveTags,
   DeleteTrail): apply the declared state of the trail that event names, so a change made by someone
   else is undone within seconds. Every such call is made in the trail's home region, so the event's
   region (and account) say which trail it is: a trail of the same name in another region is another
   trail. The declarations that cover it are found as a run finds them (names, ARNs, patterns with
-  their Match: `trail/matching.py`), with one DescribeTrails in that region. A DeleteTrail of a trail
+  their Match: `fleet/matching.py`), with one DescribeTrails in that region. A DeleteTrail of a trail
   declared by name or ARN cannot be undone here (trailkeeper never creates trails): it is reported as
   failed (TrailDeleted), counted and notified, never retried. A pattern does not declare that any one
   trail exists, so a trail only a pattern covered is not reported deleted.
@@ -42,15 +42,16 @@ from typing import Any
 
 from trailkeeper import observability
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.drift import fleet, report, request, state
-from trailkeeper.drift.request import NOTIFY_TOPIC
 from trailkeeper.errors import MalformedEvent, TrailDeleted, show
-from trailkeeper.trail import arns, matching
+from trailkeeper.fleet import matching, report, request, state
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet.request import NOTIFY_TOPIC
+from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
 
-# Reading the declared state from SSM (drift/request.py, for this door), and telling an SNS topic what was fixed.
+# Reading the declared state from SSM (fleet/request.py, for this door), and telling an SNS topic what was fixed.
 PERMISSIONS = ("ssm:GetParameter", "sns:Publish")
 
 ROLE_ARN = "TRAILKEEPER_ROLE_ARN"  # the function's own role (template.yaml sets it; Lambda does not)

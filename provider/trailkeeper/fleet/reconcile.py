@@ -3,7 +3,7 @@
 Reads are batched and concurrent: the regions to scan are those given (`--region`, repeatable) or those
 enabled for the account (one DescribeRegions, only when a name or a pattern needs them); each region
 whose trails some declaration can match is read with one DescribeTrails, shared by every declaration,
-and regions are read in parallel. `trail/matching.py` then decides which declarations cover which trail
+and regions are read in parallel. `fleet/matching.py` then decides which declarations cover which trail
 (names in every region, patterns, ARNs) and merges the layers of each; a conflict between two layers
 stops the run before any write. Each trail is then reconciled by the same engine as the custom
 resource; writes go to each trail's home region, paced to CloudTrail's limit (`pacing.Pacer`: about one
@@ -27,9 +27,10 @@ from trailkeeper.aws import locate, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
-from trailkeeper.drift.report import NotOwned, Report, Status, TrailResult
 from trailkeeper.errors import ConflictingDeclarations, NothingMatched, TrailkeeperError, TrailNotFound
-from trailkeeper.trail import arns, matching
+from trailkeeper.fleet import matching
+from trailkeeper.fleet.report import NotOwned, Report, Status, TrailResult
+from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)

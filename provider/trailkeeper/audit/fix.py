@@ -23,12 +23,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from trailkeeper.drift.export import Export, ExportedTrail, order
-from trailkeeper.drift.export_files import state_file
-from trailkeeper.drift.findings import Audit, Finding
+from trailkeeper.audit.controls import CONTROLS, FAIL, STANDARDS
+from trailkeeper.audit.findings import Audit, Finding
+from trailkeeper.export.declare import with_fix
+from trailkeeper.export.read import Export, ExportedTrail, order
+from trailkeeper.export.write import state_file
 from trailkeeper.trail import arns
-from trailkeeper.trail.compliance import CONTROLS, FAIL, STANDARDS
-from trailkeeper.trail.export import with_fix
 
 # (standard, control id) -> the control's key in the table
 _KEYS = {(standard, c.id_in(standard)): c.key for c in CONTROLS for standard in STANDARDS if c.id_in(standard)}

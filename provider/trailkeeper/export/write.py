@@ -2,7 +2,7 @@
 
 Both start with a short comment saying when, by which version and from where the trails were
 exported, and what could not be read (an export is never silently partial). Trails come in the order
-`drift.export` gives them (account, home region, ARN), each one's properties in `trail.export`'s order,
+`export.read` gives them (account, home region, ARN), each one's properties in `export.declare`'s order,
 so exporting the same trails twice gives the same text.
 
 The state file is the one `trailkeeper plan -f` reads: a `trails:` list, grouped by account with a
@@ -26,8 +26,8 @@ from typing import Any
 import yaml
 
 from trailkeeper import __version__
-from trailkeeper.drift.export import Export, ExportedTrail
 from trailkeeper.errors import InvalidArguments
+from trailkeeper.export.read import Export, ExportedTrail
 from trailkeeper.trail.arns import TrailHome
 
 PROVIDER_STACK_PARAMETER = "ProviderStackName"

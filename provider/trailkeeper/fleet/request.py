@@ -1,7 +1,7 @@
 """What a Lambda run of the drift engine is asked to do: the action, and the declared state it runs on.
 
 Shared by the two doors that run the engine from an invocation, below both: direct invocations
-(`drift/direct.py`) and the organization reconcile's account steps (`org/invocations.py`).
+(`invocations/direct_run.py`) and the organization reconcile's account steps (`invocations/organization_step.py`).
 
 - `{"action": "plan" | "apply", "trails": [...]}`: the declared state inline;
 - `{"action": "plan" | "apply"}`: the declared state from the SSM parameter named by the
@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
-from trailkeeper.drift import state
 from trailkeeper.errors import MalformedEvent, show
+from trailkeeper.fleet import state
 from trailkeeper.trail.declaration import Declaration
 
 STATE_PARAMETER = "DESIRED_STATE_PARAMETER"

@@ -36,9 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trailkeeper import __version__
-from trailkeeper.drift import report
-from trailkeeper.drift.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
-from trailkeeper.trail.compliance import (
+from trailkeeper.audit.controls import (
     ACCOUNT_RESOURCE_PREFIX,
     ACCOUNT_RESOURCE_TYPE,
     FAIL,
@@ -50,9 +48,11 @@ from trailkeeper.trail.compliance import (
     Status,
     Verdict,
 )
+from trailkeeper.fleet import report
+from trailkeeper.fleet.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
 
 if TYPE_CHECKING:
-    from trailkeeper.drift.export import Export
+    from trailkeeper.export.read import Export
 
 _ACCOUNT_ID = {"type": "string", "pattern": "^([0-9]{12})?$"}  # '' for a bucket no account of the run owns
 _COUNTS = {status: {"type": "integer", "minimum": 0} for status in STATUSES}

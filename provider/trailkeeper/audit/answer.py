@@ -1,6 +1,6 @@
 """What a Lambda run of the audit returns and publishes, shared by the doors that run it.
 
-- `run`: audit some accounts as an `AuditRequest` asks (`drift/audit_request.py`), read-only;
+- `run`: audit some accounts as an `AuditRequest` asks (`audit/request.py`), read-only;
 - `bounded`: the audit JSON (`findings.Audit.to_dict()`, the document `trailkeeper audit --json` prints),
   cut to fit a payload limit: a Lambda response is at most 6 MB (`RESPONSE_LIMIT`), a Step Functions
   state 256 KB (the organization's account step, `org/audit.py`, with its own ranking). The summary
@@ -13,7 +13,7 @@
   sees it recover; a missing datapoint means no audit ran), plus `ControlsFailing`, `FindingsFailing`
   and `AuditErrors` totals.
 
-The direct invocation (`drift/audit_direct.py`) uses all three; the organization reconcile's account
+The direct invocation (`invocations/audit_run.py`) uses all three; the organization reconcile's account
 steps can too (one account per step).
 """
 
@@ -25,12 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trailkeeper import observability
+from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import judge as audit
+from trailkeeper.audit.controls import FAIL, NOT_AVAILABLE, PASS, STATUSES, Options
+from trailkeeper.audit.findings import AUDIT_SCHEMA, Audit
+from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws.calls import Deadline
-from trailkeeper.drift import audit
-from trailkeeper.drift.audit_request import AuditRequest
-from trailkeeper.drift.findings import AUDIT_SCHEMA, Audit
-from trailkeeper.trail import compliance
-from trailkeeper.trail.compliance import FAIL, NOT_AVAILABLE, PASS, STATUSES, Options
 
 RESPONSE_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # Lambda's 6 MB response, less room for its envelope
 STEP_FUNCTIONS_LIMIT = 256 * 1024 - 16 * 1024  # a Step Functions state's 256 KB, less the item's own fields

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from trailkeeper.audit.controls import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
-from trailkeeper.trail.compliance import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
 
 PERMISSIONS = (
     "s3:ListAllMyBuckets",  # ListBuckets

@@ -8,14 +8,14 @@ Read-only. The calls are at the limit, and only what the asked standards need (`
   DescribeTrails says the trail has custom selectors (otherwise it records CloudTrail's default), and
   ListTags for the trails the account owns, twenty trails of a home region a call, in that region's turn;
 - per account, one ListBuckets (which buckets it owns); per log bucket, once in the whole run, by its
-  owner: the reads of `aws/buckets.py` (accounts' lists and buckets `max_accounts` at a time).
+  owner: the reads of `audit/buckets.py` (accounts' lists and buckets `max_accounts` at a time).
 
 CloudTrail reads are paced per account and home region like plan's (`pacing.READ_INTERVAL_SECONDS`);
 regions and accounts run in parallel. A read that fails is an error of the run (exit 1) and leaves the
 controls that needed it NOT_AVAILABLE (trail level) or unproven (account level), naming why.
 
 With `export_trails=True` (`audit --fix --write-state`), every trail an account owns is also declared as
-`trailkeeper export` declares it (`drift.export.read_trails`, `trail.export.declare`), from the reads above:
+`trailkeeper export` declares it (`export.read.read_trails`, `export.declare.declare`), from the reads above:
 only what they did not answer is read, once per trail (GetInsightSelectors when DescribeTrails says the
 trail has Insights; GetTrailStatus, GetEventSelectors or ListTags when the standards asked did not need
 them), and `Audit.export_reads` counts those calls.
@@ -33,18 +33,9 @@ from typing import Any
 
 from botocore import xform_name
 
-from trailkeeper.aws import buckets, locate
-from trailkeeper.aws import regions as enabled_regions
-from trailkeeper.aws.calls import Clients, Deadline, call
-from trailkeeper.aws.locate import Trail
-from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
-from trailkeeper.drift import export
-from trailkeeper.drift.findings import Audit, AuditError, Finding
-from trailkeeper.drift.fleet import MAX_PARALLEL_REGIONS, Progress
-from trailkeeper.drift.report import AccountRun
-from trailkeeper.errors import AwsCallFailed, TrailkeeperError
-from trailkeeper.trail import arns, compliance, selectors
-from trailkeeper.trail.compliance import (
+from trailkeeper.audit import buckets
+from trailkeeper.audit import controls as compliance
+from trailkeeper.audit.controls import (
     BUCKET_LOGGING,
     BUCKET_PUBLIC,
     EVENTS,
@@ -55,6 +46,17 @@ from trailkeeper.trail.compliance import (
     Place,
     TrailFacts,
 )
+from trailkeeper.audit.findings import Audit, AuditError, Finding
+from trailkeeper.aws import locate
+from trailkeeper.aws import regions as enabled_regions
+from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.locate import Trail
+from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
+from trailkeeper.export import read as export
+from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS, Progress
+from trailkeeper.fleet.report import AccountRun
+from trailkeeper.trail import arns, selectors
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
 from trailkeeper.trail.status import LOGGING
@@ -518,7 +520,7 @@ def run(
     options: Options | None = None,
     deadline: Deadline | None = None,
     partition: str = "aws",
-    max_accounts: int = 16,  # as org.run.MAX_ACCOUNTS (the CLI passes --max-accounts)
+    max_accounts: int = 16,  # as org.reconcile.MAX_ACCOUNTS (the CLI passes --max-accounts)
     progress: Progress | None = None,
     failed_accounts: Sequence[AuditError] = (),
     kms_key: str = "",

@@ -2,8 +2,8 @@
 
 Each `Control` says once how each standard names it, what it judges, what it needs read, the remedy,
 and how it is judged. docs/controls.md is rendered from `CONTROLS` (devkit/docs.py); the audit's AWS
-edge (`drift/audit.py`) reads only what the asked controls need and hands the facts here. (The guard's
-words for the control a weakening breaks are `trail/controls.py`'s; this is the audit's table.)
+edge (`audit/judge.py`) reads only what the asked controls need and hands the facts here. (The guard's
+words for the control a weakening breaks are `trail/control_names.py`'s; this is the audit's table.)
 
 Exact means judged by the events a trail records, from the model of `record.py`, not by names or
 shapes: a multi-region trail that is stopped, records only writes or excludes a source does not satisfy
@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from trailkeeper.trail import record, selectors
-from trailkeeper.trail.controls import READ, WRITE
+from trailkeeper.trail.control_names import READ, WRITE
 from trailkeeper.trail.events import S3_OBJECT
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.selectors import Selectors

@@ -2,7 +2,7 @@
 
 The CLI parses its flags and calls `run`; this module checks the organization flags (every problem at
 once, before any AWS call), selects the accounts (Organizations or a c7n-org inventory) and hands them
-to `org.run`.
+to `org.reconcile`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.drift.fleet import Progress
-from trailkeeper.drift.report import Report
 from trailkeeper.errors import InvalidArguments, InvalidProperties
+from trailkeeper.fleet.reconcile import Progress
+from trailkeeper.fleet.report import Report
 from trailkeeper.org import accounts, inventory
-from trailkeeper.org import run as org_run
+from trailkeeper.org import reconcile as org_run
 from trailkeeper.trail.declaration import Declaration
 
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")

@@ -30,11 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from trailkeeper.audit.controls import FAIL
+from trailkeeper.audit.findings import Audit
 from trailkeeper.aws.calls import Clients, Deadline, call
-from trailkeeper.drift.findings import Audit
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError, shorten
 from trailkeeper.trail import arns
-from trailkeeper.trail.compliance import FAIL
 
 log = logging.getLogger(__name__)
 

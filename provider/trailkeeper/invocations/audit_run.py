@@ -3,12 +3,12 @@ invoked directly, or sent by the audit schedule (template.yaml's AuditSchedule).
 
 `trailkeeper/routing.py` hands over an audit that names no `account` (one that does is an organization
 step). It audits the function's own account, as `trailkeeper audit --json` would (the same document,
-bounded to a Lambda response's 6 MB: `drift/audit_lambda.py`), then:
+bounded to a Lambda response's 6 MB: `audit/answer.py`), then:
 
 - publishes one `ControlFailing` metric per control of the standards asked (dimensions `Standard` and
   `Control`, valued the resources failing it), so CloudWatch can alarm on any one control;
 - compares the failures with the previous run's, remembered in the SSM parameter
-  AUDIT_STATE_PARAMETER names, and tells NOTIFY_TOPIC_ARN when they changed (`drift/audit_memory.py`).
+  AUDIT_STATE_PARAMETER names, and tells NOTIFY_TOPIC_ARN when they changed (`audit/memory.py`).
 
 An invalid request raises MalformedEvent before any AWS call, naming each field, value and rule, and so
 does a stack that was deployed without its audit (no AUDIT_STATE_PARAMETER: its role may not read log
@@ -21,11 +21,14 @@ import logging
 import os
 from typing import Any
 
+from trailkeeper.audit import answer as audit_lambda
+from trailkeeper.audit import judge as audit
+from trailkeeper.audit import memory as audit_memory
+from trailkeeper.audit import request as audit_request
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
-from trailkeeper.drift import audit, audit_lambda, audit_memory, audit_request
-from trailkeeper.drift.request import NOTIFY_TOPIC
 from trailkeeper.errors import MalformedEvent
+from trailkeeper.fleet.request import NOTIFY_TOPIC
 from trailkeeper.org.accounts import partition_of
 
 log = logging.getLogger(__name__)

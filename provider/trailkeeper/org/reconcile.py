@@ -1,4 +1,4 @@
-"""Run the per-account engine (`drift.fleet.run`) in every account of an organization run.
+"""Run the per-account engine (`fleet.reconcile.run`) in every account of an organization run.
 
 Each account gets its own credentials (its role, assumed once; the caller's own account uses the
 caller's), its own clients and its own write pacing (CloudTrail's limits are per account and region),
@@ -26,10 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
-from trailkeeper.drift import fleet
-from trailkeeper.drift.fleet import Progress
-from trailkeeper.drift.report import AccountRun, NotOwned, Report, TrailResult
 from trailkeeper.errors import AwsCallFailed, NotChangeableHere, TrailkeeperError
+from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet.reconcile import Progress
+from trailkeeper.fleet.report import AccountRun, NotOwned, Report, TrailResult
 from trailkeeper.org.accounts import Account
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.trail import arns

@@ -1,0 +1,1 @@
+"""The `trailkeeper` command: one module per command, the shared flags and the connection once."""

@@ -1,1 +1,0 @@
-"""The drift-fix front door: declared-state files, the fleet engine, reports, the CLI and direct invocations."""

@@ -1,0 +1,1 @@
+"""Export: existing trails read as declarations, written as state files or CloudFormation templates."""

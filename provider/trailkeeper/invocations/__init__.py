@@ -1,0 +1,1 @@
+"""The Lambda's doors besides the custom resource: direct runs, trail changes, audit runs, organization steps."""
