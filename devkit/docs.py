@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 from trailkeeper import permissions
-from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import controls, facts
 from trailkeeper.trail import aspects, guard, record, settings
 
 
@@ -154,14 +154,14 @@ def principal_table() -> str:
 
 def controls_table() -> str:
     """docs/controls.md: each control's id in every standard, its level, what it judges, its reads, the remedy."""
-    standards = list(compliance.STANDARDS)
+    standards = list(controls.STANDARDS)
     lines = [
         f"| {' | '.join(f'`{s}`' for s in standards)} | Level | Title | What trailkeeper judges | Reads | Remedy |",
         "|" + "---|" * (len(standards) + 5),
     ]
-    for control in compliance.CONTROLS:
+    for control in controls.CONTROLS:
         ids = " | ".join(control.id_in(s) or "-" for s in standards)
-        reads = "; ".join(compliance.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
+        reads = "; ".join(facts.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
         cells = (control.title, control.judges, reads, control.remedy)
         lines.append(f"| {ids} | {control.level} | {' | '.join(_cell(c) for c in cells)} |")
     return "\n".join(lines)

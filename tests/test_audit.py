@@ -18,9 +18,9 @@ from devkit import world as seeding
 from devkit.recording import RecordingClients
 
 from trailkeeper.audit import controls as compliance
-from trailkeeper.audit import findings
+from trailkeeper.audit import findings, reads
 from trailkeeper.audit import judge as audit
-from trailkeeper.audit.controls import Options, TrailFacts
+from trailkeeper.audit.facts import Options, TrailFacts
 from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli.main import main
@@ -433,7 +433,7 @@ def test_every_call_is_declared(world: seeding.World, clients: RecordingClients)
     run(clients, export_trails=True)  # --fix --write-state: the export's reads too
     made = {f"{c.service}:{action.get(c.operation, c.operation)}" for c in clients.calls}
     assert "cloudtrail:GetInsightSelectors" in made
-    assert made and made <= set(audit.PERMISSIONS)
+    assert made and made <= set(reads.PERMISSIONS)
 
 
 def test_a_failed_region_is_an_error_and_the_rest_is_judged(world: seeding.World, clients: RecordingClients) -> None:
@@ -602,4 +602,4 @@ def test_docs_audit_lists_exactly_the_actions_the_audit_calls() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text()
     block = page[page.index("<!-- audit-permissions:start -->") : page.index("<!-- audit-permissions:end -->")]
     listed = set(re.findall(r"`([a-z0-9]+:[A-Za-z]+)`", block))
-    assert listed == set(audit.PERMISSIONS)
+    assert listed == set(reads.PERMISSIONS)

@@ -22,7 +22,7 @@ from tests.conftest import metric_lines
 from trailkeeper import handler, observability
 from trailkeeper.audit import answer as audit_lambda
 from trailkeeper.audit import controls as compliance
-from trailkeeper.audit import findings
+from trailkeeper.audit import facts, findings
 from trailkeeper.audit import memory as audit_memory
 from trailkeeper.audit import request as audit_request
 from trailkeeper.audit.findings import Audit, AuditError, Finding
@@ -157,13 +157,13 @@ def test_without_regions_every_enabled_region_is_audited(auditing: RecordingClie
 # --- bounded: a Lambda response is at most 6 MB ----------------------------------------------------
 
 
-def _finding(index: int, status: compliance.Status) -> Finding:
+def _finding(index: int, status: facts.Status) -> Finding:
     resource = f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/trail-{index:05d}"
     return Finding("CloudTrail.4", "fsbp", status, resource, ACCOUNT, HOME, "title", "reason " * 20, "remedy")
 
 
 def _many(count: int) -> Audit:
-    statuses: tuple[compliance.Status, ...] = ("PASS", "FAIL", "NOT_AVAILABLE", "PASS")
+    statuses: tuple[facts.Status, ...] = ("PASS", "FAIL", "NOT_AVAILABLE", "PASS")
     return Audit(("fsbp",), (HOME,), tuple(_finding(i, statuses[i % 4]) for i in range(count)), (), (ACCOUNT,))
 
 

@@ -31,6 +31,7 @@ from trailkeeper.aws.calls import Deadline
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
+from trailkeeper.cli import connection, output_file
 from trailkeeper.cli import main as cli
 from trailkeeper.cli.main import main
 from trailkeeper.errors import InvalidArguments
@@ -62,7 +63,7 @@ def arn(name: str, region: str = HOME) -> str:
 @pytest.fixture
 def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
-    monkeypatch.setattr(cli, "_now", lambda: NOW)
+    monkeypatch.setattr(output_file, "now", lambda: NOW)
     with fidelity.cloudtrail_as_aws(), mock_aws():
         yield
 
@@ -515,7 +516,7 @@ def test_by_default_every_region_enabled_for_the_account_is_scanned(
         made.append(RecordingClients())
         return made[-1]
 
-    monkeypatch.setattr(cli, "Clients", recording)
+    monkeypatch.setattr(connection, "Clients", recording)
     code, out, err = run("export")
     assert code == 0, err
     names = [t["Name"].rsplit("/", 1)[1] for t in yaml.safe_load(out)["trails"]]

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trailkeeper import observability
-from trailkeeper.audit import controls as compliance
-from trailkeeper.audit import judge as audit
-from trailkeeper.audit.controls import FAIL, NOT_AVAILABLE, PASS, STATUSES, Options
+from trailkeeper.audit import controls, judge
+from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE, PASS, STATUSES, Options
 from trailkeeper.audit.findings import AUDIT_SCHEMA, Audit
+from trailkeeper.audit.reads import Target
 from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws.calls import Deadline
 
@@ -52,7 +52,7 @@ SCHEMA["properties"]["dropped"] = {
 
 
 def run(
-    targets: Sequence[audit.Target],
+    targets: Sequence[Target],
     request: AuditRequest,
     regions: Sequence[str],
     *,
@@ -62,7 +62,7 @@ def run(
 ) -> Audit:
     """Audit `targets` in `regions` as `request` asks (its regions, when given, are the caller's to pass);
     `home_region` is the function's (where the account-wide bucket list is asked)."""
-    return audit.run(
+    return judge.run(
         targets,
         regions,
         standards=request.standards,
@@ -139,9 +139,7 @@ def control_counts(result: Audit) -> dict[tuple[str, str], int]:
     left unjudged because reads failed has no count: its alarm sees missing data, never a pass."""
     counts = {}
     if not result.errors:
-        counts = {
-            (standard, str(control.id_in(standard))): 0 for control, standard in compliance.asked(result.standards)
-        }
+        counts = {(standard, str(control.id_in(standard))): 0 for control, standard in controls.asked(result.standards)}
     for control, standard, row in result.by_control():
         if row[FAIL] or row[PASS]:
             counts[(standard, control)] = row[FAIL]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper.audit.controls import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
+from trailkeeper.audit.facts import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 

@@ -30,21 +30,15 @@ ingest them.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trailkeeper import __version__
-from trailkeeper.audit.controls import (
+from trailkeeper.audit.controls import STANDARDS, Control
+from trailkeeper.audit.facts import (
     ACCOUNT_RESOURCE_PREFIX,
-    ACCOUNT_RESOURCE_TYPE,
     FAIL,
-    NOT_AVAILABLE,
-    PASS,
-    STANDARDS,
     STATUSES,
-    Control,
     Status,
     Verdict,
 )
@@ -306,141 +300,3 @@ class Audit:
             "errors": [e.to_dict() for e in self.errors],
             **({"fix": self.fix.to_dict()} if self.fix else {}),
         }
-
-
-def table(audit: Audit) -> str:
-    """For people: controls with their counts, then each finding that did not pass under its control."""
-    header = ("CONTROL", "STANDARD", "PASS", "FAIL", "N/A", "TITLE")
-    titles = {(f.control, f.standard): f.title for f in audit.findings}
-    rows = [header] + [
-        (control, standard, str(row[PASS]), str(row[FAIL]), str(row[NOT_AVAILABLE]), titles[(control, standard)])
-        for control, standard, row in audit.by_control()
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1] for row in rows]
-    details: list[str] = []
-    for control, standard, _ in audit.by_control():
-        mine = [f for f in audit.findings if (f.control, f.standard) == (control, standard)]
-        shown = [f for f in mine if f.status != PASS or f.warnings]
-        if not shown:
-            continue
-        details.append(f"\n{standard} {control}: {mine[0].title}")
-        for finding in shown:
-            details.append(f"  {finding.status:<13} {finding.where}: {finding.reason}")
-            details += [f"  {'WARNING':<13} {warning}" for warning in finding.warnings]
-        if any(f.status == FAIL for f in shown):
-            details.append(f"  {'remedy':<13} {mine[0].remedy}")
-    summary = (
-        f"audit: {len(audit.findings)} finding(s) in {len(audit.accounts)} account(s), {len(audit.regions)} region(s): "
-        f"{audit.count(PASS)} pass, {audit.count(FAIL)} fail, {audit.count(NOT_AVAILABLE)} not available"
-    )
-    errors = [f"error: {e.account}{' ' + e.region if e.region else ''}: {e.reason}" for e in audit.errors]
-    return "\n".join([*(line.rstrip() for line in lines), *details, "", summary, *errors, *_fix_lines(audit.fix)])
-
-
-def _fix_lines(fix: Fix | None) -> list[str]:
-    if fix is None:
-        return []
-    if fix.state_file is not None:
-        return [
-            "",
-            f"fix: wrote {fix.state_trails} trail(s) to {fix.state_file}, {len(fix.declarations)} with their fixes "
-            f"merged in ({fix.export_reads} read(s) beyond the audit's); nothing was applied",
-        ]
-    if fix.report is None:
-        return ["", "fix: nothing --fix can fix"]
-    return ["", "fix:", report.table(fix.report)]
-
-
-# --- OCSF ---------------------------------------------------------------------------------------------
-
-OCSF_VERSION = "1.5.0"
-DETECTION_FINDING, FINDINGS_CATEGORY = 2004, 2
-_COMPLIANCE_STATUS = {PASS: (1, "Pass"), FAIL: (3, "Fail"), NOT_AVAILABLE: (0, "Unknown")}
-_SEVERITY = {PASS: (1, "Informational"), FAIL: (4, "High"), NOT_AVAILABLE: (1, "Informational")}
-_RESOURCE_TYPES = {"cloudtrail:": "AWS::CloudTrail::Trail", "s3:": "AWS::S3::Bucket"}
-
-
-def _resource_type(finding: Finding) -> str:
-    if finding.resource.startswith(ACCOUNT_RESOURCE_PREFIX):
-        return ACCOUNT_RESOURCE_TYPE  # as Security Hub types it (ASFF Resources)
-    return _RESOURCE_TYPES.get(finding.resource.split(":", 3)[2] + ":", "Other")
-
-
-def ocsf(audit: Audit, now_ms: int) -> list[dict[str, Any]]:
-    """One OCSF Detection Finding per finding (`now_ms`: when the audit ran, epoch milliseconds)."""
-    documents = []
-    for finding in audit.findings:
-        # The region too: an account's Id is the same in every region it is judged in.
-        key = f"{finding.standard}/{finding.control}/{finding.resource}/{finding.region}"
-        uid = hashlib.sha256(key.encode()).hexdigest()[:32]
-        compliance_id, compliance = _COMPLIANCE_STATUS[finding.status]
-        severity_id, severity = _SEVERITY[finding.status]
-        documents.append(
-            {
-                "class_uid": DETECTION_FINDING,
-                "class_name": "Detection Finding",
-                "category_uid": FINDINGS_CATEGORY,
-                "category_name": "Findings",
-                "activity_id": 1,
-                "activity_name": "Create",
-                "type_uid": DETECTION_FINDING * 100 + 1,
-                "type_name": "Detection Finding: Create",
-                "time": now_ms,
-                "severity_id": severity_id,
-                "severity": severity,
-                "status_id": 1,
-                "status": "New",
-                "status_code": finding.status,
-                "status_detail": finding.reason,
-                "message": f"{finding.control} {finding.status}: {finding.reason}",
-                "metadata": {
-                    "version": OCSF_VERSION,
-                    "product": {"name": "trailkeeper", "vendor_name": "trailkeeper", "version": __version__},
-                    "event_code": finding.control,
-                    "profiles": ["cloud"],
-                },
-                "finding_info": {
-                    "uid": f"trailkeeper-{uid}",
-                    "title": f"{finding.control} {finding.title}",
-                    "desc": finding.reason,
-                    "created_time": now_ms,
-                    "types": [STANDARDS[finding.standard]],
-                },
-                "compliance": {
-                    "control": finding.control,
-                    "standards": [STANDARDS[finding.standard]],
-                    "requirements": [finding.control],
-                    "status_id": compliance_id,
-                    "status": compliance,
-                },
-                "remediation": {"desc": finding.remedy},
-                "resources": [
-                    {
-                        "uid": finding.resource,
-                        "type": _resource_type(finding),
-                        "region": finding.region,
-                        "cloud_partition": finding.partition,
-                        **({"data": {"fix": dict(finding.fix)}} if finding.fix is not None else {}),
-                    }
-                ],
-                "cloud": {
-                    "provider": "AWS",
-                    "region": finding.region,
-                    **(
-                        {
-                            "account": {
-                                "uid": finding.account,
-                                "name": finding.account,
-                                "type_id": 10,
-                                "type": "AWS Account",
-                            }
-                        }
-                        if finding.account
-                        else {}
-                    ),
-                },
-                **({"unmapped": {"warnings": list(finding.warnings)}} if finding.warnings else {}),
-            }
-        )
-    return documents

@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from trailkeeper.audit.controls import CONTROLS, FAIL, STANDARDS
+from trailkeeper.audit.controls import CONTROLS, STANDARDS
+from trailkeeper.audit.facts import FAIL
 from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.export.declare import with_fix
 from trailkeeper.export.read import Export, ExportedTrail, order

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trailkeeper.audit.controls import FAIL
+from trailkeeper.audit.facts import FAIL
 from trailkeeper.audit.findings import Audit
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError, shorten

@@ -2,7 +2,7 @@
 "required_tags": [...]}`, read and checked once, before any AWS call. Pure (botocore's endpoint data
 says which regions exist).
 
-Every field is optional, with the CLI's defaults: the standards `compliance.DEFAULT_STANDARDS`, every
+Every field is optional, with the CLI's defaults: the standards `controls.DEFAULT_STANDARDS`, every
 region enabled for the account (then `regions` is None: the door asks EC2), no required tag keys. Every
 problem is reported at once, naming the field, the value and the rule (MalformedEvent). A field the
 audit does not take is refused by name, `fix` above all: the Lambda's audit is read-only (`trailkeeper
@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trailkeeper.audit import controls as compliance
+from trailkeeper.audit import controls
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.errors import MalformedEvent, show
 from trailkeeper.trail.tags import KEY_MAX, RESERVED
@@ -30,7 +30,7 @@ MAX_PROBLEMS = 10  # named one by one; a hostile event's thousands more are coun
 
 @dataclass(frozen=True)
 class AuditRequest:
-    standards: tuple[str, ...] = compliance.DEFAULT_STANDARDS
+    standards: tuple[str, ...] = controls.DEFAULT_STANDARDS
     regions: tuple[str, ...] | None = None  # None: every region enabled for the account
     required_tags: tuple[str, ...] = ()
 
@@ -81,8 +81,8 @@ def parse(event: Any, also: Collection[str] = ()) -> AuditRequest:
     problems += [f"{show(name)}: not a field of an audit (it takes {', '.join(FIELDS)})" for name in unknown]
     standards = _strings(event, "standards", problems)
     for standard in standards or []:
-        if standard not in compliance.STANDARDS:
-            problems.append(f"standards: {show(standard)} is not a standard ({', '.join(compliance.STANDARDS)})")
+        if standard not in controls.STANDARDS:
+            problems.append(f"standards: {show(standard)} is not a standard ({', '.join(controls.STANDARDS)})")
     regions = _strings(event, "regions", problems)
     known = enabled_regions.known() if regions else frozenset()
     problems += [f"regions: {show(r)} is not a region CloudTrail has" for r in regions or [] if r not in known]
@@ -96,7 +96,7 @@ def parse(event: Any, also: Collection[str] = ()) -> AuditRequest:
         shown = problems[:MAX_PROBLEMS] + [f"and {len(problems) - MAX_PROBLEMS} more"] * (len(problems) > MAX_PROBLEMS)
         raise MalformedEvent("; ".join(shown))
     return AuditRequest(
-        tuple(standards) if standards else compliance.DEFAULT_STANDARDS,
+        tuple(standards) if standards else controls.DEFAULT_STANDARDS,
         tuple(regions) if regions else None,
         tuple(tags or ()),
     )

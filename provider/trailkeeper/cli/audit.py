@@ -14,6 +14,7 @@ chooses them (`cli.flags`), and each account gets the caller's credentials or it
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -21,14 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from trailkeeper.audit import controls as compliance
-from trailkeeper.audit import findings
+from trailkeeper.audit import controls, facts, findings, judge, ocsf, reads, table
 from trailkeeper.audit import fix as audit_fix
-from trailkeeper.audit import judge as audit
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.cli import flags as org_command
-from trailkeeper.cli import output_file
+from trailkeeper.cli import flags, output_file
+from trailkeeper.cli.connection import CLI_CONFIG, connect
+from trailkeeper.cli.progress import TerminalProgress
 from trailkeeper.errors import InvalidArguments, TrailkeeperError
 from trailkeeper.export.read import Export
 from trailkeeper.fleet import reconcile as fleet
@@ -48,7 +48,7 @@ EPILOG = """exit codes:
   1  an error (usage, AWS failure, a read that failed)
   2  some control fails
 
-standards: """ + "; ".join(f"{key} = {title}" for key, title in compliance.STANDARDS.items())
+standards: """ + "; ".join(f"{key} = {title}" for key, title in controls.STANDARDS.items())
 
 
 def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
@@ -58,11 +58,11 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     command.add_argument(
         "--standard",
         action="append",
-        choices=list(compliance.STANDARDS),
+        choices=list(controls.STANDARDS),
         metavar="STANDARD",
-        help=f"{', '.join(compliance.STANDARDS)} (repeatable; default: {' and '.join(compliance.DEFAULT_STANDARDS)})",
+        help=f"{', '.join(controls.STANDARDS)} (repeatable; default: {' and '.join(controls.DEFAULT_STANDARDS)})",
     )
-    org_command.add_aws_arguments(command)
+    flags.add_aws_arguments(command)
     command.add_argument(
         "--required-tag",
         action="append",
@@ -93,7 +93,7 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
     fixing.add_argument(
         "--primary-trail", metavar="NAME", help="CloudTrail.1: the trail to make record everywhere (name or ARN)"
     )
-    org_command.add_arguments(command)
+    flags.add_arguments(command)
 
 
 def output_format(args: argparse.Namespace) -> str:
@@ -156,8 +156,8 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-def options(args: argparse.Namespace) -> compliance.Options:
-    return compliance.Options(
+def options(args: argparse.Namespace) -> facts.Options:
+    return facts.Options(
         tuple(args.required_tag),
         log_role=args.log_role or "",
         tags=dict(tag.split("=", 1) for tag in args.tag),
@@ -181,10 +181,10 @@ def run(
     scanned = list(dict.fromkeys(args.region)) if args.region else enabled_regions.enabled(clients, region, deadline)
     if not scanned:
         raise InvalidArguments("no region to audit: pass --region")
-    targets = [audit.Target(caller, clients)]
+    targets = [reads.Target(caller, clients)]
     failed: list[findings.AuditError] = []
-    if org_command.wanted(args):
-        selected = org_command.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
+    if flags.wanted(args):
+        selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
         sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
@@ -204,9 +204,9 @@ def run(
                 reason = f"{account.label}: {acting.reason}"
                 failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
                 continue
-            targets.append(audit.Target(account.id, acting, account.name))
-    standards = list(dict.fromkeys(args.standard or compliance.DEFAULT_STANDARDS))
-    return audit.run(
+            targets.append(reads.Target(account.id, acting, account.name))
+    standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
+    return judge.run(
         targets,
         scanned,
         standards=standards,
@@ -249,7 +249,7 @@ def fix(
         return findings.Fix(())
     declared = state.parse({"trails": entries}, "audit --fix")
     homes = sorted({arns.region_of(str(e["Name"])) for e in entries})
-    engine_run = org_command.runner(args, identity) if org_command.wanted(args) else fleet.run
+    engine_run = flags.runner(args, identity) if flags.wanted(args) else fleet.run
     outcome = engine_run(
         declared,
         clients=clients,
@@ -266,6 +266,35 @@ def render(result: findings.Audit, form: str, out: TextIO, clock: Callable[[], f
     if form == "json":
         out.write(json.dumps(result.to_dict(), indent=2) + "\n")  # with --fix, its "fix" too
     elif form == "ocsf":
-        out.write(json.dumps(findings.ocsf(result, int(clock() * 1000)), indent=2) + "\n")
+        out.write(json.dumps(ocsf.ocsf(result, int(clock() * 1000)), indent=2) + "\n")
     else:
-        out.write(findings.table(result) + "\n")
+        out.write(table.table(result) + "\n")
+
+
+def command(args: Any, out: TextIO, err: TextIO) -> int:
+    """`trailkeeper audit`: the same session, identity check and account selection as plan; read-only."""
+    form = output_format(args)
+    flags.check(args)
+    link = connect(args, check=lambda known: check(args, known))
+    clients, region, identity, deadline = link.clients, link.region, link.identity, link.deadline
+    progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
+    try:
+        result = run(
+            args,
+            clients=clients,
+            region=region,
+            identity=identity,
+            deadline=deadline,
+            make_clients=lambda s: Clients(s, config=CLI_CONFIG),
+            progress=progress,
+        )
+    finally:
+        if progress:
+            progress.clear()
+    if args.fix:
+        fixed = fix(
+            args, result, clients=clients, region=region, identity=identity, deadline=deadline, now=output_file.now()
+        )
+        result = dataclasses.replace(result, fix=fixed)
+    render(result, form, out)
+    return result.exit_code

@@ -9,9 +9,15 @@ write keeps the old one.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from trailkeeper.errors import InvalidArguments, show
+
+
+def now() -> datetime:
+    """When a file is made (its header says so); tests replace it."""
+    return datetime.now(UTC)
 
 
 def _temporary(target: Path) -> Path:

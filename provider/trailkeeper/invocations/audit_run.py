@@ -22,8 +22,8 @@ import os
 from typing import Any
 
 from trailkeeper.audit import answer as audit_lambda
-from trailkeeper.audit import judge as audit
 from trailkeeper.audit import memory as audit_memory
+from trailkeeper.audit import reads
 from trailkeeper.audit import request as audit_request
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # The audit's reads (no kms:DescribeKey: that is --fix's), and its memory and notification. template.yaml
 # grants the ones the provider does not already need only when the stack audits (EnableAudit).
-PERMISSIONS = (*audit.READS, "ssm:GetParameter", "ssm:PutParameter", "sns:Publish")
+PERMISSIONS = (*reads.READS, "ssm:GetParameter", "ssm:PutParameter", "sns:Publish")
 
 
 def clients() -> Clients:
@@ -62,7 +62,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     account, partition = str(identity["Account"]), partition_of(str(identity.get("Arn", ""))) or "aws"
     regions = request.regions or tuple(enabled_regions.enabled(acting, region, deadline))
     result = audit_lambda.run(
-        [audit.Target(account, acting)], request, regions, deadline=deadline, partition=partition, home_region=region
+        [reads.Target(account, acting)], request, regions, deadline=deadline, partition=partition, home_region=region
     )
     audit_lambda.publish_metrics(result)
     for error in result.errors:

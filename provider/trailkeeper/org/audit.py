@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper.audit import answer as audit_lambda
-from trailkeeper.audit import judge as audit
+from trailkeeper.audit import reads
 from trailkeeper.audit import request as audit_request
-from trailkeeper.audit.controls import FAIL, NOT_AVAILABLE
+from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE
 from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
@@ -34,7 +34,7 @@ from trailkeeper.errors import AwsCallFailed
 # account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
 # audits its own account with them). GetTrailStatus and GetEventSelectors also on the organization trail a
 # member account shows (its owner's): CloudTrail.1 is often met by it.
-PERMISSIONS = tuple(action for action in audit.READS if action != "sts:GetCallerIdentity")
+PERMISSIONS = tuple(action for action in reads.READS if action != "sts:GetCallerIdentity")
 FIELDS = audit_request.FIELDS[1:]  # standards, regions, required_tags
 STEP_FIELDS = ("account", "account_name", "role_name")  # what an account step carries besides (the Map's item)
 LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  # list-accounts' own
@@ -67,7 +67,7 @@ def run(
     """
     regions = list(asked.regions or ()) or enabled_regions.enabled(clients, region, deadline)
     result = audit_lambda.run(
-        [audit.Target(account, clients, name)],
+        [reads.Target(account, clients, name)],
         asked,
         regions,
         deadline=deadline,

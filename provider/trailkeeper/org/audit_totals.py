@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper import observability
-from trailkeeper.audit.controls import FAIL, NOT_AVAILABLE, PASS, STATUSES
+from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE, PASS, STATUSES
 
 # Dimensions Standard and Control. Not the Lambda's own `ControlFailing` (one account, audit/answer.py):
 # both may run in the management account, in the same namespace, and one series must not mix the two.
