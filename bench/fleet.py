@@ -15,8 +15,7 @@ from devkit.recording import RecordingClients
 from moto import mock_aws
 
 from bench.common import Row
-from trailkeeper.fleet import reconcile as fleet
-from trailkeeper.fleet import state
+from trailkeeper.fleet import reconcile, state
 from trailkeeper.fleet.report import Report, Status
 
 REGIONS = (
@@ -72,7 +71,7 @@ def _run_once(
             clients.cloudtrail(region)
         start = time.perf_counter()
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # the engine's log lines
-            report = fleet.run(
+            report = reconcile.run(
                 declared,
                 clients=clients,
                 default_region="us-east-1",
@@ -91,9 +90,9 @@ def run(
     for action in ("plan", "apply"):
         apply = action == "apply"
         trails = max(n for _, n in sizes)
-        _, _, alone = _run(1, trails, apply, latency, fleet.MAX_PARALLEL_REGIONS)  # the slowest region, alone
+        _, _, alone = _run(1, trails, apply, latency, reconcile.MAX_PARALLEL_REGIONS)  # the slowest region, alone
         for regions, per_region in sizes:
-            report, clients, wall = _run(regions, per_region, apply, latency, fleet.MAX_PARALLEL_REGIONS)
+            report, clients, wall = _run(regions, per_region, apply, latency, reconcile.MAX_PARALLEL_REGIONS)
             reads = len(clients.named("DescribeTrails"))
             writes = len(clients.named("UpdateTrail"))
             total = regions * per_region
@@ -173,7 +172,7 @@ def run_whole_trail(regions: int = 17, trails: int = 5, latency: float = 0.05) -
                 clients.cloudtrail(region)
             start = time.perf_counter()
             with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-                report = fleet.run(
+                report = reconcile.run(
                     declared, clients=clients, default_region="us-east-1", caller_account=world.ACCOUNT, apply=apply
                 )
             wall = time.perf_counter() - start

@@ -23,7 +23,7 @@ from bench.fleet import REGIONS
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.fleet import state
 from trailkeeper.fleet.report import Report
-from trailkeeper.org import reconcile as org_run
+from trailkeeper.org import reconcile as org_reconcile
 from trailkeeper.org.accounts import Account, role_arn
 from trailkeeper.org.credentials import AccountSessions
 
@@ -45,7 +45,7 @@ def _run(accounts: int, regions: int, latency: float, max_accounts: int) -> tupl
     acting: Any = caller
     start = time.perf_counter()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        report = org_run.run(
+        report = org_reconcile.run(
             declared,
             selected,
             clients=Clients(acting),

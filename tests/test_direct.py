@@ -16,7 +16,7 @@ from moto.events.models import EventPattern
 from tests.conftest import RecordingClients, failure_codes, metric_lines
 from trailkeeper import handler
 from trailkeeper.errors import MalformedEvent, NothingMatched
-from trailkeeper.fleet import report, request
+from trailkeeper.fleet import change_event, report, request
 from trailkeeper.invocations import direct_run as direct
 
 STATE = {
@@ -121,7 +121,7 @@ FUNCTION = "trailkeeper-TrailSettingsFunction"
 @pytest.fixture
 def deployed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment template.yaml and Lambda give the function."""
-    monkeypatch.setenv(direct.ROLE_ARN, ROLE_ARN)
+    monkeypatch.setenv(change_event.ROLE_ARN, ROLE_ARN)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
 
 
@@ -170,7 +170,7 @@ def test_without_the_role_variable_our_own_session_is_still_recognised(
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
     assert "loop guard" in invoke(sample("update-trail-own-role"))["skipped"]
-    monkeypatch.setenv(direct.ROLE_ARN, "arn:aws:iam::123456789012:role/another-role")
+    monkeypatch.setenv(change_event.ROLE_ARN, "arn:aws:iam::123456789012:role/another-role")
     # With the role named, only that role counts: a session that merely has the function's name does not.
     assert invoke(sample("update-trail-own-role"))["summary"]["trails"] == 1
 
@@ -259,13 +259,13 @@ def test_the_rule_still_matches_iam_users_and_root() -> None:
 
 
 def test_the_rule_listens_for_every_call_direct_handles() -> None:
-    assert set(TEMPLATE_RULE["detail"]["eventName"]) == set(direct.TRAIL_PARAMETER)
+    assert set(TEMPLATE_RULE["detail"]["eventName"]) == set(change_event.TRAIL_PARAMETER)
 
 
 def test_the_template_tells_the_function_its_own_role() -> None:
     function = template.load()["Resources"]["TrailSettingsFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["TrailSettingsRole", "Arn"]}
-    assert function["Environment"]["Variables"][direct.ROLE_ARN] == function["Role"]
+    assert function["Environment"]["Variables"][change_event.ROLE_ARN] == function["Role"]
 
 
 def test_a_stop_logging_by_someone_else_is_undone_within_the_event(

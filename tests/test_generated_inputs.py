@@ -25,7 +25,7 @@ from trailkeeper import handler
 from trailkeeper.aws.calls import Clients
 from trailkeeper.cli.main import main
 from trailkeeper.errors import REASON_LIMIT, InvalidState, TrailkeeperError
-from trailkeeper.fleet import report, request, state
+from trailkeeper.fleet import change_event, report, request, state
 from trailkeeper.invocations import direct_run as direct
 
 # Each example must finish well inside this (a billion laughs took minutes before the loader's bounds).
@@ -164,7 +164,7 @@ def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 CLOUDTRAIL_DETAIL = st.fixed_dictionaries(
     {},
     optional={
-        "eventName": st.sampled_from([*direct.TRAIL_PARAMETER, "DescribeTrails"]) | SCALARS,
+        "eventName": st.sampled_from([*change_event.TRAIL_PARAMETER, "DescribeTrails"]) | SCALARS,
         "requestParameters": JSON_VALUES,
         "errorCode": SCALARS,
         "userIdentity": JSON_VALUES,

@@ -27,7 +27,7 @@ from trailkeeper.audit.findings import Audit, AuditError, Finding
 from trailkeeper.audit.reads import Target
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
-from trailkeeper.export import read as export
+from trailkeeper.export import read as export_read
 from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import AccountRun
 from trailkeeper.trail import arns
@@ -108,7 +108,7 @@ def run(
             seen = reads.read_account(target, regions, needs, deadline, partition, exporting=export_trails)
         except TrailkeeperError as error:  # e.g. the account's role cannot be assumed
             seen = reads.AccountReads(target, errors=[reads.error_of(target.account, "", error)])
-            seen.export_failures.append(export.Failure(target.account, error, target.account))
+            seen.export_failures.append(export_read.Failure(target.account, error, target.account))
         finally:  # held to the end, a thousand accounts' clients would take gigabytes; what follows rebuilds its own
             target.clients.forget()
         with lock:
@@ -143,12 +143,12 @@ def run(
 
 def _exported(
     seen: Sequence[reads.AccountReads], regions: Sequence[str], failed_accounts: Sequence[AuditError]
-) -> export.Export:
+) -> export_read.Export:
     """The accounts' trails as one export, ordered and grouped as `trailkeeper export` orders and groups them."""
     failures = [f for s in seen for f in s.export_failures]
     # An account that could not be audited at all (its role, say) is missing from the export: its header says so.
     failures += [
-        export.Failure(e.account, AwsCallFailed(e.code, "audit", e.reason), e.account) for e in failed_accounts
+        export_read.Failure(e.account, AwsCallFailed(e.code, "audit", e.reason), e.account) for e in failed_accounts
     ]
     several = len(seen) + len(failed_accounts) > 1
     runs = (
@@ -157,8 +157,8 @@ def _exported(
         if several
         else ()
     )
-    return export.Export(
-        tuple(sorted((t for s in seen for t in s.exported), key=export.order)),
+    return export_read.Export(
+        tuple(sorted((t for s in seen for t in s.exported), key=export_read.order)),
         tuple(regions),
         tuple(sorted(failures, key=lambda f: (f.account, f.where))),
         accounts=runs,

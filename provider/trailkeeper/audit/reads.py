@@ -52,7 +52,7 @@ from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.errors import TrailkeeperError
-from trailkeeper.export import read as export
+from trailkeeper.export import read as export_read
 from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
 from trailkeeper.trail import arns, selectors
 from trailkeeper.trail.record import Record
@@ -94,8 +94,8 @@ class AccountReads:
     errors: list[AuditError] = field(default_factory=list)
     scan_failures: dict[str, TrailkeeperError] = field(default_factory=dict)  # region -> why it was not scanned
     unread: dict[str, TrailkeeperError] = field(default_factory=dict)  # trail ARN -> why a read of it failed
-    exported: list[export.ExportedTrail] = field(default_factory=list)  # with export_trails=True
-    export_failures: list[export.Failure] = field(default_factory=list)
+    exported: list[export_read.ExportedTrail] = field(default_factory=list)  # with export_trails=True
+    export_failures: list[export_read.Failure] = field(default_factory=list)
     export_reads: int = 0  # the calls the export made beyond the audit's
 
 
@@ -282,11 +282,13 @@ def _export(seen: AccountReads, reader: _Reader, trails: Mapping[str, Trail]) ->
     A trail the audit could not read is a failure of the export, not read again.
     """
     account = seen.target.account
-    seen.export_failures += [export.Failure(region, error, account) for region, error in seen.scan_failures.items()]
+    seen.export_failures += [
+        export_read.Failure(region, error, account) for region, error in seen.scan_failures.items()
+    ]
     by_home: dict[str, list[Trail]] = defaultdict(list)
     for facts in seen.owned:
         if facts.arn in seen.unread:
-            seen.export_failures.append(export.Failure(facts.arn, seen.unread[facts.arn], account))
+            seen.export_failures.append(export_read.Failure(facts.arn, seen.unread[facts.arn], account))
         else:
             by_home[facts.home_region].append(trails[facts.arn])
     known = {facts.arn: _known(facts) for facts in seen.owned}
@@ -298,7 +300,7 @@ def _export(seen: AccountReads, reader: _Reader, trails: Mapping[str, Trail]) ->
         reader.pace(region)
 
     def read_home(home: list[Trail]) -> None:
-        exported, failures = export.read_trails(
+        exported, failures = export_read.read_trails(
             reader.clients, home, account=account, deadline=reader.deadline, before_read=counted, known=known
         )
         with lock:

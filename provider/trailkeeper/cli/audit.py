@@ -18,7 +18,6 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -29,12 +28,11 @@ from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli import flags, output_file
 from trailkeeper.cli.connection import CLI_CONFIG, connect
 from trailkeeper.cli.progress import TerminalProgress
-from trailkeeper.errors import InvalidArguments, TrailkeeperError
+from trailkeeper.errors import InvalidArguments
 from trailkeeper.export.read import Export
-from trailkeeper.fleet import reconcile as fleet
-from trailkeeper.fleet import state
+from trailkeeper.fleet import reconcile, state
 from trailkeeper.org import accounts
-from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.org import audit as org_audit
 from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
@@ -173,7 +171,7 @@ def run(
     identity: Mapping[str, Any],
     deadline: Deadline,
     make_clients: Callable[[Any], Clients] = Clients,
-    progress: fleet.Progress | None = None,
+    progress: reconcile.Progress | None = None,
 ) -> findings.Audit:
     """Choose the accounts and regions, then audit them."""
     caller = str(identity["Account"])
@@ -187,24 +185,14 @@ def run(
         selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
-        sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
-
-        def connect(account: accounts.Account) -> Clients | TrailkeeperError:
-            try:
-                return clients if account.role_arn is None else make_clients(sessions.session(account))
-            except TrailkeeperError as error:
-                return error
-
-        # The roles are assumed --max-accounts at a time: one after another, a thousand would wait minutes.
-        with ThreadPoolExecutor(max_workers=max(1, min(args.max_accounts, len(selected)))) as pool:
-            connected = list(pool.map(connect, selected))
-        targets = []
-        for account, acting in zip(selected, connected, strict=True):
-            if isinstance(acting, TrailkeeperError):
-                reason = f"{account.label}: {acting.reason}"
-                failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
-                continue
-            targets.append(reads.Target(account.id, acting, account.name))
+        targets, failed = org_audit.targets(
+            selected,
+            clients=clients,
+            region=region,
+            deadline=deadline,
+            make_clients=make_clients,
+            max_accounts=args.max_accounts,
+        )
     standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
     return judge.run(
         targets,
@@ -249,7 +237,7 @@ def fix(
         return findings.Fix(())
     declared = state.parse({"trails": entries}, "audit --fix")
     homes = sorted({arns.region_of(str(e["Name"])) for e in entries})
-    engine_run = flags.runner(args, identity) if flags.wanted(args) else fleet.run
+    engine_run = flags.runner(args, identity) if flags.wanted(args) else reconcile.run
     outcome = engine_run(
         declared,
         clients=clients,

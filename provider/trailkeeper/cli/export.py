@@ -17,8 +17,7 @@ from trailkeeper.cli import flags, output_file
 from trailkeeper.cli.connection import connect
 from trailkeeper.cli.progress import TerminalProgress
 from trailkeeper.errors import InvalidArguments, show
-from trailkeeper.export import read as export
-from trailkeeper.export import write as export_files
+from trailkeeper.export import read, write
 from trailkeeper.fleet import report
 from trailkeeper.org import export as org_export
 from trailkeeper.org.accounts import Account
@@ -56,7 +55,7 @@ def add_parser(commands: Any) -> None:
     flags.add_arguments(command)
 
 
-def _export_summary(result: export.Export, args: Any, err: TextIO) -> None:
+def _export_summary(result: read.Export, args: Any, err: TextIO) -> None:
     where = f" in {len(result.accounts)} account(s)" if result.accounts else ""
     target = f" to {args.output}" if args.output else ""
     err.write(
@@ -101,7 +100,7 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
                 progress=progress,
             )
         else:
-            result = export.export_account(
+            result = read.export_account(
                 clients, regions_of(None), account=caller, default_region=region, deadline=deadline, progress=progress
             )
     finally:
@@ -110,8 +109,8 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
     if per_account:
         _write_templates(result, args.output, err)
     else:
-        write = export_files.template if args.format == "cloudformation" else export_files.state_file
-        text = write(result, caller_account=caller, now=output_file.now())
+        render = write.template if args.format == "cloudformation" else write.state_file
+        text = render(result, caller_account=caller, now=output_file.now())
         if args.output:
             output_file.write(args.output, text, "-o")
         else:
@@ -136,9 +135,9 @@ def _check_template_folder(path: str | None) -> None:
     output_file.check_folder(path, "-o")
 
 
-def _write_templates(result: export.Export, folder: str, err: TextIO) -> None:
+def _write_templates(result: read.Export, folder: str, err: TextIO) -> None:
     """Every account's template (all made before any is written: a refused one leaves the folder as it was)."""
-    texts = export_files.templates(result, now=output_file.now())
+    texts = write.templates(result, now=output_file.now())
     names = {run.account: run.name for run in result.accounts}
     counts = Counter(trail.account for trail in result.trails)
     for account, text in texts.items():

@@ -17,7 +17,7 @@ from trailkeeper.errors import InvalidArguments, InvalidProperties
 from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import Report
 from trailkeeper.org import accounts, inventory
-from trailkeeper.org import reconcile as org_run
+from trailkeeper.org import reconcile as org_reconcile
 from trailkeeper.trail.declaration import Declaration
 
 OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
@@ -57,7 +57,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--max-accounts",
         type=int,
-        default=org_run.MAX_ACCOUNTS,
+        default=org_reconcile.MAX_ACCOUNTS,
         metavar="N",
         help="accounts run at once (default: %(default)s)",
     )
@@ -84,7 +84,7 @@ def check(args: argparse.Namespace) -> None:
     if args.ou and not args.organization:
         problems.append("--ou selects accounts of the organization: add --organization")
     used = [flag for flag, value in (("--ou", args.ou), ("--exclude-account", args.exclude_account)) if value]
-    if args.max_accounts != org_run.MAX_ACCOUNTS:
+    if args.max_accounts != org_reconcile.MAX_ACCOUNTS:
         used.append("--max-accounts")
     if args.role_name != accounts.DEFAULT_ROLE_NAME:
         used.append("--role-name")
@@ -147,7 +147,7 @@ def runner(args: argparse.Namespace, identity: Mapping[str, Any]) -> Callable[..
         regions: Sequence[str] | None = None,
     ) -> Report:
         selected = select(args, clients=clients, region=default_region, identity=identity, deadline=deadline)
-        return org_run.run(
+        return org_reconcile.run(
             declarations,
             selected,
             clients=clients,

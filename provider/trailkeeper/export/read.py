@@ -32,7 +32,7 @@ from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.errors import TrailkeeperError
 from trailkeeper.export.declare import declare
-from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import reconcile
 from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
 from trailkeeper.fleet.report import AccountRun, NotOwned
 from trailkeeper.trail import aspects, declaration
@@ -157,7 +157,7 @@ def export_account(
     deadline = deadline or Deadline()
     read_pacer = read_pacer or Pacer(READ_INTERVAL_SECONDS)
     report: Progress = progress or (lambda *_: None)
-    coverage = fleet.cover(  # the fleet's own scan and matching: one implementation, shared
+    coverage = reconcile.cover(  # the fleet's own scan and matching: one implementation, shared
         EVERY_TRAIL,
         clients=clients,
         default_region=default_region,

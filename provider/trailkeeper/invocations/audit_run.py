@@ -21,9 +21,7 @@ import logging
 import os
 from typing import Any
 
-from trailkeeper.audit import answer as audit_lambda
-from trailkeeper.audit import memory as audit_memory
-from trailkeeper.audit import reads
+from trailkeeper.audit import answer, memory, reads
 from trailkeeper.audit import request as audit_request
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
@@ -49,10 +47,10 @@ def _region() -> str:
 def handle(event: Any, context: Any) -> dict[str, Any]:
     """Audit the function's account as `event` asks; return the audit JSON (bounded)."""
     request = audit_request.parse(event)
-    parameter = os.environ.get(audit_memory.STATE_PARAMETER, "")
+    parameter = os.environ.get(memory.STATE_PARAMETER, "")
     if not parameter:
         raise MalformedEvent(
-            f"this function's audit is off: no {audit_memory.STATE_PARAMETER} configured (deploy the stack "
+            f"this function's audit is off: no {memory.STATE_PARAMETER} configured (deploy the stack "
             "with EnableAudit=true, which grants the audit's reads and creates the parameter it remembers failures in)"
         )
     remaining = context.get_remaining_time_in_millis() / 1000.0 if context else None
@@ -61,14 +59,14 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     identity = call("GetCallerIdentity", lambda: acting.client("sts", region).get_caller_identity(), deadline=deadline)
     account, partition = str(identity["Account"]), partition_of(str(identity.get("Arn", ""))) or "aws"
     regions = request.regions or tuple(enabled_regions.enabled(acting, region, deadline))
-    result = audit_lambda.run(
+    result = answer.run(
         [reads.Target(account, acting)], request, regions, deadline=deadline, partition=partition, home_region=region
     )
-    audit_lambda.publish_metrics(result)
+    answer.publish_metrics(result)
     for error in result.errors:
         log.warning("audit read failed", extra={"region": error.region, "code": error.code, "reason": error.reason})
-    log.info("audit", extra={"summary": audit_lambda.summary_line(result), "standards": list(result.standards)})
-    audit_memory.track(
+    log.info("audit", extra={"summary": answer.summary_line(result), "standards": list(result.standards)})
+    memory.track(
         result,
         clients=acting,
         region=region,
@@ -77,4 +75,4 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         where=f"account {account}",
         deadline=deadline,
     )
-    return audit_lambda.bounded(result)
+    return answer.bounded(result)

@@ -22,11 +22,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -37,8 +35,9 @@ from trailkeeper.fleet import request
 from trailkeeper.fleet.report import STATUSES
 from trailkeeper.org import accounts, audit_totals
 from trailkeeper.org import audit as org_audit
-from trailkeeper.org import reconcile as org_run
+from trailkeeper.org import reconcile as org_reconcile
 from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.org.reconcile_totals import ReconcileTotals
 from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)
@@ -147,7 +146,7 @@ def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -
     asked = {k: v for k, v in event.items() if k in ("action", "trails")}
     action, declarations = request.read(asked, clients(), _region(), deadline)
     account_id = account.id
-    result = org_run.run(
+    result = org_reconcile.run(
         declarations, [account], clients=clients(), default_region=_region(), apply=action == "apply", deadline=deadline
     )
     (ran,) = result.accounts
@@ -182,38 +181,7 @@ def _manifest_under(bucket: str, prefix: str, deadline: Deadline) -> str | None:
     return found[-1] if found else None
 
 
-@dataclasses.dataclass
-class _Totals:
-    """What the children's results add up to."""
-
-    ran: int = 0  # children that succeeded
-    reported: set[str] = dataclasses.field(default_factory=set)  # their accounts
-    failed: list[dict[str, str]] = dataclasses.field(default_factory=list)
-    trails: Counter[str] = dataclasses.field(default_factory=Counter)
-    not_owned: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
-
-    def add(self, group: str, child: Mapping[str, Any]) -> None:
-        item = json.loads(child.get("Input") or "{}")
-        if group != "SUCCEEDED":
-            cause = str(child.get("Cause") or child.get("Error") or group)
-            self.failed.append({"account": str(item.get("account", "?")), "reason": cause[:500]})
-            return
-        self.ran += 1
-        self.reported.add(str(item.get("account", "?")))
-        output = json.loads(child.get("Output") or "{}")
-        self.trails.update({s: int(output.get("summary", {}).get(s, 0)) for s in STATUSES})
-        for note in output.get("not_owned", []):
-            seen = self.not_owned.setdefault(note["trail_arn"], {**note, "seen_in_accounts": 0})
-            seen["seen_in_accounts"] += note["seen_in_accounts"]
-
-    def not_reported_by_owner(self) -> list[dict[str, Any]]:
-        # Each child runs one account, so every member notes an organization trail as "owner not in the
-        # run"; when the owner's own child succeeded it checked (and reported) the trail itself.
-        notes = [n for n in self.not_owned.values() if n["owner_account"] not in self.reported]
-        return sorted(notes, key=lambda n: n["trail_arn"])
-
-
-_T = TypeVar("_T", _Totals, audit_totals.AuditTotals)  # plan and apply's totals, or audit's
+_T = TypeVar("_T", ReconcileTotals, audit_totals.AuditTotals)  # plan and apply's totals, or audit's
 
 
 def _totals(totals: _T, bucket: str, manifest_key: str | None, deadline: Deadline) -> _T:
@@ -258,7 +226,7 @@ def summarise(event: Mapping[str, Any], deadline: Deadline) -> dict[str, Any]:
         bucket, manifest_key = _text(writer, "Bucket"), _text(writer, "Key")
     if event.get("run_action") == "audit":
         return _summarise_audit(bucket, manifest_key, run_failed, deadline)
-    totals = _totals(_Totals(), bucket, manifest_key, deadline)
+    totals = _totals(ReconcileTotals(), bucket, manifest_key, deadline)
     ran = totals.ran
     summary: dict[str, Any] = {
         "accounts": max(ran + len(totals.failed), int((run_failed or {}).get("accounts_listed", 0))),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 
 PERMISSIONS = (
     "organizations:ListAccounts",
@@ -41,6 +42,14 @@ class Account:
     @property
     def label(self) -> str:
         return f"account {self.id}" + (f" ({self.name})" if self.name else "")
+
+
+def named_for(error: TrailkeeperError, account: Account) -> TrailkeeperError:
+    """An AWS failure's reason, prefixed with the account and the role it was made with."""
+    if not isinstance(error, AwsCallFailed) or error.message.startswith(account.label):
+        return error
+    via = f" via {account.role_arn}" if account.role_arn else " (caller's credentials)"
+    return AwsCallFailed(error.aws_code, error.operation, f"{account.label}{via}: {error.message}")
 
 
 def role_arn(partition: str, account_id: str, role_name: str) -> str:

@@ -18,17 +18,22 @@ buckets once, and drops one that another account of the run judged (`org/audit_t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from trailkeeper.audit import answer as audit_lambda
-from trailkeeper.audit import reads
+from trailkeeper.audit import answer, reads
 from trailkeeper.audit import request as audit_request
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE
+from trailkeeper.audit.findings import AuditError
+from trailkeeper.audit.reads import Target
 from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.errors import AwsCallFailed
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
+from trailkeeper.org.accounts import Account
+from trailkeeper.org.credentials import AccountSessions
+from trailkeeper.org.reconcile import MAX_ACCOUNTS
 
 # The audit's reads in one account (audit/judge.py's READS) but the identity check: the event names the
 # account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
@@ -44,7 +49,7 @@ LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  
 MAX_ANSWER_BYTES = 200_000
 
 # The answer: the audit JSON, with `dropped` when it had to be cut (the summary counts all).
-ANSWER_SCHEMA: dict[str, Any] = audit_lambda.SCHEMA
+ANSWER_SCHEMA: dict[str, Any] = answer.SCHEMA
 
 
 def read(event: Mapping[str, Any], also: tuple[str, ...] = STEP_FIELDS) -> AuditRequest:
@@ -66,7 +71,7 @@ def run(
     the report's `errors`, beside the findings of the others.
     """
     regions = list(asked.regions or ()) or enabled_regions.enabled(clients, region, deadline)
-    result = audit_lambda.run(
+    result = answer.run(
         [reads.Target(account, clients, name)],
         asked,
         regions,
@@ -77,7 +82,7 @@ def run(
     if result.errors and not result.findings:
         first = result.errors[0]
         raise AwsCallFailed(first.code, "audit", f"account {account}: nothing could be audited: {first.reason}")
-    return audit_lambda.bounded(result, MAX_ANSWER_BYTES, rank=keep_first)
+    return answer.bounded(result, MAX_ANSWER_BYTES, rank=keep_first)
 
 
 def keep_first(finding: Mapping[str, Any]) -> int:
@@ -88,3 +93,37 @@ def keep_first(finding: Mapping[str, Any]) -> int:
     if finding["resource"].startswith("arn:") and finding["resource"].split(":")[2] == "s3":
         return 1
     return 2 if finding["status"] == NOT_AVAILABLE else 3
+
+
+def targets(
+    selected: Sequence[Account],
+    *,
+    clients: Clients,
+    region: str,
+    deadline: Deadline,
+    make_clients: Callable[[Any], Clients] = Clients,
+    max_accounts: int = MAX_ACCOUNTS,
+) -> tuple[list[Target], list[AuditError]]:
+    """The CLI's audit across accounts: each selected account with the clients that act in it (its role assumed,
+    the caller's own account with the caller's), and those whose role could not be assumed, named with it.
+
+    The roles are assumed `max_accounts` at a time: one after another, a thousand would wait minutes.
+    """
+    sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
+
+    def connect(account: Account) -> Clients | TrailkeeperError:
+        try:
+            return clients if account.role_arn is None else make_clients(sessions.session(account))
+        except TrailkeeperError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(selected)))) as pool:
+        connected = list(pool.map(connect, selected))
+    found: list[Target] = []
+    failed: list[AuditError] = []
+    for account, acting in zip(selected, connected, strict=True):
+        if isinstance(acting, TrailkeeperError):
+            failed.append(AuditError(account.id, "", acting.error_code, f"{account.label}: {acting.reason}"))
+        else:
+            found.append(Target(account.id, acting, account.name))
+    return found, failed

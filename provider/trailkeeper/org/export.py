@@ -21,10 +21,9 @@ from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.export.read import Export, Failure, Progress, export_account, order
 from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
 from trailkeeper.fleet.report import AccountRun, NotOwned
-from trailkeeper.org.accounts import Account
+from trailkeeper.org.accounts import Account, named_for
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.org.reconcile import MAX_ACCOUNTS
-from trailkeeper.org.reconcile import _named as named_for_account
 from trailkeeper.trail import arns
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def run(
                 max_parallel_regions=max_parallel_regions,
             )
         except TrailkeeperError as error:
-            failure = named_for_account(error, account)
+            failure = named_for(error, account)
             log.warning("account failed", extra={"account": account.id, "error_code": failure.error_code})
             run = AccountRun(account.id, account.name, failure)
         except Exception as error:  # one broken account must not end the others' export
@@ -94,9 +93,7 @@ def run(
     runs = [outcomes[a.id][0] for a in accounts]
     done = [result for _, result in (outcomes[a.id] for a in accounts) if result is not None]
     failures = [Failure(by_id[run.account].label, run.error, run.account) for run in runs if run.error is not None] + [
-        dataclasses.replace(f, error=named_for_account(f.error, by_id[f.account]))
-        for result in done
-        for f in result.failures
+        dataclasses.replace(f, error=named_for(f.error, by_id[f.account])) for result in done for f in result.failures
     ]
     in_run = set(by_id)
     seen = Counter(arn for result in done for arn in result.copies)

@@ -27,17 +27,17 @@ from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.errors import AwsCallFailed, NotChangeableHere, TrailkeeperError
-from trailkeeper.fleet import reconcile as fleet
+from trailkeeper.fleet import reconcile
 from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import AccountRun, NotOwned, Report, TrailResult
-from trailkeeper.org.accounts import Account
+from trailkeeper.org.accounts import Account, named_for
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
 
-# Accounts at once. Each runs its regions in parallel (up to fleet.MAX_PARALLEL_REGIONS threads that
+# Accounts at once. Each runs its regions in parallel (up to reconcile.MAX_PARALLEL_REGIONS threads that
 # mostly wait on AWS), so 16 accounts x 17 regions is about 270 threads; bench/org.py measures it.
 MAX_ACCOUNTS = 16
 
@@ -73,14 +73,6 @@ class Applicable:
         return [self._order[d.name] for d in mine]
 
 
-def _named(error: TrailkeeperError, account: Account) -> TrailkeeperError:
-    """An AWS failure's reason, prefixed with the account and the role it was made with."""
-    if not isinstance(error, AwsCallFailed) or error.message.startswith(account.label):
-        return error
-    via = f" via {account.role_arn}" if account.role_arn else " (caller's credentials)"
-    return AwsCallFailed(error.aws_code, error.operation, f"{account.label}{via}: {error.message}")
-
-
 def _run_account(
     account: Account,
     applicable: Applicable,
@@ -99,7 +91,7 @@ def _run_account(
         return _AccountOutcome(AccountRun(account.id, account.name), [], [])
     try:
         clients = caller_clients if account.role_arn is None else Clients(sessions.session(account))
-        report = fleet.run(
+        report = reconcile.run(
             mine,
             clients=clients,
             default_region=account.regions[0] if account.regions else default_region,
@@ -113,7 +105,7 @@ def _run_account(
             numbers=applicable.numbers(mine),
         )
     except TrailkeeperError as error:
-        failure = _named(error, account)
+        failure = named_for(error, account)
         # The account and the role in the line itself: the CLI's log format shows the message only.
         log.warning(
             "account failed: %s: %s",
@@ -138,7 +130,7 @@ def _run_account(
             # act in another account than this one, a failure reported below with the account and role.
             copies.append(str(result.trail_arn))
             continue
-        named = None if result.error is None else _named(result.error, account)
+        named = None if result.error is None else named_for(result.error, account)
         results.append(dataclasses.replace(result, error=named, account=account.id, account_name=account.name))
     return _AccountOutcome(AccountRun(account.id, account.name), results, copies)
 
@@ -153,7 +145,7 @@ def run(
     deadline: Deadline | None = None,
     progress: Progress | None = None,
     max_accounts: int = MAX_ACCOUNTS,
-    max_parallel_regions: int = fleet.MAX_PARALLEL_REGIONS,
+    max_parallel_regions: int = reconcile.MAX_PARALLEL_REGIONS,
     sessions: AccountSessions | None = None,
     allow_weakening: bool = False,
     caller: Caller = "function",
