@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,11 @@ def test_the_check_would_find_an_import_that_runs_back_up_or_a_door_that_calls_a
 )
 def test_the_names_the_docs_once_gave_keep_working(old: str, new: str, name: str) -> None:
     assert getattr(importlib.import_module(old), name) is getattr(importlib.import_module(new), name)
+
+
+def test_the_command_line_does_not_load_the_lambdas_logging() -> None:
+    # Powertools' logger writes JSON lines to stdout: loaded by the CLI, a warning would break `--json`'s one
+    # document (bench/peer.py read two). Only the Lambda's doors set it up.
+    code = "import sys, trailkeeper.cli.main; print('trailkeeper.observability' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert shown.stdout.strip() == "False"

@@ -48,7 +48,7 @@ def test_accounts_run_in_parallel_each_with_its_own_credentials(server: str, mon
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(org_run.fleet, "run", counted)
+    monkeypatch.setattr(org_run.reconcile, "run", counted)
     clients = Clients()
     selected = accounts.discover(
         clients, "us-east-1", org_run.Deadline(), caller_account=org.management, partition="aws"

@@ -28,11 +28,11 @@ from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli import flags, output_file
 from trailkeeper.cli.connection import CLI_CONFIG, connect
 from trailkeeper.cli.progress import TerminalProgress
-from trailkeeper.errors import InvalidArguments
+from trailkeeper.errors import InvalidArguments, TrailkeeperError
 from trailkeeper.export.read import Export
 from trailkeeper.fleet import reconcile, state
 from trailkeeper.org import accounts
-from trailkeeper.org import audit as org_audit
+from trailkeeper.org.credentials import connect_all
 from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
@@ -185,7 +185,7 @@ def run(
         selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
-        targets, failed = org_audit.targets(
+        connected = connect_all(
             selected,
             clients=clients,
             region=region,
@@ -193,6 +193,13 @@ def run(
             make_clients=make_clients,
             max_accounts=args.max_accounts,
         )
+        targets = []
+        for account, acting in zip(selected, connected, strict=True):
+            if isinstance(acting, TrailkeeperError):
+                reason = f"{account.label}: {acting.reason}"
+                failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
+            else:
+                targets.append(reads.Target(account.id, acting, account.name))
     standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
     return judge.run(
         targets,

@@ -18,22 +18,16 @@ buckets once, and drops one that another account of the run judged (`org/audit_t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper.audit import answer, reads
 from trailkeeper.audit import request as audit_request
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE
-from trailkeeper.audit.findings import AuditError
-from trailkeeper.audit.reads import Target
 from trailkeeper.audit.request import AuditRequest
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
-from trailkeeper.errors import AwsCallFailed, TrailkeeperError
-from trailkeeper.org.accounts import Account
-from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.org.reconcile import MAX_ACCOUNTS
+from trailkeeper.errors import AwsCallFailed
 
 # The audit's reads in one account (audit/judge.py's READS) but the identity check: the event names the
 # account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
@@ -93,37 +87,3 @@ def keep_first(finding: Mapping[str, Any]) -> int:
     if finding["resource"].startswith("arn:") and finding["resource"].split(":")[2] == "s3":
         return 1
     return 2 if finding["status"] == NOT_AVAILABLE else 3
-
-
-def targets(
-    selected: Sequence[Account],
-    *,
-    clients: Clients,
-    region: str,
-    deadline: Deadline,
-    make_clients: Callable[[Any], Clients] = Clients,
-    max_accounts: int = MAX_ACCOUNTS,
-) -> tuple[list[Target], list[AuditError]]:
-    """The CLI's audit across accounts: each selected account with the clients that act in it (its role assumed,
-    the caller's own account with the caller's), and those whose role could not be assumed, named with it.
-
-    The roles are assumed `max_accounts` at a time: one after another, a thousand would wait minutes.
-    """
-    sessions = AccountSessions(clients, region, deadline, caller="cli")  # the CLI's: worded for a person
-
-    def connect(account: Account) -> Clients | TrailkeeperError:
-        try:
-            return clients if account.role_arn is None else make_clients(sessions.session(account))
-        except TrailkeeperError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(selected)))) as pool:
-        connected = list(pool.map(connect, selected))
-    found: list[Target] = []
-    failed: list[AuditError] = []
-    for account, acting in zip(selected, connected, strict=True):
-        if isinstance(acting, TrailkeeperError):
-            failed.append(AuditError(account.id, "", acting.error_code, f"{account.label}: {acting.reason}"))
-        else:
-            found.append(Target(account.id, acting, account.name))
-    return found, failed

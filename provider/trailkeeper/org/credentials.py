@@ -11,6 +11,8 @@ accounts do not parse the CloudTrail model a thousand times.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -20,7 +22,7 @@ from botocore.credentials import CredentialProvider, CredentialResolver, Refresh
 from trailkeeper import botocore_model as model
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.error_table import Caller
-from trailkeeper.errors import AwsCallFailed
+from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.org.accounts import Account
 
 PERMISSIONS = ("sts:AssumeRole",)
@@ -116,3 +118,28 @@ class AccountSessions:
         """Drop an account's session once its run is over (a large organization's memory stays flat)."""
         with self._lock:
             self._sessions.pop(account.id, None)
+
+
+def connect_all(
+    selected: Sequence[Account],
+    *,
+    clients: Clients,
+    region: str,
+    deadline: Deadline,
+    make_clients: Callable[[Any], Clients] = Clients,
+    max_accounts: int = 16,
+    caller: Caller = "cli",
+) -> list[Clients | TrailkeeperError]:
+    """Each account's clients (its role assumed; the caller's own account with the caller's clients), or why its
+    role could not be assumed, in the order given. Roles are assumed `max_accounts` at a time: one after
+    another, a thousand would wait minutes."""
+    sessions = AccountSessions(clients, region, deadline, caller=caller)
+
+    def connect(account: Account) -> Clients | TrailkeeperError:
+        try:
+            return clients if account.role_arn is None else make_clients(sessions.session(account))
+        except TrailkeeperError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(selected)))) as pool:
+        return list(pool.map(connect, selected))
