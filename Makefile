@@ -16,11 +16,12 @@ SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum 
 PEER_VENV  := .venv-peer
 PEER_STAMP := $(PEER_VENV)/.installed-$(shell cat requirements-peer.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help venv demo test lint typecheck unit scan package render bench mutate clean
+.PHONY: help venv demo test test-fast lint typecheck unit scan package render bench mutate clean
 
 help:
 	@echo "make demo  - run the provider on events/ against a local AWS (moto) and a local CloudFormation endpoint"
 	@echo "make test  - lint, type-check, run the whole suite and the security scan"
+	@echo "make test-fast - the loop for editing: lint, types, the suite without the whole-system tests (a minute or two)"
 	@echo "make package - build the Lambda artifact (build/trailkeeper-provider.zip) and report its size"
 	@echo "make render  - transform-free CloudFormation template + artifact, for service-managed StackSets"
 	@echo "make bench   - what trailkeeper costs, beside its yardsticks and Cloud Custodian (bench/results.md)"
@@ -60,8 +61,15 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# The suite on every core (pytest-xdist; each worker its own in-process moto), the slowest tests named at the end.
+JOBS ?= auto
+
 unit: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15
+
+# The loop for editing: no wheel install, demo, benchmark, artifact or template scans (`slow` and `installs`).
+test-fast: lint typecheck
+	$(BIN)/python -m pytest -n $(JOBS) -m "not slow and not installs" --durations=5
 
 # checkov on the provider template, the rendered (transform-free) template, the organization templates
 # and every example.
@@ -90,7 +98,10 @@ $(MUTATE_STAMP): $(STAMP)
 mutate: $(MUTATE_STAMP)
 	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS) $(MUTANTS)
 
-test: lint typecheck unit scan
+# The scan's own environment (checkov) installs while the suite runs: pip waits on the network, pytest on the CPU.
+test: lint typecheck
+	@$(MAKE) --no-print-directory -j2 unit $(SCAN_STAMP)
+	@$(MAKE) --no-print-directory scan
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) $(PEER_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info provider/*.egg-info

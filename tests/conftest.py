@@ -6,6 +6,7 @@ home regions, key ARNs...): tests that need moto as it is say so (tests/test_fid
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
-from devkit import fidelity
+from devkit import fidelity, organization
 from devkit import world as seeding
 from devkit.cfn_server import ResponseServer
 from devkit.events import load
@@ -22,12 +24,26 @@ from devkit.lambda_context import LambdaContext
 from devkit.recording import RecordingClients
 from moto import mock_aws
 
+from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture: AssumeRole and organization trails as AWS has them
 from trailkeeper import handler
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
+from trailkeeper.invocations import organization_step
+
+# One botocore model loader per test process, keyed by its search path. Tests build many sessions (recording
+# clients, moto's accounts, boto3's defaults), and each new session would parse the same service models'
+# JSON again: a sixth of test_audit.py's time. The models are read-only data; the product shares its loader
+# the same way (org/credentials.py).
+botocore.session.create_loader = functools.cache(botocore.session.create_loader)
 
 SECRET_KEY = "tEsTsEcReTkEy/0123456789abcdefghijklmnopQR"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0123456789abcdefghij"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-system tests first (marked `slow` or `installs`): with the suite spread over workers
+    (pytest-xdist), a minute-long test started last would finish the run alone."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("installs")))
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +72,26 @@ def aws(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def world(aws: None) -> seeding.World:
     return seeding.seed()
+
+
+RESULTS_BUCKET = "reconcile-results"  # where the organization state machine's Map reads items and writes results
+
+
+@pytest.fixture
+def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
+    """An organization on moto (devkit/organization.py): management account, OUs, members with the role runs
+    assume; AssumeRole and organization trails behave as AWS's do (tests/org_gaps.py)."""
+    return organization.seed()
+
+
+@pytest.fixture
+def state_machine_steps(
+    org: organization.Organization, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The organization state machine's steps (invocations/organization_step.py) act through `clients`, and
+    the bucket its Map reads items from and writes results to exists."""
+    monkeypatch.setattr(organization_step, "clients", lambda: clients)
+    boto3.client("s3", region_name=seeding.HOME).create_bucket(Bucket=RESULTS_BUCKET)
 
 
 @pytest.fixture

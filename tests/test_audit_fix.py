@@ -13,14 +13,12 @@ from typing import Any
 
 import boto3
 import jsonschema
-import pytest
 import yaml
 from devkit import organization
 from devkit import world as seeding
 from devkit.recording import RecordingClients
 from moto.iam.models import iam_backends
 
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper.audit import findings
 from trailkeeper.audit.findings import Audit
 from trailkeeper.aws.calls import Deadline
@@ -280,11 +278,6 @@ def test_the_fix_document_follows_the_schema(world: seeding.World) -> None:
     jsonschema.validate(document, findings.AUDIT_SCHEMA)
     assert code == 2 and document["fix"]["report"]["action"] == "plan"
     assert document["fix"]["declarations"][0]["Name"] == world.trail_arn
-
-
-@pytest.fixture
-def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
-    return organization.seed()
 
 
 def test_write_state_across_accounts_is_grouped_by_account_as_an_export_and_plans_only_the_fixes(

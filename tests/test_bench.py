@@ -25,6 +25,7 @@ from trailkeeper.fleet import state
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--quick", "--out", str(tmp_path)],

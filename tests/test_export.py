@@ -173,7 +173,6 @@ def _export(clients: RecordingClients, regions: tuple[str, ...] = (HOME, OTHER))
         account=ACCOUNT,
         default_region=HOME,
         read_pacer=Pacer(interval=0),
-        max_parallel_regions=1,
     )
 
 
@@ -187,7 +186,6 @@ def _plan(text: str, clients: RecordingClients, apply: bool = False) -> Any:
         pacer=Pacer(interval=0),
         read_pacer=Pacer(interval=0),
         deadline=Deadline(),
-        max_parallel_regions=1,  # moto in-process is not thread-safe
     )
 
 

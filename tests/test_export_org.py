@@ -19,7 +19,6 @@ from devkit.recording import RecordingClients
 from moto.iam.models import iam_backends
 
 from tests.conftest import Invoker
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper import handler
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
@@ -31,13 +30,8 @@ REGIONS = ("--region", "us-east-1", "--region", "eu-west-1")
 
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main([*argv, "--max-accounts", "1"], out=out, err=err)  # moto in-process is not thread-safe
+    code = main(list(argv), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture
-def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
-    return organization.seed()
 
 
 def exported(text: str) -> dict[str, list[str]]:
@@ -89,7 +83,7 @@ def test_an_account_that_cannot_be_read_is_reported_and_exits_1(org: organizatio
 
 def test_an_organization_trail_is_exported_once_from_its_owner(
     org: organization.Organization,
-    real_aws_rules: dict[str, Any],  # noqa: F811
+    real_aws_rules: dict[str, Any],
 ) -> None:
     owner = boto3.client("cloudtrail", region_name="us-east-1")
     owner.create_trail(Name="org-trail", S3BucketName=seeding.BUCKET, IsMultiRegionTrail=True)

@@ -45,7 +45,6 @@ def _plan(text: str, clients: RecordingClients, *, apply: bool) -> Report:
         pacer=Pacer(interval=0),
         read_pacer=Pacer(interval=0),
         deadline=Deadline(),
-        max_parallel_regions=1,  # moto in-process is not thread-safe
     )
 
 

@@ -16,7 +16,6 @@ from devkit import regions
 from devkit import world as seeding
 
 from tests.conftest import RecordingClients
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from trailkeeper.aws import locate
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.cli.main import main
@@ -210,7 +209,7 @@ def test_a_pattern_that_matched_nothing_is_a_warning(fleet_world: None, clients:
 def test_an_organization_trail_of_another_account_is_noted_once_never_failed(
     fleet_world: None,
     clients: RecordingClients,
-    real_aws_rules: dict[str, Any],  # noqa: F811
+    real_aws_rules: dict[str, Any],
 ) -> None:
     owner = "999988887777"
     org_arn = f"arn:aws:cloudtrail:us-east-1:{owner}:trail/org-trail"

@@ -16,33 +16,22 @@ from devkit import world as seeding
 from devkit.lambda_context import LambdaContext
 from moto.iam.models import iam_backends
 
-from tests.conftest import RecordingClients, metric_lines
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
+from tests.conftest import RESULTS_BUCKET, RecordingClients, metric_lines
 from trailkeeper import handler, permissions
 from trailkeeper.audit import answer as audit_lambda
 from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.aws import locate
 from trailkeeper.errors import AwsCallFailed, MalformedEvent
 from trailkeeper.fleet import request
-from trailkeeper.invocations import organization_step as invocations
 from trailkeeper.org import audit as org_audit
 from trailkeeper.org import audit_totals
 
-BUCKET = "reconcile-results"
+BUCKET = RESULTS_BUCKET
 HOME = seeding.HOME
 ARCHIVE_BUCKET = "org-log-archive"
 
 
-@pytest.fixture
-def org(
-    world: seeding.World,
-    real_aws_rules: dict[str, Any],  # noqa: F811
-    clients: RecordingClients,
-    monkeypatch: pytest.MonkeyPatch,
-) -> organization.Organization:
-    monkeypatch.setattr(invocations, "clients", lambda: clients)
-    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
-    return organization.seed()
+pytestmark = pytest.mark.usefixtures("state_machine_steps")  # tests/conftest.py
 
 
 def invoke(event: dict[str, Any]) -> Any:

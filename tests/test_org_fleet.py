@@ -10,20 +10,13 @@ from typing import Any
 
 import pytest
 from devkit import organization, regions
-from devkit import world as seeding
 
-from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture
 from tests.test_org_run import by_account, run_json
 from trailkeeper.aws.calls import Clients
 from trailkeeper.fleet import report
 
 ENABLED = len(regions.ENABLED_BY_DEFAULT)
 BASELINE = "trails:\n  - Name: '*'\n    EnableLogFileValidation: true\n"
-
-
-@pytest.fixture
-def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
-    return organization.seed()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from devkit import organization
 from devkit import world as seeding
 from moto.iam.models import iam_backends
 
-from tests.org_gaps import account_of, real_aws_rules  # noqa: F401 - real_aws_rules is a fixture
+from tests.org_gaps import account_of
 from trailkeeper.cli.main import main
 from trailkeeper.fleet import report
 
@@ -24,7 +24,7 @@ DESIRED = "trails:\n  - Name: audit-trail\n    EnableLogFileValidation: true\n"
 
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main([*argv, "--max-accounts", "1"], out=out, err=err)  # moto in-process is not thread-safe
+    code = main(list(argv), out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -34,11 +34,6 @@ def run_json(*argv: str) -> tuple[int, dict[str, Any]]:
     document = json.loads(out)
     jsonschema.validate(document, report.SCHEMA)
     return code, document
-
-
-@pytest.fixture
-def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Organization:  # noqa: F811
-    return organization.seed()
 
 
 @pytest.fixture
@@ -165,7 +160,7 @@ def test_a_denied_call_names_the_account_and_the_role(desired: Path, org: organi
 def test_an_organization_trail_is_reported_once_from_its_owner(
     desired: Path,
     org: organization.Organization,
-    real_aws_rules: dict[str, Any],  # noqa: F811
+    real_aws_rules: dict[str, Any],
 ) -> None:
     owner = boto3.client("cloudtrail", region_name="us-east-1")
     owner.create_trail(Name="org-trail", S3BucketName=seeding.BUCKET, IsMultiRegionTrail=True)
@@ -192,7 +187,7 @@ def test_an_organization_trail_is_reported_once_from_its_owner(
 def test_another_accounts_ordinary_trail_is_a_failure_not_an_organization_copy(
     desired: Path,
     org: organization.Organization,
-    real_aws_rules: dict[str, Any],  # noqa: F811
+    real_aws_rules: dict[str, Any],
 ) -> None:
     # Seen in a member account, a trail of another account with IsOrganizationTrail false is no copy
     # of an organization trail: the credentials act elsewhere than the account named. Reported, never noted.

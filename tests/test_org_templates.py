@@ -23,6 +23,8 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from trailkeeper import permissions
 from trailkeeper.org import audit as org_audit
 
+pytestmark = pytest.mark.slow  # cfn-lint on the organization templates: make test-fast leaves them out
+
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "org-reconcile.asl.json"
 RECONCILE, MEMBER = ROOT / "org-reconcile.yaml", ROOT / "member-role.yaml"

@@ -12,6 +12,8 @@ from devkit import package
 
 from trailkeeper.aws.calls import SERVICES
 
+pytestmark = pytest.mark.slow  # the Lambda artifact built and run: make test-fast leaves it out
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:

@@ -71,7 +71,6 @@ def _run(document: dict[str, Any], *, apply: bool, allow_weakening: bool = False
         pacer=Pacer(interval=0),
         read_pacer=Pacer(interval=0),
         deadline=Deadline(),
-        max_parallel_regions=1,  # moto in-process is not thread-safe
         allow_weakening=allow_weakening,
     ).results
     return result

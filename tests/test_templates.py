@@ -12,6 +12,8 @@ import pytest
 from aws_lambda_powertools.utilities.parser import models
 from devkit import events, render, template
 
+pytestmark = pytest.mark.slow  # cfn-lint and the SAM transform on every template: make test-fast leaves them out
+
 ROOT = Path(__file__).resolve().parent.parent
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
