@@ -23,6 +23,7 @@ from devkit.events import load
 from devkit.lambda_context import LambdaContext
 from devkit.recording import RecordingClients
 from moto import mock_aws
+from moto.kms import models as moto_kms
 
 from tests.org_gaps import real_aws_rules  # noqa: F401 - a fixture: AssumeRole and organization trails as AWS has them
 from trailkeeper import handler
@@ -35,6 +36,9 @@ from trailkeeper.invocations import organization_step
 # JSON again: a sixth of test_audit.py's time. The models are read-only data; the product shares its loader
 # the same way (org/credentials.py).
 botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+# moto makes every KMS key, symmetric ones included, with a fresh 2,048-bit RSA key pair (36 ms each, once per
+# test that seeds a world). No test signs or verifies: one pair per key spec serves them all.
+moto_kms.generate_private_key = functools.cache(moto_kms.generate_private_key)
 
 SECRET_KEY = "tEsTsEcReTkEy/0123456789abcdefghijklmnopQR"
 SESSION_TOKEN = "IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN0123456789abcdefghij"
