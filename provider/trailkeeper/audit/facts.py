@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from trailkeeper.audit.chain import Delivery, Kind, Resource
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.selectors import Selectors
 
@@ -23,6 +24,8 @@ Level = Literal["account", "trail", "bucket"]
 
 # The reads a control needs beyond DescribeTrails (which answers KMS, validation and the log group).
 STATUS, EVENTS, TAGS, BUCKET_PUBLIC, BUCKET_LOGGING = "status", "events", "tags", "bucket-public", "bucket-logging"
+# The delivery chain's links (audit/chain_reads.py): each read once, by the account that owns it.
+CHAIN_BUCKET, CHAIN_KEY, CHAIN_LOGS, CHAIN_TOPIC = "chain-bucket", "chain-key", "chain-logs", "chain-topic"
 READS: Mapping[str, str] = MappingProxyType(
     {
         STATUS: "GetTrailStatus",
@@ -30,6 +33,11 @@ READS: Mapping[str, str] = MappingProxyType(
         TAGS: "ListTags (20 trails a call)",
         BUCKET_PUBLIC: "GetBucketAcl, GetBucketPolicyStatus, GetPublicAccessBlock",
         BUCKET_LOGGING: "GetBucketLogging",
+        CHAIN_BUCKET: "GetBucketPolicy (and DescribeOrganization, once, for an organization trail's folder)",
+        CHAIN_KEY: "DescribeKey, GetKeyPolicy",
+        CHAIN_LOGS: "DescribeLogGroups; GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, "
+        "GetPolicy, GetPolicyVersion",
+        CHAIN_TOPIC: "GetTopicAttributes (and the topic's key: DescribeKey, GetKeyPolicy)",
     }
 )
 
@@ -51,6 +59,9 @@ class TrailFacts:
     tags: Mapping[str, str] | None = None  # user tags; None: not read
     delivery_error: str = ""  # GetTrailStatus' LatestCloudWatchLogsDeliveryError
     unread: str = ""  # why a needed read failed
+    status: Mapping[str, Any] | None = None  # GetTrailStatus' answer; None: not read
+    delivery: Delivery | None = None  # what its delivery depends on (the delivery standard)
+    chain: Mapping[Kind, Resource] | None = None  # those links as read; None: not read
 
     @property
     def name(self) -> str:
@@ -127,3 +138,4 @@ class Options:
     log_role: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)  # added to a trail's own
     primary_trail: str = ""  # the trail to make record everywhere (name or ARN) when none does
+    now: float = 0.0  # when the audit ran (epoch seconds): how old a delivery CloudTrail reports is
