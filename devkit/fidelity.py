@@ -101,6 +101,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
 from devkit import regions
+from devkit.delivery_world import DeliveredStatus
 
 Json = dict[str, Any]
 
@@ -465,7 +466,8 @@ def stop_logging(backend: Any, name: str) -> None:
 
 
 def get_trail_status(backend: Any, name: str) -> Any:
-    return _locate(backend, name, write=False).status
+    """CloudTrail reports a delivery that fails (devkit/delivery_world.py); moto reports all as delivered."""
+    return DeliveredStatus(_locate(backend, name, write=False))
 
 
 def delete_trail(backend: Any, name: str) -> None:

@@ -41,7 +41,9 @@ def session_in(account_id: str, endpoint_url: str | None = None) -> boto3.sessio
 def seed_member_trails(session: Any, account_id: str, endpoint_url: str | None = None) -> None:
     """`audit-trail` (us-east-1, multi-region) and `regional-trail` (eu-west-1) in one account."""
     bucket = f"trails-{account_id}"
-    session.client("s3", region_name=world.HOME, endpoint_url=endpoint_url).create_bucket(Bucket=bucket)
+    s3 = session.client("s3", region_name=world.HOME, endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=world.bucket_policy(bucket, account_id))
     session.client("cloudtrail", region_name=world.HOME, endpoint_url=endpoint_url).create_trail(
         Name=world.TRAIL, S3BucketName=bucket, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True
     )

@@ -52,27 +52,130 @@ def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
 
 
+CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
+
+
+def bucket_policy(bucket: str, account: str = ACCOUNT) -> str:
+    """The bucket policy AWS documents for CloudTrail, for every trail of `account` (any prefix, any trail)."""
+    source = {"StringLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{account}:trail/*"}}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AWSCloudTrailAclCheck",
+                    "Effect": "Allow",
+                    "Principal": CLOUDTRAIL,
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": f"arn:aws:s3:::{bucket}",
+                    "Condition": source,
+                },
+                {
+                    "Sid": "AWSCloudTrailWrite",
+                    "Effect": "Allow",
+                    "Principal": CLOUDTRAIL,
+                    "Action": "s3:PutObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                    "Condition": {**source, "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                },
+            ],
+        }
+    )
+
+
+def key_policy(account: str = ACCOUNT) -> str:
+    """The account's own use of the key, and the two statements AWS documents for CloudTrail."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Enable IAM User Permissions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "Allow CloudTrail to encrypt logs",
+                    "Effect": "Allow",
+                    "Principal": CLOUDTRAIL,
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{account}:trail/*"
+                        }
+                    },
+                },
+                {
+                    "Sid": "Allow CloudTrail access",
+                    "Effect": "Allow",
+                    "Principal": CLOUDTRAIL,
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                },
+            ],
+        }
+    )
+
+
+def topic_policy(topic_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AWSCloudTrailSNSPolicy",
+                    "Effect": "Allow",
+                    "Principal": CLOUDTRAIL,
+                    "Action": "SNS:Publish",
+                    "Resource": topic_arn,
+                }
+            ],
+        }
+    )
+
+
+def logs_policy(group: str = LOG_GROUP, account: str = ACCOUNT) -> str:
+    """What the CloudWatch Logs role must allow: CreateLogStream and PutLogEvents on the group's streams."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"arn:aws:logs:*:{account}:log-group:{group}:log-stream:*",
+                }
+            ],
+        }
+    )
+
+
 def seed(endpoint_url: str | None = None, regions: tuple[str, ...] = (HOME,)) -> World:
-    """Buckets, a topic, a KMS key with an alias, a log group, a role and the trail `audit-trail`."""
+    """Buckets, a topic, a KMS key with an alias, a log group, a role and the trail `audit-trail`: each with the
+    policy AWS documents for CloudTrail, so that the trail delivers (devkit/delivery_world.py)."""
     s3 = _client("s3", HOME, endpoint_url)
     for bucket in (BUCKET, NEW_BUCKET):
         s3.create_bucket(Bucket=bucket)
-    topic_arn = _client("sns", HOME, endpoint_url).create_topic(Name=TOPIC)["TopicArn"]
+        s3.put_bucket_policy(Bucket=bucket, Policy=bucket_policy(bucket))
+    sns = _client("sns", HOME, endpoint_url)
+    topic_arn = sns.create_topic(Name=TOPIC)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy", AttributeValue=topic_policy(topic_arn))
     kms = _client("kms", HOME, endpoint_url)
-    key = kms.create_key(Description="trailkeeper demo key")["KeyMetadata"]
+    key = kms.create_key(Description="trailkeeper demo key", Policy=key_policy())["KeyMetadata"]
     kms.create_alias(AliasName=ALIAS, TargetKeyId=key["KeyId"])
     logs = _client("logs", HOME, endpoint_url)
     logs.create_log_group(logGroupName=LOG_GROUP)
     group_arn = f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:{LOG_GROUP}"
     trust = {
         "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "cloudtrail.amazonaws.com"}}
-        ],
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": CLOUDTRAIL}],
     }
-    role_arn = _client("iam", HOME, endpoint_url).create_role(
-        RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust)
-    )["Role"]["Arn"]
+    iam = _client("iam", HOME, endpoint_url)
+    role_arn = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=ROLE, PolicyName="cloudtrail-logs", PolicyDocument=logs_policy())
     trail = _client("cloudtrail", HOME, endpoint_url).create_trail(
         Name=TRAIL, S3BucketName=BUCKET, S3KeyPrefix="legacy", IncludeGlobalServiceEvents=True
     )

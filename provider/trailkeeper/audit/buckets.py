@@ -4,16 +4,18 @@ Which account owns a bucket is not something S3 says to another account, so each
 lists its own buckets once (ListBuckets); a log bucket none of them owns belongs to another account
 (Control Tower's Log Archive, say) and is not judged. A bucket is read once per run, by its owner,
 whatever the number of trails that deliver to it: GetBucketAcl, GetBucketPolicyStatus and
-GetPublicAccessBlock for CloudTrail.6, GetBucketLogging for CloudTrail.7. "No policy" and "no public
-access block" are answers (NoSuchBucketPolicy, NoSuchPublicAccessBlockConfiguration), not failures.
+GetPublicAccessBlock for CloudTrail.6, GetBucketLogging for CloudTrail.7, GetBucketPolicy for the delivery
+standard (does the policy let CloudTrail write: `audit/delivery.py`). "No policy" and "no public access
+block" are answers (NoSuchBucketPolicy, NoSuchPublicAccessBlockConfiguration), not failures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper.audit.facts import BUCKET_LOGGING, BUCKET_PUBLIC, BucketFacts
+from trailkeeper.audit.facts import BUCKET_LOGGING, BUCKET_PUBLIC, CHAIN_BUCKET, BucketFacts
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 
@@ -23,6 +25,7 @@ PERMISSIONS = (
     "s3:GetBucketPolicyStatus",
     "s3:GetBucketPublicAccessBlock",  # GetPublicAccessBlock
     "s3:GetBucketLogging",
+    "s3:GetBucketPolicy",  # the delivery standard
 )
 
 PUBLIC_GROUPS = {
@@ -108,8 +111,14 @@ def read(
         if BUCKET_LOGGING in needs:
             answer = _get(clients, region, "GetBucketLogging", bucket, deadline=deadline) or {}
             logging = bool(answer.get("LoggingEnabled"))
+        text: str | None = None
+        if CHAIN_BUCKET in needs:
+            found = _get(clients, region, "GetBucketPolicy", bucket, deadline=deadline, absent=NO_POLICY)
+            text = str(found["Policy"]) if found is not None else None
     except AwsCallFailed as error:
-        return BucketFacts(bucket, partition, owner, unavailable=f"{error.operation} failed: {error.reason}"), error
+        failed = f"{error.operation} failed: {error.reason}"
+        return BucketFacts(bucket, partition, owner, unavailable=failed, region=region), error
     except TrailkeeperError as error:  # OutOfTime: no time left for the next read
-        return BucketFacts(bucket, partition, owner, unavailable=error.reason), error
-    return BucketFacts(bucket, partition, owner, public=public, access_logging=logging), None
+        return BucketFacts(bucket, partition, owner, unavailable=error.reason, region=region), error
+    facts = BucketFacts(bucket, partition, owner, public=public, access_logging=logging, region=region)
+    return dataclasses.replace(facts, policy=text, policy_read=CHAIN_BUCKET in needs), None

@@ -25,9 +25,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from trailkeeper.audit import delivery
 from trailkeeper.audit.facts import (
     BUCKET_LOGGING,
     BUCKET_PUBLIC,
+    CHAIN_BUCKET,
+    CHAIN_KEY,
+    CHAIN_LOGS,
+    CHAIN_TOPIC,
     EVENTS,
     FAIL,
     NOT_AVAILABLE,
@@ -53,9 +58,10 @@ STANDARDS: Mapping[str, str] = MappingProxyType(
         "fsbp": "AWS Foundational Security Best Practices v1.0.0 (Security Hub control ids)",
         "cis-5.0": "CIS AWS Foundations Benchmark v5.0.0",
         "cis-6.0": "CIS AWS Foundations Benchmark v6.0.0",
+        "delivery": "trailkeeper delivery: every trail's logs reach their destinations (audit/delivery.py)",
     }
 )
-DEFAULT_STANDARDS = ("fsbp", "cis-6.0")  # FSBP and the newest CIS
+DEFAULT_STANDARDS = ("fsbp", "cis-6.0", "delivery")  # FSBP, the newest CIS, and whether logs arrive
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class Control:
     remedy: str
     needs: frozenset[str]
     judge: Callable[[Any, Options], Verdict] = field(repr=False, compare=False)
+    # Whether the control says anything of a subject (digest files only with validation on...): None, always.
+    applies: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
 
     def id_in(self, standard: str) -> str | None:
         return self.ids.get(standard)
@@ -395,6 +403,72 @@ CONTROLS: tuple[Control, ...] = (
         "enable server access logging on the log bucket (PutBucketLogging), to another bucket",
         frozenset({BUCKET_LOGGING}),
         _access_logged,
+    ),
+    Control(
+        "delivery-logs",
+        "trail",
+        MappingProxyType({"delivery": "Delivery.1"}),
+        "CloudTrail log files should reach the trail's S3 bucket",
+        "CloudTrail reports no delivery error and, while logging, a log file within a day; and the bucket policy "
+        "as it stands lets CloudTrail check the bucket's ACL and write its log files (an explicit Deny that its "
+        "requests meet counts, one they do not meet does not)",
+        "give CloudTrail the bucket policy statements it needs (audit --fix appends them), or recreate the bucket",
+        frozenset({STATUS, CHAIN_BUCKET}),
+        delivery.logs,
+        delivery.APPLIES["delivery-logs"],
+    ),
+    Control(
+        "delivery-digests",
+        "trail",
+        MappingProxyType({"delivery": "Delivery.2"}),
+        "CloudTrail digest files should reach the trail's S3 bucket",
+        "with log file validation on: no digest delivery error, a digest file within two hours (one comes every "
+        "hour), and a bucket policy that lets CloudTrail write its digest files (always SSE-S3, AES256)",
+        "let CloudTrail write digest files: the bucket policy's statements for CloudTrail (audit --fix), and "
+        "AES256 beside aws:kms wherever the policy requires an encryption header",
+        frozenset({STATUS, CHAIN_BUCKET}),
+        delivery.digests,
+        delivery.APPLIES["delivery-digests"],
+    ),
+    Control(
+        "delivery-cloudwatch",
+        "trail",
+        MappingProxyType({"delivery": "Delivery.3"}),
+        "CloudTrail events should reach the trail's CloudWatch Logs group",
+        "with a log group set: no CloudWatch Logs delivery error, a delivery within a day while logging, the "
+        "group exists, and the role exists, trusts cloudtrail.amazonaws.com and may CreateLogStream and "
+        "PutLogEvents on the group's stream",
+        "recreate the log group, or give the role the trust and permissions CloudTrail needs (never edited by "
+        "trailkeeper: a role's policies are the owner's to decide)",
+        frozenset({STATUS, CHAIN_LOGS}),
+        delivery.cloudwatch,
+        delivery.APPLIES["delivery-cloudwatch"],
+    ),
+    Control(
+        "delivery-notifications",
+        "trail",
+        MappingProxyType({"delivery": "Delivery.4"}),
+        "CloudTrail notifications should reach the trail's SNS topic",
+        "with a topic set: no notification error, the topic exists, its policy lets CloudTrail publish, and its "
+        "key (when encrypted) lets CloudTrail use it",
+        "give CloudTrail the topic policy statement it needs (audit --fix appends it), or recreate the topic",
+        frozenset({STATUS, CHAIN_TOPIC}),
+        delivery.notifications,
+        delivery.APPLIES["delivery-notifications"],
+    ),
+    Control(
+        "delivery-encryption",
+        "trail",
+        MappingProxyType({"delivery": "Delivery.5"}),
+        "The trail's KMS key should be usable by CloudTrail",
+        "with a KMS key set: the key exists, is enabled (not disabled, not pending deletion), is in the bucket's "
+        "region, and its policy lets CloudTrail GenerateDataKey in this trail's encryption context and "
+        "DescribeKey; no KMS error in CloudTrail's latest delivery",
+        "re-enable the key or cancel its deletion (a person's decision: never done by trailkeeper), or give "
+        "CloudTrail the key policy statements it needs (audit --fix appends them)",
+        frozenset({STATUS, CHAIN_KEY}),
+        delivery.encryption,
+        delivery.APPLIES["delivery-encryption"],
     ),
 )
 BY_KEY: Mapping[str, Control] = MappingProxyType({c.key: c for c in CONTROLS})

@@ -78,6 +78,9 @@ class BucketFacts:
     unavailable: str = ""
     public: tuple[str, ...] = ()  # why it is public ([] when not); valid only when available
     access_logging: bool | None = None
+    region: str = ""  # where it lives, when its owner's ListBuckets said
+    policy: str | None = None  # its bucket policy as read (None: it has none)
+    policy_read: bool = False  # whether GetBucketPolicy was asked (the delivery standard)
 
     @property
     def arn(self) -> str:

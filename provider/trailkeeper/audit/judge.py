@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from trailkeeper.audit import controls, reads
+from trailkeeper.audit import chain_reads, controls, reads
 from trailkeeper.audit.facts import (
     BucketFacts,
     Options,
@@ -69,7 +70,30 @@ def _judge(
         )
         for control, standard in controls.asked(standards)
         for subject, resource, account, region, partition in _subjects(control, seen, bucket_facts)
+        if control.applies is None or control.applies(subject)
     ]
+
+
+def _read_chains(
+    seen: Sequence[reads.AccountReads],
+    bucket_facts: Mapping[str, BucketFacts],
+    needs: frozenset[str],
+    deadline: Deadline,
+    *,
+    partition: str,
+    region: str,
+    max_accounts: int,
+) -> list[AuditError]:
+    """Each owned trail's delivery chain, every link read once by its owner (`audit/chain_reads.py`)."""
+    accounts = {s.target.account: s.target.clients for s in seen if s.places}
+    owned = [t for s in seen for t in s.owned]
+    attached, errors = chain_reads.attach(
+        owned, accounts, bucket_facts, needs, deadline, partition=partition, region=region, max_accounts=max_accounts
+    )
+    by_arn = {t.arn: t for t in attached}
+    for account in seen:
+        account.owned = [by_arn.get(t.arn, t) for t in account.owned]
+    return errors
 
 
 def run(
@@ -87,6 +111,7 @@ def run(
     log_group: str = "",
     export_trails: bool = False,
     home_region: str = "",
+    clock: Callable[[], float] = time.time,
 ) -> Audit:
     """Audit every target account in `regions` against `standards`; read-only.
 
@@ -95,9 +120,10 @@ def run(
     `log_group` (--fix --log-group) likewise for CloudTrail.5 (logs:DescribeLogGroups).
     `export_trails` (--fix --write-state) also declares every trail the accounts own, as `trailkeeper export`
     would (`Audit.exported`), reading only what the audit did not (`Audit.export_reads`).
+    `clock` says when the audit runs: how old a delivery CloudTrail reports is (the delivery standard).
     """
     deadline = deadline or Deadline()
-    options = options or Options()
+    options = dataclasses.replace(options or Options(), now=clock())
     needs = controls.needs(standards)
     report: Progress = progress or (lambda *_: None)
     done: dict[str, reads.AccountReads] = {}
@@ -129,7 +155,10 @@ def run(
     bucket_facts, bucket_errors = reads.read_buckets(
         seen, needs, listing, deadline, partition, max_accounts=max_accounts
     )
-    errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors]
+    chain_errors = _read_chains(
+        seen, bucket_facts, needs, deadline, partition=partition, region=listing, max_accounts=max_accounts
+    )
+    errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors, *chain_errors]
     return Audit(
         tuple(standards),
         tuple(regions),

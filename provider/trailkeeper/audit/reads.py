@@ -34,10 +34,11 @@ from typing import Any
 
 from botocore import xform_name
 
-from trailkeeper.audit import buckets
+from trailkeeper.audit import buckets, chain_reads
 from trailkeeper.audit.facts import (
     BUCKET_LOGGING,
     BUCKET_PUBLIC,
+    CHAIN_BUCKET,
     EVENTS,
     STATUS,
     TAGS,
@@ -69,6 +70,7 @@ READS = (
     "cloudtrail:GetTrailStatus",
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
+    *chain_reads.PERMISSIONS,
 )
 # --fix only: --kms-key and --log-group looked up in each home region; --write-state's export of a trail with Insights
 PERMISSIONS = (*READS, "kms:DescribeKey", "logs:DescribeLogGroups", "cloudtrail:GetInsightSelectors")
@@ -136,6 +138,7 @@ def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[T
     logging: bool | None = None
     delivery_error = ""
     read: selectors.Selectors | None = None
+    status: Mapping[str, Any] | None = None
     if STATUS in needs:
         try:
             status = reader.cloudtrail("GetTrailStatus", arn, home, Name=arn)
@@ -154,7 +157,15 @@ def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[T
     unread = "; ".join(f.reason for f in failures)
     bucket = str(trail.get("S3BucketName") or "")
     facts = TrailFacts(
-        arn, arns.account_of(arn), home, record, bucket, read, delivery_error=delivery_error, unread=unread
+        arn,
+        arns.account_of(arn),
+        home,
+        record,
+        bucket,
+        read,
+        delivery_error=delivery_error,
+        unread=unread,
+        status=dict(status) if status is not None else None,
     )
     return facts, failures
 
@@ -351,7 +362,7 @@ def read_buckets(
 ) -> tuple[dict[str, BucketFacts], list[AuditError]]:
     """Each log bucket read once, by the account of the run that owns it (`max_accounts` buckets at a time);
     others are not available."""
-    wanted = needs & {BUCKET_PUBLIC, BUCKET_LOGGING}
+    wanted = needs & {BUCKET_PUBLIC, BUCKET_LOGGING, CHAIN_BUCKET}
     names = {name: where for s in seen for name, where in s.bucket_names.items()}
     if not wanted or not names:
         return {}, []
