@@ -12,14 +12,18 @@ beside the ideal, peak memory.
 The limit is computed from the world, not written by hand: what the modules' docstrings promise (one
 DescribeRegions; one DescribeTrails per account and region; per trail once GetTrailStatus, and
 GetEventSelectors / GetInsightSelectors only when DescribeTrails says the trail has custom ones; ListTags
-for twenty trails of a home region a call; per account one ListBuckets and each log bucket's four reads
-once). The ideal wall time is the schedule the code is bound by: one latency per dependent step, and a
-home region's CloudTrail reads spaced by `pacing.READ_INTERVAL_SECONDS`; everything else in parallel.
+for twenty trails of a home region a call; per account one ListBuckets and each log bucket's five reads
+once; the delivery chain's links once each, whatever the trails that use them: a key DescribeKey and
+GetKeyPolicy, a log group DescribeLogGroups, a role GetRole, ListRolePolicies, ListAttachedRolePolicies and
+GetRolePolicy per inline policy, a topic GetTopicAttributes). The ideal wall time is the schedule the code
+is bound by: one latency per dependent step, and a home region's CloudTrail reads spaced by
+`pacing.READ_INTERVAL_SECONDS`; everything else in parallel.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import statistics
@@ -52,11 +56,29 @@ from trailkeeper.org.accounts import Account, role_arn
 from trailkeeper.org.reconcile import MAX_ACCOUNTS
 
 Trail = Mapping[str, Any]
-BUCKET_READS = ("GetPublicAccessBlock", "GetBucketAcl", "GetBucketPolicyStatus", "GetBucketLogging")
+BUCKET_READS = ("GetPublicAccessBlock", "GetBucketAcl", "GetBucketPolicyStatus", "GetBucketLogging", "GetBucketPolicy")
+ROLE_READS = ("GetRole", "ListRolePolicies", "ListAttachedRolePolicies")  # then GetRolePolicy per inline policy
 REPEAT = 3  # runs of a few seconds: the median of three
 
 
 # --- the limits and the ideal, from the world ---
+
+
+def chain_limit(trails: Sequence[Trail], inline_policies: int = 1) -> Counter[str]:
+    """The delivery chain's reads for `trails`: each key, log group, role and topic once, whoever uses it."""
+
+    def distinct(field: str) -> int:
+        return len({str(t[field]) for t in trails if t.get(field)})
+
+    roles = distinct("CloudWatchLogsRoleArn")
+    return +Counter(
+        DescribeKey=distinct("KmsKeyId"),
+        GetKeyPolicy=distinct("KmsKeyId"),
+        DescribeLogGroups=distinct("CloudWatchLogsLogGroupArn"),
+        GetTopicAttributes=distinct("SnsTopicARN"),
+        GetRolePolicy=roles * inline_policies,
+        **dict.fromkeys(ROLE_READS, roles),
+    )
 
 
 def limit(homes: Mapping[str, Sequence[Trail]], command: str, buckets: int = 0, accounts: int = 1) -> Counter[str]:
@@ -73,6 +95,7 @@ def limit(homes: Mapping[str, Sequence[Trail]], command: str, buckets: int = 0, 
         per_account.update(DescribeRegions=1, GetInsightSelectors=sum(1 for t in trails if t["HasInsightSelectors"]))
     else:
         per_account.update(ListBuckets=1, **dict.fromkeys(BUCKET_READS, buckets))
+        per_account.update(chain_limit(trails))
     if accounts > 1:
         per_account.update(AssumeRole=1)
     total = Counter({operation: count * accounts for operation, count in per_account.items()})
@@ -133,13 +156,18 @@ def seed_fleet(regions: Sequence[str], trails: int) -> dict[str, list[Trail]]:
     s3 = boto3.client("s3", region_name=regions[0])
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=world.bucket_policy(bucket))
+    chain = _chain(regions)
     for r, region in enumerate(regions):
         cloudtrail = boto3.client("cloudtrail", region_name=region)
         for index in range(trails):
             shape = index % 5
             multi = shape == 0 and r < 2  # two multi-region trails: every region shows their shadows
             arn = cloudtrail.create_trail(
-                Name=f"fleet-{index}", S3BucketName=BUCKETS[(r + index) % len(BUCKETS)], IsMultiRegionTrail=multi
+                Name=f"fleet-{index}",
+                S3BucketName=BUCKETS[(r + index) % len(BUCKETS)],
+                IsMultiRegionTrail=multi,
+                **_links(shape, region, chain),
             )["TrailARN"]
             if shape == 1:
                 cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[DATA_EVENTS])
@@ -157,6 +185,37 @@ def seed_fleet(regions: Sequence[str], trails: int) -> dict[str, list[Trail]]:
         region: boto3.client("cloudtrail", region_name=region).describe_trails(includeShadowTrails=False)["trailList"]
         for region in enabled_regions.ENABLED_BY_DEFAULT
     }
+
+
+def _chain(regions: Sequence[str]) -> dict[str, str]:
+    """The delivery chain's links the fleet shares: a key and a topic per region, one log group and role."""
+    found: dict[str, str] = {}
+    for region in regions:
+        key = boto3.client("kms", region_name=region).create_key(Policy=world.key_policy())["KeyMetadata"]["Arn"]
+        sns = boto3.client("sns", region_name=region)
+        topic = sns.create_topic(Name="bench-deliveries")["TopicArn"]
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=world.topic_policy(topic))
+        found |= {f"key {region}": key, f"topic {region}": topic}
+    boto3.client("logs", region_name=regions[0]).create_log_group(logGroupName="bench-trails")
+    trust = {"Statement": [{"Effect": "Allow", "Principal": world.CLOUDTRAIL, "Action": "sts:AssumeRole"}]}
+    iam = boto3.client("iam", region_name=regions[0])
+    role = iam.create_role(RoleName="bench-cloudtrail", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="bench-cloudtrail", PolicyName="logs", PolicyDocument=world.logs_policy("bench-trails")
+    )
+    group = f"arn:aws:logs:{regions[0]}:{world.ACCOUNT}:log-group:bench-trails:*"
+    return found | {"group": group, "role": role}
+
+
+def _links(shape: int, region: str, chain: Mapping[str, str]) -> dict[str, str]:
+    """Which links a trail of `shape` delivers through: a key (shape 4), a topic (1), the log group (0)."""
+    if shape == 4:
+        return {"KmsKeyId": chain[f"key {region}"]}
+    if shape == 1:
+        return {"SnsTopicName": chain[f"topic {region}"].rsplit(":", 1)[-1]}  # moto takes a name only
+    if shape == 0 and region == REGIONS[0]:  # a log group serves trails of its own region
+        return {"CloudWatchLogsLogGroupArn": chain["group"], "CloudWatchLogsRoleArn": chain["role"]}
+    return {}
 
 
 @contextlib.contextmanager

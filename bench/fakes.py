@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from devkit import world
+
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.org.accounts import Account
 from trailkeeper.org.credentials import AccountSessions
@@ -173,6 +175,10 @@ class FakeClient:
     def get_bucket_logging(self, Bucket: str) -> dict[str, Any]:
         self._made("GetBucketLogging")
         return {"LoggingEnabled": {"TargetBucket": f"access-{Bucket}", "TargetPrefix": ""}}
+
+    def get_bucket_policy(self, Bucket: str) -> dict[str, Any]:
+        self._made("GetBucketPolicy")
+        return {"Policy": world.bucket_policy(Bucket, self._account)}
 
 
 class FakeSession:

@@ -3,13 +3,15 @@
 docs/properties.md: the settings table and the aspects. docs/guard.md: what the guard protects (the model of
 what a trail records, trail/record.py) and what moves audit logs. docs/controls.md: the controls the audit
 judges (audit/controls.py). docs/iam.md and docs/organizations.md: the IAM actions, from the permissions
-the code declares. `python -m devkit.docs` prints every table;
+the code declares. `python -m devkit.docs` prints every table, `--write` puts each in its page;
 tests/test_docs.py checks the pages hold exactly them.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from pathlib import Path
 
 from trailkeeper import permissions
 from trailkeeper.audit import controls, facts
@@ -167,7 +169,36 @@ def controls_table() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
+# Each generated block: its page, its marker, and what renders it (`python -m devkit.docs --write`).
+BLOCKS = (
+    ("docs/properties.md", "property-table", property_table),
+    ("docs/properties.md", "aspect-table", aspect_table),
+    ("docs/guard.md", "guard-table", guard_table),
+    ("docs/guard.md", "moves-table", moves_table),
+    ("docs/iam.md", "iam-table", iam_table),
+    ("docs/organizations.md", "principal-table", principal_table),
+    ("docs/controls.md", "controls-table", controls_table),
+)
+
+
+def write(root: Path) -> list[str]:
+    """Put every generated block in its page; the pages changed."""
+    changed = []
+    for page, marker, render in BLOCKS:
+        path = root / page
+        text = path.read_text()
+        start = text.index("\n", text.index(f"<!-- {marker}:start")) + 1
+        end = text.index(f"<!-- {marker}:end -->")
+        new = text[:start] + render().strip() + "\n" + text[end:]
+        if new != text:
+            path.write_text(new)
+            changed.append(f"{page} ({marker})")
+    return changed
+
+
+if __name__ == "__main__" and "--write" in sys.argv:
+    print("\n".join(write(Path(__file__).resolve().parent.parent)) or "every generated table is current")
+elif __name__ == "__main__":
     print(property_table())
     print()
     print(aspect_table())

@@ -234,6 +234,20 @@ def test_the_audit_and_export_limit_is_computed_from_the_world() -> None:
         GetBucketAcl=2,
         GetBucketPolicyStatus=2,
         GetBucketLogging=2,
+        GetBucketPolicy=2,  # the delivery standard
+    )
+    # The delivery chain's links once each, whatever the number of trails that share them.
+    key, role = "arn:aws:kms:us-east-1:111122223333:key/k", "arn:aws:iam::111122223333:role/cwl"
+    shared = [{"KmsKeyId": key, "CloudWatchLogsRoleArn": role, "CloudWatchLogsLogGroupArn": "g"}] * 3
+    assert audit_export.chain_limit([*shared, {"SnsTopicARN": "t"}], inline_policies=2) == Counter(
+        DescribeKey=1,
+        GetKeyPolicy=1,
+        DescribeLogGroups=1,
+        GetTopicAttributes=1,
+        GetRole=1,
+        ListRolePolicies=1,
+        ListAttachedRolePolicies=1,
+        GetRolePolicy=2,
     )
     assert audit_export.limit(homes, "export", accounts=10) == Counter(
         DescribeRegions=10,  # each account lists its own enabled regions

@@ -61,7 +61,13 @@ def test_a_stack_without_audit_gets_exactly_what_it_had_and_no_bucket_reads() ->
 def test_only_describe_trails_describe_regions_and_the_identity_have_an_unscoped_resource() -> None:
     unscoped = [a for s in role_statements() if s["Resource"] == "*" for a in actions(s)]
     # GetCallerIdentity (the audit's: which account it judges) has no resource to narrow to.
-    assert unscoped == ["cloudtrail:DescribeTrails", "ec2:DescribeRegions", "sts:GetCallerIdentity"]
+    # DescribeOrganization (the delivery standard: an organization trail's folder) has none either.
+    assert unscoped == [
+        "cloudtrail:DescribeTrails",
+        "ec2:DescribeRegions",
+        "sts:GetCallerIdentity",
+        "organizations:DescribeOrganization",
+    ]
 
 
 def test_the_audit_reads_buckets_of_this_account_only_and_remembers_in_its_own_parameter() -> None:

@@ -35,7 +35,7 @@ _sleep = time.sleep  # looked up at call time, so tests can replace it
 ANSWER_RESERVE_SECONDS = 5.0
 
 # The services the code builds clients for; the deployment package keeps only these botocore models.
-SERVICES = ("cloudtrail", "kms", "sts", "ssm", "sns", "organizations", "s3", "cloudformation", "ec2", "logs")
+SERVICES = ("cloudtrail", "kms", "sts", "ssm", "sns", "organizations", "s3", "cloudformation", "ec2", "logs", "iam")
 
 RETRYABLE_CODES = frozenset(
     {
