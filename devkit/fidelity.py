@@ -598,6 +598,9 @@ def _description(trail: Any, include_region: bool = False) -> Json:
     answer["HasCustomEventSelectors"] = bool(getattr(trail, _SELECTORS_PUT, False))
     answer["HasInsightSelectors"] = bool(trail.insight_selectors)
     answer[RECURSIVE_LOGGING] = bool(getattr(trail, _RECURSIVE_LOGGING, True))
+    topic = str(getattr(trail, "sns_topic_name", "") or "")
+    if topic.startswith("arn:"):  # CloudTrail takes a topic's name or ARN; moto builds an ARN of the ARN
+        answer["SnsTopicARN"] = topic
     return answer
 
 

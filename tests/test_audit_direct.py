@@ -67,7 +67,10 @@ def messages(clients: RecordingClients) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
-        ({"action": "audit", "standards": ["pci"]}, "standards: 'pci' is not a standard (fsbp, cis-5.0, cis-6.0, delivery)"),
+        (
+            {"action": "audit", "standards": ["pci"]},
+            "standards: 'pci' is not a standard (fsbp, cis-5.0, cis-6.0, delivery)",
+        ),
         ({"action": "audit", "standards": []}, "standards=[]: must be a non-empty list of strings"),
         ({"action": "audit", "regions": "us-east-1"}, "regions='us-east-1': must be a non-empty list of strings"),
         ({"action": "audit", "regions": ["mars-north-1"]}, "regions: 'mars-north-1' is not a region CloudTrail has"),

@@ -74,6 +74,11 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def kms_error(text: object) -> bool:
+    """Whether a delivery error is the key's (Delivery.5 judges the key; CloudTrail reports it for log files)."""
+    return "kms" in str(text or "").lower()
+
+
 def reported(
     trail: TrailFacts,
     evidence: Evidence,
@@ -85,12 +90,15 @@ def reported(
     grace: float,
     now: float,
 ) -> None:
-    """What CloudTrail says of one path (`error` and `latest` name GetTrailStatus' fields)."""
+    """What CloudTrail says of one path (`error` and `latest` name GetTrailStatus' fields). A KMS error is the
+    key's path, Delivery.5's: here it is a warning, so one cause fails one control."""
     status = trail.status
     if status is None:
         evidence.unknown.append(f"CloudTrail's status was not read ({trail.unread or 'not asked'})")
         return
-    if status.get(error):
+    if status.get(error) and error == "LatestDeliveryError" and kms_error(status[error]):
+        evidence.warnings.append(f"CloudTrail reports {error} {status[error]!s} (the key's: Delivery.5 judges it)")
+    elif status.get(error):
         evidence.failures.append(f"CloudTrail reports {error} {status[error]!s}")
     if not status.get("IsLogging"):
         evidence.good.append("the trail is not logging (CloudTrail.3 judges that): only its chain is judged")
@@ -138,9 +146,13 @@ def allowed(
     for request in requests:
         decision = policy.evaluate(policies, request)
         if decision.outcome == policy.DENIED:
-            evidence.failures.append(decision.reason)
+            explicit = bool(decision.statements)
+            note = (
+                " (not edited by --fix: it denies CloudTrail on purpose, a person decides)" if explicit and kind else ""
+            )
+            evidence.failures.append(decision.reason + note)
             if kind is not None:
-                (evidence.explicit if decision.statements else evidence.refused).append(kind)
+                (evidence.explicit if explicit else evidence.refused).append(kind)
             ok = False
         elif decision.outcome == policy.UNDECIDED:
             evidence.unknown.append(decision.reason)
@@ -284,7 +296,7 @@ def encryption(trail: TrailFacts, options: Options) -> Verdict:
     delivery, evidence = _delivery(trail), Evidence()
     status = trail.status or {}
     error = str(status.get("LatestDeliveryError") or "")
-    if "kms" in error.lower():
+    if kms_error(error):
         evidence.failures.append(f"CloudTrail reports LatestDeliveryError {error}")
     key = _link(trail, KEY, evidence, f"key {delivery.key}")
     if key is not None:
@@ -301,7 +313,7 @@ def encryption(trail: TrailFacts, options: Options) -> Verdict:
             )
         if allowed(key.policies, delivery.key_requests(), evidence, KEY) and key.state == ENABLED:
             evidence.good.append(f"key {key.link.arn} is enabled and its policy lets CloudTrail encrypt")
-    editable = key is not None and key.state == ENABLED and len(evidence.failures) == len(evidence.refused)
+    editable = key is not None and key.state == ENABLED  # a disabled key is a person's decision, not a policy's
     return evidence.verdict(_fix(trail, evidence, KEY) if editable else None)
 
 

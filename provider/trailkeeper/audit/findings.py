@@ -31,9 +31,11 @@ ingest them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from trailkeeper.audit.chain import Delivery, Kind, Resource
+from trailkeeper.audit.chain_fix import PolicyEdit
 from trailkeeper.audit.controls import STANDARDS, Control
 from trailkeeper.audit.facts import (
     ACCOUNT_RESOURCE_PREFIX,
@@ -42,6 +44,7 @@ from trailkeeper.audit.facts import (
     Status,
     Verdict,
 )
+from trailkeeper.aws.calls import Clients
 from trailkeeper.fleet import report
 from trailkeeper.fleet.report import EXIT_DRIFT, EXIT_FAILED, EXIT_OK, Report
 
@@ -112,6 +115,17 @@ AUDIT_SCHEMA: dict[str, Any] = {
                         "oneOf": [
                             {"type": "null"},
                             {"type": "object", "required": ["Name"], "properties": {"Name": {"type": "string"}}},
+                            # the delivery standard: CloudTrail's statements appended to a bucket, key or topic policy
+                            {
+                                "type": "object",
+                                "required": ["PolicyOf", "Kind", "Trail"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "PolicyOf": {"type": "string", "pattern": "^arn:"},
+                                    "Kind": {"enum": ["bucket", "key", "topic"]},
+                                    "Trail": {"type": "string", "pattern": "^arn:"},
+                                },
+                            },
                         ]
                     },
                     "warnings": {"type": "array", "items": {"type": "string"}},
@@ -120,9 +134,27 @@ AUDIT_SCHEMA: dict[str, Any] = {
         },
         "fix": {  # --fix only
             "type": "object",
-            "required": ["declarations", "report", "state_file", "state_trails", "export_reads"],
+            "required": ["declarations", "report", "state_file", "state_trails", "export_reads", "policies"],
             "additionalProperties": False,
             "properties": {
+                "policies": {  # the delivery chain: policies extended with CloudTrail's statements
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["resource", "kind", "account", "region", "trails", "status", "reason", "diff"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "resource": {"type": "string"},
+                            "kind": {"enum": ["bucket", "key", "topic"]},
+                            "account": {"type": "string"},
+                            "region": {"type": "string"},
+                            "trails": {"type": "array", "items": {"type": "string"}},
+                            "status": {"enum": ["planned", "written", "refused", "failed"]},
+                            "reason": {"type": "string"},
+                            "diff": {"type": "string"},
+                        },
+                    },
+                },
                 "declarations": {
                     "type": "array",
                     "items": {"type": "object", "required": ["Name"], "properties": {"Name": {"type": "string"}}},
@@ -236,6 +268,7 @@ class Fix:
     state_file: str | None = None
     state_trails: int | None = None  # --write-state: the trails the file declares (every trail audited)
     export_reads: int | None = None  # --write-state: the calls it took beyond the audit's own reads
+    policies: tuple[PolicyEdit, ...] = ()  # the delivery chain's policies extended (or planned, or refused)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,6 +277,7 @@ class Fix:
             "state_file": self.state_file,
             "state_trails": self.state_trails,
             "export_reads": self.export_reads,
+            "policies": [p.to_dict() for p in self.policies],
         }
 
 
@@ -257,6 +291,11 @@ class Audit:
     fix: Fix | None = None
     exported: Export | None = None  # every trail owned, declared as `export` would (--write-state only)
     export_reads: int = 0  # the calls that declaration made beyond the audit's own reads
+    # What --fix needs of the run beyond its findings (never in the JSON): each owned trail's delivery and
+    # chain as read (trail ARN ->), and the clients acting in each account of the run.
+    deliveries: Mapping[str, Delivery] = field(default_factory=dict, compare=False, repr=False)
+    chains: Mapping[str, Mapping[Kind, Resource]] = field(default_factory=dict, compare=False, repr=False)
+    clients: Mapping[str, Clients] = field(default_factory=dict, compare=False, repr=False)
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)
@@ -271,8 +310,20 @@ class Audit:
         fixing = self.fix.report if self.fix and self.fix.report and self.fix.report.action == "apply" else None
         if self.errors or (fixing and fixing.exit_code == EXIT_FAILED):
             return EXIT_FAILED
-        # Every failing finding with a fix is covered by the declarations applied (audit_fix.declarations).
-        left = [f for f in self.findings if f.status == FAIL and not (fixing and f.fix is not None)]
+        # Every failing finding with a fix is covered by the declarations applied (audit_fix.declarations), a
+        # delivery finding by its policy's edit, once written.
+        written = {p.link.arn for p in self.fix.policies if p.status == "written"} if self.fix else set()
+        if self.fix and any(p.status == "failed" for p in self.fix.policies):
+            return EXIT_FAILED
+
+        def fixed(finding: Finding) -> bool:
+            if finding.fix is None:
+                return False
+            if "PolicyOf" in finding.fix:
+                return finding.fix["PolicyOf"] in written
+            return fixing is not None
+
+        left = [f for f in self.findings if f.status == FAIL and not fixed(f)]
         return EXIT_DRIFT if left else EXIT_OK
 
     def by_control(self) -> list[tuple[str, str, dict[Status, int]]]:

@@ -45,7 +45,8 @@ def declarations(audit: Audit) -> list[dict[str, Any]]:
     >>> declarations(Audit(("fsbp",), ("us-east-1",), ()))
     []
     """
-    failing = [f for f in audit.findings if f.status == FAIL and f.fix is not None]
+    # A delivery finding's fix edits a policy, not the trail (audit/chain_fix.py).
+    failing = [f for f in audit.findings if f.status == FAIL and f.fix is not None and "Name" in f.fix]
     everywhere: dict[str, Mapping[str, Any]] = {}  # account -> the one CloudTrail.1 fix
     for finding in failing:
         if _key(finding) == "multi-region":

@@ -167,6 +167,9 @@ def run(
         tuple(t.account for t in targets),
         exported=_exported(seen, regions, failed_accounts) if export_trails else None,
         export_reads=sum(s.export_reads for s in seen),
+        deliveries={t.arn: t.delivery for s in seen for t in s.owned if t.delivery is not None},
+        chains={t.arn: t.chain for s in seen for t in s.owned if t.chain is not None},
+        clients={t.account: t.clients for t in targets},
     )
 
 

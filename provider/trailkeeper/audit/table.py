@@ -42,15 +42,31 @@ def table(audit: Audit) -> str:
     return "\n".join([*(line.rstrip() for line in lines), *details, "", summary, *errors, *_fix_lines(audit.fix)])
 
 
+def _policy_lines(fix: Fix) -> list[str]:
+    """Each policy of the delivery chain --fix extends: written, planned (with its diff), or why not."""
+    lines = []
+    for edit in fix.policies:
+        what = f"the {edit.link.kind} policy of {edit.link.arn} for {len(edit.trails)} trail(s)"
+        if edit.status == "written":
+            lines.append(f"fix: appended CloudTrail's statements to {what}")
+        elif edit.status == "planned":
+            lines += [f"fix: would append CloudTrail's statements to {what}:", edit.diff().rstrip()]
+        else:
+            lines.append(f"fix: {edit.status}: {what}: {edit.reason}")
+    return lines
+
+
 def _fix_lines(fix: Fix | None) -> list[str]:
     if fix is None:
         return []
+    policies = _policy_lines(fix)
     if fix.state_file is not None:
         return [
             "",
             f"fix: wrote {fix.state_trails} trail(s) to {fix.state_file}, {len(fix.declarations)} with their fixes "
             f"merged in ({fix.export_reads} read(s) beyond the audit's); nothing was applied",
+            *policies,
         ]
     if fix.report is None:
-        return ["", "fix: nothing --fix can fix"]
-    return ["", "fix:", report.table(fix.report)]
+        return ["", *(policies or ["fix: nothing --fix can fix"])]
+    return ["", "fix:", report.table(fix.report), *policies]

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from trailkeeper.audit import controls, facts, findings, judge, ocsf, reads, table
+from trailkeeper.audit import chain_fix, controls, facts, findings, judge, ocsf, reads, table
 from trailkeeper.audit import fix as audit_fix
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
@@ -229,8 +229,15 @@ def fix(
     now: datetime | None = None,
 ) -> findings.Fix:
     """Plan (--dry-run) or apply the failing findings' fixes with the engine, or write the declared state that
-    passes them (--write-state: the export of every trail audited with the fixes merged in; `now` dates it)."""
+    passes them (--write-state: the export of every trail audited with the fixes merged in; `now` dates it).
+
+    The delivery chain's fixes (CloudTrail's statements appended to a bucket, key or topic policy:
+    audit/chain_fix.py) are planned alike, written only without --dry-run and --write-state, each with the
+    clients of the account that owns the policy."""
     entries = audit_fix.declarations(result)
+    policies = chain_fix.plan(chain_fix.failing_fixes(result.findings), result.deliveries, result.chains)
+    if policies and not (args.dry_run or args.write_state):
+        policies = chain_fix.apply(policies, result.clients.get, deadline)
     if args.write_state:
         exported = result.exported or Export((), result.regions)
         document, trails = audit_fix.state_document(
@@ -238,10 +245,14 @@ def fix(
         )
         output_file.write(args.write_state, document, "--write-state")
         return findings.Fix(
-            tuple(entries), state_file=args.write_state, state_trails=trails, export_reads=result.export_reads
+            tuple(entries),
+            state_file=args.write_state,
+            state_trails=trails,
+            export_reads=result.export_reads,
+            policies=tuple(policies),
         )
     if not entries:
-        return findings.Fix(())
+        return findings.Fix((), policies=tuple(policies))
     declared = state.parse({"trails": entries}, "audit --fix")
     homes = sorted({arns.region_of(str(e["Name"])) for e in entries})
     engine_run = flags.runner(args, identity) if flags.wanted(args) else reconcile.run
@@ -254,7 +265,7 @@ def fix(
         deadline=deadline,
         regions=homes,
     )
-    return findings.Fix(tuple(entries), report=outcome)
+    return findings.Fix(tuple(entries), report=outcome, policies=tuple(policies))
 
 
 def render(result: findings.Audit, form: str, out: TextIO, clock: Callable[[], float] = time.time) -> None:
