@@ -123,7 +123,11 @@ def _resolve_settings(
 
 def _send(clients: Clients, region: str, request: Call, deadline: Deadline, facts: Mapping[str, str]) -> Any:
     method = getattr(clients.cloudtrail(region), xform_name(request.operation))
-    return call(request.operation, lambda: method(**request.arguments), deadline=deadline, facts=facts)
+    # An UpdateTrail naming a log group and role created in the same stack waits for IAM to propagate them.
+    waits = request.operation == "UpdateTrail" and "CloudWatchLogsRoleArn" in request.arguments
+    return call(
+        request.operation, lambda: method(**request.arguments), deadline=deadline, facts=facts, propagation=waits
+    )
 
 
 def _current(

@@ -134,6 +134,21 @@ def backoff(attempt: int, rand: Callable[[], float] = random.random, base: float
     return float(ceiling / 2 + rand() * ceiling / 2)
 
 
+# IAM's propagation delay: a role or policy created seconds ago is not yet visible to CloudTrail, which then
+# refuses the log group or role with "Access denied." for a minute or so (aws-facts.md; Terraform's provider
+# retries exactly these for two minutes). Retried within the deadline and this window, and only while the
+# answer stays this one.
+PROPAGATION_CODES = frozenset({"InvalidCloudWatchLogsRoleArnException", "InvalidCloudWatchLogsLogGroupArnException"})
+PROPAGATION_MESSAGE = "Access denied."
+PROPAGATION_SECONDS = 120.0
+
+
+def propagating(error: ClientError) -> bool:
+    """Whether `error` is CloudTrail not yet seeing a role or policy IAM has just made."""
+    found = error.response.get("Error", {})
+    return found.get("Code", "") in PROPAGATION_CODES and PROPAGATION_MESSAGE in str(found.get("Message", ""))
+
+
 def _retryable(error: ClientError) -> bool:
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     return error.response.get("Error", {}).get("Code", "") in RETRYABLE_CODES or status >= 500
@@ -148,9 +163,18 @@ def call(
     attempts: int = 5,
     sleep: Callable[[float], None] | None = None,
     rand: Callable[[], float] = random.random,
+    propagation: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Run one AWS call with our retry policy; a final failure becomes AwsCallFailed with a fix in it."""
-    for attempt in range(1, attempts + 1):
+    """Run one AWS call with our retry policy; a final failure becomes AwsCallFailed with a fix in it.
+
+    With `propagation` (UpdateTrail naming a log group and role), CloudTrail's "Access denied." for a role or
+    group IAM has not propagated yet is retried too, for `PROPAGATION_SECONDS` at most and while the answer
+    stays that one; those retries do not count against `attempts`.
+    """
+    attempt, started = 0, clock()
+    while True:
+        attempt += 1
         if deadline.expired:
             raise OutOfTime(f"no time left to call {operation}; raise the function's timeout and retry")
         try:
@@ -158,20 +182,24 @@ def call(
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "Unknown")
             message = error.response.get("Error", {}).get("Message", "")
-            if not _retryable(error) or attempt == attempts:
+            waiting = propagation and propagating(error) and clock() - started < PROPAGATION_SECONDS
+            if waiting:
+                attempt -= 1  # not a failure of the call: IAM has not caught up yet
+                failure = f"{code} (waiting for IAM to propagate the role or policy)"
+            elif not _retryable(error) or attempt >= attempts:
                 raise AwsCallFailed(code, operation, explain(code, operation, message, facts)) from error
-            failure = code
+            else:
+                failure = code
         except (ConnectionError, HTTPClientError) as error:
-            if attempt == attempts:
+            if attempt >= attempts:
                 raise AwsCallFailed(
                     type(error).__name__, operation, f"could not reach AWS for {operation}: {error}"
                 ) from error
             failure = type(error).__name__
         except BotoCoreError as error:  # parameter validation and the like: retrying will not help
             raise AwsCallFailed(type(error).__name__, operation, str(error)) from error
-        delay = backoff(attempt, rand)
+        delay = backoff(max(attempt, 1), rand)
         if delay >= deadline.remaining():
             raise OutOfTime(f"{operation} still failing ({failure}) and no time left to retry")
         log.warning("retrying AWS call", extra={"operation": operation, "error": failure, "delay": round(delay, 2)})
         (sleep or _sleep)(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
