@@ -39,7 +39,13 @@ def actions(statement: dict[str, Any]) -> list[str]:
 
 def test_the_template_grants_exactly_the_declared_actions() -> None:
     granted = [a for s in role_statements() for a in actions(s)]
-    provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES)
+    provider = permissions.required(
+        permissions.MODULES
+        + permissions.PROVIDER_MODULES
+        + permissions.AUDIT_MODULES
+        + permissions.GUARD_MODULES
+        + permissions.REPAIR_MODULES
+    )
     assert set(granted) == provider  # no more, no fewer
     # An action is granted twice only on different resources (the audit's memory is another parameter
     # than the declared state; an organization trail is another account's).
@@ -50,12 +56,29 @@ def test_the_template_grants_exactly_the_declared_actions() -> None:
 
 
 def test_a_stack_without_audit_gets_exactly_what_it_had_and_no_bucket_reads() -> None:
-    audit_only = [a for condition, s in conditional_statements() if condition == "Audits" for a in actions(s)]
-    without = {a for condition, s in conditional_statements() if condition != "Audits" for a in actions(s)}
+    optional = {"Audits", "ReadsDeliveryChain", "RepairsDelivery"}  # EnableAudit, GuardDelivery
+    audit_only = [
+        a
+        for condition, s in conditional_statements()
+        if condition in optional - {"RepairsDelivery"}
+        for a in actions(s)
+    ]
+    without = {a for condition, s in conditional_statements() if condition not in optional for a in actions(s)}
     assert without == permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES)
     assert {a for a in audit_only if a.startswith("s3:")} == set(buckets.PERMISSIONS)
     assert "ssm:PutParameter" in audit_only and "ssm:PutParameter" not in without
     assert permissions.required(permissions.AUDIT_MODULES) - without == set(audit_only) - without
+
+
+def test_the_delivery_guard_reads_the_chain_and_writes_policies_only_when_it_repairs() -> None:
+    by_condition: dict[str | None, set[str]] = {}
+    for condition, statement in conditional_statements():
+        by_condition.setdefault(condition, set()).update(actions(statement))
+    guard = permissions.required(permissions.GUARD_MODULES)
+    assert guard <= by_condition["ReadsDeliveryChain"] | by_condition[None] | {"sns:Publish", "ssm:GetParameter"}
+    assert by_condition["RepairsDelivery"] == permissions.required(permissions.REPAIR_MODULES)
+    conditions = template.load()["Conditions"]
+    assert conditions["ReadsDeliveryChain"] == {"Fn::Or": [{"Condition": "Audits"}, {"Condition": "GuardsDelivery"}]}
 
 
 def test_only_describe_trails_describe_regions_and_the_identity_have_an_unscoped_resource() -> None:

@@ -32,6 +32,7 @@ CONTROL_FAILING = "ControlFailing"  # per Standard and Control: the resources fa
 CONTROLS_FAILING = "ControlsFailing"  # an audit's failing controls (standard and control pairs)
 FINDINGS_FAILING = "FindingsFailing"  # an audit's FAIL findings
 AUDIT_ERRORS = "AuditErrors"  # reads an audit could not make (the controls there are unproven)
+DELIVERY_BROKEN = "DeliveryBroken"  # per Trail: a change to its bucket, key, log group, role or topic broke delivery
 
 # The function's own log lines (EMF metrics included) go to its log group through Lambda's agent.
 PERMISSIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -69,6 +70,13 @@ def control_failing(standard: str, control: str, resources: int, name: str = CON
         metric.add_dimension(name="service", value=SERVICE)
         metric.add_dimension(name="Standard", value=standard)
         metric.add_dimension(name="Control", value=control)
+
+
+def delivery_broken(trail: str) -> None:
+    """One trail whose delivery a change broke (the delivery guard), with the trail's ARN as its dimension."""
+    with single_metric(name=DELIVERY_BROKEN, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        metric.add_dimension(name="Trail", value=trail)
 
 
 # Delete and failures add no metric to the shared set (failures go out at once, with their own

@@ -25,6 +25,10 @@ PROVIDER_MODULES = ("trailkeeper.cfn.events",)
 # provider's function makes them, and template.yaml grants those the provider does not already need only
 # when the stack audits (EnableAudit), so a stack without audit gets no bucket reads.
 AUDIT_MODULES = ("trailkeeper.invocations.audit_run",)
+# The delivery guard (GuardDelivery): the reads of the chain, granted when the stack audits or guards; and
+# (GuardDelivery=repair) the policy writes of a repair.
+GUARD_MODULES = ("trailkeeper.invocations.delivery_change", "trailkeeper.audit.chain_guard")
+REPAIR_MODULES = ("trailkeeper.audit.chain_fix",)
 # The organization layer's own calls: Organizations, AssumeRole, S3 for the state machine's items
 # and results. org-reconcile.yaml grants them; member-role.yaml grants what the engine calls, and
 # MEMBER_MODULES.

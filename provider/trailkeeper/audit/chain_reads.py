@@ -197,6 +197,8 @@ def _topic(link: Link, clients: Clients, deadline: Deadline) -> Resource:
 
 def _bucket(link: Link, facts: BucketFacts | None) -> Resource:
     """A bucket's link from what `audit/buckets.py` read of it (its policy among its other reads)."""
+    if facts is not None and facts.missing:
+        return Resource(link, missing=facts.missing)
     if facts is None or facts.unavailable or not facts.policy_read:
         why = facts.unavailable if facts is not None and facts.unavailable else f"bucket {link.name} was not read"
         return Resource(link, unavailable=why)

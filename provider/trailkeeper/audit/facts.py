@@ -79,6 +79,7 @@ class BucketFacts:
     public: tuple[str, ...] = ()  # why it is public ([] when not); valid only when available
     access_logging: bool | None = None
     region: str = ""  # where it lives, when its owner's ListBuckets said
+    missing: str = ""  # it no longer exists (NoSuchBucket, read by its owner): delivery fails
     policy: str | None = None  # its bucket policy as read (None: it has none)
     policy_read: bool = False  # whether GetBucketPolicy was asked (the delivery standard)
 

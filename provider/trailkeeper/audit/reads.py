@@ -115,7 +115,7 @@ def _scan(clients: Clients, regions: Sequence[str], deadline: Deadline) -> dict[
 
 
 @dataclass(frozen=True)
-class _Reader:
+class Reader:
     """Reads in one account: its clients, the run's deadline, and its read pacing (per home region)."""
 
     clients: Clients
@@ -131,7 +131,7 @@ class _Reader:
         return answer
 
 
-def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[TrailFacts, list[TrailkeeperError]]:
+def read_trail(reader: Reader, trail: Trail, needs: frozenset[str]) -> tuple[TrailFacts, list[TrailkeeperError]]:
     """The trail's facts: DescribeTrails' answer, plus GetTrailStatus and GetEventSelectors when needed."""
     arn, home = str(trail["TrailARN"]), locate.home_region(trail)
     failures: list[TrailkeeperError] = []
@@ -170,7 +170,7 @@ def _read_trail(reader: _Reader, trail: Trail, needs: frozenset[str]) -> tuple[T
     return facts, failures
 
 
-def _tags(reader: _Reader, trail_arns: Sequence[str]) -> dict[str, dict[str, str]] | TrailkeeperError:
+def _tags(reader: Reader, trail_arns: Sequence[str]) -> dict[str, dict[str, str]] | TrailkeeperError:
     """User tags of each trail (aws: keys left out), with the shared batched ListTags (20 trails a call)."""
     try:
         listed = locate.tags(reader.clients, trail_arns, reader.deadline, reader.pace)
@@ -206,7 +206,7 @@ def _visible(
 
 
 def _read_all(
-    seen: AccountReads, reader: _Reader, trails: Mapping[str, Trail], needs: frozenset[str]
+    seen: AccountReads, reader: Reader, trails: Mapping[str, Trail], needs: frozenset[str]
 ) -> dict[str, TrailFacts]:
     """Every trail read once, home regions in parallel, each region's reads one after another (paced), then
     the tags of its trails the account owns (ListTags, twenty a call); another account's (organization) trail
@@ -221,7 +221,7 @@ def _read_all(
         read: dict[str, TrailFacts] = {}
         for trail in home:
             owned = arns.account_of(str(trail["TrailARN"])) == seen.target.account
-            fact, failures = _read_trail(reader, trail, needs if owned else needs & {STATUS, EVENTS})
+            fact, failures = read_trail(reader, trail, needs if owned else needs & {STATUS, EVENTS})
             read[fact.arn] = fact
             with lock:
                 seen.errors.extend(error_of(seen.target.account, fact.home_region, f) for f in failures)
@@ -258,7 +258,7 @@ def read_account(
     """Phase one for an account: scan its regions, read each trail once (and, exporting, declare it)."""
     seen = AccountReads(target)
     trails, visible = _visible(seen, _scan(target.clients, regions, deadline))
-    reader = _Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
+    reader = Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
     facts = _read_all(seen, reader, trails, needs)
     owned = sorted(arn for arn, fact in facts.items() if fact.account == target.account)
     for region in regions:
@@ -286,7 +286,7 @@ def _known(facts: TrailFacts) -> dict[str, object]:
     return known
 
 
-def _export(seen: AccountReads, reader: _Reader, trails: Mapping[str, Trail]) -> None:
+def _export(seen: AccountReads, reader: Reader, trails: Mapping[str, Trail]) -> None:
     """Every trail the account owns, declared as `trailkeeper export` declares it, from what the audit read.
 
     Only the aspects the audit did not read are read (once, paced, home regions in parallel), and counted.

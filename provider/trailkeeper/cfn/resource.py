@@ -144,6 +144,14 @@ class TrailSettingsResource(CfnResource):
                         "state file (trailkeeper plan/apply, the scheduled reconcile; docs/fleet.md)"
                     ]
                 )
+            if declared.repair_delivery is not None:  # before any call: a stack's properties never reach the guard
+                raise InvalidProperties(
+                    [
+                        f"{declaration.REPAIR_DELIVERY}: the delivery guard reads a trail's declarations from the "
+                        "declared state (DESIRED_STATE_PARAMETER), never from stacks: declare it there "
+                        "(docs/delivery.md)"
+                    ]
+                )
             trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
             outcome = self._reconcile(event, declared, trail)
         except TrailkeeperError as error:

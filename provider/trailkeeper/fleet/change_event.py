@@ -68,7 +68,7 @@ class TrailEvent:
     account: str | None = None  # the account the call was made in, when the event says
 
 
-def _own_role(identity: Mapping[str, Any]) -> bool:
+def own_role(identity: Mapping[str, Any]) -> bool:
     """True when the call was made by this function's role (so reacting to it could loop).
 
     With TRAILKEEPER_ROLE_ARN set (template.yaml does), only that exact role counts: only Lambda can
@@ -115,7 +115,7 @@ def trail_event(event: Mapping[str, Any], default_region: str) -> TrailEvent:
     trail = named if isinstance(named, str) and named else None
     if detail.get("errorCode"):
         skip = f"{call_name} failed ({show(detail.get('errorCode'))}): it changed nothing"
-    elif _own_role(identity or {}):
+    elif own_role(identity or {}):
         skip = f"{call_name} was made by trailkeeper's own role: never reacted to (loop guard)"
     elif trail is None:
         skip = f"{call_name} names no trail in requestParameters.{TRAIL_PARAMETER[call_name]}"

@@ -32,7 +32,8 @@ LOG_GROUP, LOG_ROLE = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"
 ALIASES: Mapping[str, str] = {"TrailName": settings.NAME, "KMSKeyId": "KmsKeyId"}
 DRY_RUN = "DryRun"
 MATCH = "Match"
-CONTROLS = (guard.ALLOW, DRY_RUN, MATCH)
+REPAIR_DELIVERY = "RepairDelivery"  # the delivery guard restores CloudTrail's policy statements (state files)
+CONTROLS = (guard.ALLOW, DRY_RUN, MATCH, REPAIR_DELIVERY)
 WILDCARDS = "*?"
 PATTERN_RULE = (
     "a pattern is 1-128 characters: letters, digits, '.', '_', '-' and the wildcards * (any characters) "
@@ -66,6 +67,7 @@ class Declaration:
     allow_weakening: guard.Allowance = False  # True, or the property names that may weaken audit
     dry_run: bool = False  # read and plan, write nothing
     match: Match = field(default_factory=Match)  # patterns only
+    repair_delivery: bool | None = None  # None: not declared (the delivery guard only tells)
 
     @property
     def is_pattern(self) -> bool:
@@ -239,9 +241,14 @@ def parse(props: object) -> Declaration:
     problems.extend(aspects.cross_check(declared))
     allowance, allow_problem = _allowance(props.get(guard.ALLOW))
     dry_run, dry_problem = boolean(DRY_RUN, props[DRY_RUN]) if DRY_RUN in props else (False, None)
-    problems += [p for p in (allow_problem, dry_problem) if p]
+    repair, repair_problem = (
+        boolean(REPAIR_DELIVERY, props[REPAIR_DELIVERY]) if REPAIR_DELIVERY in props else (None, None)
+    )
+    problems += [p for p in (allow_problem, dry_problem, repair_problem) if p]
     match, match_problems = _match(name, props.get(MATCH))
     problems += match_problems
     if problems:
         raise InvalidProperties(problems)
-    return Declaration(name, MappingProxyType(values), MappingProxyType(declared), allowance, bool(dry_run), match)
+    return Declaration(
+        name, MappingProxyType(values), MappingProxyType(declared), allowance, bool(dry_run), match, repair
+    )
