@@ -4,7 +4,9 @@ moto's server plays AWS (seeded with a trail, buckets, a topic, a KMS key, a log
 a local HTTPS server plays CloudFormation's response URL. For each event the demo prints the plan
 (property: current -> desired) and the response CloudFormation receives. Then the drift-fix CLI: plan,
 apply and plan on examples/drift/desired-state.yaml; export what exists and plan on the export (in sync);
-audit against Security Hub's FSBP, fix through the guard, and audit again.
+audit against Security Hub's FSBP, fix through the guard, and audit again. Last, delivery: someone replaces
+the log bucket's policy; the delivery guard tells (timed from the event to its message), the audit fails
+the trails that deliver there, --fix appends CloudTrail's statements, and the audit passes again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any
 
 from devkit import events, template, world
@@ -129,6 +132,53 @@ def _adopt_and_audit(endpoint: str, workdir: str) -> None:
     _cli(["audit", "--standard", "fsbp"])
 
 
+REPLACED = {  # what someone puts in place of the log bucket's policy: readers only, CloudTrail forgotten
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "ReadersOnly",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{world.ACCOUNT}:root"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{world.BUCKET}/*",
+        }
+    ],
+}
+
+
+def _delivery(endpoint: str, lambda_handler: Any) -> None:
+    """A trail configured right and logging whose logs stop arriving: the guard tells, the audit fails it,
+    --fix appends CloudTrail's statements to the bucket policy, and the audit passes again."""
+    import boto3
+
+    _cli(["audit", "--standard", "delivery", "--region", world.HOME])
+    parameter = "/trailkeeper/desired-state"
+    ssm = boto3.client("ssm", region_name=world.HOME, endpoint_url=endpoint)
+    ssm.put_parameter(
+        Name=parameter, Value=json.dumps({"trails": [{"Name": world.TRAIL}]}), Type="String", Overwrite=True
+    )
+    os.environ["DESIRED_STATE_PARAMETER"] = parameter
+    s3 = boto3.client("s3", region_name=world.HOME, endpoint_url=endpoint)
+    s3.put_bucket_policy(Bucket=world.BUCKET, Policy=json.dumps(REPLACED))
+    print(f"== someone replaces the policy of bucket {world.BUCKET}: readers only, CloudTrail forgotten")
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()) as captured:
+        outcome = lambda_handler(events.load("delivery/put-bucket-policy"), LambdaContext(timeout_seconds=60))
+    elapsed = (time.perf_counter() - started) * 1000
+    for broken in outcome["broken"]:
+        for finding in broken["findings"]:
+            print(f"   guard     {broken['trail']} {finding['control']} {finding['status']}: {finding['reason']}")
+    print(f"   metrics   {_metrics(captured.getvalue())}")
+    print(
+        f"   the guard judged the event and told in {elapsed:.0f} ms "
+        "(EventBridge's delivery of the event comes on top)\n"
+    )
+    _cli(["audit", "--standard", "delivery", "--region", world.HOME])
+    _cli(["audit", "--standard", "delivery", "--region", world.HOME, "--fix", "--dry-run"])
+    _cli(["audit", "--standard", "delivery", "--region", world.HOME, "--fix"])
+    _cli(["audit", "--standard", "delivery", "--region", world.HOME])
+
+
 def main() -> int:
     with local_aws() as (endpoint, cfn):
         _environment(endpoint, str(cfn.ca_file))
@@ -152,6 +202,7 @@ def main() -> int:
         _drift_fix(endpoint)
         with tempfile.TemporaryDirectory() as workdir:
             _adopt_and_audit(endpoint, workdir)
+        _delivery(endpoint, lambda_handler)
     return 0
 
 

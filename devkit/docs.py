@@ -108,7 +108,11 @@ PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Provider function",
         "`template.yaml`",
-        permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES,
+        permissions.MODULES
+        + permissions.PROVIDER_MODULES
+        + permissions.AUDIT_MODULES
+        + permissions.GUARD_MODULES
+        + permissions.REPAIR_MODULES,
     ),
     ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
     ("Member role", "`member-role.yaml`", ENGINE + permissions.MEMBER_MODULES),
@@ -122,7 +126,12 @@ def _declared_in() -> dict[str, list[str]]:
     """Each action, and the files whose PERMISSIONS declare it (as a path under provider/trailkeeper/)."""
     found: dict[str, list[str]] = {}
     everything = (
-        permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES + permissions.ORG_MODULES
+        permissions.MODULES
+        + permissions.PROVIDER_MODULES
+        + permissions.AUDIT_MODULES
+        + permissions.GUARD_MODULES
+        + permissions.REPAIR_MODULES
+        + permissions.ORG_MODULES
     )
     for module in dict.fromkeys(everything):
         path = module.removeprefix("trailkeeper.").replace(".", "/") + ".py"

@@ -47,9 +47,33 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     assert "exported 4 trail(s) from 17 region(s)" in adopt
     assert "plan: 4 trail(s): 4 in sync, 0 drifted" in adopt
     # Audit, fix through the guard (refusing a key or log group that cannot serve a region), audit again.
-    audits = adopt.split("== trailkeeper audit")[1:]
-    assert len(audits) == 3 and exits[3:] == ["exit code 0", "exit code 0", "exit code 2", "exit code 2", "exit code 2"]
+    audits = adopt[: adopt.index("== trailkeeper audit --standard delivery")].split("== trailkeeper audit")[1:]
+    assert len(audits) == 3 and exits[3:8] == [
+        "exit code 0",
+        "exit code 0",
+        "exit code 2",
+        "exit code 2",
+        "exit code 2",
+    ]
     assert "42 pass, 10 fail" in audits[0]
     assert "--log-group trailkeeper-demo does not exist in eu-west-1" in audits[1]
     assert "apply: 2 trail(s): 0 in sync, 0 drifted, 2 fixed, 0 failed" in audits[1]
     assert "47 pass, 5 fail" in audits[2]
+    # Delivery: the chain whole, then the bucket policy replaced: the guard tells within the event, the audit
+    # fails the trails that deliver there, --fix shows then appends CloudTrail's statements, and it passes.
+    delivery = out[out.index("== trailkeeper audit --standard delivery") :]
+    before, after = delivery.split("== someone replaces the policy of bucket trailkeeper-demo-logs")
+    assert " 0 fail" in before and exits[8] == "exit code 0"
+    assert (
+        "guard     arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail Delivery.1 FAIL: CloudTrail reports LatestDeliveryError AccessDenied"
+        in after
+    )
+    assert "metrics   DeliveryBroken=1" in after and "the guard judged the event and told in " in after
+    runs = after.split("== trailkeeper audit")[1:]
+    assert "Delivery.1  delivery  0     3" in runs[0] and "does not allow it" in runs[0]
+    assert (
+        "fix: would append CloudTrail's statements to the bucket policy" in runs[1]
+        and '+      "Sid": "TrailkeeperCloudTrailWrite"' in runs[1]
+    )
+    assert "fix: appended CloudTrail's statements to the bucket policy" in runs[2]
+    assert " 0 fail" in runs[3] and exits[9:] == ["exit code 2", "exit code 2", "exit code 0", "exit code 0"]

@@ -170,7 +170,12 @@ def test_the_development_tree_names_every_module_of_the_package() -> None:
 def test_the_iam_page_lists_every_action_the_code_declares() -> None:
     assert generated(IAM, "iam-table") == iam_table(), "run: python -m devkit.docs"
     everything = permissions.required(
-        permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES + permissions.ORG_MODULES
+        permissions.MODULES
+        + permissions.PROVIDER_MODULES
+        + permissions.AUDIT_MODULES
+        + permissions.GUARD_MODULES
+        + permissions.REPAIR_MODULES
+        + permissions.ORG_MODULES
     )
     listed = {line.split("`")[1] for line in generated(IAM, "iam-table").splitlines()[2:]}
     assert listed == everything  # not four of them: every one, each once
@@ -179,7 +184,13 @@ def test_the_iam_page_lists_every_action_the_code_declares() -> None:
 def test_the_organization_pages_iam_lists_are_the_codes() -> None:
     assert generated(ORGANIZATIONS, "principal-table") == principal_table(), "run: python -m devkit.docs"
     rows = {row.split(" | ")[0].lstrip("| "): row for row in principal_table().splitlines()[2:]}
-    provider = permissions.required(permissions.MODULES + permissions.PROVIDER_MODULES + permissions.AUDIT_MODULES)
+    provider = permissions.required(
+        permissions.MODULES
+        + permissions.PROVIDER_MODULES
+        + permissions.AUDIT_MODULES
+        + permissions.GUARD_MODULES
+        + permissions.REPAIR_MODULES
+    )
     assert rows["Provider function"].split(" | ")[2].startswith(f"{len(provider)}: ")
     assert "`sts:AssumeRole`" in rows["CLI, `--accounts`"] and "organizations:" not in rows["CLI, `--accounts`"]
 

@@ -93,7 +93,7 @@ def test_every_enabled_region_of_the_account_by_default(org: organization.Organi
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
-        ({"standards": ["fsbp", "pci"]}, r"standards: 'pci' is not a standard \(fsbp, cis-5.0, cis-6.0\)"),
+        ({"standards": ["fsbp", "pci"]}, r"standards: 'pci' is not a standard \(fsbp, cis-5.0, cis-6.0, delivery\)"),
         ({"standards": "fsbp"}, "standards='fsbp': must be a non-empty list of strings"),
         ({"regions": ["us-east-1", "mars-1"]}, "regions: 'mars-1' is not a region CloudTrail has"),
         ({"required_tags": ["aws:owner"]}, "required_tags: 'aws:owner' must be 1-128 characters"),

@@ -47,9 +47,10 @@ class PolicyEdit:
     reason: str = ""  # why it is refused, or why the write failed
 
     def diff(self) -> str:
-        """The change as a unified diff (one line per appended statement, nothing else moves)."""
-        before = (self.before or "").splitlines(keepends=True)
-        after = self.after.splitlines(keepends=True)
+        """The change as a unified diff of the policy laid out for reading (the text written is the policy's own,
+        with the statements appended; laid out, only those show as added lines)."""
+        before = _readable(self.before).splitlines(keepends=True)
+        after = _readable(self.after).splitlines(keepends=True)
         name = f"{self.link.kind} policy of {self.link.name}"
         return "".join(difflib.unified_diff(before, after, f"{name} (now)", f"{name} (with --fix)"))
 
@@ -64,6 +65,16 @@ class PolicyEdit:
             "reason": self.reason,
             "diff": self.diff() if self.after else "",
         }
+
+
+def _readable(text: str | None) -> str:
+    """A policy laid out one element a line, for a diff a person can read; its text as it is if it is not JSON."""
+    if not text:
+        return ""
+    try:
+        return json.dumps(json.loads(text), indent=2) + "\n"
+    except ValueError:
+        return text
 
 
 # --- editing the text ---------------------------------------------------------------------------------------

@@ -325,9 +325,9 @@ def _export(seen: AccountReads, reader: Reader, trails: Mapping[str, Trail]) -> 
 
 def _owners(
     seen: Sequence[AccountReads], names: Mapping[str, str], region: str, deadline: Deadline, max_accounts: int
-) -> tuple[dict[str, tuple[AccountReads, str]], list[AuditError]]:
-    """Which account of the run owns each bucket (one ListBuckets per account, `max_accounts` at a time), and
-    the bucket's region."""
+) -> tuple[dict[str, tuple[AccountReads, str, str]], list[AuditError]]:
+    """Which account of the run owns each bucket (one ListBuckets per account, `max_accounts` at a time), the
+    region to read it in, and its region as ListBuckets says it ("" when it does not)."""
     asked = [account for account in seen if account.places]  # none scanned: its role or its calls failed
 
     def listed(account: AccountReads) -> dict[str, str] | TrailkeeperError:
@@ -338,7 +338,7 @@ def _owners(
         finally:  # a thousand accounts' S3 clients would wait for the reads; an owner builds one again
             account.target.clients.forget()
 
-    owners: dict[str, tuple[AccountReads, str]] = {}
+    owners: dict[str, tuple[AccountReads, str, str]] = {}
     errors: list[AuditError] = []
     with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(asked)))) as pool:
         for account, answer in zip(asked, pool.map(listed, asked), strict=True):
@@ -347,7 +347,7 @@ def _owners(
                 continue
             for name, home in names.items():
                 if name in answer:
-                    owners[name] = (account, answer[name] or home)
+                    owners[name] = (account, answer[name] or home, answer[name])
     return owners, errors
 
 
@@ -383,10 +383,11 @@ def read_buckets(
     lock = threading.Lock()
 
     def read(name: str) -> tuple[BucketFacts, AuditError | None]:
-        owner, where = owners[name]
+        owner, where, listed = owners[name]
         facts, failure = buckets.read(
             owner.target.clients, name, where, wanted, deadline, owner=owner.target.account, partition=partition
         )
+        facts = dataclasses.replace(facts, region=listed)  # where it lives, only as S3 said it
         with lock:
             left[owner.target.account] -= 1
             done = not left[owner.target.account]

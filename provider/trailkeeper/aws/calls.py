@@ -86,14 +86,26 @@ class Deadline:
         return self.remaining() <= 0
 
 
+@functools.cache
+def _default_session() -> boto3.session.Session:
+    """The one boto3 session over the process's botocore session. boto3 registers its handlers on the botocore
+    session each time a boto3 session wraps it: after a second wrap, building an S3 client fails ("Cannot
+    inject class attribute upload_file")."""
+    return boto3.session.Session(botocore_session=model.botocore_session())
+
+
+_DEFAULT_LOCK = threading.Lock()  # building clients from one session is not thread-safe
+
+
 class Clients:
     """Builds (once) and hands out one client per service and region, sharing one botocore session."""
 
     def __init__(self, session: boto3.session.Session | None = None, config: Config = CLIENT_CONFIG) -> None:
-        self._session = session or boto3.session.Session(botocore_session=model.botocore_session())
+        self._session = session or _default_session()
         self._config = config
         self._clients: dict[tuple[str, str], Any] = {}
-        self._lock = threading.Lock()  # building clients from one session is not thread-safe
+        # Clients of the process's session share its lock; a session of their own (an account's) has its own.
+        self._lock = _DEFAULT_LOCK if session is None else threading.Lock()
 
     def client(self, service: str, region: str) -> Any:
         if service not in SERVICES:
