@@ -243,12 +243,19 @@ def test_the_topic_path_and_its_fix(world: seeding.World) -> None:
 def test_a_bucket_of_an_account_outside_the_run_is_not_available_and_judged_with_it(
     world: seeding.World, org: Any
 ) -> None:
-    member = org.members["prod-app"] if "prod-app" in org.members else next(iter(org.members.values()))
-    bucket = f"trails-{member}"  # seeded in the member account, with CloudTrail's policy for that account
+    bucket = f"trails-{org.members['web']}"  # seeded in the member account, with CloudTrail's policy for it
     arn = logging_trail(world, S3BucketName=bucket)
     _, alone = cli()
     (finding,) = [f for f in alone["findings"] if f["resource"] == arn and f["control"] == "Delivery.1"]
     assert finding["status"] == NOT_AVAILABLE and "audit with that account too" in finding["reason"]
+    _, together = cli("--organization")  # the member is in the run: its bucket is read by it, and judged
+    (judged,) = [f for f in together["findings"] if f["resource"] == arn and f["control"] == "Delivery.1"]
+    # The member's policy lets CloudTrail write for the member's own trails only: this one is refused.
+    assert (
+        judged["status"] == FAIL
+        and f"AWSLogs/{seeding.ACCOUNT}/: the policy of bucket {bucket} does not allow it" in (judged["reason"])
+    )
+    assert judged["fix"] == {"PolicyOf": f"arn:aws:s3:::{bucket}", "Kind": "bucket", "Trail": arn}
 
 
 # --- reads at the limit -----------------------------------------------------------------------------------------
