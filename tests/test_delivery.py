@@ -6,6 +6,7 @@ once, whatever the trails that use it."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from collections import Counter
@@ -20,9 +21,10 @@ from devkit.recording import RecordingClients
 
 from trailkeeper.audit import chain_fix, delivery, findings
 from trailkeeper.audit import judge as audit
-from trailkeeper.audit.chain import Delivery
+from trailkeeper.audit.chain import Delivery, Link, Resource
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE, PASS, Options, TrailFacts
 from trailkeeper.audit.findings import Audit, Finding
+from trailkeeper.audit.policy import parse as parse_policy
 from trailkeeper.aws.calls import Clients
 from trailkeeper.cli.main import main
 from trailkeeper.trail.record import Record
@@ -396,3 +398,17 @@ def test_appended_sids_never_clash_and_a_policy_without_statements_is_refused() 
     with pytest.raises(ValueError, match="no Statement"):
         chain_fix.append('{"Version": "2012-10-17"}', [STATEMENT])
     assert json.loads(chain_fix.append(None, [STATEMENT])) == {"Version": "2012-10-17", "Statement": [STATEMENT]}
+
+
+def test_a_key_must_live_where_the_bucket_lives_as_s3_says_it() -> None:
+    key = f"arn:aws:kms:{HOME}:{ACCOUNT}:key/k"
+    policy = json.loads(seeding.key_policy())
+    chain = {
+        "key": Resource(Link("key", key, ACCOUNT, HOME), policies=(parse_policy(policy),), state="Enabled"),
+        "bucket": Resource(Link("bucket", "arn:aws:s3:::b", ACCOUNT, HOME), details={"located": "eu-west-1"}),
+    }
+    trail = dataclasses.replace(facts({"IsLogging": True}, key=key), chain=chain)
+    verdict = delivery.encryption(trail, Options(now=NOW.timestamp()))
+    assert verdict.status == FAIL and f"is in {HOME} but the bucket in eu-west-1" in verdict.reason
+    unknown = dataclasses.replace(trail, chain={**chain, "bucket": Resource(Link("bucket", "arn:aws:s3:::b", "", ""))})
+    assert delivery.encryption(unknown, Options(now=NOW.timestamp())).status == PASS  # S3 did not say: not judged

@@ -231,7 +231,7 @@ def _bucket(
     """The trail's bucket as the audit reads it: its policy, read by this account, the event's (a bucket's calls
     are seen in its owner's account and its own region)."""
     s3 = clients.client("s3", region)
-    found = BucketFacts(facts.bucket, partition, facts.account, policy_read=True, region=region)
+    found = BucketFacts(facts.bucket, partition, facts.account, policy_read=True, region=region, located=region)
     try:
         answer = call("GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=facts.bucket), deadline=deadline)
         found = dataclasses.replace(found, policy=str(answer["Policy"]))

@@ -305,7 +305,7 @@ def encryption(trail: TrailFacts, options: Options) -> Verdict:
                 f"key {key.link.arn} is {key.state or 'in an unknown state'}: CloudTrail cannot encrypt with it"
             )
         bucket = (trail.chain or {}).get(BUCKET)
-        bucket_region = bucket.link.region if bucket is not None else ""
+        bucket_region = bucket.details.get("located", "") if bucket is not None else ""  # as S3 says it
         if bucket_region and key.link.region and bucket_region != key.link.region:
             evidence.failures.append(
                 f"key {key.link.arn} is in {key.link.region} but the bucket in {bucket_region}: CloudTrail needs a key "

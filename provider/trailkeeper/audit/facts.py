@@ -78,7 +78,8 @@ class BucketFacts:
     unavailable: str = ""
     public: tuple[str, ...] = ()  # why it is public ([] when not); valid only when available
     access_logging: bool | None = None
-    region: str = ""  # where it lives, when its owner's ListBuckets said
+    region: str = ""  # the region it was read in (S3 redirects a call made elsewhere)
+    located: str = ""  # where it lives, when its owner's ListBuckets said
     missing: str = ""  # it no longer exists (NoSuchBucket, read by its owner): delivery fails
     policy: str | None = None  # its bucket policy as read (None: it has none)
     policy_read: bool = False  # whether GetBucketPolicy was asked (the delivery standard)

@@ -387,7 +387,7 @@ def read_buckets(
         facts, failure = buckets.read(
             owner.target.clients, name, where, wanted, deadline, owner=owner.target.account, partition=partition
         )
-        facts = dataclasses.replace(facts, region=listed)  # where it lives, only as S3 said it
+        facts = dataclasses.replace(facts, located=listed)  # where it lives, only as S3 said it
         with lock:
             left[owner.target.account] -= 1
             done = not left[owner.target.account]
