@@ -10,8 +10,10 @@ A trail declared by name, and a pattern, apply in every account (in every region
 given with --region, else the inventory's `regions` for the account, else those enabled for it); one
 declared by ARN only in the account it names.
 An organization trail appears in each member account as a copy only its owner may change: those
-copies are not failures. The owner reports the trail when it is in the run; otherwise it is noted
-once (`Report.not_owned`).
+copies are not failures. The owner reports the trail when it is in the run; otherwise CloudTrail's
+delegated administrator does, when it is in the run and Organizations confirms it (once, by the first
+such account); otherwise it is noted once (`Report.not_owned`). No member is left to let CloudTrail
+decide (`try_unconfirmed` False): every member would read the trail, and every one would be refused.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import AccountRun, NotOwned, Report, TrailResult
 from trailkeeper.org.accounts import Account, named_for
 from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ def _run_account(
             allow_weakening=allow_weakening,  # the same guard against weakening audit in every account
             regions=regions or account.regions or None,
             numbers=applicable.numbers(mine),
+            try_unconfirmed=False,  # a member's copy is refused before any read (the module's docstring)
         )
     except TrailkeeperError as error:
         failure = named_for(error, account)
@@ -186,15 +189,21 @@ def run(
 
     ordered = [outcomes[a.id] for a in accounts]
     in_run = {a.id for a in accounts}
+    results = [result for outcome in ordered for result in outcome.results]
+    # An organization trail changed as its delegated administrator: reported once, and not where its owner does.
+    by = [(str(r.account), str(r.trail_arn) if r.error is None else "") for r in results]  # failures stay
+    results = [result for result, keep in zip(results, standing.reported_once(by), strict=True) if keep]
+    reported = {str(r.trail_arn) for r in results if r.error is None}
     copies = Counter(arn for outcome in ordered for arn in set(outcome.copies))
     not_owned = tuple(
         NotOwned(arn, arns.account_of(arn), seen)
         for arn, seen in sorted(copies.items())
         if arns.account_of(arn) not in in_run  # the owner is in the run: it reports the trail itself
+        and arn not in reported  # nor its delegated administrator
     )
     return Report(
         "apply" if apply else "plan",
-        tuple(result for outcome in ordered for result in outcome.results),
+        tuple(results),
         accounts=tuple(outcome.run for outcome in ordered),
         not_owned=not_owned,
         warnings=_nothing_checked(declarations, accounts, applicable),
