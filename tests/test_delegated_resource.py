@@ -221,8 +221,8 @@ def test_the_same_stack_in_a_plain_member_fails_naming_who_may_change_the_trail_
     # another account's trail (ListTags: tags are the owner's and its delegated administrator's).
     assert answer["Reason"] == (
         f"NotChangeableHere: org-trail is an organization trail of management account "
-        f"{delegated.organization.management}: only it or CloudTrail's delegated administrator may change it, "
-        f"and CloudTrail refused account {web} (ListTags: CloudTrailARNInvalidException)"
+        f"{delegated.organization.management}: only it or CloudTrail's delegated administrator may change it; "
+        f"CloudTrail refused account {web} (ListTags: CloudTrailARNInvalidException)"
     )
     assert writes(member.calls) == []
     assert owner_view(delegated.trail_arn) == before

@@ -90,7 +90,7 @@ def refusal(trail_arn: str, caller: str | None, administrators: Administrators, 
     who = f"{home.name} is an organization trail of management account {home.account}: only it or "
     if refused:
         return NotChangeableHere(
-            f"{who}{administrators.named()} may change it, and CloudTrail refused account {caller} ({refused})",
+            f"{who}{administrators.named()} may change it; CloudTrail refused account {caller} ({refused})",
             organization_trail=True,
         )
     return NotChangeableHere(
