@@ -10,10 +10,20 @@ organization trail of another account (`trail/standing.py` says what follows fro
 A definite answer is kept: the list, "in no organization" (AWSOrganizationsNotInUseException), "denied"
 (AccessDenied: a plain member, or credentials without the permission; CloudTrail then decides at the write).
 Anything else (throttled past the retries, unreachable) is not kept, and the next trail asks again.
+
+Asked only where the answer can be yes, so that member accounts do not fill their trails with AccessDenied:
+- a run over many accounts asks once, with the caller's clients (the management account's or the delegated
+  administrator's, which may ask), and every account's clients take that answer (`share`), with the run's
+  accounts as owners that report their trails themselves;
+- the provider's function asks only when its stack says it is the delegated administrator's (template.yaml
+  sets TRAILKEEPER_DELEGATED_ADMINISTRATOR): anywhere else the answer is "not asked", and CloudTrail (or IAM,
+  which grants that stack no other account's trail) decides, should anyone declare such a trail there.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import weakref
 from typing import Any
@@ -27,8 +37,26 @@ SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com"
 DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 NOT_IN_ORGANIZATION = "AWSOrganizationsNotInUseException"
 
+# The provider's function: "false" unless its stack is the delegated administrator's (template.yaml). Unset: ask.
+ASK = "TRAILKEEPER_DELEGATED_ADMINISTRATOR"
+NOT_ASKED = "not asked: this stack is not set up as the delegated administrator's (OrganizationManagementAccountId)"
+
 _KEPT: weakref.WeakKeyDictionary[Clients, tuple[threading.Lock, list[Administrators]]] = weakref.WeakKeyDictionary()
+_SHARED: weakref.WeakKeyDictionary[Clients, tuple[Clients, frozenset[str]]] = weakref.WeakKeyDictionary()
 _KEEPING = threading.Lock()
+
+
+def share(source: Clients, target: Clients, reported_by_owner: frozenset[str]) -> None:
+    """`target` (an account's clients in a run over many accounts) takes the answer asked through `source` (the
+    caller's), with `reported_by_owner` the owners in the run (`Administrators.reported_by_owner`) until
+    `unshare` (the caller's own clients outlive the run: the function's are the process's)."""
+    with _KEEPING:
+        _SHARED[target] = (source, reported_by_owner)
+
+
+def unshare(target: Clients) -> None:
+    with _KEEPING:
+        _SHARED.pop(target, None)
 
 
 def _ask(clients: Clients, region: str, deadline: Deadline) -> tuple[Administrators, bool]:
@@ -66,6 +94,18 @@ def administrators(clients: Clients, region: str, deadline: Deadline) -> Adminis
 
     Raises OutOfTime when the deadline ends before an answer.
     """
+    with _KEEPING:
+        shared = _SHARED.get(clients)
+    if shared is not None:
+        source, owners = shared
+        asked = administrators(source, region, deadline) if source is not clients else _asked(clients, region, deadline)
+        return dataclasses.replace(asked, reported_by_owner=owners)
+    return _asked(clients, region, deadline)
+
+
+def _asked(clients: Clients, region: str, deadline: Deadline) -> Administrators:
+    if os.environ.get(ASK, "true").lower() == "false":
+        return Administrators.not_known(NOT_ASKED)
     with _KEEPING:
         lock, kept = _KEPT.setdefault(clients, (threading.Lock(), []))
     with lock:

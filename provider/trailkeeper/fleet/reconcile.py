@@ -144,11 +144,15 @@ def cover(
 def administers(
     clients: Clients, trails: Iterable[Trail], caller_account: str | None, region: str, deadline: Deadline
 ) -> bool:
-    """Whether the account is CloudTrail's delegated administrator, asked (once per `clients`) only when the
-    trails seen hold an organization trail of another account; False when Organizations could not say."""
-    if not any(standing.is_foreign_organization_trail(trail, caller_account) for trail in trails):
+    """Whether the account changes the organization trails it sees as CloudTrail's delegated administrator:
+    asked (once per `clients`) only when the trails seen hold one of another account; False when Organizations
+    could not say, and in a run over many accounts where their owner reports them."""
+    foreign = [trail for trail in trails if standing.is_foreign_organization_trail(trail, caller_account)]
+    if not foreign:
         return False
-    return delegation.administrators(clients, region, deadline).includes(caller_account) is True
+    answer = delegation.administrators(clients, region, deadline)
+    owners = {arns.account_of(str(trail["TrailARN"])) for trail in foreign}
+    return answer.includes(caller_account) is True and not any(answer.reports(owner) for owner in owners)
 
 
 def run(

@@ -28,6 +28,7 @@ from trailkeeper.errors import NotChangeableHere
 from trailkeeper.trail import arns
 
 Standing = Literal["owner", "delegated administrator", "unconfirmed"]
+EVERY_OWNER = "*"  # in `Administrators.reported_by_owner`: every owner reports its trails (one account per run)
 OWNER: Standing = "owner"
 DELEGATED: Standing = "delegated administrator"
 UNCONFIRMED: Standing = "unconfirmed"
@@ -43,6 +44,9 @@ class Administrators:
     accounts: frozenset[str] | None
     unknown: str = ""
     outside: bool = False  # the account is in no organization: it administers nothing
+    # A run over many accounts: the owners in it, which report their organization trails themselves (`EVERY`:
+    # whichever the owner); nobody changes those as their delegated administrator there.
+    reported_by_owner: frozenset[str] = frozenset()
 
     @classmethod
     def listed(cls, accounts: frozenset[str]) -> Administrators:
@@ -59,6 +63,10 @@ class Administrators:
     def includes(self, account: str | None) -> bool | None:
         """Whether `account` is CloudTrail's delegated administrator; None when Organizations could not say."""
         return None if self.accounts is None else account in self.accounts
+
+    def reports(self, owner: str) -> bool:
+        """Whether `owner` reports its organization trails itself in this run (so nobody else changes them)."""
+        return bool(self.reported_by_owner & {owner, EVERY_OWNER})
 
     def named(self) -> str:
         """Who else may change the organization's trails, as a reason says it (short: a reason keeps 256)."""
@@ -114,6 +122,11 @@ def standing(
     if not trail.get("IsOrganizationTrail"):
         raise NotChangeableHere(f"{arn} belongs to account {owner}; deploy this in that account")
     answer = administrators()
+    if answer.reports(owner):  # a run over many accounts that holds the owner: it reports the trail
+        raise NotChangeableHere(
+            f"{arns.TrailHome.from_arn(arn).name} is reported by its owner, account {owner}, in this run",
+            organization_trail=True,
+        )
     listed = answer.includes(caller)
     if listed is None:
         return UNCONFIRMED, answer
