@@ -45,7 +45,7 @@ READS = ("Describe", "Get", "List")
 def by_name(calls: list[Call]) -> list[Call]:
     """The CloudTrail calls that name a trail otherwise than by its ARN."""
     named = []
-    for made in calls:
+    for made in (c for c in calls if c.service == "cloudtrail"):
         for key in TRAIL_PARAMETERS:
             values = made.params.get(key)
             for value in values if isinstance(values, list) else [] if values is None else [values]:
@@ -307,3 +307,15 @@ def test_a_key_alias_of_another_account_is_said_to_be_unchecked_not_written(
     by_arn = declare(invoke, Name=delegated.trail_arn, KmsKeyId=world.key_arn)
     assert by_arn["Status"] == "SUCCESS" and by_arn["Reason"] == "" and by_arn["Data"]["ChangedProperties"] == ""
     assert administrator_clients.named("DescribeKey") == []
+
+
+def test_the_check_finds_any_trail_call_made_by_name() -> None:
+    arn = "arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail"
+    made = [
+        Call("cloudtrail", "StartLogging", "us-east-1", {"Name": arn}),
+        Call("cloudtrail", "GetEventSelectors", "us-east-1", {"TrailName": "org-trail"}),
+        Call("cloudtrail", "ListTags", "us-east-1", {"ResourceIdList": [arn, "org-trail"]}),
+        Call("cloudtrail", "AddTags", "us-east-1", {"ResourceId": "org-trail", "TagsList": []}),
+        Call("ssm", "GetParameter", "us-east-1", {"Name": "/trailkeeper/desired-state"}),  # not a trail
+    ]
+    assert [c.operation for c in by_name(made)] == ["GetEventSelectors", "ListTags", "AddTags"]
