@@ -145,3 +145,24 @@ def test_the_rule_of_the_provider_stack_matches_a_forwarded_event(delegated: org
         json.dumps(rule).replace('{"Fn::GetAtt": ["TrailSettingsRole", "Arn"]}', '"arn:aws:iam::1:role/x"')
     )
     assert EventPattern.load(json.dumps(pattern)).matches_event(forwarded())
+
+
+def test_the_management_accounts_forwarder_sends_what_the_provider_listens_for_to_the_administrators_bus() -> None:
+    from pathlib import Path
+
+    from devkit import template
+    from moto.events.models import EventPattern
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "management-account" / "forward-trail-changes.yaml"
+    resources = template.load(path)["Resources"]
+    forward = resources["ForwardTrailChanges"]["Properties"]
+    listened = template.load()["Resources"]["TrailChangeReconcileRule"]["Properties"]["EventPattern"]
+    assert forward["EventPattern"]["detail"]["eventName"] == listened["detail"]["eventName"]
+    assert EventPattern.load(json.dumps(forward["EventPattern"])).matches_event(forwarded())
+    (target,) = forward["Targets"]
+    bus = {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${DelegatedAdministratorAccountId}:event-bus/default"
+    }
+    assert target["Arn"] == bus and target["RoleArn"] == {"Fn::GetAtt": ["ForwardRole", "Arn"]}
+    (policy,) = resources["ForwardRole"]["Properties"]["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus}]

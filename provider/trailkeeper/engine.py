@@ -46,14 +46,13 @@ from trailkeeper.trail.status import LOGGING
 log = logging.getLogger(__name__)
 
 # UpdateTrail on the account's trails; kms:DescribeKey to resolve an alias; iam:PassRole because
-# sending CloudWatchLogsRoleArn passes that role to CloudTrail; then each aspect's read and writes; and, for an
-# organization trail of another account, who CloudTrail's delegated administrator is (aws/delegation.py).
+# sending CloudWatchLogsRoleArn passes that role to CloudTrail; then each aspect's read and writes. Who
+# CloudTrail's delegated administrator is, aws/delegation.py declares (a member role never asks it).
 PERMISSIONS = (
     *aspects.SETTINGS_PERMISSIONS,
     "kms:DescribeKey",
     "iam:PassRole",
     *(action for aspect in aspects.OTHERS for action in aspect.permissions),
-    *delegation.PERMISSIONS,
 )
 ORGANIZATION = "IsOrganizationTrail"
 KMS_NOT_HERE = frozenset({"NotFoundException", "AccessDeniedException", "AccessDenied"})  # DescribeKey of an alias
