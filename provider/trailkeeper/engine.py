@@ -107,6 +107,18 @@ class Caller:
             return None
         if not isinstance(error, AwsCallFailed) or error.aws_code not in NOT_THIS_ACCOUNT:
             return None
+        # Why Organizations did not say (denied; or, in a stack not set up as the administrator's, not asked)
+        # does not fit the reason's 256 characters: the log says it, with CloudTrail's own words.
+        log.warning(
+            "CloudTrail refused this account an organization trail of another account",
+            extra={
+                "trail": trail_arn,
+                "operation": operation,
+                "error_code": error.aws_code,
+                "organizations": self.administrators.unknown,
+                "aws_message": error.message,
+            },
+        )
         return standing.refusal(trail_arn, self.caller, self.administrators, f"{operation}: {error.aws_code}")
 
 
