@@ -250,3 +250,28 @@ def test_a_run_over_accounts_reports_the_organization_trail_once_from_its_owner_
         f for f in document["findings"] if f["resource"] == delegated.trail_arn and f["control"] == "CloudTrail.4"
     ]
     assert len(judged) == 1
+
+
+def test_the_state_machine_leaves_the_organization_trail_to_its_owners_child(
+    delegated: organization.Delegated, state_machine_steps: None, clients: RecordingClients
+) -> None:
+    # One account per child: each owner reports its own organization trails, so the delegated administrator's
+    # child, like any member's, notes the trail rather than planning or changing it a second time.
+    from devkit.lambda_context import LambdaContext
+
+    from trailkeeper import handler
+
+    trails = [{"Name": "*", "EnableLogFileValidation": True}]
+    child = handler.lambda_handler(
+        {"action": "apply", "account": delegated.administrator, "trails": trails}, LambdaContext()
+    )
+    assert child["trails"] == []
+    assert [n["trail_arn"] for n in child["not_owned"]] == [delegated.trail_arn]
+    owner = boto3.client("cloudtrail", region_name="us-east-1")
+    assert owner.get_trail(Name=delegated.trail_arn)["Trail"]["LogFileValidationEnabled"] is False
+    own = handler.lambda_handler(
+        {"action": "plan", "account": delegated.organization.management, "trails": trails}, LambdaContext()
+    )
+    assert [(t["trail_arn"], t["status"]) for t in own["trails"] if t["trail_arn"] == delegated.trail_arn] == [
+        (delegated.trail_arn, "drifted")
+    ]
