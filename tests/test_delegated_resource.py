@@ -142,18 +142,36 @@ def test_create_update_and_delete_from_the_delegated_administrator_manage_the_or
         {"includeShadowTrails": True},
     ]
 
+    seen = list(calls)
     administrator_clients.calls.clear()
     again = declare(invoke, **WHOLE)  # a second run writes nothing; Organizations is not asked again
     assert again["Status"] == "SUCCESS" and again["Data"]["ChangedProperties"] == ""
     assert writes(administrator_clients.calls) == []
     assert administrator_clients.named("ListDelegatedAdministrators") == []
+    assert by_name(administrator_clients.calls) == []  # now custom selectors and Insights: read, by ARN
+    seen += administrator_clients.calls
 
     administrator_clients.calls.clear()
-    updated = declare(invoke, "update", arn, **{**WHOLE, "Tags": [{"Key": "owner", "Value": "audit"}]})
+    updated = declare(invoke, "update", arn, **{**WHOLE, "Tags": [{"Key": "team", "Value": "audit"}]})
     assert updated["Status"] == "SUCCESS" and updated["Data"]["ChangedProperties"] == "Tags"
-    assert writes(administrator_clients.calls) == ["AddTags"]
+    assert sorted(writes(administrator_clients.calls)) == ["AddTags", "RemoveTags"]
     assert by_name(administrator_clients.calls) == []
-    assert owner_view(arn)["tags"] == [{"Key": "owner", "Value": "audit"}]
+    assert owner_view(arn)["tags"] == [{"Key": "team", "Value": "audit"}]
+    seen += administrator_clients.calls
+    # Every read and write of a trail the engine makes went by ARN (StopLogging: the guard's test, below).
+    assert {c.operation for c in seen if c.service == "cloudtrail"} == {
+        "DescribeTrails",
+        "GetTrailStatus",
+        "GetEventSelectors",
+        "GetInsightSelectors",
+        "ListTags",
+        "UpdateTrail",
+        "StartLogging",
+        "PutEventSelectors",
+        "PutInsightSelectors",
+        "AddTags",
+        "RemoveTags",
+    }
 
     administrator_clients.calls.clear()
     deleted = declare(invoke, "delete", arn, **WHOLE)
