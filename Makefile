@@ -73,13 +73,14 @@ unit: venv
 test-fast: lint typecheck
 	$(BIN)/python -m pytest -n $(JOBS) -m "not slow and not installs" --durations=5
 
-# checkov on the provider template, the rendered (transform-free) template, the organization templates
-# and every example.
+# checkov on the provider template, the rendered (transform-free) template, the organization templates,
+# every example and the templates for other accounts (examples/management-account/: the delegated
+# administrator's event forwarding).
 # Skips are declared, with a reason, in the templates themselves.
 scan: $(SCAN_STAMP) render
 	$(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		-f template.yaml -f build/trailkeeper-provider.template.json -f org-reconcile.yaml -f member-role.yaml \
-		$(addprefix -f ,$(wildcard examples/*.yaml))
+		$(addprefix -f ,$(wildcard examples/*.yaml)) $(addprefix -f ,$(wildcard examples/management-account/*.yaml))
 
 package: venv
 	$(BIN)/python -m devkit.package

@@ -4,15 +4,17 @@ moto's server plays AWS (seeded with a trail, buckets, a topic, a KMS key, a log
 a local HTTPS server plays CloudFormation's response URL. For each event the demo prints the plan
 (property: current -> desired) and the response CloudFormation receives. Then the drift-fix CLI: plan,
 apply and plan on examples/drift/desired-state.yaml; export what exists and plan on the export (in sync);
-audit against Security Hub's FSBP, fix through the guard, and audit again. Last, delivery: someone replaces
+audit against Security Hub's FSBP, fix through the guard, and audit again. Then delivery: someone replaces
 the log bucket's policy; the delivery guard tells (timed from the event to its message), the audit fails
-the trails that deliver there, --fix appends CloudTrail's statements, and the audit passes again.
+the trails that deliver there, --fix appends CloudTrail's statements, and the audit passes again. Last,
+an organization: the same custom resource Create on the management account's organization trail, from
+CloudTrail's delegated administrator (it succeeds, every call by the trail's ARN) and from a plain member
+(refused, nothing written).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 import os
@@ -23,7 +25,8 @@ import tempfile
 import time
 from typing import Any
 
-from devkit import events, template, world
+from devkit import events, lambda_run, organization, template, world
+from devkit.cfn_server import ResponseServer
 from devkit.lambda_context import LambdaContext
 from devkit.local import local_aws
 
@@ -53,10 +56,7 @@ def _environment(endpoint: str, ca_file: str) -> None:
 
 
 def _load_handler() -> Any:
-    code, handler = template.provider_function()
-    sys.path.insert(0, str(code))
-    module, function = handler.rsplit(".", 1)
-    return getattr(importlib.import_module(module), function)
+    return lambda_run.load_handler()
 
 
 def _plan(event: dict[str, Any]) -> list[str]:
@@ -179,6 +179,81 @@ def _delivery(endpoint: str, lambda_handler: Any) -> None:
     _cli(["audit", "--standard", "delivery", "--region", world.HOME])
 
 
+# The organization trail's settings, as examples/org-trail-from-delegated-admin.yaml declares them.
+ORGANIZATION_TRAIL_SETTINGS = {
+    "ServiceToken": "arn:aws:lambda:us-east-1:222233334444:function:trailkeeper-TrailSettingsFunction",
+    "ServiceTimeout": "300",
+    "Name": organization.ORGANIZATION_TRAIL,
+    "IsMultiRegionTrail": "true",
+    "IncludeGlobalServiceEvents": "true",
+    "EnableLogFileValidation": "true",
+    "IsLogging": "true",
+    "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": "true"}],
+    "Tags": [{"Key": "owner", "Value": "security"}],
+}
+
+
+def _as_account(account: str, endpoint: str, administrator: bool) -> dict[str, str]:
+    """The environment of the provider's function deployed in `account` (its stack set up as CloudTrail's
+    delegated administrator's, or not), with credentials acting there."""
+    session = organization.session_in(account, endpoint)
+    frozen = session.get_credentials().get_frozen_credentials()
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": frozen.access_key,
+        "AWS_SECRET_ACCESS_KEY": frozen.secret_key,
+        "AWS_SESSION_TOKEN": frozen.token or "",
+        "TRAILKEEPER_DELEGATED_ADMINISTRATOR": "true" if administrator else "false",
+    }
+
+
+def _create_in(account: str, label: str, cfn: ResponseServer, environment: dict[str, str]) -> None:
+    """The Create of a Custom::TrailSettings in a stack of `account`, run as Lambda would run it there."""
+    url = cfn.url()
+    stack = f"arn:aws:cloudformation:{world.HOME}:{account}:stack/org-trail-settings/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b"
+    event = events.load("create", url, StackId=stack, ResourceProperties=ORGANIZATION_TRAIL_SETTINGS)
+    print(f"== events/create.json in a stack of account {account} ({label}): Name {organization.ORGANIZATION_TRAIL}")
+    done = subprocess.run(
+        [sys.executable, "-m", "devkit.lambda_run"],
+        input=json.dumps(event),
+        env=environment,
+        cwd=template.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print("   " + done.stderr.strip().replace("\n", "\n   "))
+    for line in done.stdout.splitlines():
+        if line.startswith(lambda_run.CALL):
+            made = json.loads(line.removeprefix(lambda_run.CALL))
+            arguments = ", ".join(f"{k}={v}" for k, v in made["params"].items() if k != "TagsList")
+            print(f"   call      {made['operation']}({arguments})")
+    (answer,) = [r.body for r in cfn.for_url(url)]
+    shown = {k: answer[k] for k in ("Status", "PhysicalResourceId", "Reason", "Data") if answer.get(k)}
+    print(f"   response  {json.dumps(shown, indent=None)}\n")
+
+
+def _from_delegated_administrator(endpoint: str, cfn: ResponseServer) -> None:
+    """An organization; its Security account registered as CloudTrail's delegated administrator; the same
+    Create from there (managed, by ARN) and from a plain member (refused, nothing written)."""
+    seeded = organization.seed_delegated(organization.seed(endpoint), endpoint)
+    org = seeded.organization
+    print(
+        f"organization: management account {org.management}; account {seeded.administrator} (security) "
+        "registered as CloudTrail's delegated administrator (RegisterOrganizationDelegatedAdmin); "
+        f"organization trail {seeded.trail_arn}\n"
+    )
+    _create_in(
+        seeded.administrator,
+        "CloudTrail's delegated administrator",
+        cfn,
+        _as_account(seeded.administrator, endpoint, administrator=True),
+    )
+    web = org.members["web"]
+    _create_in(web, "a plain member", cfn, _as_account(web, endpoint, administrator=False))
+
+
 def main() -> int:
     with local_aws() as (endpoint, cfn):
         _environment(endpoint, str(cfn.ca_file))
@@ -203,6 +278,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as workdir:
             _adopt_and_audit(endpoint, workdir)
         _delivery(endpoint, lambda_handler)
+        _from_delegated_administrator(endpoint, cfn)
     return 0
 
 

@@ -103,6 +103,9 @@ def moves_table() -> str:
 # The engine in one account: find the trails, read and write their aspects. The CLI runs it with your
 # credentials, the organization reconcile with the member role it assumes in each account.
 ENGINE = ("trailkeeper.aws.locate", "trailkeeper.aws.regions", "trailkeeper.engine")
+# Who CloudTrail's delegated administrator is: asked by whoever runs (the CLI, the functions), never through a
+# member role (an organization run asks once, as the caller, for every account).
+ASKS = (*ENGINE, "trailkeeper.aws.delegation")
 # (who, where the grant lives, the modules whose calls it makes)
 PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
@@ -116,9 +119,9 @@ PRINCIPALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("Reconcile function", "`org-reconcile.yaml`", permissions.MODULES + permissions.ORG_MODULES),
     ("Member role", "`member-role.yaml`", ENGINE + permissions.MEMBER_MODULES),
-    ("CLI, one account", "your identity", ENGINE),
-    ("CLI, `--organization`", "your identity", (*ENGINE, "trailkeeper.org.accounts", "trailkeeper.org.credentials")),
-    ("CLI, `--accounts`", "your identity", (*ENGINE, "trailkeeper.org.credentials")),
+    ("CLI, one account", "your identity", ASKS),
+    ("CLI, `--organization`", "your identity", (*ASKS, "trailkeeper.org.accounts", "trailkeeper.org.credentials")),
+    ("CLI, `--accounts`", "your identity", (*ASKS, "trailkeeper.org.credentials")),
 )
 
 

@@ -74,6 +74,10 @@ moto's reset (`mock_aws()` ending, `POST /moto-api/reset`) clears it too.
 |   | multi-region trail without global service   |                            |                                       |
 |   | events (aws-facts.md)                       |                            |                                       |
 
+CloudTrail's delegated administrator (registration, organization trails seen from every account of the
+organization, what each may do to them, `trailNameList`) is modeled in devkit/delegation.py, installed with
+this layer.
+
 One more, of the process rather than of CloudTrail: AWS serves calls made at the same time, but moto's
 backends are plain dictionaries, and in-process (`mock_aws()`) two threads of one run (the fleet reads
 regions in parallel) can change one while another iterates it ("dictionary changed size during
@@ -100,7 +104,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
 
-from devkit import regions
+from devkit import delegation, regions
 from devkit.delivery_world import DeliveredStatus
 
 Json = dict[str, Any]
@@ -164,12 +168,17 @@ def _locate(backend: Any, name_or_arn: str | None, *, write: bool) -> Any:
     by_arn = _TRAIL_ARN.fullmatch(name_or_arn)
     if by_arn:
         trail = next((t for t in _all_trails(backend.account_id) if t.arn == name_or_arn), None)
+        if trail is None:  # an organization trail of the management account (devkit/delegation.py)
+            trail = delegation.foreign_trail(backend.account_id, name_or_arn, write=write)
     else:
         trail = backend.trails.get(name_or_arn) or next(
             (t for t in _all_trails(backend.account_id) if t.trail_name == name_or_arn and t.is_multi_region), None
         )
     if trail is None:
-        raise TrailNotFoundException(account_id=backend.account_id, name=name_or_arn)
+        # A name is read as a trail of the caller's own account and region: from another account (a delegated
+        # administrator's, a member's) an organization trail's name is not found (CFN-roadmap #1932, TF #28440).
+        named = name_or_arn if by_arn else f"arn:aws:cloudtrail:{region}:{backend.account_id}:trail/{name_or_arn}"
+        raise TrailNotFoundException(account_id=backend.account_id, name=named)
     if trail.region_name == region:
         return trail
     if write:
@@ -205,6 +214,8 @@ def _tag_target(backend: Any, resource_id: str | None) -> Any:
             f"Region in ARN is wrong, you can only access resources in region {backend.region_name}.",
         )
     trail = next((t for t in backend.trails.values() if t.arn == resource_id), None)
+    if trail is None and match["account"] != backend.account_id:
+        trail = delegation.foreign_trail(backend.account_id, str(resource_id), write=False, tags=True)
     if trail is None:
         raise _error("ResourceNotFoundException", f"Resource {resource_id} not found.")
     return trail
@@ -473,8 +484,9 @@ def get_trail_status(backend: Any, name: str) -> Any:
 def delete_trail(backend: Any, name: str) -> None:
     """CloudTrail refuses an unknown trail and a call outside the home region; moto ignores both."""
     trail = _locate(backend, name, write=True)
-    del backend.trails[trail.trail_name]
-    backend.tagging_service.delete_all_tags_for_resource(trail.arn)
+    owner = delegation.owner_backend(trail)  # the caller's, or the management account's (an organization trail)
+    del owner.trails[trail.trail_name]
+    owner.tagging_service.delete_all_tags_for_resource(trail.arn)
 
 
 def _key_arn(account_id: str, region: str, key_id: str) -> str:
@@ -495,6 +507,7 @@ def _key_arn(account_id: str, region: str, key_id: str) -> str:
 def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **settings: Any) -> Any:
     trail = _locate(backend, name, write=True)
     _refuse_if_asked("UpdateTrail", {"name": name, "kms_key_id": kms_key_id, **settings})
+    delegation.check_conversion(backend.account_id, trail, settings.get("is_organization_trail"))
     multi_region = settings.get("is_multi_region_trail")
     global_events = settings.get("include_global_service_events")
     if (trail.is_multi_region if multi_region is None else multi_region) and not (
@@ -505,9 +518,10 @@ def update_trail(backend: Any, name: str, kms_key_id: str | None = None, **setti
         raise _error("InvalidParameterCombinationException", "Multi-Region trail must include global service events.")
     if kms_key_id:  # "" clears the key (aws-facts.md: an empty string clears a string setting)
         kms_key_id = _key_arn(backend.account_id, backend.region_name, kms_key_id)
-    if settings.get("cw_log_group_arn"):
-        _check_log_group(backend.account_id, backend.region_name, str(settings["cw_log_group_arn"]))
-    return _ORIGINAL["update_trail"](backend, name=trail.arn, kms_key_id=kms_key_id, **settings)
+    if settings.get("cw_log_group_arn"):  # the trail's own account (an organization trail's: the management account)
+        _check_log_group(trail.account_id, backend.region_name, str(settings["cw_log_group_arn"]))
+    owner = delegation.owner_backend(trail)
+    return _ORIGINAL["update_trail"](owner, name=trail.arn, kms_key_id=kms_key_id, **settings)
 
 
 def _check_log_group(account_id: str, region: str, group_arn: str) -> None:
@@ -562,22 +576,25 @@ def create_trail(backend: Any, *args: Any) -> Any:
 
 
 def add_tags(backend: Any, resource_id: str, tags_list: list[Json]) -> None:
-    trail = _tag_target(backend, resource_id)
+    owner = delegation.owner_backend(_tag_target(backend, resource_id))  # tags live with the trail's owner
     _check_tag_keys(tags_list or [], "added")
-    _check_tag_limit(backend.tagging_service.get_tag_dict_for_resource(trail.arn), tags_list or [])
-    _ORIGINAL["add_tags"](backend, resource_id=resource_id, tags_list=tags_list)
+    _check_tag_limit(owner.tagging_service.get_tag_dict_for_resource(resource_id), tags_list or [])
+    _ORIGINAL["add_tags"](owner, resource_id=resource_id, tags_list=tags_list)
 
 
 def remove_tags(backend: Any, resource_id: str, tags_list: list[Json]) -> None:
-    _tag_target(backend, resource_id)
+    owner = delegation.owner_backend(_tag_target(backend, resource_id))
     _check_tag_keys(tags_list or [], "removed")
-    _ORIGINAL["remove_tags"](backend, resource_id=resource_id, tags_list=tags_list)
+    _ORIGINAL["remove_tags"](owner, resource_id=resource_id, tags_list=tags_list)
 
 
 def list_tags(backend: Any, resource_id_list: list[str]) -> list[Json]:
-    for resource_id in resource_id_list or []:
-        _tag_target(backend, resource_id)
-    return list(_ORIGINAL["list_tags"](backend, resource_id_list=resource_id_list))
+    owners = [delegation.owner_backend(_tag_target(backend, resource_id)) for resource_id in resource_id_list or []]
+    return [
+        item
+        for owner, resource_id in zip(owners, resource_id_list or [], strict=True)
+        for item in _ORIGINAL["list_tags"](owner, resource_id_list=[resource_id])
+    ]
 
 
 # --- model and response shapes -----------------------------------------------------------------------
@@ -612,7 +629,8 @@ def _recursive_logging(response: Any, answer: str) -> str:
     """
     value = response._get_param(RECURSIVE_LOGGING)
     arn = json.loads(answer)["TrailARN"]
-    trail = next(t for t in _all_trails(response.cloudtrail_backend.account_id) if t.arn == arn)
+    caller = response.cloudtrail_backend.account_id
+    trail = next(t for t in [*_all_trails(caller), *delegation.organization_trails(caller)] if t.arn == arn)
     if value is not None:
         setattr(trail, _RECURSIVE_LOGGING, bool(value))
     return json.dumps(trail.description())
@@ -704,11 +722,13 @@ _PATCHES: dict[str, tuple[type, str, Callable[..., Any]]] = {
 }
 # moto's own functions, for the patches that add rules and then let moto do the rest.
 _ORIGINAL: dict[str, Callable[..., Any]] = {key: getattr(owner, name) for key, (owner, name, _) in _PATCHES.items()}
+# The delegated administrator (devkit/delegation.py): its own patches, some of calls moto does not have at all.
+_PATCHES.update(delegation.PATCHES)
 
 
 def installed() -> bool:
     """Whether moto's CloudTrail currently behaves as CloudTrail (in this process)."""
-    return all(getattr(owner, name) is patch for owner, name, patch in _PATCHES.values())
+    return all(getattr(owner, name, None) is patch for owner, name, patch in _PATCHES.values())
 
 
 def install() -> None:
@@ -719,8 +739,13 @@ def install() -> None:
 
 def uninstall() -> None:
     """Give moto its own behaviour back. Idempotent."""
+    originals = {**_ORIGINAL, **delegation.ORIGINAL}
     for key, (owner, name, _) in _PATCHES.items():
-        setattr(owner, name, _ORIGINAL[key])
+        if originals[key] is None:  # a call moto does not implement: gone again, as in moto
+            if name in vars(owner):
+                delattr(owner, name)
+        else:
+            setattr(owner, name, originals[key])
 
 
 @contextlib.contextmanager

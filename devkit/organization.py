@@ -1,8 +1,10 @@
-"""Seed a local AWS (moto) with an organization: OUs, member accounts, and trails in each account.
+"""Seed a local AWS (moto) with an organization: OUs, member accounts, and trails in each account; and
+CloudTrail's delegated administrator with the organization trail it manages for the management account.
 
 moto's `create_account` makes each account with its OrganizationAccountAccessRole, and credentials
 from `sts.assume_role` act in the account the role ARN names, so every account can be seeded and read
-as in a real organization. Works in-process (`endpoint_url=None` inside `mock_aws()`) or on moto's server.
+as in a real organization. Works in-process (`endpoint_url=None` inside `mock_aws()`) or on moto's server;
+the delegated administrator needs devkit.fidelity (devkit/delegation.py) installed.
 """
 
 from __future__ import annotations
@@ -68,3 +70,48 @@ def seed(endpoint_url: str | None = None) -> Organization:
         organizations.move_account(AccountId=members[name], SourceParentId=root, DestinationParentId=ous[ou])
         seed_member_trails(session_in(members[name], endpoint_url), members[name], endpoint_url)
     return Organization(world.ACCOUNT, root, ous, members)
+
+
+ORGANIZATION_TRAIL = "org-trail"
+ADMINISTRATOR = "security"  # the account registered as CloudTrail's delegated administrator
+
+
+@dataclass(frozen=True)
+class Delegated:
+    """An organization whose CloudTrail delegated administrator manages its organization trail."""
+
+    organization: Organization
+    administrator: str  # the delegated administrator's account id
+    trail_arn: str  # the organization trail, owned by the management account
+
+
+def organization_trail(endpoint_url: str | None = None, name: str = ORGANIZATION_TRAIL, **settings: Any) -> str:
+    """An organization trail in the management account (multi-region, stopped, in the demo bucket); its ARN."""
+    client = boto3.client("cloudtrail", region_name=world.HOME, endpoint_url=endpoint_url)
+    made = client.create_trail(
+        Name=name,
+        S3BucketName=world.BUCKET,
+        IsMultiRegionTrail=True,
+        IncludeGlobalServiceEvents=True,
+        IsOrganizationTrail=True,
+        **settings,
+    )
+    return str(made["TrailARN"])
+
+
+def register_administrator(account_id: str, endpoint_url: str | None = None) -> None:
+    """Make `account_id` CloudTrail's delegated administrator, as the management account does it."""
+    boto3.client("cloudtrail", region_name=world.HOME, endpoint_url=endpoint_url).register_organization_delegated_admin(
+        MemberAccountId=account_id
+    )
+
+
+def seed_delegated(organization: Organization, endpoint_url: str | None = None) -> Delegated:
+    """A `security` account, registered as CloudTrail's delegated administrator, and the organization trail."""
+    organizations = boto3.client("organizations", region_name=world.HOME, endpoint_url=endpoint_url)
+    made = organizations.create_account(Email=f"{ADMINISTRATOR}@example.com", AccountName=ADMINISTRATOR)
+    administrator = str(made["CreateAccountStatus"]["AccountId"])
+    register_administrator(administrator, endpoint_url)
+    members = {**organization.members, ADMINISTRATOR: administrator}
+    seeded = Organization(organization.management, organization.root, organization.ous, members)
+    return Delegated(seeded, administrator, organization_trail(endpoint_url))

@@ -25,8 +25,8 @@ class Call:
 class RecordingClients(Clients):
     """Clients that remember every AWS call they make (service, operation, region, parameters)."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
-        super().__init__(session=boto3.session.Session())
+    def __init__(self, clock: Any = time.monotonic, session: boto3.session.Session | None = None) -> None:
+        super().__init__(session=session or boto3.session.Session())
         self.clock = clock
         self.calls: list[Call] = []
         self.stubbed: dict[tuple[str, str], Any] = {}

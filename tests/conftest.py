@@ -89,6 +89,19 @@ def org(world: seeding.World, real_aws_rules: dict[str, Any]) -> organization.Or
 
 
 @pytest.fixture
+def delegated(org: organization.Organization) -> organization.Delegated:
+    """The organization with a `security` account registered as CloudTrail's delegated administrator, and the
+    management account's organization trail (devkit/organization.py; devkit/delegation.py models both)."""
+    return organization.seed_delegated(org)
+
+
+@pytest.fixture
+def administrator_clients(delegated: organization.Delegated) -> RecordingClients:
+    """Recording clients acting in the delegated administrator's account."""
+    return RecordingClients(session=organization.session_in(delegated.administrator))
+
+
+@pytest.fixture
 def state_machine_steps(
     org: organization.Organization, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,7 +2,9 @@
 
 - Real STS refuses AssumeRole on a role that does not exist; moto issues credentials for any ARN.
 - Real CloudTrail shows an organization trail in every member account (a shadow only the management
-  account may change); moto shows it nowhere else.
+  account may change); moto shows it nowhere else. devkit's fidelity layer now shows a trail created with
+  IsOrganizationTrail in every account of its organization (devkit/delegation.py, the demo's too); ORG_TRAIL
+  stays for the tests that make any trail read back as such a copy (or as another account's ordinary trail).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     out = done.stdout
     for name in ("create", "update", "update-noop", "whole-trail", "weaken-dry-run", "weaken", "delete", "invalid"):
         assert f"== events/{name}.json" in out
-    assert out.count('"Status": "SUCCESS"') == 7 and out.count('"Status": "FAILED"') == 2
+    assert out.count('"Status": "SUCCESS"') == 8 and out.count('"Status": "FAILED"') == 3
     assert "plan      EnableLogFileValidation: false -> true" in out
     # The whole trail: a stopped trail started, selectors, Insights and tags applied, then in sync.
     whole = out[out.index("== events/whole-trail.json") :]
@@ -75,3 +75,25 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     )
     assert "fix: appended CloudTrail's statements to the bucket policy" in runs[2]
     assert " 0 fail" in runs[3] and exits[9:] == ["exit code 2", "exit code 2", "exit code 0", "exit code 0"]
+    # An organization: the Create from CloudTrail's delegated administrator manages the management account's
+    # organization trail, every call naming it by ARN; the same Create from a plain member writes nothing.
+    delegated, member = out.split("(CloudTrail's delegated administrator): Name org-trail")[1].split("(a plain member)")
+    calls = [line.split("call", 1)[1].strip() for line in delegated.splitlines() if line.strip().startswith("call ")]
+    trail_calls = [c for c in calls if not c.startswith(("DescribeTrails", "ListDelegatedAdministrators"))]
+    assert [c.split("(")[0] for c in trail_calls] == [
+        "GetTrailStatus",
+        "ListTags",
+        "UpdateTrail",
+        "AddTags",
+        "StartLogging",
+    ]
+    assert all(":trail/org-trail" in c for c in trail_calls)
+    assert (
+        '"Status": "SUCCESS"' in delegated
+        and '"ChangedProperties": "EnableLogFileValidation,IsLogging,Tags"' in delegated
+    )
+    assert (
+        '"Status": "FAILED"' in member
+        and "NotChangeableHere: org-trail is an organization trail of management" in member
+    )
+    assert "UpdateTrail(" not in member and "StartLogging(" not in member

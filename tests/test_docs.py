@@ -192,7 +192,8 @@ def test_the_organization_pages_iam_lists_are_the_codes() -> None:
         + permissions.REPAIR_MODULES
     )
     assert rows["Provider function"].split(" | ")[2].startswith(f"{len(provider)}: ")
-    assert "`sts:AssumeRole`" in rows["CLI, `--accounts`"] and "organizations:" not in rows["CLI, `--accounts`"]
+    accounts = rows["CLI, `--accounts`"]
+    assert "`sts:AssumeRole`" in accounts and "organizations:ListAccounts" not in accounts
 
 
 def test_the_controls_page_holds_the_control_table() -> None:

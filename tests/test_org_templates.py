@@ -29,8 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "org-reconcile.asl.json"
 RECONCILE, MEMBER = ROOT / "org-reconcile.yaml", ROOT / "member-role.yaml"
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
-# What only the central function needs: the declared state, notifications, its own log group.
-CENTRAL_ONLY = {"ssm:GetParameter", "sns:Publish", "logs:CreateLogStream", "logs:PutLogEvents"}
+# What only the central function needs: the declared state, notifications, its own log group, and who CloudTrail's
+# delegated administrator is (asked once per run, by the function, for every account: aws/delegation.share).
+CENTRAL_ONLY = {
+    "ssm:GetParameter",
+    "sns:Publish",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "organizations:ListDelegatedAdministrators",
+}
 
 
 def lint(path: Path) -> subprocess.CompletedProcess[str]:

@@ -83,14 +83,56 @@ def test_the_delivery_guard_reads_the_chain_and_writes_policies_only_when_it_rep
 
 def test_only_describe_trails_describe_regions_and_the_identity_have_an_unscoped_resource() -> None:
     unscoped = [a for s in role_statements() if s["Resource"] == "*" for a in actions(s)]
-    # GetCallerIdentity (the audit's: which account it judges) has no resource to narrow to.
-    # DescribeOrganization (the delivery standard: an organization trail's folder) has none either.
-    assert unscoped == [
+    # GetCallerIdentity (the audit's: which account it judges), ListDelegatedAdministrators (is this account
+    # CloudTrail's delegated administrator?) and DescribeOrganization (the delivery standard: an organization
+    # trail's folder) have no resource to narrow to.
+    assert sorted(unscoped) == [
         "cloudtrail:DescribeTrails",
         "ec2:DescribeRegions",
-        "sts:GetCallerIdentity",
         "organizations:DescribeOrganization",
+        "organizations:ListDelegatedAdministrators",
+        "sts:GetCallerIdentity",
     ]
+
+
+def test_only_the_delegated_administrators_stack_reaches_the_management_accounts_trails_and_asks_organizations() -> (
+    None
+):
+    loaded = template.load()
+    assert loaded["Conditions"]["DelegatedAdministrator"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "OrganizationManagementAccountId"}, ""]}]
+    }
+    assert loaded["Parameters"]["OrganizationManagementAccountId"]["Default"] == ""
+    by_sid = {s["Sid"]: (condition, s) for condition, s in conditional_statements()}
+    management_trails = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:${OrganizationManagementAccountId}:trail/*"}
+    for sid, condition in (
+        ("ReadOrganizationTrails", "DelegatedAdministrator"),
+        ("UpdateOrganizationTrails", "DelegatedAllTrails"),  # a narrowed TrailNames names them already
+    ):
+        assert by_sid[sid][0] == condition and by_sid[sid][1]["Resource"] == management_trails
+    reads, writes = by_sid["ReadOrganizationTrails"][1], by_sid["UpdateOrganizationTrails"][1]
+    assert sorted(actions(reads)) == sorted(actions(by_sid["ReadTrailAspects"][1]))
+    assert sorted(actions(writes)) == sorted(actions(by_sid["UpdateTrails"][1]))
+    assert by_sid["TellDelegatedAdministrator"][0] == "DelegatedAdministrator"
+    variables = loaded["Resources"]["TrailSettingsFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["TRAILKEEPER_DELEGATED_ADMINISTRATOR"] == {"Fn::If": ["DelegatedAdministrator", "true", "false"]}
+    assert {c for c, s in conditional_statements() if "organizations:ListDelegatedAdministrators" in actions(s)} == {
+        "DelegatedAdministrator"
+    }
+
+
+def test_only_the_management_account_may_forward_its_trail_changes_to_this_bus() -> None:
+    loaded = template.load()
+    policy = loaded["Resources"]["ForwardedTrailChangesPolicy"]
+    assert policy["Condition"] == "ReceivesForwardedChanges"
+    assert loaded["Conditions"]["ReceivesForwardedChanges"] == {
+        "Fn::And": [{"Condition": "DelegatedAdministrator"}, {"Condition": "ReconcilesOnChanges"}]
+    }
+    statement = policy["Properties"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${OrganizationManagementAccountId}:root"}
+    }
+    assert statement["Action"] == "events:PutEvents" and policy["Properties"]["EventBusName"] == "default"
 
 
 def test_the_audit_reads_buckets_of_this_account_only_and_remembers_in_its_own_parameter() -> None:

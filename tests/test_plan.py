@@ -105,6 +105,15 @@ def test_key_ids_and_mrk_ids_become_arns_in_the_home_region_without_a_lookup() -
     assert kms_key_arn("", KEY_ARN, HOME, no_lookup) == ""
 
 
+def test_a_key_id_is_the_current_key_whatever_account_holds_it() -> None:
+    # An organization trail's key is usually the Security account's, not the trail's account's: the id names
+    # that one key, so declaring it is in sync (it read as a key of the trail's account: a perpetual drift).
+    security = f"arn:aws:kms:us-east-1:444455556666:key/{KEY_ID}"
+    assert kms_key_arn(KEY_ID, security, HOME, no_lookup) == security
+    other = "arn:aws:kms:us-east-1:444455556666:key/87654321-4321-4321-4321-210987654321"
+    assert kms_key_arn(KEY_ID, other, HOME, no_lookup) == KEY_ARN  # another key: the id's key, in the home account
+
+
 def test_a_different_key_is_sent_as_its_arn() -> None:
     other = "arn:aws:kms:us-east-1:123456789012:key/87654321-4321-4321-4321-210987654321"
     assert plan(desired({"KmsKeyId": "alias/new"}, lambda _: other), current_view(TRAIL), HOME) == {"KmsKeyId": other}

@@ -244,6 +244,6 @@ def test_a_direct_invocation_from_a_member_account_refuses_the_organization_trai
     result = handler.lambda_handler(event, LambdaContext())  # runs in account 123456789012
     (trail,) = result["trails"]
     assert trail["status"] == "failed" and trail["error"]["code"] == "NotChangeableHere"
-    assert "owned by account 999999999999" in trail["error"]["reason"]
+    assert "organization trail of management account 999999999999" in trail["error"]["reason"]
     assert direct_clients.named("UpdateTrail") == []
     stubber.assert_no_pending_responses()

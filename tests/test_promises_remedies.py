@@ -27,7 +27,7 @@ FACTS = {
 
 REMEDIES = {
     ("CloudTrailARNInvalidException", "UpdateTrail"): (
-        "the trail ARN arn:aws:cloudtrail:eu-west-1:111122223333:trail/audit is malformed: use arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME"
+        "the trail ARN arn:aws:cloudtrail:eu-west-1:111122223333:trail/audit is malformed, or not of an account or region this call may reach (AWS says no)"
     ),
     ("CloudTrailAccessNotEnabledException", "UpdateTrail"): (
         "enable trusted access for CloudTrail in AWS Organizations, then retry"
@@ -180,4 +180,4 @@ def test_a_code_two_calls_share_gets_the_remedy_of_the_call_that_raised_it(monke
     "code", ["TrailNotFoundException", "InvalidTrailNameException", "CloudTrailARNInvalidException"]
 )
 def test_an_update_trail_code_raised_by_a_read_gets_the_same_remedy(code: str) -> None:
-    assert error_table.explain(code, "DescribeTrails", "m", FACTS) == REMEDIES[(code, "UpdateTrail")]
+    assert error_table.explain(code, "DescribeTrails", "AWS says no", FACTS) == REMEDIES[(code, "UpdateTrail")]

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.slow  # cfn-lint and the SAM transform on every templat
 ROOT = Path(__file__).resolve().parent.parent
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+# Templates for other accounts than the provider's (no Custom::TrailSettings): linted and scanned all the same.
+OTHER_ACCOUNTS = sorted((ROOT / "examples" / "management-account").glob("*.yaml"))
 
 
 def lint(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -24,8 +26,14 @@ def lint(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_template_and_examples_lint_without_errors_or_warnings() -> None:
-    result = lint(ROOT / "template.yaml", *EXAMPLES)
+    assert OTHER_ACCOUNTS
+    result = lint(ROOT / "template.yaml", *EXAMPLES, *OTHER_ACCOUNTS)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_template_for_another_account_is_scanned() -> None:
+    scan = (ROOT / "Makefile").read_text().split("\nscan:", 1)[1].split("\n\n", 1)[0]
+    assert "$(wildcard examples/management-account/*.yaml)" in scan
 
 
 def test_cfn_lint_would_catch_a_broken_template(tmp_path: Path) -> None:

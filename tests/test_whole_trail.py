@@ -305,7 +305,9 @@ def test_an_organization_trail_is_refused_from_a_member_account_for_every_aspect
     stubber.add_response("describe_trails", {"trailList": [shadow]})
     answer = declare(invoke, Name=org_arn, IsLogging="true", Tags=[{"Key": "a", "Value": "b"}])
     assert answer["Status"] == "FAILED" and answer["Reason"].startswith("NotChangeableHere: ")
-    assert operations(clients) == ["DescribeTrails"]
+    # One question to Organizations (this account is in none, so it administers nothing), then no read at all.
+    assert operations(clients) == ["DescribeTrails", "ListDelegatedAdministrators"]
+    assert "(none: this account is in no organization)" in answer["Reason"]
 
 
 def test_the_fleet_plans_and_applies_every_aspect_and_paces_the_reads(faithful: seeding.World) -> None:

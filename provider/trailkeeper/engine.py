@@ -8,6 +8,15 @@ string differs from the current key). Nothing is written when nothing differs; o
 aspect that differs, in the order of `trail.aspect`'s phases, after the guard against weakening audit.
 A write that fails does not stop the writes that do not depend on it (`trail.aspect.DEPENDENCIES`):
 StartLogging above all is attempted unless the logs could not be put back in the declared bucket.
+
+Before any read, who may change the trail from here (`trail/standing.py`): its owner, or, for an organization
+trail of the management account, CloudTrail's delegated administrator, which Organizations names
+(`aws/delegation.py`: one question per set of clients, only when such a trail is met). Every call names the
+trail by its ARN in its home region, the only form CloudTrail accepts from another account than the owner.
+Where Organizations could not be asked, CloudTrail decides: its refusal of a read or a write
+(`error_table.NOT_THIS_ACCOUNT`) becomes the same NotChangeableHere, naming who may change the trail, and the
+writes stop there. What could not be checked from here (a KMS alias of another account) is said in
+`Outcome.unchecked`, never guessed.
 """
 
 from __future__ import annotations
@@ -20,10 +29,12 @@ from typing import Any
 
 from botocore import xform_name
 
+from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import Clients, Deadline, call
+from trailkeeper.aws.error_table import NOT_THIS_ACCOUNT
 from trailkeeper.aws.locate import Trail, home_region
-from trailkeeper.errors import AwsCallFailed, NotChangeableHere, OutOfTime, TrailkeeperError, Writes
-from trailkeeper.trail import arns, aspects, consistency, guard
+from trailkeeper.errors import AwsCallFailed, InvalidProperties, OutOfTime, TrailkeeperError, Writes
+from trailkeeper.trail import aspects, consistency, guard, standing
 from trailkeeper.trail.arns import TrailHome
 from trailkeeper.trail.aspect import UPDATE_TRAIL, Aspect, Call, Change, Weakening, changed_names, unmet_dependency
 from trailkeeper.trail.declaration import Declaration
@@ -35,13 +46,16 @@ from trailkeeper.trail.status import LOGGING
 log = logging.getLogger(__name__)
 
 # UpdateTrail on the account's trails; kms:DescribeKey to resolve an alias; iam:PassRole because
-# sending CloudWatchLogsRoleArn passes that role to CloudTrail; then each aspect's read and writes.
+# sending CloudWatchLogsRoleArn passes that role to CloudTrail; then each aspect's read and writes. Who
+# CloudTrail's delegated administrator is, aws/delegation.py declares (a member role never asks it).
 PERMISSIONS = (
     *aspects.SETTINGS_PERMISSIONS,
     "kms:DescribeKey",
     "iam:PassRole",
     *(action for aspect in aspects.OTHERS for action in aspect.permissions),
 )
+ORGANIZATION = "IsOrganizationTrail"
+KMS_NOT_HERE = frozenset({"NotFoundException", "AccessDeniedException", "AccessDenied"})  # DescribeKey of an alias
 
 Hook = Callable[[str], None]  # called with the home region before a read or a write (pacing)
 
@@ -58,24 +72,86 @@ class Outcome:
     sns_topic_arn: str
     refused: tuple[Weakening, ...] = ()  # weakenings the declaration does not allow (apply would refuse)
     is_logging: bool | None = None  # after the call; None when IsLogging is not declared (not read)
+    standing: standing.Standing = standing.OWNER  # how this account may change the trail (trail/standing.py)
+    unchecked: tuple[str, ...] = ()  # what could not be checked from this account, in words, each complete
 
     @property
     def changed_properties(self) -> list[str]:
         return changed_names(self.changes)
 
 
-def check_owner(trail: Trail, caller_account: str | None) -> None:
-    """Refuse a trail this account cannot change (an organization trail seen from a member account)."""
-    owner = arns.account_of(str(trail["TrailARN"]))
-    if not caller_account or owner == caller_account:
-        return
-    if trail.get("IsOrganizationTrail"):
-        raise NotChangeableHere(
-            f"{trail['TrailARN']} is an organization trail owned by account {owner}: change it from that "
-            "account (the organization's management account), not from this one",
-            organization_trail=True,
+@dataclass(frozen=True)
+class Caller:
+    """The calling account, and how it stands to the trail being reconciled: what it may do, and what to say when
+    CloudTrail refuses it (`trail/standing.py`)."""
+
+    kind: standing.Standing
+    caller: str | None
+    administrators: standing.Administrators | None = None
+
+    def unconfirmed(self, trail_arn: str) -> str:
+        """What an UNCONFIRMED run says of the trail: CloudTrail, not Organizations, decides."""
+        why = self.administrators.unknown if self.administrators is not None else "not asked"
+        name = TrailHome.from_arn(trail_arn).name
+        return (
+            f"account {self.caller} may change organization trail {name} only as CloudTrail's delegated "
+            f"administrator, which Organizations did not confirm ({why}): CloudTrail decides at the first write"
         )
-    raise NotChangeableHere(f"{trail['TrailARN']} belongs to account {owner}; deploy this in that account")
+
+    def refused(self, trail_arn: str, error: TrailkeeperError, operation: str) -> TrailkeeperError | None:
+        """CloudTrail's refusal of this account, as the reason a refusal of ours would give; None otherwise.
+
+        Only where Organizations could not say (UNCONFIRMED): an owner's or a confirmed delegated
+        administrator's error is CloudTrail's own about the call, and keeps its remedy."""
+        if self.kind != standing.UNCONFIRMED or self.administrators is None:
+            return None
+        if not isinstance(error, AwsCallFailed) or error.aws_code not in NOT_THIS_ACCOUNT:
+            return None
+        # Why Organizations did not say (denied; or, in a stack not set up as the administrator's, not asked)
+        # does not fit the reason's 256 characters: the log says it, with CloudTrail's own words.
+        log.warning(
+            "CloudTrail refused this account an organization trail of another account",
+            extra={
+                "trail": trail_arn,
+                "operation": operation,
+                "error_code": error.aws_code,
+                "organizations": self.administrators.unknown,
+                "aws_message": error.message,
+            },
+        )
+        return standing.refusal(trail_arn, self.caller, self.administrators, f"{operation}: {error.aws_code}")
+
+
+def check_owner(
+    trail: Trail, caller_account: str | None, *, clients: Clients, deadline: Deadline, try_unconfirmed: bool = True
+) -> Caller:
+    """Who may change `trail` from `caller_account` (trail/standing.py); raises NotChangeableHere for a trail
+    it may not. Organizations is asked (once per `clients`) only for an organization trail of another account.
+    `try_unconfirmed` False refuses such a trail when Organizations could not say (an organization run: its
+    owner, or its delegated administrator, covers it there)."""
+    asked = standing.standing(
+        trail, caller_account, lambda: delegation.administrators(clients, home_region(trail), deadline)
+    )
+    kind, administrators = asked
+    if kind == standing.UNCONFIRMED and not try_unconfirmed and administrators is not None:
+        raise standing.refusal(str(trail["TrailARN"]), caller_account, administrators)
+    return Caller(kind, caller_account, administrators)
+
+
+def _check_conversion(declaration: Declaration, current: Mapping[str, Value | None], who: Caller, arn: str) -> None:
+    """Only the management account converts a trail to or from an organization trail (UpdateTrail's docs):
+    refused, before any call, when declared from the delegated administrator."""
+    declared = declaration.settings.get(ORGANIZATION)
+    if who.kind == standing.OWNER or declared is None or declared == current.get(ORGANIZATION):
+        return
+    home = TrailHome.from_arn(arn)
+    raise InvalidProperties(
+        [
+            f"{ORGANIZATION}={str(declared).lower()}: only the management account {home.account} may convert "
+            f"{home.name} to or from an organization trail (CloudTrail's rule), not account {who.caller}: declare "
+            f"it there, or leave {ORGANIZATION} out"
+        ]
+    )
 
 
 def _facts(trail: Trail, desired: Mapping[str, Value], region: str) -> dict[str, str]:
@@ -101,8 +177,13 @@ def _resolve_settings(
     clients: Clients,
     deadline: Deadline,
     aliases: dict[tuple[str, str], str] | None,
+    who: Caller,
+    unchecked: list[str],
 ) -> dict[str, Value]:
-    """The declared settings in compare form; a KMS alias is resolved to its key ARN when that matters."""
+    """The declared settings in compare form; a KMS alias is resolved to its key ARN when that matters.
+
+    From another account than the trail's owner, an alias KMS does not find here (aliases are per account) is
+    not compared: the current key stays, and `unchecked` says why, rather than a write nobody can verify."""
     region, home = home_region(trail), TrailHome.from_arn(str(trail["TrailARN"]))
     declared = dict(declaration.settings)
     if isinstance(declared.get(KMS), str):
@@ -117,7 +198,16 @@ def _resolve_settings(
                 known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
             return known[(region, alias)]
 
-        declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
+        try:
+            declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
+        except AwsCallFailed as error:
+            if who.kind == standing.OWNER or error.aws_code not in KMS_NOT_HERE:
+                raise
+            unchecked.append(
+                f"KmsKeyId {declared[KMS]} not compared: account {who.caller} cannot resolve it (DescribeKey: "
+                f"{error.aws_code}); the trail's key is {current.get(KMS)}: declare that key's ARN to compare it"
+            )
+            declared[KMS] = str(current.get(KMS) or "")
     return desired_view(declared, home)
 
 
@@ -130,6 +220,9 @@ def _send(clients: Clients, region: str, request: Call, deadline: Deadline, fact
     )
 
 
+OWNED = Caller(standing.OWNER, None)  # reads as the trail's owner (export and the audit: their own trails)
+
+
 def _current(
     aspect: Aspect,
     trail: Trail,
@@ -138,6 +231,7 @@ def _current(
     deadline: Deadline,
     before_read: Hook | None,
     facts: Mapping[str, str],
+    who: Caller = OWNED,
 ) -> object:
     """The aspect's current value: from DescribeTrails when it answers, else from the aspect's one read."""
     known = aspect.known(trail)
@@ -146,12 +240,16 @@ def _current(
     region = home_region(trail)
     if before_read:
         before_read(region)
+    request = aspect.read(str(trail["TrailARN"]))
     try:
-        answer = _send(clients, region, aspect.read(str(trail["TrailARN"])), deadline, facts)
+        answer = _send(clients, region, request, deadline, facts)
     except AwsCallFailed as error:
         if error.aws_code in aspect.absent_when:  # e.g. InsightNotEnabledException: "none", not a failure
             return aspect.current(None, error.aws_code)
-        raise
+        refusal = who.refused(str(trail["TrailARN"]), error, request.operation)
+        if refusal is None:
+            raise
+        raise refusal from error
     return aspect.current(answer, None)
 
 
@@ -184,6 +282,7 @@ def reconcile(
     before_read: Hook | None = None,
     aliases: dict[tuple[str, str], str] | None = None,
     allow_weakening: bool = False,
+    try_unconfirmed: bool = True,
 ) -> Outcome:
     """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
 
@@ -191,15 +290,25 @@ def reconcile(
     drift-fix pipelines pace calls per region with them). `aliases` memoises (region, alias) -> key ARN
     across the trails of one run. `allow_weakening` allows every weakening (the CLI's --allow-weakening),
     on top of what the declaration's AllowWeakening allows. A declaration with DryRun plans only.
+    `try_unconfirmed`: see `check_owner`.
     """
     trail_arn = str(trail["TrailARN"])
     region = home_region(trail)
     home = TrailHome.from_arn(trail_arn)
-    check_owner(trail, caller_account)
+    who = check_owner(trail, caller_account, clients=clients, deadline=deadline, try_unconfirmed=try_unconfirmed)
     current_settings = current_view(trail)
     consistency.check(declaration.settings, current_settings)
+    _check_conversion(declaration, current_settings, who, trail_arn)
+    unchecked: list[str] = [who.unconfirmed(trail_arn)] if who.kind == standing.UNCONFIRMED else []
     desired_settings = _resolve_settings(
-        declaration, trail, current_settings, clients=clients, deadline=deadline, aliases=aliases
+        declaration,
+        trail,
+        current_settings,
+        clients=clients,
+        deadline=deadline,
+        aliases=aliases,
+        who=who,
+        unchecked=unchecked,
     )
     weakenings = guard.setting_weakenings(desired_settings, current_settings)
     weakened = {w.property: w.control for w in weakenings}
@@ -219,7 +328,9 @@ def reconcile(
         if aspect.name not in declaration.aspects:
             continue
         desired = declaration.aspects[aspect.name]
-        current = _current(aspect, trail, clients=clients, deadline=deadline, before_read=before_read, facts=facts)
+        current = _current(
+            aspect, trail, clients=clients, deadline=deadline, before_read=before_read, facts=facts, who=who
+        )
         changes += aspect.changes(desired, current)
         writes += aspect.writes(desired, current, trail_arn)
         weakenings += aspect.weakenings(desired, current)
@@ -231,13 +342,24 @@ def reconcile(
     refused = guard.refused(weakenings, allowance)
     topic = desired_settings.get(SNS, current_settings.get(SNS))
     outcome = Outcome(
-        trail_arn, region, tuple(changes), tuple(writes), False, str(topic or ""), tuple(refused), is_logging
+        trail_arn,
+        region,
+        tuple(changes),
+        tuple(writes),
+        False,
+        str(topic or ""),
+        tuple(refused),
+        is_logging,
+        who.kind,
+        tuple(unchecked),
     )
     if not writes or not apply or declaration.dry_run:
         return outcome
 
     guard.check(weakenings, allowance, trail_arn)  # before any write: a refusal writes nothing
-    landed = _write(writes, trail_arn, region, clients=clients, deadline=deadline, before=before_write, facts=facts)
+    landed = _write(
+        writes, trail_arn, region, clients=clients, deadline=deadline, before=before_write, facts=facts, who=who
+    )
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
     if LOGGING.name in declaration.aspects:  # written, so now as declared
         is_logging = bool(declaration.aspects[LOGGING.name])
@@ -253,15 +375,18 @@ def _write(
     deadline: Deadline,
     before: Hook | None,
     facts: Mapping[str, str],
+    who: Caller = OWNED,
 ) -> list[str]:
     """Make `writes` in order; the operations written. A failed write does not stop the writes that do not
     depend on it (`aspect.DEPENDENCIES`); when any failed, the first failure is raised, carrying what
-    every write did (`errors.Writes`), so the reason names what was written, what failed and what waits."""
+    every write did (`errors.Writes`), so the reason names what was written, what failed and what waits.
+    CloudTrail refusing this account the trail (`Caller.refused`) stops them all: the next would be refused
+    too; when it is the first write, that refusal alone is the reason (nothing was written)."""
     landed: list[str] = []
     failed: list[tuple[Call, TrailkeeperError]] = []
     waiting: list[tuple[Call, str]] = []
     written_after_failure = False
-    for request in writes:
+    for position, request in enumerate(writes):
         unmet = unmet_dependency(request, [c for c, _ in failed] + [c for c, _ in waiting])
         if unmet is not None:
             waiting.append((request, unmet[1]))
@@ -274,6 +399,13 @@ def _write(
                 before(region)
             _send(clients, region, request, deadline, facts)
         except TrailkeeperError as error:
+            refusal = who.refused(trail_arn, error, request.operation)
+            if refusal is not None:
+                if not landed and not failed:
+                    raise refusal from error
+                failed.append((request, refusal))
+                waiting += [(later, "CloudTrail refused this account the trail") for later in writes[position + 1 :]]
+                break
             failed.append((request, error))
             facts_logged = {"trail": trail_arn, "operation": request.operation, "error_code": error.error_code}
             log.warning("write failed; the writes that do not depend on it go on", extra=facts_logged)

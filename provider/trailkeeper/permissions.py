@@ -14,6 +14,7 @@ import importlib
 MODULES = (
     "trailkeeper.aws.locate",
     "trailkeeper.aws.regions",
+    "trailkeeper.aws.delegation",  # asked by whoever runs: the functions, the CLI; never through a member role
     "trailkeeper.engine",
     "trailkeeper.observability",
     "trailkeeper.invocations.direct_run",

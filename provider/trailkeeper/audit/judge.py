@@ -31,7 +31,7 @@ from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.export import read as export_read
 from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import AccountRun
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 
 
 def _subjects(
@@ -144,7 +144,7 @@ def run(
     with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(targets)))) as pool:
         for future in [pool.submit(one, target) for target in targets]:
             future.result()
-    seen = [done[t.account] for t in targets]
+    seen = _once([done[t.account] for t in targets])
     if kms_key:
         options = dataclasses.replace(options, **reads.resolve_key(seen, kms_key, deadline))
     if log_group:
@@ -171,6 +171,17 @@ def run(
         chains={t.arn: t.chain for s in seen for t in s.owned if t.chain is not None},
         clients={t.account: t.clients for t in targets},
     )
+
+
+def _once(seen: list[reads.AccountReads]) -> list[reads.AccountReads]:
+    """An organization trail judged (and exported) as its delegated administrator's only where its owner does not
+    judge it in the same run, and once (trail/standing.py's `reported_once`)."""
+    judged = iter(standing.reported_once([(s.target.account, t.arn) for s in seen for t in s.owned]))
+    exported = iter(standing.reported_once([(s.target.account, t.trail_arn) for s in seen for t in s.exported]))
+    for account in seen:
+        account.owned = [t for t in account.owned if next(judged)]
+        account.exported = [t for t in account.exported if next(exported)]
+    return seen
 
 
 def _exported(

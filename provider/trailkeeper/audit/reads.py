@@ -47,15 +47,15 @@ from trailkeeper.audit.facts import (
     TrailFacts,
 )
 from trailkeeper.audit.findings import AuditError
-from trailkeeper.aws import locate
+from trailkeeper.aws import delegation, locate
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.errors import TrailkeeperError
 from trailkeeper.export import read as export_read
-from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS
-from trailkeeper.trail import arns, selectors
+from trailkeeper.fleet.reconcile import MAX_PARALLEL_REGIONS, administers
+from trailkeeper.trail import arns, selectors, standing
 from trailkeeper.trail.record import Record
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
 from trailkeeper.trail.status import LOGGING
@@ -71,6 +71,7 @@ READS = (
     "cloudtrail:GetEventSelectors",
     *buckets.PERMISSIONS,
     *chain_reads.PERMISSIONS,
+    *delegation.PERMISSIONS,  # is this account CloudTrail's delegated administrator (its trails judged as its own)?
 )
 # --fix only: --kms-key and --log-group looked up in each home region; --write-state's export of a trail with Insights
 PERMISSIONS = (*READS, "kms:DescribeKey", "logs:DescribeLogGroups", "cloudtrail:GetInsightSelectors")
@@ -206,10 +207,11 @@ def _visible(
 
 
 def _read_all(
-    seen: AccountReads, reader: Reader, trails: Mapping[str, Trail], needs: frozenset[str]
+    seen: AccountReads, reader: Reader, trails: Mapping[str, Trail], needs: frozenset[str], managed: frozenset[str]
 ) -> dict[str, TrailFacts]:
     """Every trail read once, home regions in parallel, each region's reads one after another (paced), then
-    the tags of its trails the account owns (ListTags, twenty a call); another account's (organization) trail
+    the tags of the trails the account manages (`managed`: its own, and the organization's when it is
+    CloudTrail's delegated administrator; ListTags, twenty a call); another account's (organization) trail
     only for the account-level controls."""
     by_home: dict[str, list[Trail]] = defaultdict(list)
     for trail in trails.values():
@@ -220,14 +222,14 @@ def _read_all(
     def read_home(home: list[Trail]) -> None:
         read: dict[str, TrailFacts] = {}
         for trail in home:
-            owned = arns.account_of(str(trail["TrailARN"])) == seen.target.account
+            owned = str(trail["TrailARN"]) in managed
             fact, failures = read_trail(reader, trail, needs if owned else needs & {STATUS, EVENTS})
             read[fact.arn] = fact
             with lock:
                 seen.errors.extend(error_of(seen.target.account, fact.home_region, f) for f in failures)
                 if failures:
                     seen.unread[fact.arn] = failures[0]
-        mine = sorted(arn for arn, fact in read.items() if fact.account == seen.target.account)
+        mine = sorted(arn for arn in read if arn in managed)
         if TAGS in needs and mine:
             tags = _tags(reader, mine)
             for arn in mine:
@@ -255,12 +257,23 @@ def read_account(
     *,
     exporting: bool = False,
 ) -> AccountReads:
-    """Phase one for an account: scan its regions, read each trail once (and, exporting, declare it)."""
+    """Phase one for an account: scan its regions, read each trail once (and, exporting, declare it).
+
+    The trails the account manages are judged as its own: those it owns, and, when Organizations names it
+    CloudTrail's delegated administrator, the organization's (its owner's bucket then is another account's:
+    NOT_AVAILABLE from here, as for any bucket of another account)."""
     seen = AccountReads(target)
     trails, visible = _visible(seen, _scan(target.clients, regions, deadline))
     reader = Reader(target.clients, deadline, Pacer(READ_INTERVAL_SECONDS).wait)  # per account and region
-    facts = _read_all(seen, reader, trails, needs)
-    owned = sorted(arn for arn, fact in facts.items() if fact.account == target.account)
+    delegated = bool(regions) and administers(target.clients, trails.values(), target.account, regions[0], deadline)
+    managed = frozenset(
+        arn
+        for arn, trail in trails.items()
+        if arns.account_of(arn) == target.account
+        or (delegated and standing.is_foreign_organization_trail(trail, target.account))
+    )
+    facts = _read_all(seen, reader, trails, needs, managed)
+    owned = sorted(arn for arn in facts if arn in managed)
     for region in regions:
         if region in visible:
             shown = tuple(facts[arn] for arn in sorted(visible[region]))
@@ -403,23 +416,25 @@ def read_buckets(
     return found, errors
 
 
-# What --fix looks up in a region for an account: (the ARN found there, None) or (None, why it cannot serve).
-Lookup = Callable[[Clients, str, str], tuple[str | None, str | None]]
+# What --fix looks up in a region for a trail's account, through the clients of the account that audited it
+# (the trail's owner, or its delegated administrator): (the ARN found there, None) or (None, why it cannot serve).
+Lookup = Callable[[Clients, str, str, bool], tuple[str | None, str | None]]
 
 
 def _per_home_region(
     seen: Sequence[AccountReads], flag: str, lacks: Callable[[TrailFacts], bool], lookup: Lookup
 ) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
-    """A --fix value resolved in each account and home region of a trail that `lacks` it: (account, region) ->
-    its ARN there, and (account, region) -> why it cannot serve there. Keys and log groups are regional: what
-    names nothing in a region is refused for that region rather than written."""
+    """A --fix value resolved in each account and home region of a trail that `lacks` it: (the trail's account,
+    region) -> its ARN there, and (account, region) -> why it cannot serve there. Keys and log groups are
+    regional: what names nothing in a region is refused for that region rather than written. The lookup is
+    told whether it runs in the trail's own account (not so from CloudTrail's delegated administrator)."""
     found: dict[tuple[str, str], str] = {}
     refused: dict[tuple[str, str], str] = {}
     for account in seen:
-        for region in sorted({t.home_region for t in account.owned if lacks(t)}):
-            where = (account.target.account, region)
+        for owner, region in sorted({(t.account, t.home_region) for t in account.owned if lacks(t)}):
+            where = (owner, region)
             try:
-                arn, why_not = lookup(account.target.clients, account.target.account, region)
+                arn, why_not = lookup(account.target.clients, owner, region, owner == account.target.account)
             except TrailkeeperError as error:
                 arn, why_not = None, f"{flag} cannot serve {region}: {error.reason}"
             if arn is None:
@@ -436,7 +451,7 @@ def resolve_key(seen: Sequence[AccountReads], key: str, deadline: Deadline) -> d
     id is looked up in the region (one DescribeKey), and a region where it names nothing is refused.
     """
 
-    def lookup(clients: Clients, _: str, region: str) -> tuple[str | None, str | None]:
+    def lookup(clients: Clients, _: str, region: str, __: bool) -> tuple[str | None, str | None]:
         if key.startswith("arn:") and arns.region_of(key) != region:
             return None, f"--kms-key {key} is in {arns.region_of(key)}: it cannot serve a trail homed in {region}"
         answer = call(
@@ -467,11 +482,18 @@ def resolve_log_group(seen: Sequence[AccountReads], group: str, deadline: Deadli
     """
     name = group.split(":log-group:", 1)[1].removesuffix(":*") if group.startswith("arn:") else group
 
-    def lookup(clients: Clients, account: str, region: str) -> tuple[str | None, str | None]:
+    def lookup(clients: Clients, account: str, region: str, here: bool) -> tuple[str | None, str | None]:
         if group.startswith("arn:") and (arns.account_of(group), arns.region_of(group)) != (account, region):
             return None, (
                 f"--log-group {group} is in {arns.region_of(group)} of account {arns.account_of(group)}: "
                 f"it cannot serve a trail of account {account} homed in {region}"
+            )
+        if not here:  # an organization trail seen from its delegated administrator: the group is its owner's
+            if group.startswith("arn:"):
+                return group.removesuffix(":*"), None  # not looked up: another account's groups are not listed here
+            return None, (
+                f"--log-group {name} names a group of account {account}, which cannot be looked up from here: "
+                "give its ARN"
             )
         answer = call(
             "DescribeLogGroups",

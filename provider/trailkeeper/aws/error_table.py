@@ -23,7 +23,7 @@ _BUCKET_POLICY = (
 )
 
 UPDATE_TRAIL: Mapping[str, str] = {
-    "CloudTrailARNInvalidException": "the trail ARN {trail} is malformed: use arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME",
+    "CloudTrailARNInvalidException": "the trail ARN {trail} is malformed, or not of an account or region this call may reach ({message})",
     "CloudTrailAccessNotEnabledException": "enable trusted access for CloudTrail in AWS Organizations, then retry",
     "CloudTrailInvalidClientTokenIdException": "the caller's credentials are not valid for this organization trail; use the management account",
     "CloudWatchLogsDeliveryUnavailableException": "CloudTrail cannot deliver to the log group now; check the group exists and the role is right, then retry",
@@ -88,6 +88,25 @@ OTHER_CALLS: Mapping[str, str] = {
     "ExpiredTokenException": "the credentials have expired",
     "InvalidClientTokenId": "the credentials are not valid in {region}",
 }
+
+
+# What CloudTrail answers an account that may not change an organization trail of another account (a member
+# that is neither the management account nor CloudTrail's delegated administrator). No AWS document says which
+# code a member's write gets; these are the ones botocore's model gives every write the engine makes
+# (NotOrganizationMasterAccountException: "not the management account"; OperationNotPermittedException), the
+# one ListTags is seen to answer a member ("CloudTrailARNInvalidException: AccountID in ARN is wrong", cloudquery
+# #405, prowler #2025), and IAM's refusal of another account's trail ARN. Where Organizations could not say who
+# the delegated administrator is, the engine leaves CloudTrail to decide and turns these, on such a trail only,
+# into NotChangeableHere naming who may change it (trail/standing.py). tests/test_tables.py holds them to the model.
+NOT_THIS_ACCOUNT = frozenset(
+    {
+        "NotOrganizationMasterAccountException",
+        "OperationNotPermittedException",
+        "CloudTrailARNInvalidException",
+        "AccessDeniedException",
+        "AccessDenied",
+    }
+)
 
 
 # STS answers AccessDenied whether the target role is missing, does not trust the caller, or the caller

@@ -1,7 +1,8 @@
 """Find a trail and its home region with one read.
 
 An ARN names its region, so it is looked up there; a plain name is looked up from the caller's region,
-shadow trails included, which also finds multi-region trails homed elsewhere. DescribeTrails returns
+shadow trails included, which also finds multi-region trails homed elsewhere, and an organization trail of
+the management account seen from its delegated administrator (`find`). DescribeTrails returns
 every setting and the `HomeRegion`, so this one read is all the provider needs before it writes.
 
 The drift-fix pipelines `scan` instead: one DescribeTrails per region for every trail there (shadows
@@ -65,9 +66,21 @@ def describe(clients: Clients, region: str, names: Sequence[str], deadline: Dead
 
 
 def find(clients: Clients, name_or_arn: str, caller_region: str, deadline: Deadline) -> Trail:
-    """The trail `name_or_arn` names, with every setting and its HomeRegion, from one read."""
+    """The trail `name_or_arn` names, with every setting and its HomeRegion, from one read.
+
+    A name that read does not find may name an organization trail of another account: in `trailNameList`
+    CloudTrail matches names against the caller's own trails only, so from the delegated administrator (or
+    a member) it finds none. One more DescribeTrails, without names, lists the organization's trails under
+    their owner's ARN, and the name is picked among them.
+    """
     region = lookup_region(name_or_arn, caller_region)
-    return pick(name_or_arn, describe(clients, region, [name_or_arn], deadline), region)
+    try:
+        return pick(name_or_arn, describe(clients, region, [name_or_arn], deadline), region)
+    except TrailNotFound:
+        if name_or_arn.startswith("arn:"):
+            raise
+        organization = [t for t in scan(clients, region, deadline) if t.get("IsOrganizationTrail")]
+        return pick(name_or_arn, organization, region)
 
 
 def find_many(

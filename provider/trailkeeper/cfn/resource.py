@@ -185,6 +185,11 @@ class TrailSettingsResource(CfnResource):
         )
         if outcome.is_logging is not None:
             self.Data["IsLogging"] = "true" if outcome.is_logging else "false"
+        if outcome.unchecked:  # a SUCCESS that could not check everything from this account says what, in its Reason
+            self.Reason = "; ".join(outcome.unchecked)
+            log.warning(
+                "not checked from this account", extra={"trail": outcome.trail_arn, "unchecked": outcome.unchecked}
+            )
         if declared.dry_run:  # as much of the Plan as fits in the answer's bytes once the rest is in
             self._fitted["Plan"] = lambda room: plan_summary(outcome, room, response.encoded_size)
         if outcome.applied:

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from trailkeeper.audit import chain_fix, controls, facts, findings, judge, ocsf, reads, table
 from trailkeeper.audit import fix as audit_fix
+from trailkeeper.aws import delegation
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli import flags, output_file
@@ -194,7 +195,10 @@ def run(
             max_accounts=args.max_accounts,
         )
         targets = []
+        owners = frozenset(account.id for account in selected)  # each judges its own organization trails
         for account, acting in zip(selected, connected, strict=True):
+            if not isinstance(acting, TrailkeeperError):
+                delegation.share(clients, acting, owners)  # Organizations asked once, by the caller
             if isinstance(acting, TrailkeeperError):
                 reason = f"{account.label}: {acting.reason}"
                 failed.append(findings.AuditError(account.id, "", acting.error_code, reason))

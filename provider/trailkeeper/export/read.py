@@ -11,7 +11,8 @@ Which trails: those the pattern `Name: "*"` covers, found by the fleet's own reg
 (`fleet.reconcile`'s scan, `fleet/matching.py`): one implementation, shared. So every trail once: a
 multi-region trail is taken in its home region (its copies elsewhere, shadows, are skipped); an
 organization trail seen from a member account is not exported there but noted, and exported once by its
-owner when the owner is in the run. A region or a trail that cannot be read is a failure in the result,
+owner when the owner is in the run; from CloudTrail's delegated administrator it is exported as the
+account's own (by ARN), once. A region or a trail that cannot be read is a failure in the result,
 never silently missing from the export.
 """
 

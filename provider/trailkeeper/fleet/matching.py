@@ -9,8 +9,10 @@ A declaration's `Name` is one of three things:
 - a pattern (`*`, `?`): every trail seen in its home region whose name matches, narrowed by `Match`
   (the tags it must carry, the home regions it may have). Shadows are never matched, and an
   organization trail of another account (a copy only its owner may change) is noted, never failed; a
-  name or an ARN that names one fails as it always did (NotChangeableHere), which an organization run
-  turns into the same note.
+  name or an ARN that names one goes to the engine, which refuses it (NotChangeableHere) unless this
+  account is CloudTrail's delegated administrator, and an organization run turns that refusal into the
+  same note. From the delegated administrator (`delegated`), the organization's trails are matched as
+  the account's own.
 
 The regions read follow from the declarations (`regions_to_read`): none that no declaration can match.
 A trail matched by several declarations takes the union of their properties (`layer`); two that give
@@ -29,7 +31,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from trailkeeper.errors import show
-from trailkeeper.trail import arns, aspects, guard
+from trailkeeper.trail import arns, aspects, guard, standing
 from trailkeeper.trail.declaration import Declaration
 from trailkeeper.trail.selector_aspect import property_of
 from trailkeeper.trail.selectors import Selectors
@@ -93,10 +95,10 @@ class Seen:
         return cls(MappingProxyType(trails), frozenset(at_home), home_read)
 
 
-def owned_elsewhere(trail: Trail, caller_account: str | None) -> bool:
-    """An organization trail of another account, seen here as a copy only its owner may change."""
-    owner = arns.account_of(str(trail["TrailARN"]))
-    return bool(caller_account) and owner != caller_account and bool(trail.get("IsOrganizationTrail"))
+def owned_elsewhere(trail: Trail, caller_account: str | None, delegated: bool = False) -> bool:
+    """An organization trail of another account, seen here as a copy only its owner (or CloudTrail's delegated
+    administrator: `delegated`, this account is it) may change."""
+    return not delegated and standing.is_foreign_organization_trail(trail, caller_account)
 
 
 def _by_name_and_region(declared: Declaration, trail: Trail) -> bool:
@@ -135,18 +137,20 @@ def _candidate(declared: Declaration, arn: str, seen: Seen) -> bool:
     return arn in seen.at_home or (not declared.is_pattern and arn not in seen.home_read)
 
 
-def tags_needed(declarations: Sequence[Declaration], seen: Seen, caller_account: str | None) -> list[str]:
+def tags_needed(
+    declarations: Sequence[Declaration], seen: Seen, caller_account: str | None, delegated: bool = False
+) -> list[str]:
     """The ARNs whose tags decide a match: those a pattern with Match.Tags matches by name and region.
 
     Trails owned elsewhere are left out (their tags are not this account's to read, and they are never
-    changed here).
+    changed here), unless this account is CloudTrail's delegated administrator (`delegated`).
     """
     tagged = [d for d in declarations if d.is_pattern and d.match.tags]
     return sorted(
         arn
         for arn, trail in seen.trails.items()
         if arn in seen.at_home
-        and not owned_elsewhere(trail, caller_account)
+        and not owned_elsewhere(trail, caller_account, delegated)
         and any(_by_name_and_region(d, trail) for d in tagged)
     )
 
@@ -180,9 +184,11 @@ def match(
     caller_account: str | None,
     tags: Mapping[str, Tags] | None = None,
     only: Callable[[Trail], bool] | None = None,
+    delegated: bool = False,
 ) -> Matching:
     """Which declarations cover which trail. `tags` holds the trails `tags_needed` named; `only` keeps
-    the trails it accepts (the event-driven repair: the one trail an event names)."""
+    the trails it accepts (the event-driven repair: the one trail an event names); `delegated`: this account
+    is CloudTrail's delegated administrator, so the organization's trails are covered as its own."""
     tags = tags or {}
     covered: dict[str, list[int]] = {}
     hits = [0] * len(declarations)
@@ -206,7 +212,7 @@ def match(
             if declared.is_pattern and declared.match.tags and not _tags_match(declared.match.tags, tags.get(arn)):
                 continue
             hits[index] += 1
-            if owned_elsewhere(trail, caller_account) and declared.is_pattern:
+            if owned_elsewhere(trail, caller_account, delegated) and declared.is_pattern:
                 not_owned.add(arn)  # reported once, never failed: only its owner can change it
                 continue
             covered.setdefault(arn, []).append(index)

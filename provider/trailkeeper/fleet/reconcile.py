@@ -17,20 +17,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from trailkeeper import engine
-from trailkeeper.aws import locate, regions
+from trailkeeper.aws import delegation, locate, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
 from trailkeeper.errors import ConflictingDeclarations, NothingMatched, TrailkeeperError, TrailNotFound
 from trailkeeper.fleet import matching
 from trailkeeper.fleet.report import NotOwned, Report, Status, TrailResult
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,7 @@ class Coverage:
     scanned: tuple[str, ...]
     failed_regions: Mapping[str, TrailkeeperError]
     matching: matching.Matching
+    delegated: bool = False  # the account is CloudTrail's delegated administrator: it covers organization trails
 
 
 def cover(
@@ -133,10 +134,25 @@ def cover(
         clients, to_read, deadline=deadline, progress=progress, max_parallel_regions=max_parallel_regions
     )
     seen = matching.Seen.from_answers(answers, attempted=to_read)
-    wanted_tags = matching.tags_needed(declarations, seen, caller_account)
+    delegated = administers(clients, seen.trails.values(), caller_account, default_region, deadline)
+    wanted_tags = matching.tags_needed(declarations, seen, caller_account, delegated)
     tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
-    found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only)
-    return Coverage(tuple(scanned), MappingProxyType(failed_regions), found)
+    found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only, delegated=delegated)
+    return Coverage(tuple(scanned), MappingProxyType(failed_regions), found, delegated)
+
+
+def administers(
+    clients: Clients, trails: Iterable[Trail], caller_account: str | None, region: str, deadline: Deadline
+) -> bool:
+    """Whether the account changes the organization trails it sees as CloudTrail's delegated administrator:
+    asked (once per `clients`) only when the trails seen hold one of another account; False when Organizations
+    could not say, and in a run over many accounts where their owner reports them."""
+    foreign = [trail for trail in trails if standing.is_foreign_organization_trail(trail, caller_account)]
+    if not foreign:
+        return False
+    answer = delegation.administrators(clients, region, deadline)
+    owners = {arns.account_of(str(trail["TrailARN"])) for trail in foreign}
+    return answer.includes(caller_account) is True and not any(answer.reports(owner) for owner in owners)
 
 
 def run(
@@ -155,6 +171,7 @@ def run(
     allow_weakening: bool = False,
     only: Callable[[Trail], bool] | None = None,
     numbers: Sequence[int] | None = None,
+    try_unconfirmed: bool = True,
 ) -> Report:
     """Find the trails the declarations cover, then plan (apply=False) or fix their drift; one result per trail.
 
@@ -164,6 +181,8 @@ def run(
     accepts and reads only the regions given (the event-driven repair: the trail an event names).
     `numbers` are the declarations' places in the state file when they are a part of it (an account's
     share in an organization run); reports and errors name declarations by them.
+    `try_unconfirmed` False refuses an organization trail of another account unless Organizations confirms
+    this account is CloudTrail's delegated administrator (an organization run; engine.check_owner).
     Raises ConflictingDeclarations, before any write, when two declarations give one trail's property
     different values.
     """
@@ -238,6 +257,7 @@ def run(
                 deadline=deadline,
                 aliases=aliases,
                 allow_weakening=allow_weakening,
+                try_unconfirmed=try_unconfirmed,
             )
             key = (matched.declarations[0], result.home_region or "", result.trail_arn or "")
             with lock:  # progress per trail: a paced region can take minutes
@@ -251,6 +271,7 @@ def run(
             future.result()
     results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))
     warnings = () if only is not None else tuple(_unmatched(declarations, found.unmatched_patterns, scanned, place))
+    warnings += tuple(f"{r.trail_arn}: {note}" for r in results for note in r.unchecked)
     not_owned = tuple(NotOwned(arn, arns.account_of(arn), 1) for arn in found.not_owned)
     return Report("apply" if apply else "plan", results, not_owned=not_owned, warnings=warnings)
 
@@ -286,6 +307,7 @@ def _reconcile_one(
     deadline: Deadline,
     aliases: dict[tuple[str, str], str],
     allow_weakening: bool,
+    try_unconfirmed: bool = True,
 ) -> TrailResult:
     arn, home = str(trail["TrailARN"]), locate.home_region(trail)
     name = str(trail.get("Name") or arn.split(":trail/", 1)[-1])
@@ -301,11 +323,20 @@ def _reconcile_one(
             before_read=pacers[1].wait,
             aliases=aliases,
             allow_weakening=allow_weakening,
+            try_unconfirmed=try_unconfirmed,
         )
     except TrailkeeperError as error:
         log.warning("trail failed", extra={"trail": arn, "error_code": error.error_code})
         return TrailResult(name, "failed", arn, home, error=error, declared_by=declared_by)
-    if not outcome.changes:
-        return TrailResult(name, "in_sync", arn, home, declared_by=declared_by)
-    status: Status = "fixed" if outcome.applied else "drifted"
-    return TrailResult(name, status, arn, home, outcome.changes, refused=outcome.refused, declared_by=declared_by)
+    status: Status = "in_sync" if not outcome.changes else "fixed" if outcome.applied else "drifted"
+    return TrailResult(
+        name,
+        status,
+        arn,
+        home,
+        outcome.changes,
+        refused=outcome.refused if outcome.changes else (),
+        declared_by=declared_by,
+        standing=outcome.standing,
+        unchecked=outcome.unchecked,
+    )

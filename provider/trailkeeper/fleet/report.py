@@ -221,6 +221,11 @@ class TrailResult:
     account: str | None = None  # set by organization runs
     account_name: str = ""
     declared_by: tuple[tuple[int, str], ...] = ()  # (index in the state, Name or pattern) of each covering one
+    # How this account changes the trail: as its owner, as CloudTrail's delegated administrator (an organization
+    # trail of the management account), or unconfirmed (trail/standing.py); and what it could not check from
+    # here (the report's warnings say it). Neither is in the JSON of a trail.
+    standing: str = "owner"
+    unchecked: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         where: dict[str, str] = (

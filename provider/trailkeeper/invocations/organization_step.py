@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from trailkeeper import observability
+from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.errors import MalformedEvent, show
 from trailkeeper.fleet import request
@@ -38,9 +39,10 @@ from trailkeeper.org import audit as org_audit
 from trailkeeper.org import reconcile as org_reconcile
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.org.reconcile_totals import ReconcileTotals
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 
 log = logging.getLogger(__name__)
+EVERY_OWNER = frozenset({standing.EVERY_OWNER})
 
 # Writing the account list for the Map and reading its results back; after a failed Map, finding its
 # manifest under the execution's prefix (ListObjectsV2 is authorised as s3:ListBucket).
@@ -124,15 +126,20 @@ def audit_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline)
     acting = clients()
     if account.role_arn is not None:
         acting = Clients(AccountSessions(clients(), _region(), deadline).session(account))  # raises naming both
-    answer = org_audit.run(
-        asked,
-        account.id,
-        account.name,
-        acting,
-        region=_region(),
-        partition=accounts.partition_of(caller_arn) or "aws",
-        deadline=deadline,
-    )
+    # One child per account: each owner reports its own organization trails (org/reconcile.py's docstring).
+    delegation.share(clients(), acting, EVERY_OWNER)
+    try:
+        answer = org_audit.run(
+            asked,
+            account.id,
+            account.name,
+            acting,
+            region=_region(),
+            partition=accounts.partition_of(caller_arn) or "aws",
+            deadline=deadline,
+        )
+    finally:
+        delegation.unshare(acting)
     log.info(
         "account audited", extra={"account": account.id, "summary": answer["summary"], "dropped": answer.get("dropped")}
     )
@@ -147,7 +154,13 @@ def run_account(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -
     action, declarations = request.read(asked, clients(), _region(), deadline)
     account_id = account.id
     result = org_reconcile.run(
-        declarations, [account], clients=clients(), default_region=_region(), apply=action == "apply", deadline=deadline
+        declarations,
+        [account],
+        clients=clients(),
+        default_region=_region(),
+        apply=action == "apply",
+        deadline=deadline,
+        reported_by_owner=EVERY_OWNER,  # one child per account: each owner reports its organization trails
     )
     (ran,) = result.accounts
     if ran.error is not None:

@@ -25,6 +25,7 @@ from trailkeeper.audit import answer, reads
 from trailkeeper.audit import request as audit_request
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE
 from trailkeeper.audit.request import AuditRequest
+from trailkeeper.aws import delegation
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.errors import AwsCallFailed
@@ -32,8 +33,11 @@ from trailkeeper.errors import AwsCallFailed
 # The audit's reads in one account (audit/judge.py's READS) but the identity check: the event names the
 # account. The member role grants exactly these beside the engine's calls, and the reconcile role too (it
 # audits its own account with them). GetTrailStatus and GetEventSelectors also on the organization trail a
-# member account shows (its owner's): CloudTrail.1 is often met by it.
-PERMISSIONS = tuple(action for action in reads.READS if action != "sts:GetCallerIdentity")
+# member account shows (its owner's): CloudTrail.1 is often met by it. Nor ListDelegatedAdministrators: the
+# function asks it once for every child (invocations/organization_step.py), never through the member role.
+PERMISSIONS = tuple(
+    action for action in reads.READS if action not in ("sts:GetCallerIdentity", *delegation.PERMISSIONS)
+)
 FIELDS = audit_request.FIELDS[1:]  # standards, regions, required_tags
 STEP_FIELDS = ("account", "account_name", "role_name")  # what an account step carries besides (the Map's item)
 LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  # list-accounts' own

@@ -3,8 +3,9 @@
 As `org/reconcile.py` runs plan in each account, this reads each account with `export.read.export_account`:
 its own credentials (its role, assumed once; the caller's own account with the caller's), its own read
 pacing and its own regions. An account that cannot be read fails alone, named with its role, and the
-others go on. Results are grouped by account; an organization trail is exported once, from its owner,
-and its copies are noted when the owner is not in the run, as plan notes them.
+others go on. Results are grouped by account; an organization trail is exported once, from its owner (or,
+without it, from CloudTrail's delegated administrator, which the caller asks Organizations about once for
+the run), and its copies are noted when neither is in the run, as plan notes them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.export.read import Export, Failure, Progress, export_account, order
@@ -24,7 +26,7 @@ from trailkeeper.fleet.report import AccountRun, NotOwned
 from trailkeeper.org.accounts import Account, named_for
 from trailkeeper.org.credentials import AccountSessions
 from trailkeeper.org.reconcile import MAX_ACCOUNTS
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ def run(
         run = AccountRun(account.id, account.name)
         try:
             mine = clients if account.role_arn is None else Clients(sessions.session(account))
+            delegation.share(clients, mine, owners)  # who CloudTrail's delegated administrator is: asked once
             result = export_account(
                 mine,
                 regions_of(account),
@@ -85,13 +88,27 @@ def run(
             outcomes[account.id] = (run, result)
             report("accounts", len(outcomes), len(accounts))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account") as pool:
-        for future in [pool.submit(one, account) for account in accounts]:
-            future.result()
+    owners = frozenset(a.id for a in accounts)  # they export their own organization trails
+    try:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
+        ) as pool:
+            for future in [pool.submit(one, account) for account in accounts]:
+                future.result()
+    finally:
+        delegation.unshare(clients)
 
     by_id = {account.id: account for account in accounts}
     runs = [outcomes[a.id][0] for a in accounts]
     done = [result for _, result in (outcomes[a.id] for a in accounts) if result is not None]
+    trails = [t for result in done for t in result.trails]
+    # An organization trail exported by its delegated administrator: once, and not where its owner exports it.
+    trails = [
+        t
+        for t, keep in zip(trails, standing.reported_once([(t.account, t.trail_arn) for t in trails]), strict=True)
+        if keep
+    ]
+    exported = {t.trail_arn for t in trails}
     failures = [Failure(by_id[run.account].label, run.error, run.account) for run in runs if run.error is not None] + [
         dataclasses.replace(f, error=named_for(f.error, by_id[f.account])) for result in done for f in result.failures
     ]
@@ -101,9 +118,10 @@ def run(
         NotOwned(arn, arns.account_of(arn), count)
         for arn, count in sorted(seen.items())
         if arns.account_of(arn) not in in_run  # its owner is in the run: exported from there
+        and arn not in exported  # nor by its delegated administrator
     )
     return Export(
-        tuple(sorted((t for result in done for t in result.trails), key=order)),
+        tuple(sorted(trails, key=order)),
         tuple(dict.fromkeys(r for result in done for r in result.regions)),
         tuple(failures),
         accounts=tuple(runs),

@@ -10,8 +10,12 @@ A trail declared by name, and a pattern, apply in every account (in every region
 given with --region, else the inventory's `regions` for the account, else those enabled for it); one
 declared by ARN only in the account it names.
 An organization trail appears in each member account as a copy only its owner may change: those
-copies are not failures. The owner reports the trail when it is in the run; otherwise it is noted
-once (`Report.not_owned`).
+copies are not failures. The owner reports the trail when it is in the run; otherwise CloudTrail's
+delegated administrator does, when it is in the run (once, by the first such account); otherwise it is
+noted once (`Report.not_owned`). Who the delegated administrator is, the caller asks Organizations once
+for the whole run (`aws/delegation.share`: a member may not ask, and every denied question would be an
+AccessDenied in its trail), and no member is left to let CloudTrail decide (`try_unconfirmed` False):
+every member would read the trail, and every one would be refused.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
@@ -32,7 +37,7 @@ from trailkeeper.fleet.reconcile import Progress
 from trailkeeper.fleet.report import AccountRun, NotOwned, Report, TrailResult
 from trailkeeper.org.accounts import Account, named_for
 from trailkeeper.org.credentials import AccountSessions
-from trailkeeper.trail import arns
+from trailkeeper.trail import arns, standing
 from trailkeeper.trail.declaration import Declaration
 
 log = logging.getLogger(__name__)
@@ -85,12 +90,14 @@ def _run_account(
     max_parallel_regions: int,
     allow_weakening: bool = False,
     regions: Sequence[str] | None = None,
+    reported_by_owner: frozenset[str] = frozenset(),
 ) -> _AccountOutcome:
     mine = applicable(account.id)
     if not mine:  # nothing declared for this account: no role to assume, no call to make
         return _AccountOutcome(AccountRun(account.id, account.name), [], [])
     try:
         clients = caller_clients if account.role_arn is None else Clients(sessions.session(account))
+        delegation.share(caller_clients, clients, reported_by_owner)  # asked once, by the caller
         report = reconcile.run(
             mine,
             clients=clients,
@@ -103,6 +110,7 @@ def _run_account(
             allow_weakening=allow_weakening,  # the same guard against weakening audit in every account
             regions=regions or account.regions or None,
             numbers=applicable.numbers(mine),
+            try_unconfirmed=False,  # a member's copy is refused before any read (the module's docstring)
         )
     except TrailkeeperError as error:
         failure = named_for(error, account)
@@ -150,12 +158,17 @@ def run(
     allow_weakening: bool = False,
     caller: Caller = "function",
     regions: Sequence[str] | None = None,
+    reported_by_owner: frozenset[str] | None = None,
 ) -> Report:
     """Plan (apply=False) or fix drift in every account; one result per (account, applicable declaration).
 
-    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls;
+    `clients` are the caller's: they serve the caller's own account and make the AssumeRole calls, and ask
+    Organizations (once) who CloudTrail's delegated administrator is, for every account of the run;
     `caller` says whose they are (the CLI's person, the reconcile function), for the remedies' wording.
+    `reported_by_owner`: the owners whose organization trails their own run reports (default: the accounts
+    of this run; the state machine, which runs one account per child, says every owner).
     """
+    owners = frozenset(a.id for a in accounts) if reported_by_owner is None else reported_by_owner
     deadline = deadline or Deadline()
     sessions = sessions or AccountSessions(clients, default_region, deadline, caller=caller)
     report_progress: Progress = progress or (lambda *_: None)
@@ -175,26 +188,38 @@ def run(
             max_parallel_regions=max_parallel_regions,
             allow_weakening=allow_weakening,
             regions=regions,
+            reported_by_owner=owners,
         )
         with lock:
             outcomes[account.id] = outcome
             report_progress("accounts", len(outcomes), len(accounts))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account") as pool:
-        for future in [pool.submit(one, account) for account in accounts]:
-            future.result()
+    try:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
+        ) as pool:
+            for future in [pool.submit(one, account) for account in accounts]:
+                future.result()
+    finally:
+        delegation.unshare(clients)  # the caller's own account's share (the function's clients outlive the run)
 
     ordered = [outcomes[a.id] for a in accounts]
     in_run = {a.id for a in accounts}
+    results = [result for outcome in ordered for result in outcome.results]
+    # An organization trail changed as its delegated administrator: reported once, and not where its owner does.
+    by = [(str(r.account), str(r.trail_arn) if r.error is None else "") for r in results]  # failures stay
+    results = [result for result, keep in zip(results, standing.reported_once(by), strict=True) if keep]
+    reported = {str(r.trail_arn) for r in results if r.error is None}
     copies = Counter(arn for outcome in ordered for arn in set(outcome.copies))
     not_owned = tuple(
         NotOwned(arn, arns.account_of(arn), seen)
         for arn, seen in sorted(copies.items())
         if arns.account_of(arn) not in in_run  # the owner is in the run: it reports the trail itself
+        and arn not in reported  # nor its delegated administrator
     )
     return Report(
         "apply" if apply else "plan",
-        tuple(result for outcome in ordered for result in outcome.results),
+        tuple(results),
         accounts=tuple(outcome.run for outcome in ordered),
         not_owned=not_owned,
         warnings=_nothing_checked(declarations, accounts, applicable),

@@ -51,6 +51,8 @@ def kms_key_arn(declared: str, current: Value | None, home: TrailHome, describe_
     if declared in ("", current) or rules.KMS_KEY_ARN.match(declared):
         return declared
     if rules.KMS_KEY_ID.match(declared):
+        if isinstance(current, str) and current.endswith(f":key/{declared}"):
+            return current  # a key id names one key, whatever account holds it (Security's, for an organization)
         return f"arn:{home.partition}:kms:{home.region}:{home.account}:key/{declared}"
     if not current:
         return declared
