@@ -180,11 +180,13 @@ def reconcile(
     before_read: Hook | None = None,
     aliases: dict[tuple[str, str], str] | None = None,
     allow_weakening: bool = False,
+    after_write: Hook | None = None,
 ) -> Outcome:
     """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
 
-    `before_write(region)` / `before_read(region)` run just before each write / per-trail read (the
-    drift-fix pipelines pace calls per region with them). `aliases` memoises (region, alias) -> key ARN
+    `before_write(region)` / `before_read(region)` run just before each write / per-trail read, and
+    `after_write(region)` once each write is answered or failed (the drift-fix pipelines pace calls per
+    region with them, a write an interval after the previous one ended). `aliases` memoises (region, alias) -> key ARN
     across the trails of one run. `allow_weakening` allows every weakening (the CLI's --allow-weakening),
     on top of what the declaration's AllowWeakening allows. A declaration with DryRun plans only.
     """
@@ -233,7 +235,15 @@ def reconcile(
         return outcome
 
     guard.check(weakenings, allowance, trail_arn)  # before any write: a refusal writes nothing
-    landed = _write(writes, trail_arn, region, clients=clients, deadline=deadline, before=before_write, facts=facts)
+    landed = _write(
+        writes,
+        trail_arn,
+        region,
+        clients=clients,
+        deadline=deadline,
+        hooks=(before_write, after_write),
+        facts=facts,
+    )
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
     if LOGGING.name in declaration.aspects:  # written, so now as declared
         is_logging = bool(declaration.aspects[LOGGING.name])
@@ -247,7 +257,7 @@ def _write(
     *,
     clients: Clients,
     deadline: Deadline,
-    before: Hook | None,
+    hooks: tuple[Hook | None, Hook | None],
     facts: Mapping[str, str],
 ) -> list[str]:
     """Make `writes` in order; the operations written. A failed write does not stop the writes that do not
@@ -257,6 +267,7 @@ def _write(
     failed: list[tuple[Call, TrailkeeperError]] = []
     waiting: list[tuple[Call, str]] = []
     written_after_failure = False
+    before, after = hooks
     for request in writes:
         unmet = unmet_dependency(request, [c for c, _ in failed] + [c for c, _ in waiting])
         if unmet is not None:
@@ -268,7 +279,11 @@ def _write(
                 raise OutOfTime(f"no time left to call {request.operation} on {trail_arn}; {done}")
             if before:
                 before(region)
-            _send(clients, region, request, deadline, facts)
+            try:
+                _send(clients, region, request, deadline, facts)
+            finally:  # answered or failed, it reached CloudTrail (or may have): the next is spaced from now
+                if after:
+                    after(region)
         except TrailkeeperError as error:
             failed.append((request, error))
             facts_logged = {"trail": trail_arn, "operation": request.operation, "error_code": error.error_code}

@@ -298,6 +298,7 @@ def _reconcile_one(
             deadline=deadline,
             apply=apply,
             before_write=pacers[0].wait,
+            after_write=pacers[0].done,  # the next write an interval after this one ended, not started
             before_read=pacers[1].wait,
             aliases=aliases,
             allow_weakening=allow_weakening,
