@@ -64,10 +64,33 @@ def describe(clients: Clients, region: str, names: Sequence[str], deadline: Dead
     return list(answer.get("trailList", []))
 
 
-def find(clients: Clients, name_or_arn: str, caller_region: str, deadline: Deadline) -> Trail:
-    """The trail `name_or_arn` names, with every setting and its HomeRegion, from one read."""
+def find(
+    clients: Clients,
+    name_or_arn: str,
+    caller_region: str,
+    deadline: Deadline,
+    *,
+    caller_account: str | None = None,
+    caller_partition: str | None = None,
+) -> Trail:
+    """The trail `name_or_arn` names, with every setting and its HomeRegion, from one read.
+
+    An ARN of another partition than the caller's is not looked for (its credentials cannot read there),
+    and one of another account that is not found (another account's trail is seen only as an organization
+    trail's copy) says so: TrailNotFound names the mismatch, not only the ARN.
+    """
     region = lookup_region(name_or_arn, caller_region)
-    return pick(name_or_arn, describe(clients, region, [name_or_arn], deadline), region)
+    elsewhere = ""
+    if name_or_arn.startswith("arn:"):
+        elsewhere = arns.elsewhere(name_or_arn, account=caller_account, partition=caller_partition)
+        if caller_partition and arns.partition_of(name_or_arn) != caller_partition:
+            raise TrailNotFound(f"no trail {name_or_arn!r} can be read here: {elsewhere}")
+    try:
+        return pick(name_or_arn, describe(clients, region, [name_or_arn], deadline), region)
+    except TrailNotFound:
+        if elsewhere:
+            raise TrailNotFound(f"no trail {name_or_arn!r} in {region}: {elsewhere}") from None
+        raise
 
 
 def find_many(

@@ -52,3 +52,15 @@ def known() -> frozenset[str]:
         for partition in session.get_available_partitions()
         for name in session.get_available_regions("cloudtrail", partition_name=partition)
     )
+
+
+def partition_of(region: str) -> str:
+    """The partition a region is in (botocore's endpoint data; 'aws' for a region it does not know).
+
+    >>> partition_of("cn-north-1"), partition_of("us-east-1")
+    ('aws-cn', 'aws')
+    """
+    try:
+        return str(model.botocore_session().get_partition_for_region(region))
+    except Exception:  # botocore raises UnknownRegionError (or ValueError) for a name it does not know
+        return "aws"

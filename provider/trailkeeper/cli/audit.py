@@ -127,7 +127,7 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
         )
         if value
     ]
-    problems = [f"{', '.join(given)} need --fix"] if given and not args.fix else []
+    problems = [flags.needing(given, "--fix")] if given and not args.fix else []
     if bool(args.log_group) != bool(args.log_role):
         problems.append("--log-group and --log-role go together (CloudTrail writes to the group with the role)")
     if args.kms_key and not any(

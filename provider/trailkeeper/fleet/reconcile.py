@@ -27,6 +27,7 @@ from trailkeeper.aws import locate, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.aws.regions import partition_of
 from trailkeeper.errors import ConflictingDeclarations, NothingMatched, TrailkeeperError, TrailNotFound
 from trailkeeper.fleet import matching
 from trailkeeper.fleet.report import NotOwned, Report, Status, TrailResult
@@ -85,8 +86,14 @@ def scanned_regions(
     return regions.enabled(clients, default_region, deadline)
 
 
-def _not_found(index: int, declared: Declaration, scanned: Sequence[str]) -> TrailResult:
-    if declared.name.startswith("arn:"):
+def _not_found(
+    index: int, declared: Declaration, scanned: Sequence[str], caller: tuple[str | None, str]
+) -> TrailResult:
+    """`caller`: the account and partition the credentials act in (an ARN of another is said to be)."""
+    elsewhere = arns.elsewhere(declared.name, account=caller[0], partition=caller[1])
+    if declared.name.startswith("arn:") and elsewhere:
+        error = TrailNotFound(f"no trail {declared.name!r} among this account's: {elsewhere}")
+    elif declared.name.startswith("arn:"):
         error = TrailNotFound(f"no trail {declared.name!r} in its region; check Name")
     else:
         shown = ", ".join(scanned[:SHOWN_REGIONS]) + (
@@ -129,6 +136,10 @@ def cover(
     to_read = matching.regions_to_read(declarations, scanned)
     if only is not None:
         to_read = [r for r in to_read if r in scanned]
+    # A region only an ARN of another partition names: these credentials cannot read there (the ARN's
+    # declaration is reported as in another partition, not as a region whose read failed).
+    partition = partition_of(default_region)
+    to_read = [r for r in to_read if r in scanned or partition_of(r) == partition]
     answers, failed_regions = _scan(
         clients, to_read, deadline=deadline, progress=progress, max_parallel_regions=max_parallel_regions
     )
@@ -210,7 +221,8 @@ def run(
         for index in found.missing:
             declared = declarations[index]
             if not any(r in failed_regions for r in matching.regions_to_read([declared], scanned)):
-                early.append(((index, "", ""), _not_found(place[index], declared, scanned)))
+                caller = (caller_account, partition_of(default_region))
+                early.append(((index, "", ""), _not_found(place[index], declared, scanned, caller)))
 
     by_home: dict[str, list[tuple[matching.Matched, Declaration]]] = defaultdict(list)
     for matched in found.trails:
