@@ -708,3 +708,32 @@ def test_a_fix_merges_into_an_export_in_the_exports_form_and_order() -> None:
     assert declaration.parse(merged).aspects  # still a valid declaration
     with pytest.raises(ValueError, match="cannot merge"):
         trail_export.with_fix(declared, {"Name": arn("other"), "IsLogging": True})
+
+
+def test_every_warning_line_names_its_trail_and_its_reason(every_shape: dict[str, str]) -> None:
+    """`trailkeeper: WARNING trail not exported` said three times with neither the trail nor why (the facts were
+    in `extra`, which the CLI's line format dropped): every line now names what it is about."""
+    from botocore.exceptions import ClientError
+
+    from trailkeeper.aws.calls import Clients
+
+    def deny(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetEventSelectors")
+
+    original = Clients.client
+
+    def client(self: Clients, service: str, region: str) -> Any:
+        made = original(self, service, region)
+        if service == "cloudtrail":
+            made.meta.events.register("before-call.cloudtrail.GetEventSelectors", deny, unique_id="deny-selectors")
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Clients, "client", client)
+        code, _, err = run("export", "--region", HOME)
+    assert code == 1
+    warnings = [line for line in err.splitlines() if line.startswith("trailkeeper: WARNING")]
+    assert warnings, err
+    for line in warnings:
+        assert "trail not exported" in line and "arn:aws:cloudtrail:us-east-1:111122223333:trail/" in line, line
+        assert "AccessDeniedException" in line and "GetEventSelectors" in line, line
