@@ -548,6 +548,32 @@ def test_usage_errors_exit_1_before_any_call(aws: None) -> None:
     assert code == 1 and "disagree" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--standard", "cis-6.0", "--required-tag", "o"], "--required-tag o does nothing with --standard cis-6.0"),
+        (["--standard", "cis-5.0", "--fix", "--tag", "o=s"], "--tag o=s does nothing with --standard cis-5.0"),
+        (
+            ["--standard", "cis-6.0", "--fix", "--log-group", "g", "--log-role", f"arn:aws:iam::{ACCOUNT}:role/r"],
+            "--log-group g does nothing with --standard cis-6.0",
+        ),
+    ],
+)
+def test_a_flag_no_asked_control_uses_is_refused_naming_it_before_any_call(
+    aws: None, argv: list[str], said: str
+) -> None:
+    """Silently ignored, `--required-tag` without FSBP read as if the tags had been checked (issue 23)."""
+    code, out, err = cli("audit", "--region", HOME, *argv, "--json")
+    assert code == 1 and said in err, err
+    assert "fsbp CloudTrail." in err  # which control would use it, and so which standard to add
+    assert json.loads(out)["error"]["code"] == "InvalidArguments"
+
+
+def test_a_flag_some_asked_control_uses_is_taken(world: seeding.World) -> None:
+    code, _, err = cli("audit", "--region", HOME, "--standard", "cis-6.0", "--standard", "fsbp", "--required-tag", "o")
+    assert code == 2, err
+
+
 # --- accounts and regions as plan chooses them ------------------------------------------------------
 
 

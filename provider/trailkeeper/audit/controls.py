@@ -70,6 +70,7 @@ class Control:
     remedy: str
     needs: frozenset[str]
     judge: Callable[[Any, Options], Verdict] = field(repr=False, compare=False)
+    uses: frozenset[str] = frozenset()  # the `Options` its judgement reads (what a flag given for it sets)
 
     def id_in(self, standard: str) -> str | None:
         return self.ids.get(standard)
@@ -299,6 +300,7 @@ CONTROLS: tuple[Control, ...] = (
         "management events to its selectors, keeping its data events",
         frozenset({STATUS, EVENTS}),
         _multi_region,
+        frozenset({"primary_trail"}),
     ),
     Control(
         "logging",
@@ -319,6 +321,7 @@ CONTROLS: tuple[Control, ...] = (
         "declare KmsKeyId: a KMS key in the trail's home region whose policy lets CloudTrail use it",
         frozenset(),
         _encrypted,
+        frozenset({"kms_keys"}),
     ),
     Control(
         "validation",
@@ -341,6 +344,7 @@ CONTROLS: tuple[Control, ...] = (
         "and a role CloudTrail may assume to write to it",
         frozenset({STATUS}),
         _cloudwatch,
+        frozenset({"log_groups", "log_role"}),
     ),
     Control(
         "tagged",
@@ -351,6 +355,7 @@ CONTROLS: tuple[Control, ...] = (
         "declare Tags with the required keys",
         frozenset({TAGS}),
         _tagged,
+        frozenset({"required_tags", "tags"}),
     ),
     Control(
         "s3-write-events",
@@ -408,3 +413,16 @@ def asked(standards: Sequence[str]) -> list[tuple[Control, str]]:
 def needs(standards: Sequence[str]) -> frozenset[str]:
     """The reads the asked standards need."""
     return frozenset().union(*(c.needs for c, _ in asked(standards)))
+
+
+def unused(option: str, standards: Sequence[str]) -> str:
+    """'' when a control of `standards` reads `option` (an `Options` field); else the controls that would,
+    as the standards name them ('fsbp CloudTrail.9'): a flag setting it would change nothing.
+
+    >>> unused("required_tags", ["cis-6.0"]), unused("required_tags", ["fsbp"])
+    ('fsbp CloudTrail.9', '')
+    """
+    if any(option in control.uses for control, _ in asked(standards)):
+        return ""
+    users = [(c, s) for c in CONTROLS for s in STANDARDS if option in c.uses and c.id_in(s)]
+    return ", ".join(f"{standard} {control.id_in(standard)}" for control, standard in users)

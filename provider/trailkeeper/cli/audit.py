@@ -109,8 +109,36 @@ def check(args: argparse.Namespace, known_regions: set[str]) -> None:
         if not 1 <= len(k) <= KEY_MAX or k.lower().startswith("aws:")
     ]
     problems += _fix_problems(args)
+    problems += _unused(args)
     if problems:
         raise InvalidArguments("; ".join(problems))
+
+
+# The flags that set an audit option (`facts.Options`), and the option: refused when no control asked reads it.
+OPTION_FLAGS = (
+    ("--required-tag", "required_tag", "required_tags"),
+    ("--tag", "tag", "tags"),
+    ("--kms-key", "kms_key", "kms_keys"),
+    ("--log-group", "log_group", "log_groups"),
+    ("--primary-trail", "primary_trail", "primary_trail"),
+)
+
+
+def _unused(args: argparse.Namespace) -> list[str]:
+    """A flag that no asked control reads would change nothing, and its silence would read as if it had
+    (`--required-tag` without FSBP: no tag was checked). Refused, naming the flag and who would read it."""
+    standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
+    problems = []
+    for flag, attribute, option in OPTION_FLAGS:
+        values = getattr(args, attribute)
+        users = controls.unused(option, standards) if values else ""
+        if users:
+            shown = " ".join(values) if isinstance(values, list) else str(values)
+            asked = " ".join(f"--standard {s}" for s in standards)
+            problems.append(
+                f"{flag} {shown} does nothing with {asked}: only {users} reads it; add that standard, or drop {flag}"
+            )
+    return problems
 
 
 def _fix_problems(args: argparse.Namespace) -> list[str]:
