@@ -125,6 +125,53 @@ def test_list_accounts_refuses_a_malformed_audit_once_before_listing(
     assert invoke({**event, "standards": ["cis-5.0"]})["accounts"] == 4  # the same run, well formed
 
 
+@pytest.mark.parametrize(
+    ("run", "problems"),
+    [
+        ({"action": "audit", "standard": ["cis-5.0"]}, ["'standard': not a field of an organization run's input"]),
+        (
+            {"action": "plan", "ou_id": ["ou-ab12-cdefgh12"], "exclude_account": []},
+            ["'ou_id': not a field", "'exclude_account': not a field"],
+        ),
+        ({"action": "audit", "regions": ["mars-1"], "colour": 1}, ["'colour': not a field", "'mars-1' is not a"]),
+        ("audit", ["the execution input must be a JSON object"]),
+    ],
+)
+def test_list_accounts_refuses_a_misspelt_field_of_the_runs_input_naming_it_before_listing(
+    org: organization.Organization, clients: RecordingClients, run: Any, problems: list[str]
+) -> None:
+    """The state machine passed list-accounts only the fields it knew (`standards`, ...): a misspelt
+    `standard` vanished, and the run audited the default standards as if asked to (issue 23). The step now
+    gets the execution's whole input (org-reconcile.asl.json) and refuses what no run takes, by name."""
+    clients.calls.clear()
+    fields = run if isinstance(run, dict) else {}
+    event = {
+        "action": "list-accounts",
+        "bucket": BUCKET,
+        "key": "k",
+        "run_action": fields.get("action", "plan"),
+        "execution_input": run,
+    }
+    with pytest.raises(MalformedEvent) as raised:
+        invoke(event)
+    for problem in problems:
+        assert problem in str(raised.value), str(raised.value)
+    assert clients.calls == []
+
+
+def test_list_accounts_takes_every_field_a_run_documents(org: organization.Organization) -> None:
+    run = {
+        "action": "audit",
+        "ou_ids": [],
+        "exclude_accounts": [],
+        "standards": ["fsbp"],
+        "regions": ["us-east-1"],
+        "required_tags": ["owner"],
+    }
+    event = {"action": "list-accounts", "bucket": BUCKET, "key": "k", "run_action": "audit", "execution_input": run}
+    assert invoke({**event, **{k: v for k, v in run.items() if k != "action"}})["accounts"] == 4
+
+
 def test_an_account_whose_role_cannot_be_assumed_raises_naming_it(org: organization.Organization) -> None:
     lab = org.members["lab"]
     iam_backends[lab]["aws"].roles.clear()

@@ -36,7 +36,7 @@ from trailkeeper.errors import AwsCallFailed
 PERMISSIONS = tuple(action for action in reads.READS if action != "sts:GetCallerIdentity")
 FIELDS = audit_request.FIELDS[1:]  # standards, regions, required_tags
 STEP_FIELDS = ("account", "account_name", "role_name")  # what an account step carries besides (the Map's item)
-LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  # list-accounts' own
+LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action", "execution_input")  # list-accounts' own
 
 # Step Functions refuses a state's output over 256 KiB (262,144 bytes), and the Lambda task's result
 # wraps the payload in its own fields: the answer stays well under, whatever the account holds.
