@@ -110,15 +110,32 @@ def _resolve_settings(
         known = aliases if aliases is not None else {}
 
         def describe_key(alias: str) -> str:
-            if (region, alias) not in known:
-                answer = call(
-                    "DescribeKey", lambda: clients.kms(region).describe_key(KeyId=alias), deadline=deadline, facts=facts
-                )
-                known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
-            return known[(region, alias)]
+            return key_arn_of(alias, clients=clients, region=region, deadline=deadline, known=known, facts=facts)
 
         declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
     return desired_view(declared, home)
+
+
+def key_arn_of(
+    alias: str,
+    *,
+    clients: Clients,
+    region: str,
+    deadline: Deadline,
+    known: dict[tuple[str, str], str],
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The key ARN an alias names in `region`: one DescribeKey, remembered in `known` ((region, alias) -> ARN)
+    for the rest of the run (a fleet run shares it between layering and reconciling)."""
+    if (region, alias) not in known:
+        answer = call(
+            "DescribeKey",
+            lambda: clients.kms(region).describe_key(KeyId=alias),
+            deadline=deadline,
+            facts=facts or {"key": alias, "region": region},
+        )
+        known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
+    return known[(region, alias)]
 
 
 def _send(clients: Clients, region: str, request: Call, deadline: Deadline, facts: Mapping[str, str]) -> Any:

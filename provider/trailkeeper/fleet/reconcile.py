@@ -197,8 +197,23 @@ def run(
     scanned, failed_regions, found = covered.scanned, covered.failed_regions, covered.matching
 
     place = list(numbers) if numbers is not None else list(range(len(declarations)))
+    # Alias -> key ARN per home region: what layering looks up (to tell one key in two spellings from two
+    # keys) the engine reuses, so a run asks KMS once per alias and region. Each region's is read and written
+    # by the main thread here, then by that region's one worker only.
+    aliases: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+
+    def key_lookup(trail: Trail) -> matching.KeyLookup:
+        region = locate.home_region(trail)
+
+        def lookup(alias: str) -> str:
+            return engine.key_arn_of(alias, clients=clients, region=region, deadline=deadline, known=aliases[region])
+
+        return lookup
+
     layered = {
-        str(m.trail["TrailARN"]): matching.layer(declarations, m.declarations, str(m.trail["TrailARN"]), place)
+        str(m.trail["TrailARN"]): matching.layer(
+            declarations, m.declarations, str(m.trail["TrailARN"]), place, key_arn=key_lookup(m.trail)
+        )
         for m in found.trails
     }
     conflicts = [problem for layers in layered.values() for problem in layers.conflicts]
@@ -234,9 +249,8 @@ def run(
     total, finished, lock = sum(len(items) for items in by_home.values()), 0, threading.Lock()
     reconciled: list[tuple[tuple[int, str, str], TrailResult]] = []
 
-    def reconcile_region(items: list[tuple[matching.Matched, Declaration]]) -> None:
+    def reconcile_region(region: str, items: list[tuple[matching.Matched, Declaration]]) -> None:
         nonlocal finished
-        aliases: dict[tuple[str, str], str] = {}  # one region per worker: nothing shared between threads
         for matched, merged in items:
             declared_by = tuple((place[i], declarations[i].name) for i in matched.declarations)
             result = _reconcile_one(
@@ -248,7 +262,7 @@ def run(
                 apply=apply,
                 pacers=(pacer, read_pacer),
                 deadline=deadline,
-                aliases=aliases,
+                aliases=aliases[region],  # this region's worker alone uses it now
                 allow_weakening=allow_weakening,
             )
             key = (matched.declarations[0], result.home_region or "", result.trail_arn or "")
@@ -259,7 +273,7 @@ def run(
 
     workers = max(1, min(max_parallel_regions, len(by_home)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
-        for future in [pool.submit(reconcile_region, items) for items in by_home.values()]:
+        for future in [pool.submit(reconcile_region, region, items) for region, items in by_home.items()]:
             future.result()
     results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))
     warnings = () if only is not None else tuple(_unmatched(declarations, found.unmatched_patterns, scanned, place))
