@@ -90,6 +90,56 @@ def test_every_enabled_region_of_the_account_by_default(org: organization.Organi
     assert statuses(answer, "CloudTrail.4")[regional] == "FAIL"
 
 
+# --- the CLI's audit of many accounts: each account's own regions (issue 23) -----------------------------
+
+
+def cli_audit(*argv: str, clients: RecordingClients) -> Audit:
+    from trailkeeper.aws.calls import Deadline
+    from trailkeeper.cli import audit as audit_command
+    from trailkeeper.cli.main import _parser
+
+    args = _parser().parse_args(["audit", "--standard", "fsbp", *argv])
+    identity = {"Account": seeding.ACCOUNT, "Arn": f"arn:aws:iam::{seeding.ACCOUNT}:user/auditor"}
+    return audit_command.run(args, clients=clients, region=HOME, identity=identity, deadline=Deadline())
+
+
+def regions_judged(result: Audit, account: str) -> set[str]:
+    return {f.region for f in result.findings if f.control == "CloudTrail.1" and f.account == account}
+
+
+def test_audit_accounts_scans_the_regions_the_inventory_lists_for_each_account(
+    org: organization.Organization, clients: RecordingClients, tmp_path: Any
+) -> None:
+    web, payments = org.members["web"], org.members["payments"]
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        f'accounts:\n  - account_id: "{web}"\n    regions: [eu-west-1]\n'
+        f'  - account_id: "{payments}"\n    regions: [us-east-1, {organization.REGIONAL}]\n'
+    )
+    result = cli_audit("--accounts", str(inventory), clients=clients)
+    assert not result.errors
+    assert regions_judged(result, web) == {"eu-west-1"}
+    assert regions_judged(result, payments) == {"us-east-1", organization.REGIONAL}
+    assert clients.named("DescribeRegions") == []  # every account's regions were named
+    assert set(result.regions) == {"eu-west-1", "us-east-1", organization.REGIONAL}
+
+
+def test_audit_organization_scans_each_members_own_enabled_regions(
+    org: organization.Organization, clients: RecordingClients
+) -> None:
+    from devkit import regions as world_regions
+
+    lab = org.members["lab"]
+    with world_regions.opted_in(lab, "af-south-1"):  # only lab has opted in
+        result = cli_audit("--organization", clients=clients)
+    assert "af-south-1" in regions_judged(result, lab)
+    for name, account in org.members.items():
+        if account != lab:
+            assert "af-south-1" not in regions_judged(result, account), name
+    assert "af-south-1" not in regions_judged(result, seeding.ACCOUNT)  # the caller's own answer is its own
+    assert result.scope[lab] == (*sorted([*world_regions.ENABLED_BY_DEFAULT, "af-south-1"]),)
+
+
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [

@@ -31,7 +31,7 @@ ingest them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from trailkeeper.audit.controls import STANDARDS, Control
@@ -257,6 +257,13 @@ class Audit:
     fix: Fix | None = None
     exported: Export | None = None  # every trail owned, declared as `export` would (--write-state only)
     export_reads: int = 0  # the calls that declaration made beyond the audit's own reads
+    # account -> the regions it was audited in (each account's own: given, its inventory's, or its enabled
+    # ones); an account missing here could not be audited at all. `regions` is their union.
+    scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def regions_of(self, account: str) -> tuple[str, ...]:
+        """The regions `account` was audited in (every region of the run when the scope was not recorded)."""
+        return tuple(self.scope.get(account, ())) if self.scope else self.regions
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)

@@ -204,12 +204,16 @@ def run(
     """Choose the accounts and regions, then audit them."""
     caller = str(identity["Account"])
     partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
-    scanned = list(dict.fromkeys(args.region)) if args.region else enabled_regions.enabled(clients, region, deadline)
-    if not scanned:
-        raise InvalidArguments("no region to audit: pass --region")
     targets = [reads.Target(caller, clients)]
     failed: list[findings.AuditError] = []
-    if flags.wanted(args):
+    # Many accounts: each in its own regions (--region, else its inventory's, else its own enabled ones:
+    # audit/judge.py asks each account). One: its regions now, so that none to audit is said at once.
+    scanned: list[str] | None = enabled_regions.chosen(args.region)
+    if not flags.wanted(args):
+        scanned = enabled_regions.of_account(args.region, (), clients=clients, region=region, deadline=deadline)
+        if not scanned:
+            raise InvalidArguments("no region to audit: pass --region")
+    else:
         selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
@@ -227,7 +231,7 @@ def run(
                 reason = f"{account.label}: {acting.reason}"
                 failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
             else:
-                targets.append(reads.Target(account.id, acting, account.name))
+                targets.append(reads.Target(account.id, acting, account.name, account.regions))
     standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
     return judge.run(
         targets,

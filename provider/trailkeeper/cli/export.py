@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.cli import flags, output_file
 from trailkeeper.cli.connection import connect
 from trailkeeper.cli.progress import TerminalProgress
@@ -84,7 +85,7 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
 
     def regions_of(account: Account | None) -> list[str] | None:
         """--region, else an inventory's own regions for that account, else (None) those enabled for it."""
-        return given or (list(account.regions) if account is not None and account.regions else None)
+        return enabled_regions.chosen(given, account.regions if account is not None else ())
 
     progress = TerminalProgress(err) if err.isatty() else None  # stdout may be the export itself
     try:

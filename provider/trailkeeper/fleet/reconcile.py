@@ -79,8 +79,9 @@ def scanned_regions(
     deadline: Deadline,
 ) -> list[str]:
     """The regions given, or (only when a name or a pattern needs them) those enabled for the account."""
-    if regions_given:
-        return list(dict.fromkeys(regions_given))
+    named = regions.chosen(regions_given)  # an organization run has put the inventory's in regions_given
+    if named is not None:
+        return named
     if not matching.needs_region_list(declarations):
         return []
     return regions.enabled(clients, default_region, deadline)

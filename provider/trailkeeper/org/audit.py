@@ -64,7 +64,7 @@ def run(
     the Map counts the child as failed, its Cause the reason. Reads that fail in some regions only are
     the report's `errors`, beside the findings of the others.
     """
-    regions = list(asked.regions or ()) or enabled_regions.enabled(clients, region, deadline)
+    regions = enabled_regions.of_account(asked.regions, (), clients=clients, region=region, deadline=deadline)
     result = answer.run(
         [reads.Target(account, clients, name)],
         asked,
