@@ -424,6 +424,30 @@ def test_a_control_no_account_could_judge_has_no_datapoint_never_a_zero(capsys: 
     assert published == {"CloudTrail.4": [0.0]}  # passed where judged; CloudTrail.6 was judged nowhere
 
 
+def test_a_control_an_accounts_failed_reads_left_unknown_has_no_datapoint(capsys: pytest.CaptureFixture[str]) -> None:
+    """An account whose GetTrailStatus was denied has CloudTrail.1 NOT_AVAILABLE (issue 23): passing in the
+    others, the run does not know it passes everywhere, so no 0; a failure elsewhere is known, and counted."""
+
+    def row(control: str, **counts: int) -> dict[str, Any]:
+        return {"standard": "fsbp", "control": control, "PASS": 0, "FAIL": 0, "NOT_AVAILABLE": 0, **counts}
+
+    def child(account: str, errors: int, *rows: dict[str, Any]) -> dict[str, str]:
+        answer = {"standards": ["fsbp"], "summary": {"errors": errors, "controls": list(rows)}}
+        return {"Input": json.dumps({"account": account}), "Output": json.dumps(answer)}
+
+    totals = audit_totals.AuditTotals()
+    totals.add("SUCCEEDED", child("111122223333", 0, row("CloudTrail.1", PASS=2), row("CloudTrail.3", FAIL=1)))
+    totals.add(
+        "SUCCEEDED",
+        child("444455556666", 1, row("CloudTrail.1", NOT_AVAILABLE=2), row("CloudTrail.3", NOT_AVAILABLE=2)),
+    )
+    capsys.readouterr()
+    totals.count()
+    metric = audit_totals.CONTROL_FAILING
+    published = {m["Control"]: m[metric] for m in metric_lines(capsys.readouterr().out) if metric in m}
+    assert published == {"CloudTrail.3": [1.0]}
+
+
 def test_summarise_totals_an_audit_run_counts_metrics_and_notifies(
     org: organization.Organization,
     clients: RecordingClients,
