@@ -260,6 +260,7 @@ class Audit:
     # account -> the regions it was audited in (each account's own: given, its inventory's, or its enabled
     # ones); an account missing here could not be audited at all. `regions` is their union.
     scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # account -> its name, when the selection said one
 
     def regions_of(self, account: str) -> tuple[str, ...]:
         """The regions `account` was audited in (every region of the run when the scope was not recorded)."""

@@ -154,6 +154,7 @@ def run(
         exported=_exported(seen, audited, failed_accounts) if export_trails else None,
         export_reads=sum(s.export_reads for s in seen),
         scope=MappingProxyType(scope),
+        names=MappingProxyType({t.account: t.name for t in targets if t.name}),
     )
 
 

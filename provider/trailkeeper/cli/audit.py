@@ -1,7 +1,8 @@
 """`trailkeeper audit`: its flags, the accounts and regions it covers, and how its report is printed.
 
     trailkeeper audit [--standard fsbp|cis-5.0|cis-6.0 ...] [--region R ...] [--required-tag KEY ...]
-                      [--organization [--ou OU_ID ...] | --accounts accounts.yml] [--format table|json|ocsf] [--json]
+                      [--organization [--ou OU_ID ...] | --accounts accounts.yml]
+                      [--format table|json|ocsf|html] [--json] [-o FILE]
     trailkeeper audit --fix [--kms-key KEY] [--log-group GROUP --log-role ROLE] [--primary-trail NAME]
                       [--tag KEY=VALUE ...] [--dry-run | --write-state FILE]
 
@@ -15,13 +16,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
-from trailkeeper.audit import controls, facts, findings, judge, ocsf, reads, table
+from trailkeeper.audit import controls, facts, findings, judge, ocsf, reads, report_html, table
 from trailkeeper.audit import fix as audit_fix
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
@@ -36,7 +39,7 @@ from trailkeeper.org.credentials import connect_all
 from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
-FORMATS = ("table", "json", "ocsf")
+FORMATS = ("table", "json", "ocsf", "html")
 DESCRIPTION = (
     "judge every trail against Security Hub (FSBP) and CIS CloudTrail controls, by the events each trail "
     "records; write nothing"
@@ -68,8 +71,15 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
         metavar="KEY",
         help="CloudTrail.9: a tag key every trail must have",
     )
-    command.add_argument("--format", choices=FORMATS, help="table (default), json, or ocsf (OCSF Detection Findings)")
+    command.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="table (default), json, ocsf (OCSF Detection Findings), or html (one self-contained page for people)",
+    )
     command.add_argument("--json", action="store_true", help="the same as --format json")
+    command.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (replaced whole) instead of standard output"
+    )
     fixing = command.add_argument_group("fix (strengthen through the guard; never creates or deletes anything)")
     fixing.add_argument("--fix", action="store_true", help="declare and apply the fix of every failing control it can")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the plan, write nothing")
@@ -109,6 +119,7 @@ def check(args: argparse.Namespace, known_regions: set[str]) -> None:
         if not 1 <= len(k) <= KEY_MAX or k.lower().startswith("aws:")
     ]
     problems += _fix_problems(args)
+    problems += _output_problems(args)
     problems += _unused(args)
     if problems:
         raise InvalidArguments("; ".join(problems))
@@ -179,6 +190,20 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
             output_file.check(args.write_state, "--write-state")
         except InvalidArguments as error:
             problems.append(error.message)
+    return problems
+
+
+def _output_problems(args: argparse.Namespace) -> list[str]:
+    """-o FILE: writable (checked now, not after minutes of reads), and not the --write-state file."""
+    if not args.output:
+        return []
+    problems = []
+    try:
+        output_file.check(args.output, "-o", yaml=False)
+    except InvalidArguments as error:
+        problems.append(error.message)
+    if args.write_state and Path(args.output).resolve() == Path(args.write_state).resolve():
+        problems.append(f"-o and --write-state name one file ({args.output}): give each its own")
     return problems
 
 
@@ -294,8 +319,20 @@ def render(result: findings.Audit, form: str, out: TextIO, clock: Callable[[], f
         out.write(json.dumps(result.to_dict(), indent=2) + "\n")  # with --fix, its "fix" too
     elif form == "ocsf":
         out.write(json.dumps(ocsf.ocsf(result, int(clock() * 1000)), indent=2) + "\n")
+    elif form == "html":
+        out.write(report_html.render(result, generated=datetime.fromtimestamp(clock(), UTC)))
     else:
         out.write(table.table(result) + "\n")
+
+
+def _written(result: findings.Audit, form: str, path: str, err: TextIO) -> None:
+    """Where the report went, and its totals: the terminal shows no report when it goes to a file."""
+    err.write(
+        f"trailkeeper: wrote the audit report ({form}) to {path}: {len(result.findings)} finding(s) in "
+        f"{len(result.accounts)} account(s), {len(result.regions)} region(s): {result.count(facts.PASS)} pass, "
+        f"{result.count(facts.FAIL)} fail, {result.count(facts.NOT_AVAILABLE)} not available, "
+        f"{len(result.errors)} read error(s)\n"
+    )
 
 
 def command(args: Any, out: TextIO, err: TextIO) -> int:
@@ -304,7 +341,9 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
     flags.check(args)
     link = connect(args, check=lambda known: check(args, known))
     clients, region, identity, deadline = link.clients, link.region, link.identity, link.deadline
-    progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
+    # The progress line shares the terminal with a table, or with nothing when the report goes to a file.
+    to_terminal = out.isatty() and (form == "table" or bool(args.output))
+    progress = TerminalProgress(err) if to_terminal and err.isatty() else None
     try:
         result = run(
             args,
@@ -323,5 +362,11 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
             args, result, clients=clients, region=region, identity=identity, deadline=deadline, now=output_file.now()
         )
         result = dataclasses.replace(result, fix=fixed)
-    render(result, form, out)
+    if args.output:
+        page = io.StringIO()
+        render(result, form, page)
+        output_file.write(args.output, page.getvalue(), "-o")
+        _written(result, form, args.output, err)
+    else:
+        render(result, form, out)
     return result.exit_code
