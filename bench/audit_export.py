@@ -83,7 +83,8 @@ def chain_limit(trails: Sequence[Trail], inline_policies: int = 1) -> Counter[st
 
 def limit(homes: Mapping[str, Sequence[Trail]], command: str, buckets: int = 0, accounts: int = 1) -> Counter[str]:
     """What `command` (audit or export) may call in one account whose trails, by home region, are `homes`
-    (every region scanned is a key), times `accounts` alike. Audit's DescribeRegions is the caller's, once."""
+    (every region scanned is a key), times `accounts` alike. Each account's DescribeRegions is its own, once
+    (opt-in regions differ by account: `aws.regions.of_account`)."""
     trails = [t for home in homes.values() for t in home]
     per_account = Counter(
         DescribeTrails=len(homes),
@@ -91,17 +92,15 @@ def limit(homes: Mapping[str, Sequence[Trail]], command: str, buckets: int = 0, 
         GetEventSelectors=sum(1 for t in trails if t["HasCustomEventSelectors"]),
         ListTags=sum(math.ceil(len(home) / LIST_TAGS_BATCH) for home in homes.values()),
     )
+    per_account.update(DescribeRegions=1)
     if command == "export":
-        per_account.update(DescribeRegions=1, GetInsightSelectors=sum(1 for t in trails if t["HasInsightSelectors"]))
+        per_account.update(GetInsightSelectors=sum(1 for t in trails if t["HasInsightSelectors"]))
     else:
         per_account.update(ListBuckets=1, **dict.fromkeys(BUCKET_READS, buckets))
         per_account.update(chain_limit(trails))
     if accounts > 1:
         per_account.update(AssumeRole=1)
-    total = Counter({operation: count * accounts for operation, count in per_account.items()})
-    if command == "audit":
-        total.update(DescribeRegions=1)
-    return +total
+    return +Counter({operation: count * accounts for operation, count in per_account.items()})
 
 
 def paced(reads: int, latency: float) -> float:
@@ -371,10 +370,8 @@ def run_organization(accounts: int = 1000, regions: int = 17, latency: float = 0
         counts = calls.counts
         allowed = limit(homes, command, buckets=1, accounts=accounts)
         waves = math.ceil(accounts / MAX_ACCOUNTS)
-        if command == "audit":  # the caller's DescribeRegions; per account AssumeRole, DescribeTrails, reads
-            ideal = latency + waves * (2 * latency + busiest(homes, command, latency))
-        else:  # per account AssumeRole, its DescribeRegions, DescribeTrails, reads
-            ideal = waves * (3 * latency + busiest(homes, command, latency))
+        # Per account AssumeRole, its own DescribeRegions, DescribeTrails, then its reads.
+        ideal = waves * (3 * latency + busiest(homes, command, latency))
         peak = _peak(lambda c=command: _org_once(c, accounts, fake, 0.0))  # type: ignore[misc]
         real = peak + calls.most_alive * per_client
         rows.append(

@@ -178,8 +178,9 @@ def run_whole_trail(regions: int = 17, trails: int = 5, latency: float = 0.05) -
             wall = time.perf_counter() - start
             reads, writes = clients.reads(), clients.writes()
             limit_reads, limit_writes = regions + total * reads_per_trail, total * writes_per_trail
-            # The busiest region's paced calls, one after another: its reads at 10/s, its writes at 1/s.
-            ideal = trails * reads_per_trail * 0.1 + max(0, trails * writes_per_trail - 1) * 1.0
+            # The busiest region's paced calls, one after another: its reads at 10/s, each write a second after
+            # the previous one was answered (pacing.Pacer.done), so a second plus its round trip apart.
+            ideal = trails * reads_per_trail * 0.1 + max(0, trails * writes_per_trail - 1) * (1.0 + latency)
             expected: Status = "in_sync" if stage.endswith("in sync") else ("fixed" if apply else "drifted")
             within = reads == limit_reads and writes == limit_writes and report.count(expected) == total
             rows.append(

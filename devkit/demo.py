@@ -4,12 +4,12 @@ moto's server plays AWS (seeded with a trail, buckets, a topic, a KMS key, a log
 a local HTTPS server plays CloudFormation's response URL. For each event the demo prints the plan
 (property: current -> desired) and the response CloudFormation receives. Then the drift-fix CLI: plan,
 apply and plan on examples/drift/desired-state.yaml; export what exists and plan on the export (in sync);
-audit against Security Hub's FSBP, fix through the guard, and audit again. Then delivery: someone replaces
-the log bucket's policy; the delivery guard tells (timed from the event to its message), the audit fails
-the trails that deliver there, --fix appends CloudTrail's statements, and the audit passes again. Last,
-an organization: the same custom resource Create on the management account's organization trail, from
-CloudTrail's delegated administrator (it succeeds, every call by the trail's ARN) and from a plain member
-(refused, nothing written).
+audit against Security Hub's FSBP, fix through the guard, and audit again, as an HTML page
+(build/audit-report.html). Then delivery: someone replaces the log bucket's policy; the delivery guard
+tells (timed from the event to its message), the audit fails the trails that deliver there, --fix appends
+CloudTrail's statements, and the audit passes again. Last, an organization: the same custom resource
+Create on the management account's organization trail, from CloudTrail's delegated administrator (it
+succeeds, every call by the trail's ARN) and from a plain member (refused, nothing written).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ ORDER = [
     "invalid",
 ]
 DESIRED_STATE = template.ROOT / "examples" / "drift" / "desired-state.yaml"
+REPORT = template.ROOT / "build" / "audit-report.html"  # the demo's last audit, as an HTML page
 
 
 def _environment(endpoint: str, ca_file: str) -> None:
@@ -129,7 +130,10 @@ def _adopt_and_audit(endpoint: str, workdir: str) -> None:
     role = f"arn:aws:iam::{world.ACCOUNT}:role/{world.ROLE}"
     fix = ["--kms-key", world.ALIAS, "--log-group", world.LOG_GROUP, "--log-role", role, "--tag", "owner=security"]
     _cli(["audit", "--standard", "fsbp", "--fix", *fix])
-    _cli(["audit", "--standard", "fsbp"])
+    # The last audit as people read it: one self-contained HTML page, kept after the demo (build/ is ignored).
+    REPORT.parent.mkdir(exist_ok=True)
+    _cli(["audit", "--standard", "fsbp", "--format", "html", "-o", str(REPORT.relative_to(template.ROOT))])
+    print(f"   the audit report: {REPORT} (open it in a browser; docs/development.md shows a headless one)\n")
 
 
 REPLACED = {  # what someone puts in place of the log bucket's policy: readers only, CloudTrail forgotten

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from trailkeeper import permissions
-from trailkeeper.audit import controls, facts
+from trailkeeper.audit import controls, facts, sources
 from trailkeeper.trail import aspects, guard, record, settings
 
 
@@ -178,6 +178,23 @@ def controls_table() -> str:
         reads = "; ".join(facts.READS[need] for need in sorted(control.needs)) or "DescribeTrails only"
         cells = (control.title, control.judges, reads, control.remedy)
         lines.append(f"| {ids} | {control.level} | {' | '.join(_cell(c) for c in cells)} |")
+    return "\n".join([*lines, "", rules_table()])
+
+
+def rules_table() -> str:
+    """docs/controls.md: the documented rule behind each control's verdict, its sources, what AWS does not
+    publish of it, and where trailkeeper's events model would judge otherwise (audit/sources.py)."""
+    lines = [
+        "| Control | The rule that gives the verdict | What it is documented to judge | Sources | Not published "
+        "(what trailkeeper does) | Where the events model differs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for control in controls.CONTROLS:
+        rule = sources.RULES[control.key]
+        ids = " / ".join(f"{s} {control.id_in(s)}" for s in controls.STANDARDS if control.id_in(s))
+        cited = "; ".join(f"<{source}>" if source.startswith("https://") else source for source in rule.sources)
+        cells = (ids, rule.identifier, rule.says, cited, rule.unpublished or "-", rule.differs or "-")
+        lines.append(f"| {' | '.join(_cell(c) for c in cells)} |")
     return "\n".join(lines)
 
 

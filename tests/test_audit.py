@@ -182,6 +182,141 @@ def test_a_multi_region_trail_homed_elsewhere_covers_the_region_through_its_shad
     assert {c.region for c in clients.named("GetTrailStatus")} == {HOME}  # read once, in its home region
 
 
+# --- CloudTrail.1 as Security Hub judges it: AWS Config's multi-region-cloudtrail-enabled (issue 23) ------
+
+
+@pytest.mark.parametrize(
+    ("put", "rule_says"),
+    [
+        (
+            # Every event is recorded (the second selector records kms.amazonaws.com), but a selector excludes it.
+            {
+                "EventSelectors": [
+                    {"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]},
+                    {"ReadWriteType": "All", "DataResources": ALL_S3},
+                ]
+            },
+            "excludes kms.amazonaws.com from management events in a selector, which another selector makes up for",
+        ),
+        (
+            {"EventSelectors": [{"ReadWriteType": "ReadOnly"}, {"ReadWriteType": "WriteOnly"}]},
+            "records read and write management events only in separate selectors",
+        ),
+        (
+            {"AdvancedEventSelectors": [management("true"), management("false")]},
+            "records read and write management events only in separate selectors",
+        ),
+    ],
+    ids=["exclusion-made-up-by-another", "basic-read-and-write-apart", "advanced-read-and-write-apart"],
+)
+def test_cloudtrail_1_fails_as_the_config_rule_does_where_the_events_model_would_pass(
+    world: seeding.World, clients: RecordingClients, put: dict[str, Any], rule_says: str
+) -> None:
+    arn = trail("apart")
+    selectors(arn, **put)
+    result = run(clients)
+    for control in ("CloudTrail.1", "4.1"):
+        finding = found(result, control)
+        assert finding.status == "FAIL", (control, finding.reason)
+        assert rule_says in finding.reason
+        # Where trailkeeper's model of recorded events disagrees, the reason says so.
+        assert "by the events its selectors record" in finding.reason and "records every read and write" in (
+            finding.reason
+        )
+
+
+def test_an_advanced_management_selector_excluding_a_source_fails_cloudtrail_1(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    arn = trail("advanced-exclusion")
+    excluding = management()
+    excluding["FieldSelectors"].append({"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]})
+    selectors(arn, AdvancedEventSelectors=[excluding])
+    finding = found(run(clients), "CloudTrail.1")
+    assert finding.status == "FAIL" and "excludes kms.amazonaws.com" in finding.reason
+
+
+def test_s3_data_events_count_only_on_a_multi_region_trail(world: seeding.World, clients: RecordingClients) -> None:
+    """AWS Config's cloudtrail-all-write-s3-data-event-check and CIS 4.8's audit both ask for a multi-region trail."""
+    arn = trail("here-only", IsMultiRegionTrail=False)
+    selectors(arn, EventSelectors=[{"ReadWriteType": "All", "DataResources": ALL_S3}])
+    result = run(clients, standards=("cis-6.0",))
+    for control in ("4.8", "4.9"):
+        finding = found(result, control)
+        assert finding.status == "FAIL" and f"{arn} is not multi-region" in finding.reason, finding.reason
+
+
+# --- a read that was denied proves nothing: NOT_AVAILABLE, never FAIL (issue 23) ------------------------
+
+
+def deny(clients: RecordingClients, operation: str, region: str = HOME) -> None:
+    """`operation` refused (AccessDenied) to these clients in `region`, every other call answered."""
+    from botocore.exceptions import ClientError
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, operation)
+
+    clients.client("cloudtrail", region).meta.events.register(f"before-call.cloudtrail.{operation}", refuse)
+
+
+def test_a_denied_get_event_selectors_leaves_the_s3_controls_not_available(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    arn = trail("data")  # multi-region, logging: it does record S3 writes, but that cannot be read
+    selectors(arn, EventSelectors=[{"ReadWriteType": "All", "DataResources": ALL_S3}])
+    deny(clients, "GetEventSelectors")
+    result = run(clients, standards=("cis-6.0", "fsbp"))
+    for control in ("4.8", "4.9", "4.1", "CloudTrail.1"):
+        finding = found(result, control)
+        assert finding.status == "NOT_AVAILABLE", (control, finding.reason)
+        assert arn in finding.reason and "AccessDeniedException" in finding.reason, finding.reason
+    assert found(result, "CloudTrail.3").status == "PASS"  # its status was read: it is logging
+    assert result.exit_code == 1  # a read failed: an error of the run, not a failure of a control
+
+
+def test_a_denied_get_trail_status_leaves_the_logging_controls_not_available(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    trail("everywhere")
+    deny(clients, "GetTrailStatus")
+    result = run(clients)
+    for control in ("CloudTrail.1", "4.1", "CloudTrail.3"):
+        finding = found(result, control)
+        assert finding.status == "NOT_AVAILABLE", (control, finding.reason)
+        assert "GetTrailStatus" in finding.reason and "no trail here is logging" not in finding.reason
+    # Its metric gets no datapoint: an alarm sees missing data, never a 0 that reads as passing.
+    from trailkeeper.audit import answer as audit_lambda
+
+    counts = audit_lambda.control_counts(result)
+    assert ("fsbp", "CloudTrail.1") not in counts and ("fsbp", "CloudTrail.3") not in counts
+    assert counts[("fsbp", "CloudTrail.4")] == 2  # judged from DescribeTrails alone
+
+
+def test_a_trail_known_to_fail_still_fails_when_another_reads_denied(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    # The seeded trail is single-region: CloudTrail.1 fails it whatever its status says. With no other
+    # trail, the region fails, read or not.
+    deny(clients, "GetTrailStatus")
+    result = run(clients, standards=("fsbp",))
+    assert found(result, "CloudTrail.1").status == "FAIL"
+    assert found(result, "CloudTrail.3").status == "NOT_AVAILABLE"
+
+
+def test_a_denied_read_that_leaves_one_region_unknown_gives_the_control_no_datapoint() -> None:
+    from trailkeeper.audit import answer as audit_lambda
+    from trailkeeper.audit.findings import AuditError
+
+    def finding(status: str, region: str) -> Finding:
+        return Finding("CloudTrail.1", "fsbp", status, PLACE, ACCOUNT, region, "t", "why", "r")  # type: ignore[arg-type]
+
+    denied = AuditError(ACCOUNT, OTHER, "AccessDeniedException", "denied")
+    result = Audit(("fsbp",), (HOME, OTHER), (finding("PASS", HOME), finding("NOT_AVAILABLE", OTHER)), (denied,))
+    assert ("fsbp", "CloudTrail.1") not in audit_lambda.control_counts(result)
+    failing = Audit(("fsbp",), (HOME, OTHER), (finding("FAIL", HOME), finding("NOT_AVAILABLE", OTHER)), (denied,))
+    assert audit_lambda.control_counts(failing)[("fsbp", "CloudTrail.1")] == 1  # failing is known
+
+
 # --- CIS 4.8 / 4.9 (3.8 / 3.9 in v5.0): S3 object-level events for all buckets ----------------------
 
 
@@ -546,6 +681,32 @@ def test_usage_errors_exit_1_before_any_call(aws: None) -> None:
     assert json.loads(out)["error"]["code"] == "InvalidArguments"
     code, _, err = cli("audit", "--json", "--format", "table")
     assert code == 1 and "disagree" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--standard", "cis-6.0", "--required-tag", "o"], "--required-tag o does nothing with --standard cis-6.0"),
+        (["--standard", "cis-5.0", "--fix", "--tag", "o=s"], "--tag o=s does nothing with --standard cis-5.0"),
+        (
+            ["--standard", "cis-6.0", "--fix", "--log-group", "g", "--log-role", f"arn:aws:iam::{ACCOUNT}:role/r"],
+            "--log-group g does nothing with --standard cis-6.0",
+        ),
+    ],
+)
+def test_a_flag_no_asked_control_uses_is_refused_naming_it_before_any_call(
+    aws: None, argv: list[str], said: str
+) -> None:
+    """Silently ignored, `--required-tag` without FSBP read as if the tags had been checked (issue 23)."""
+    code, out, err = cli("audit", "--region", HOME, *argv, "--json")
+    assert code == 1 and said in err, err
+    assert "fsbp CloudTrail." in err  # which control would use it, and so which standard to add
+    assert json.loads(out)["error"]["code"] == "InvalidArguments"
+
+
+def test_a_flag_some_asked_control_uses_is_taken(world: seeding.World) -> None:
+    code, _, err = cli("audit", "--region", HOME, "--standard", "cis-6.0", "--standard", "fsbp", "--required-tag", "o")
+    assert code == 2, err
 
 
 # --- accounts and regions as plan chooses them ------------------------------------------------------

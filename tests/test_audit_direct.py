@@ -343,6 +343,91 @@ def test_without_a_topic_the_failures_are_still_remembered(auditing: RecordingCl
     assert remembered is not None and remembered.complete and remembered.count > 0
 
 
+# --- the memory compares only what this run judged: standards x accounts x regions (issue 23) -------------
+
+OTHER = "eu-west-1"
+
+
+def audited(regions: list[str], standards: tuple[str, ...] = ("fsbp", "cis-6.0")) -> None:
+    invoke({"action": "audit", "regions": regions, "standards": list(standards)})
+
+
+def test_a_region_left_out_of_a_run_is_neither_passing_again_nor_newly_failing_when_it_returns(
+    notifying: RecordingClients,
+) -> None:
+    far = seeding.add_trail("far", OTHER)  # stopped, unvalidated, unencrypted: it fails in eu-west-1
+    audited([HOME, OTHER])
+    (first,) = messages(notifying)
+    assert far in first["Message"]
+    audited([HOME])  # eu-west-1 not audited: its failures are unknown, not fixed
+    assert len(messages(notifying)) == 1, messages(notifying)[-1]["Message"]
+    audited([HOME, OTHER])  # back: the same failures as remembered
+    assert len(messages(notifying)) == 1, messages(notifying)[-1]["Message"]
+
+
+def test_a_change_of_standards_is_not_told_as_failures_passing_again(
+    notifying: RecordingClients, world: seeding.World
+) -> None:
+    audited([HOME])
+    audited([HOME], ("fsbp",))  # CIS v6.0 not judged this time
+    assert len(messages(notifying)) == 1
+    boto3.client("cloudtrail", region_name=HOME).update_trail(Name=world.trail_arn, EnableLogFileValidation=True)
+    audited([HOME], ("fsbp",))
+    change = messages(notifying)[-1]
+    assert len(messages(notifying)) == 2 and change["Subject"].endswith(": 0 newly failing, 1 passing again")
+    text = change["Message"]
+    passing = text[text.index("Passing again") :]
+    assert f"fsbp CloudTrail.4 {world.trail_arn}" in passing and "cis-6.0" not in passing.split("Failing now")[0]
+    # The change of scope is said as such.
+    assert "This audit's scope differs from the last: standards cis-6.0 not judged this time" in text
+
+
+def test_a_widened_scope_tells_its_failures_as_first_audited_not_newly_failing(
+    notifying: RecordingClients,
+) -> None:
+    seeding.add_trail("far", OTHER)
+    audited([HOME])
+    audited([HOME, OTHER])
+    (_, widened) = messages(notifying)
+    assert "0 newly failing, 0 passing again" in widened["Subject"] and "first audited" in widened["Subject"]
+    text = widened["Message"]
+    assert "First audited (" in text and "Newly failing" not in text
+    assert f"regions {OTHER} audited for the first time" in text
+
+
+def test_a_failure_a_denied_read_leaves_not_available_is_kept_not_told_as_passing(
+    notifying: RecordingClients,
+) -> None:
+    audited([HOME])  # CloudTrail.1 and .3 fail in us-east-1: the seeded trail is stopped and single-region
+    from botocore.exceptions import ClientError
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetTrailStatus")
+
+    notifying.client("cloudtrail", HOME).meta.events.register("before-call.cloudtrail.GetTrailStatus", refuse)
+    audited([HOME])
+    change = messages(notifying)[-1]
+    passing = change["Message"].split("Passing again")[1] if "Passing again" in change["Message"] else ""
+    assert f"CloudTrail.3 AWS::::Account:{ACCOUNT}" not in passing  # NOT_AVAILABLE now: not known to pass
+    assert "newly failing" in change["Subject"]  # the read that failed is told
+    assert "could not be judged this time" in change["Message"]
+
+
+def test_a_memory_written_before_scopes_were_remembered_still_decodes_and_compares() -> None:
+    import base64
+    import zlib
+
+    keys = sorted(_keys(3))
+    packed = base64.b64encode(zlib.compress("\n".join(keys).encode(), 9)).decode()
+    old = json.dumps(
+        {"version": 1, "digest": audit_memory.digest(keys), "count": 3, "kept": 3, "keys": packed},
+        separators=(",", ":"),
+    )
+    remembered = audit_memory.decode(old)
+    assert remembered is not None and remembered.scope is None and remembered.keys == set(keys)
+    assert json.loads(audit_memory.encode(dict.fromkeys(keys, "r")))["version"] == audit_memory.VERSION == 2
+
+
 # --- the memory: 4 KB, a digest, as many keys as fit -----------------------------------------------
 
 

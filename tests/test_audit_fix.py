@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import jsonschema
+import pytest
 import yaml
 from devkit import organization
 from devkit import world as seeding
@@ -87,6 +88,67 @@ def test_fix_then_audit_passes_what_it_fixed_and_a_second_fix_writes_nothing(
     second = audit(clients, "--fix", *flags, "--tag", "owner=security")
     assert second.fix is not None and second.fix.declarations == () and second.fix.report is None
     assert writes(clients) == []
+
+
+@pytest.mark.parametrize(
+    ("put", "fixed"),
+    [
+        # The case: one selector excluding KMS. Appending {All} recorded every event, yet Security Hub
+        # still failed it; the exclusion is removed where it stands.
+        (
+            {"EventSelectors": [{"ReadWriteType": "All", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
+            {"EventSelectors": [{"ReadWriteType": "All"}]},
+        ),
+        (
+            {"EventSelectors": [{"ReadWriteType": "ReadOnly"}, {"ReadWriteType": "WriteOnly"}]},
+            {"EventSelectors": [{"ReadWriteType": "All"}]},
+        ),
+        (
+            {
+                "EventSelectors": [
+                    {"ReadWriteType": "WriteOnly", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}
+                ]
+            },
+            {"EventSelectors": [{"ReadWriteType": "All"}]},
+        ),
+        (
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "Name": "writes, no KMS",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["false"]},
+                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+                        ],
+                    }
+                ]
+            },
+            {
+                "AdvancedEventSelectors": [
+                    {"Name": "writes, no KMS", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+                ]
+            },
+        ),
+    ],
+    ids=["exclusion", "read-and-write-apart", "write-only-excluding", "advanced"],
+)
+def test_fix_changes_the_selectors_in_place_and_both_verdicts_agree_after(
+    world: seeding.World, clients: RecordingClients, put: dict[str, Any], fixed: dict[str, Any]
+) -> None:
+    arn = seeding.add_trail("everywhere", HOME, IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True)
+    cloudtrail().start_logging(Name=arn)
+    cloudtrail().put_event_selectors(TrailName=arn, **put)
+    before = audit(clients, "--standard", "fsbp", "--fix", "--dry-run")
+    (finding,) = [f for f in before.findings if f.control == "CloudTrail.1"]
+    assert finding.status == "FAIL" and finding.fix == {"Name": arn, **fixed}
+    audit(clients, "--standard", "fsbp", "--fix")
+    after = audit(clients, "--standard", "fsbp")
+    assert status(after, "CloudTrail.1") == "PASS"
+    read = cloudtrail().get_event_selectors(TrailName=arn)
+    kind = next(iter(fixed))
+    assert len(read[kind]) == len(fixed[kind])  # changed where they stood, nothing appended
+    assert not any(s.get("ExcludeManagementEventSources") for s in read.get("EventSelectors", []))
 
 
 def test_dry_run_shows_the_plan_and_writes_nothing(world: seeding.World, clients: RecordingClients) -> None:
@@ -312,3 +374,41 @@ def test_write_state_across_accounts_is_grouped_by_account_as_an_export_and_plan
     assert {t["trail_arn"] for t in planned if t["changes"]} == set(fixes)
     assert main(["apply", *plan], out=io.StringIO(), err=io.StringIO()) == 0
     assert main(["plan", *plan], out=io.StringIO(), err=io.StringIO()) == 0
+
+
+def test_the_in_place_fix_never_widens_what_a_selector_records_beyond_management_events() -> None:
+    from trailkeeper.audit.selector_fix import management_fixed
+    from trailkeeper.trail import selectors
+
+    def fixed(read: dict[str, Any]) -> Any:
+        return management_fixed(selectors.from_read(read))  # as GetEventSelectors answers, as the audit reads
+
+    # A basic selector's ReadWriteType applies to its data events too: widening {WriteOnly, S3} would start
+    # recording (and billing) every S3 read. A management selector is added beside it instead.
+    data = {"ReadWriteType": "WriteOnly", "DataResources": ALL_S3}
+    assert fixed({"EventSelectors": [data]}) == {"EventSelectors": [data, {"ReadWriteType": "All"}]}
+    # No room for another basic selector (five at most): no fix, the owner merges them.
+    five = [
+        {
+            "ReadWriteType": "WriteOnly",
+            "DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::b{n}/"]}],
+        }
+        for n in range(5)
+    ]
+    assert fixed({"EventSelectors": five}) is None
+    # An advanced management selector narrowed by eventName (read back; a declaration may not narrow so) keeps
+    # its narrowing; a plain one is added.
+    narrowed = {
+        "Name": "logins",
+        "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Management"]},
+            {"Field": "eventName", "Equals": ["ConsoleLogin"]},
+        ],
+    }
+    added = fixed({"AdvancedEventSelectors": [narrowed]})
+    assert added is not None and narrowed in added["AdvancedEventSelectors"]
+    assert {"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]} in (
+        added["AdvancedEventSelectors"]
+    )
+    # Already as the rule wants: nothing to fix.
+    assert fixed({"EventSelectors": [{"ReadWriteType": "All"}, data]}) is None

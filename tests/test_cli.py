@@ -272,7 +272,10 @@ def test_an_unreachable_endpoint_is_given_up_after_one_retry(tmp_path: Path, mon
     path.write_text("trails:\n  - Name: audit-trail\n")
     code, _, err = run("plan", "-f", str(path))
     assert code == report.EXIT_FAILED and len(slept) == 1
-    assert err.startswith("trailkeeper: EndpointConnectionError: could not reach AWS for GetCallerIdentity")
+    # The one retry is said as a person's terminal shows it (issue 23: a line names what it is about), then the error.
+    retried, failed = err.splitlines()
+    assert retried.startswith("trailkeeper: WARNING retrying AWS call (operation: GetCallerIdentity, error: Endpoint")
+    assert failed.startswith("trailkeeper: EndpointConnectionError: could not reach AWS for GetCallerIdentity")
 
 
 @pytest.mark.parametrize("command", [["plan", "-f", "x.yaml"], ["apply", "-f", "x.yaml"], ["export"], ["audit"]])
@@ -290,3 +293,40 @@ def test_every_command_takes_region_and_profile_alike(command: list[str]) -> Non
         ["--region"],
     )
     assert flags["profile"].help == org_command.PROFILE_HELP
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["audit", "--dry-run"], "--dry-run needs --fix"),
+        (["audit", "--dry-run", "--tag", "a=b"], "--dry-run, --tag need --fix"),
+        (["export", "--role-name", "Other"], "--role-name needs --organization or --accounts"),
+        (["export", "--role-name", "Other", "--max-accounts", "3"], "--max-accounts, --role-name need --organization"),
+    ],
+)
+def test_a_flag_that_needs_another_says_so_in_good_grammar(argv: list[str], said: str, aws: None) -> None:
+    code, _, err = run(*argv)
+    assert code == report.EXIT_FAILED and said in err, err
+
+
+def _plan_one(tmp_path: Path, name: str) -> dict[str, Any]:
+    path = tmp_path / "desired.yaml"
+    path.write_text(f"trails:\n  - Name: {name}\n    EnableLogFileValidation: true\n")
+    code, out, err = run("plan", "-f", str(path), "--region", "us-east-1", "--json")
+    assert code == report.EXIT_FAILED, err
+    (result,) = json.loads(out)["trails"]
+    return dict(result["error"])
+
+
+def test_an_arn_of_another_account_names_both_accounts(tmp_path: Path, world: seeding.World) -> None:
+    error = _plan_one(tmp_path, "arn:aws:cloudtrail:us-east-1:999999999999:trail/audit")
+    assert error["code"] == "TrailNotFound"
+    assert "account 999999999999" in error["reason"] and f"account {seeding.ACCOUNT}" in error["reason"]
+
+
+def test_an_arn_of_another_partition_names_both_partitions_and_is_not_looked_for(
+    tmp_path: Path, world: seeding.World
+) -> None:
+    error = _plan_one(tmp_path, f"arn:aws-cn:cloudtrail:cn-north-1:{seeding.ACCOUNT}:trail/audit")
+    assert error["code"] == "TrailNotFound"
+    assert "partition aws-cn" in error["reason"] and "partition aws " in error["reason"]

@@ -59,6 +59,11 @@ def test_the_demo_runs_every_event_and_the_drift_fix_cycle() -> None:
     assert "--log-group trailkeeper-demo does not exist in eu-west-1" in audits[1]
     assert "apply: 2 trail(s): 0 in sync, 0 drifted, 2 fixed, 0 failed" in audits[1]
     assert "47 pass, 5 fail" in audits[2]
+    # The last audit is the HTML page: written, and where is said (issue 23).
+    report = ROOT / "build" / "audit-report.html"
+    assert f"the audit report: {report}" in out and "wrote the audit report (html) to build/audit-report.html" in out
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Where the failures are" in page
     # Delivery: the chain whole, then the bucket policy replaced: the guard tells within the event, the audit
     # fails the trails that deliver there, --fix shows then appends CloudTrail's statements, and it passes.
     delivery = out[out.index("== trailkeeper audit --standard delivery") :]

@@ -198,3 +198,13 @@ def test_the_organization_pages_iam_lists_are_the_codes() -> None:
 
 def test_the_controls_page_holds_the_control_table() -> None:
     assert generated(CONTROLS, "controls-table") == controls_table().strip(), "run: python -m devkit.docs"
+
+
+def test_every_control_names_the_rule_behind_its_verdict_and_its_source() -> None:
+    from trailkeeper.audit import controls, sources
+
+    assert set(sources.RULES) == {control.key for control in controls.CONTROLS}
+    for key, rule in sources.RULES.items():
+        assert rule.identifier and rule.says and rule.sources, key
+        assert all(s.startswith("https://docs.aws.amazon.com/") or s == sources.CIS_V6 for s in rule.sources), key
+        assert all(source in CONTROLS for source in rule.sources if source.startswith("https://")), key

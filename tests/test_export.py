@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -486,11 +487,79 @@ def test_logical_ids_are_unique_valid_and_derived_from_the_names(account: None) 
     for region, name in ((HOME, "audit"), (OTHER, "audit"), (HOME, "org.audit"), (HOME, "org_audit"), (HOME, "9lives")):
         boto3.client("cloudtrail", region_name=region).create_trail(Name=name, S3BucketName=BUCKET)
     text = export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW)
-    names = {logical: res["Properties"]["Name"].rsplit("/", 1)[1] for logical, res in _resources(text).items()}
-    assert sorted(names) == sorted(
-        ["TrailAuditUsEast1", "TrailAuditEuWest1", "TrailOrgAudit", "TrailOrgAudit2", "Trail9lives"]
+    names = {logical: res["Properties"]["Name"] for logical, res in _resources(text).items()}
+    assert len(names) == 5 and all(re.fullmatch(r"[A-Za-z0-9]{1,255}", logical) for logical in names)
+    # Each id says the trail's name and region, and a digest of its ARN tells apart what the name's letters
+    # cannot (org.audit and org_audit): the same id whatever other trails exist (issue 23).
+    assert sorted(logical[: -export_files.DIGEST_LENGTH] for logical in names) == sorted(
+        ["TrailAuditUsEast1", "TrailAuditEuWest1", "TrailOrgAuditUsEast1", "TrailOrgAuditUsEast1", "Trail9livesUsEast1"]
     )
     assert cfnlint.api.lint(text, regions=[HOME]) == []
+
+
+def test_a_trails_logical_id_is_the_same_whichever_other_trails_are_exported(account: None) -> None:
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
+    boto3.client("cloudtrail", region_name=HOME).create_trail(Name="audit", S3BucketName=BUCKET)
+    alone = {res["Properties"]["Name"]: logical for logical, res in _resources(_template()).items()}
+    # A second trail of the same name in another region used to rename the first (TrailAudit -> TrailAuditUsEast1):
+    # a re-export that CloudFormation would deploy as a replacement.
+    boto3.client("cloudtrail", region_name=OTHER).create_trail(Name="audit", S3BucketName=BUCKET)
+    boto3.client("cloudtrail", region_name=HOME).create_trail(Name="Audit", S3BucketName=BUCKET)
+    together = {res["Properties"]["Name"]: logical for logical, res in _resources(_template()).items()}
+    assert len(together) == 3 and together[arn("audit")] == alone[arn("audit")]
+    assert len(set(together.values())) == 3
+
+
+def _template() -> str:
+    return export_files.template(_export(RecordingClients()), caller_account=ACCOUNT, now=NOW)
+
+
+def test_a_template_over_the_direct_upload_limit_says_how_to_deploy_it(account: None, tmp_path: Path) -> None:
+    def trails(count: int) -> export.Export:
+        return export.Export(
+            tuple(
+                export.ExportedTrail(
+                    ACCOUNT, HOME, arn(f"trail-{n:03}"), {"Name": arn(f"trail-{n:03}"), "S3BucketName": BUCKET}
+                )
+                for n in range(count)
+            ),
+            (HOME,),
+        )
+
+    small = export_files.template(trails(2), caller_account=ACCOUNT, now=NOW)
+    assert "51,200" not in small
+    big = export_files.template(trails(200), caller_account=ACCOUNT, now=NOW)
+    assert len(big.encode()) > export_files.DIRECT_UPLOAD_LIMIT
+    head = big.split("AWSTemplateFormatVersion")[0]
+    assert "over CloudFormation's limit of 51,200 bytes" in head and "--s3-bucket" in head
+    assert "aws cloudformation deploy" in head
+    assert cfnlint.api.lint(big, regions=[HOME]) == []
+    assert export_files.deploy_note(small) == "" and "--s3-bucket" in export_files.deploy_note(big)
+
+
+def test_the_command_says_when_a_template_must_go_through_s3(account: None, tmp_path: Path) -> None:
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
+    for n in range(70):
+        boto3.client("cloudtrail", region_name=HOME).create_trail(Name=f"trail-{n:03}", S3BucketName=BUCKET)
+    target = tmp_path / "adopt.yaml"
+    code, _, err = run("export", "--format", "cloudformation", "-o", str(target), "--region", HOME)
+    assert code == 0, err
+    assert len(target.read_bytes()) > export_files.DIRECT_UPLOAD_LIMIT
+    assert f"trailkeeper: {target}: This template is " in err and "--s3-bucket BUCKET" in err
+
+
+def test_non_ascii_is_written_as_it_is(account: None, tmp_path: Path) -> None:
+    boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
+    tags = [{"Key": "équipe", "Value": "sécurité ✓"}]
+    boto3.client("cloudtrail", region_name=HOME).create_trail(Name="audit", S3BucketName=BUCKET, TagsList=tags)
+    target = tmp_path / "trails.yaml"
+    code, _, err = run("export", "-o", str(target), "--region", HOME)
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert "Key: équipe" in text and "Value: sécurité ✓" in text and "\\x" not in text and "\\u" not in text
+    assert yaml.safe_load(text)["trails"][0]["Tags"] == tags
+    template = _template()
+    assert "sécurité ✓" in template and yaml.safe_load(template)
 
 
 def test_the_cloudformation_command_writes_a_template(every_shape: dict[str, str], tmp_path: Path) -> None:
@@ -639,3 +708,32 @@ def test_a_fix_merges_into_an_export_in_the_exports_form_and_order() -> None:
     assert declaration.parse(merged).aspects  # still a valid declaration
     with pytest.raises(ValueError, match="cannot merge"):
         trail_export.with_fix(declared, {"Name": arn("other"), "IsLogging": True})
+
+
+def test_every_warning_line_names_its_trail_and_its_reason(every_shape: dict[str, str]) -> None:
+    """`trailkeeper: WARNING trail not exported` said three times with neither the trail nor why (the facts were
+    in `extra`, which the CLI's line format dropped): every line now names what it is about."""
+    from botocore.exceptions import ClientError
+
+    from trailkeeper.aws.calls import Clients
+
+    def deny(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetEventSelectors")
+
+    original = Clients.client
+
+    def client(self: Clients, service: str, region: str) -> Any:
+        made = original(self, service, region)
+        if service == "cloudtrail":
+            made.meta.events.register("before-call.cloudtrail.GetEventSelectors", deny, unique_id="deny-selectors")
+        return made
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Clients, "client", client)
+        code, _, err = run("export", "--region", HOME)
+    assert code == 1
+    warnings = [line for line in err.splitlines() if line.startswith("trailkeeper: WARNING")]
+    assert warnings, err
+    for line in warnings:
+        assert "trail not exported" in line and "arn:aws:cloudtrail:us-east-1:111122223333:trail/" in line, line
+        assert "AccessDeniedException" in line and "GetEventSelectors" in line, line

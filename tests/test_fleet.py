@@ -109,6 +109,50 @@ def test_writes_are_paced_to_one_per_second_per_region(fleet_world: dict, aws: N
         assert len(times) == 3 and all(gap >= 1.0 for gap in gaps), gaps
 
 
+def test_a_slow_write_delays_the_next_so_the_server_sees_the_whole_interval(fleet_world: dict, aws: None) -> None:
+    """CloudTrail counts a write when it arrives: spacing the starts let a write answered late (0.7 s here)
+    reach the server 0.3 s before the next. Each write starts a whole interval after the previous one ended."""
+    clock = FakeClock()
+    clients = RecordingClients(clock=clock)
+    ended: dict[str, list[float]] = defaultdict(list)
+
+    def slow_answer(region: str) -> Any:
+        def answered(**_: Any) -> None:
+            clock.sleep(0.7)  # the write's round trip, on the test's clock
+            ended[region].append(clock())
+
+        return answered
+
+    for region in REGIONS:
+        clients.client("cloudtrail", region).meta.events.register(
+            "after-call.cloudtrail.UpdateTrail", slow_answer(region)
+        )
+    run(
+        declared({"us-east-1": fleet_world["us-east-1"]}, S3KeyPrefix="slow"),
+        clients,
+        apply=True,
+        pacer=Pacer(clock=clock, sleep=clock.sleep),
+    )
+    started = [c.at for c in clients.named("UpdateTrail")]
+    assert len(started) == 3 and len(ended["us-east-1"]) == 3
+    gaps = [round(start - end, 3) for end, start in zip(ended["us-east-1"], started[1:], strict=False)]
+    assert gaps == [1.0, 1.0]
+
+
+def test_the_pacer_spaces_from_the_end_of_the_previous_write() -> None:
+    clock = FakeClock()
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    starts = []
+    for duration in (0.7, 2.5, 0.0):
+        pacer.wait("a")
+        starts.append(clock())
+        clock.sleep(duration)
+        pacer.done("a")
+    pacer.wait("a")
+    starts.append(clock())
+    assert starts == [1000.0, 1001.7, 1005.2, 1006.2]
+
+
 def test_the_pacer_spaces_writes_per_region_only() -> None:
     clock = FakeClock()
     pacer = Pacer(clock=clock, sleep=clock.sleep)

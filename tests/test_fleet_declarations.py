@@ -314,6 +314,81 @@ def test_insights_in_one_layer_need_management_events_from_the_merged_selectors(
     )
 
 
+@pytest.mark.parametrize(
+    ("baseline", "own"),
+    [
+        ({"SnsTopicName": seeding.TOPIC}, {"SnsTopicName": f"arn:aws:sns:us-east-1:{ACCOUNT}:{seeding.TOPIC}"}),
+        (
+            {"CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{seeding.LOG_GROUP}:*"},
+            {"CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{seeding.LOG_GROUP}"},
+        ),
+        ({"KmsKeyId": "KEY_ID"}, {"KmsKeyId": "KEY_ARN"}),
+        ({"KmsKeyId": seeding.ALIAS}, {"KmsKeyId": "KEY_ARN"}),
+        ({"KmsKeyId": f"arn:aws:kms:us-east-1:{ACCOUNT}:{seeding.ALIAS}"}, {"KmsKeyId": "KEY_ARN"}),
+    ],
+    ids=["sns-name-and-arn", "log-group-with-and-without-star", "key-id-and-arn", "alias-and-arn", "alias-arn-and-arn"],
+)
+def test_layers_declaring_one_value_in_two_forms_do_not_conflict(
+    world: seeding.World, clients: RecordingClients, baseline: dict[str, str], own: dict[str, str]
+) -> None:
+    """`export` writes the ARN forms; a baseline `Name: "*"` layer written by hand names a key by its alias, a
+    topic by its name: the engine compares them alike, so layering does too (issue 23)."""
+
+    def spelled(values: dict[str, str]) -> dict[str, str]:
+        known = {"KEY_ID": world.key_id, "KEY_ARN": world.key_arn}
+        role = {"CloudWatchLogsRoleArn": world.role_arn} if "CloudWatchLogsLogGroupArn" in values else {}
+        return {**{k: known.get(v, v) for k, v in values.items()}, **role}
+
+    entries = [{"Name": "*", **spelled(baseline)}, {"Name": arn("us-east-1", "audit-trail"), **spelled(own)}]
+    result = run(entries, clients, apply=True, regions=["us-east-1"])
+    (trail,) = result.results
+    assert trail.status == "fixed", trail.error
+    assert len(clients.named("DescribeKey")) <= 1  # an alias: the one lookup the engine makes, shared
+    clients.calls.clear()
+    (again,) = run(entries, clients, regions=["us-east-1"]).results
+    assert again.status == "in_sync" and clients.writes() == 0
+
+
+def test_one_key_by_alias_and_another_by_arn_still_conflict(world: seeding.World, clients: RecordingClients) -> None:
+    other = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    entries = [{"Name": "*", "KmsKeyId": seeding.ALIAS}, {"Name": "audit-trail", "KmsKeyId": other}]
+    with pytest.raises(ConflictingDeclarations) as raised:
+        run(entries, clients, apply=True, regions=["us-east-1"])
+    (problem,) = raised.value.problems
+    assert "declare KmsKeyId differently" in problem and seeding.ALIAS in problem and world.key_arn in problem
+    assert clients.writes() == 0 and len(clients.named("DescribeKey")) == 1
+
+
+def test_an_alias_that_cannot_be_looked_up_is_a_conflict_saying_why(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    entries = [{"Name": "*", "KmsKeyId": "alias/nothing-here"}, {"Name": "audit-trail", "KmsKeyId": world.key_arn}]
+    with pytest.raises(ConflictingDeclarations) as raised:
+        run(entries, clients, apply=True, regions=["us-east-1"])
+    (problem,) = raised.value.problems
+    assert "alias/nothing-here" in problem and "NotFoundException" in problem
+    assert clients.writes() == 0
+
+
+def test_tags_of_two_layers_merge_and_only_one_key_with_two_values_conflicts(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    baseline = {"Name": "*", "Tags": [{"Key": "owner", "Value": "security"}]}
+    own = {"Name": "audit-trail", "Tags": [{"Key": "team", "Value": "payments"}, {"Key": "owner", "Value": "security"}]}
+    (trail,) = run([baseline, own], clients, apply=True, regions=["us-east-1"]).results
+    assert trail.status == "fixed", trail.error
+    listed = boto3.client("cloudtrail", region_name="us-east-1").list_tags(ResourceIdList=[world.trail_arn])
+    assert {t["Key"]: t["Value"] for t in listed["ResourceTagList"][0]["TagsList"]} == {
+        "owner": "security",
+        "team": "payments",
+    }
+    clashing = {"Name": "audit-trail", "Tags": [{"Key": "owner", "Value": "payments"}]}
+    with pytest.raises(ConflictingDeclarations) as raised:
+        run([baseline, clashing], clients, apply=True, regions=["us-east-1"])
+    (problem,) = raised.value.problems
+    assert "declare Tags differently" in problem and "owner" in problem and "'security' vs 'payments'" in problem
+
+
 # --- the CLI -----------------------------------------------------------------------------------------
 
 

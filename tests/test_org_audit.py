@@ -90,6 +90,56 @@ def test_every_enabled_region_of_the_account_by_default(org: organization.Organi
     assert statuses(answer, "CloudTrail.4")[regional] == "FAIL"
 
 
+# --- the CLI's audit of many accounts: each account's own regions (issue 23) -----------------------------
+
+
+def cli_audit(*argv: str, clients: RecordingClients) -> Audit:
+    from trailkeeper.aws.calls import Deadline
+    from trailkeeper.cli import audit as audit_command
+    from trailkeeper.cli.main import _parser
+
+    args = _parser().parse_args(["audit", "--standard", "fsbp", *argv])
+    identity = {"Account": seeding.ACCOUNT, "Arn": f"arn:aws:iam::{seeding.ACCOUNT}:user/auditor"}
+    return audit_command.run(args, clients=clients, region=HOME, identity=identity, deadline=Deadline())
+
+
+def regions_judged(result: Audit, account: str) -> set[str]:
+    return {f.region for f in result.findings if f.control == "CloudTrail.1" and f.account == account}
+
+
+def test_audit_accounts_scans_the_regions_the_inventory_lists_for_each_account(
+    org: organization.Organization, clients: RecordingClients, tmp_path: Any
+) -> None:
+    web, payments = org.members["web"], org.members["payments"]
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        f'accounts:\n  - account_id: "{web}"\n    regions: [eu-west-1]\n'
+        f'  - account_id: "{payments}"\n    regions: [us-east-1, {organization.REGIONAL}]\n'
+    )
+    result = cli_audit("--accounts", str(inventory), clients=clients)
+    assert not result.errors
+    assert regions_judged(result, web) == {"eu-west-1"}
+    assert regions_judged(result, payments) == {"us-east-1", organization.REGIONAL}
+    assert clients.named("DescribeRegions") == []  # every account's regions were named
+    assert set(result.regions) == {"eu-west-1", "us-east-1", organization.REGIONAL}
+
+
+def test_audit_organization_scans_each_members_own_enabled_regions(
+    org: organization.Organization, clients: RecordingClients
+) -> None:
+    from devkit import regions as world_regions
+
+    lab = org.members["lab"]
+    with world_regions.opted_in(lab, "af-south-1"):  # only lab has opted in
+        result = cli_audit("--organization", clients=clients)
+    assert "af-south-1" in regions_judged(result, lab)
+    for name, account in org.members.items():
+        if account != lab:
+            assert "af-south-1" not in regions_judged(result, account), name
+    assert "af-south-1" not in regions_judged(result, seeding.ACCOUNT)  # the caller's own answer is its own
+    assert result.scope[lab] == (*sorted([*world_regions.ENABLED_BY_DEFAULT, "af-south-1"]),)
+
+
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
@@ -123,6 +173,53 @@ def test_list_accounts_refuses_a_malformed_audit_once_before_listing(
         invoke(event)
     assert clients.calls == []
     assert invoke({**event, "standards": ["cis-5.0"]})["accounts"] == 4  # the same run, well formed
+
+
+@pytest.mark.parametrize(
+    ("run", "problems"),
+    [
+        ({"action": "audit", "standard": ["cis-5.0"]}, ["'standard': not a field of an organization run's input"]),
+        (
+            {"action": "plan", "ou_id": ["ou-ab12-cdefgh12"], "exclude_account": []},
+            ["'ou_id': not a field", "'exclude_account': not a field"],
+        ),
+        ({"action": "audit", "regions": ["mars-1"], "colour": 1}, ["'colour': not a field", "'mars-1' is not a"]),
+        ("audit", ["the execution input must be a JSON object"]),
+    ],
+)
+def test_list_accounts_refuses_a_misspelt_field_of_the_runs_input_naming_it_before_listing(
+    org: organization.Organization, clients: RecordingClients, run: Any, problems: list[str]
+) -> None:
+    """The state machine passed list-accounts only the fields it knew (`standards`, ...): a misspelt
+    `standard` vanished, and the run audited the default standards as if asked to (issue 23). The step now
+    gets the execution's whole input (org-reconcile.asl.json) and refuses what no run takes, by name."""
+    clients.calls.clear()
+    fields = run if isinstance(run, dict) else {}
+    event = {
+        "action": "list-accounts",
+        "bucket": BUCKET,
+        "key": "k",
+        "run_action": fields.get("action", "plan"),
+        "execution_input": run,
+    }
+    with pytest.raises(MalformedEvent) as raised:
+        invoke(event)
+    for problem in problems:
+        assert problem in str(raised.value), str(raised.value)
+    assert clients.calls == []
+
+
+def test_list_accounts_takes_every_field_a_run_documents(org: organization.Organization) -> None:
+    run = {
+        "action": "audit",
+        "ou_ids": [],
+        "exclude_accounts": [],
+        "standards": ["fsbp"],
+        "regions": ["us-east-1"],
+        "required_tags": ["owner"],
+    }
+    event = {"action": "list-accounts", "bucket": BUCKET, "key": "k", "run_action": "audit", "execution_input": run}
+    assert invoke({**event, **{k: v for k, v in run.items() if k != "action"}})["accounts"] == 4
 
 
 def test_an_account_whose_role_cannot_be_assumed_raises_naming_it(org: organization.Organization) -> None:
@@ -325,6 +422,30 @@ def test_a_control_no_account_could_judge_has_no_datapoint_never_a_zero(capsys: 
     metric = audit_totals.CONTROL_FAILING
     published = {m["Control"]: m[metric] for m in metric_lines(capsys.readouterr().out) if metric in m}
     assert published == {"CloudTrail.4": [0.0]}  # passed where judged; CloudTrail.6 was judged nowhere
+
+
+def test_a_control_an_accounts_failed_reads_left_unknown_has_no_datapoint(capsys: pytest.CaptureFixture[str]) -> None:
+    """An account whose GetTrailStatus was denied has CloudTrail.1 NOT_AVAILABLE (issue 23): passing in the
+    others, the run does not know it passes everywhere, so no 0; a failure elsewhere is known, and counted."""
+
+    def row(control: str, **counts: int) -> dict[str, Any]:
+        return {"standard": "fsbp", "control": control, "PASS": 0, "FAIL": 0, "NOT_AVAILABLE": 0, **counts}
+
+    def child(account: str, errors: int, *rows: dict[str, Any]) -> dict[str, str]:
+        answer = {"standards": ["fsbp"], "summary": {"errors": errors, "controls": list(rows)}}
+        return {"Input": json.dumps({"account": account}), "Output": json.dumps(answer)}
+
+    totals = audit_totals.AuditTotals()
+    totals.add("SUCCEEDED", child("111122223333", 0, row("CloudTrail.1", PASS=2), row("CloudTrail.3", FAIL=1)))
+    totals.add(
+        "SUCCEEDED",
+        child("444455556666", 1, row("CloudTrail.1", NOT_AVAILABLE=2), row("CloudTrail.3", NOT_AVAILABLE=2)),
+    )
+    capsys.readouterr()
+    totals.count()
+    metric = audit_totals.CONTROL_FAILING
+    published = {m["Control"]: m[metric] for m in metric_lines(capsys.readouterr().out) if metric in m}
+    assert published == {"CloudTrail.3": [1.0]}
 
 
 def test_summarise_totals_an_audit_run_counts_metrics_and_notifies(

@@ -304,7 +304,7 @@ def test_an_invalid_inventory_lists_every_problem_before_any_call(tmp_path: Path
         (("--organization", "--ou", "prod"), "--ou 'prod' is not an OU id"),
         (("--organization", "--exclude-account", "42"), "--exclude-account '42' is not a 12-digit account id"),
         (("--organization", "--max-accounts", "0"), "--max-accounts 0 must be 1 or more"),
-        (("--role-name", "Other"), "--role-name need --organization or --accounts"),
+        (("--role-name", "Other"), "--role-name needs --organization or --accounts"),  # issue 23: "needs"
     ],
 )
 def test_organization_flags_are_checked_before_any_call(tmp_path: Path, flags: tuple[str, ...], problem: str) -> None:

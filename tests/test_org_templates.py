@@ -21,6 +21,8 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from trailkeeper import permissions
+from trailkeeper.errors import MalformedEvent
+from trailkeeper.invocations import organization_step
 from trailkeeper.org import audit as org_audit
 
 pytestmark = pytest.mark.slow  # cfn-lint on the organization templates: make test-fast leaves them out
@@ -272,6 +274,8 @@ def test_one_child_per_account_each_invoking_the_function_with_its_account(
         "ou_ids": ["ou-ab12-cdefgh12"],
         "exclude_accounts": [],
         **PLAN_FIELDS,
+        # The execution's whole input, as started: list-accounts refuses a field no run takes (issue 23).
+        "execution_input": {"action": "apply", "ou_ids": ["ou-ab12-cdefgh12"]},
     }
     (map_run,) = sfn.list_map_runs(executionArn=done["executionArn"])["mapRuns"]
     described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
@@ -350,6 +354,18 @@ def test_an_audit_run_passes_its_fields_to_every_child_and_to_the_checks_and_tot
     assert listing["run_action"] == "audit" and {k: listing[k] for k in fields} == fields
     assert sorted(children, key=lambda c: c["account"]) == [{"action": "audit", **a, **fields} for a in ACCOUNTS]
     assert summarise["run_action"] == "audit"  # the audit's totals, not plan's
+
+
+def test_a_misspelt_field_reaches_list_accounts_which_refuses_it(
+    machine: tuple[Any, str], invocations: list[dict[str, Any]]
+) -> None:
+    sfn, arn = machine
+    run = {"action": "audit", "standard": ["cis-5.0"]}  # `standards` misspelt
+    execute(sfn, arn, "run-6", run)
+    listing = invocations[0]
+    assert listing["action"] == "list-accounts" and listing["execution_input"] == run
+    with pytest.raises(MalformedEvent, match="'standard': not a field of an organization run's input"):
+        organization_step.check_run(listing)
 
 
 def test_the_schedule_may_audit() -> None:

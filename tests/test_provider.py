@@ -195,6 +195,23 @@ def test_a_missing_trail_fails_with_its_name(world: seeding.World, invoke: Invok
     assert writes(clients) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("arn:aws:cloudtrail:us-east-1:999999999999:trail/audit-trail", "names account 999999999999"),
+        ("arn:aws-cn:cloudtrail:cn-north-1:123456789012:trail/audit-trail", "is in partition aws-cn"),
+    ],
+)
+def test_an_arn_of_another_account_or_partition_names_the_mismatch(
+    world: seeding.World, invoke: Invoker, clients: RecordingClients, name: str, said: str
+) -> None:
+    answer = invoke("create", ResourceProperties={"Name": name, "S3KeyPrefix": "x"})
+    assert answer["Status"] == "FAILED" and answer["Reason"].startswith("TrailNotFound: ")
+    assert said in answer["Reason"] and "these credentials act in" in answer["Reason"]
+    assert [c.region for c in clients.named("DescribeTrails")] in ([], ["us-east-1"])  # never cn-north-1
+    assert writes(clients) == []
+
+
 def test_multi_region_without_global_events_is_refused_against_current_state(
     world: seeding.World, invoke: Invoker, clients: RecordingClients
 ) -> None:

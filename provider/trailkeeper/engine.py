@@ -191,12 +191,7 @@ def _resolve_settings(
         known = aliases if aliases is not None else {}
 
         def describe_key(alias: str) -> str:
-            if (region, alias) not in known:
-                answer = call(
-                    "DescribeKey", lambda: clients.kms(region).describe_key(KeyId=alias), deadline=deadline, facts=facts
-                )
-                known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
-            return known[(region, alias)]
+            return key_arn_of(alias, clients=clients, region=region, deadline=deadline, known=known, facts=facts)
 
         try:
             declared[KMS] = kms_key_arn(str(declared[KMS]), current.get(KMS), home, describe_key)
@@ -209,6 +204,28 @@ def _resolve_settings(
             )
             declared[KMS] = str(current.get(KMS) or "")
     return desired_view(declared, home)
+
+
+def key_arn_of(
+    alias: str,
+    *,
+    clients: Clients,
+    region: str,
+    deadline: Deadline,
+    known: dict[tuple[str, str], str],
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The key ARN an alias names in `region`: one DescribeKey, remembered in `known` ((region, alias) -> ARN)
+    for the rest of the run (a fleet run shares it between layering and reconciling)."""
+    if (region, alias) not in known:
+        answer = call(
+            "DescribeKey",
+            lambda: clients.kms(region).describe_key(KeyId=alias),
+            deadline=deadline,
+            facts=facts or {"key": alias, "region": region},
+        )
+        known[(region, alias)] = str(answer["KeyMetadata"]["Arn"])
+    return known[(region, alias)]
 
 
 def _send(clients: Clients, region: str, request: Call, deadline: Deadline, facts: Mapping[str, str]) -> Any:
@@ -283,11 +300,13 @@ def reconcile(
     aliases: dict[tuple[str, str], str] | None = None,
     allow_weakening: bool = False,
     try_unconfirmed: bool = True,
+    after_write: Hook | None = None,
 ) -> Outcome:
     """Make `trail` (as DescribeTrails returned it) match `declaration`; with apply=False, only plan.
 
-    `before_write(region)` / `before_read(region)` run just before each write / per-trail read (the
-    drift-fix pipelines pace calls per region with them). `aliases` memoises (region, alias) -> key ARN
+    `before_write(region)` / `before_read(region)` run just before each write / per-trail read, and
+    `after_write(region)` once each write is answered or failed (the drift-fix pipelines pace calls per
+    region with them, a write an interval after the previous one ended). `aliases` memoises (region, alias) -> key ARN
     across the trails of one run. `allow_weakening` allows every weakening (the CLI's --allow-weakening),
     on top of what the declaration's AllowWeakening allows. A declaration with DryRun plans only.
     `try_unconfirmed`: see `check_owner`.
@@ -358,7 +377,14 @@ def reconcile(
 
     guard.check(weakenings, allowance, trail_arn)  # before any write: a refusal writes nothing
     landed = _write(
-        writes, trail_arn, region, clients=clients, deadline=deadline, before=before_write, facts=facts, who=who
+        writes,
+        trail_arn,
+        region,
+        clients=clients,
+        deadline=deadline,
+        hooks=(before_write, after_write),
+        facts=facts,
+        who=who,
     )
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
     if LOGGING.name in declaration.aspects:  # written, so now as declared
@@ -373,7 +399,7 @@ def _write(
     *,
     clients: Clients,
     deadline: Deadline,
-    before: Hook | None,
+    hooks: tuple[Hook | None, Hook | None],
     facts: Mapping[str, str],
     who: Caller = OWNED,
 ) -> list[str]:
@@ -386,6 +412,7 @@ def _write(
     failed: list[tuple[Call, TrailkeeperError]] = []
     waiting: list[tuple[Call, str]] = []
     written_after_failure = False
+    before, after = hooks
     for position, request in enumerate(writes):
         unmet = unmet_dependency(request, [c for c, _ in failed] + [c for c, _ in waiting])
         if unmet is not None:
@@ -397,7 +424,11 @@ def _write(
                 raise OutOfTime(f"no time left to call {request.operation} on {trail_arn}; {done}")
             if before:
                 before(region)
-            _send(clients, region, request, deadline, facts)
+            try:
+                _send(clients, region, request, deadline, facts)
+            finally:  # answered or failed, it reached CloudTrail (or may have): the next is spaced from now
+                if after:
+                    after(region)
         except TrailkeeperError as error:
             refusal = who.refused(trail_arn, error, request.operation)
             if refusal is not None:

@@ -24,7 +24,7 @@ _PATTERNS = (
     re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
 )
-_STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 class Redactor(logging.Filter):
@@ -65,7 +65,7 @@ class Redactor(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD_FIELDS:
+            if key not in STANDARD_FIELDS:
                 setattr(record, key, self._clean(value))
         if record.exc_info:
             self._clean_exception(record)

@@ -136,11 +136,15 @@ def _reason(limit: int) -> str:
 def control_counts(result: Audit) -> dict[tuple[str, str], int]:
     """(standard, control) -> the resources failing it: every control judged (a PASS or FAIL finding), and,
     when no read failed, 0 for a control with nothing there to judge (no trail, no bucket). A control
-    left unjudged because reads failed has no count: its alarm sees missing data, never a pass."""
+    left unjudged because reads failed has no count: its alarm sees missing data, never a pass. So has one
+    that passes where it was judged but is NOT_AVAILABLE somewhere a read failed: 0 would claim a pass
+    there (a failing one counts its failures: they are known)."""
     counts = {}
     if not result.errors:
         counts = {(standard, str(control.id_in(standard))): 0 for control, standard in controls.asked(result.standards)}
     for control, standard, row in result.by_control():
+        if result.errors and row[NOT_AVAILABLE] and not row[FAIL]:
+            continue
         if row[FAIL] or row[PASS]:
             counts[(standard, control)] = row[FAIL]
     return counts

@@ -5,10 +5,13 @@ and how it is judged. docs/controls.md is rendered from `CONTROLS` (devkit/docs.
 edge (`audit/judge.py`) reads only what the asked controls need and hands the facts here. (The guard's
 words for the control a weakening breaks are `trail/control_names.py`'s; this is the audit's table.)
 
-Exact means judged by the events a trail records, from the model of `record.py`, not by names or
-shapes: a multi-region trail that is stopped, records only writes or excludes a source does not satisfy
-CloudTrail.1; an advanced selector equivalent to the default does; an advanced S3 selector with
-`readOnly = false` records writes, not reads. A selector trailkeeper cannot read exactly proves nothing.
+The status is the verdict of the standard's own documented rule (`audit/sources.py` names each and its
+source): CloudTrail.1 is AWS Config's `multi-region-cloudtrail-enabled`, read per trail in
+`audit/standing.py`, where trailkeeper's model of recorded events (`record.py`) judging otherwise is said
+in the reason. What a trail records is read by that model, not by names or shapes: an advanced selector
+equivalent to the default records what it does; an advanced S3 selector with `readOnly = false` records
+writes, not reads. A selector trailkeeper cannot read exactly proves nothing, and neither does a read
+that was refused: a control whose evidence could not be read is NOT_AVAILABLE, at every level.
 
 Three levels, as the standards judge them:
 
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from trailkeeper.audit import delivery
+from trailkeeper.audit import delivery, selector_fix, standing
 from trailkeeper.audit.facts import (
     BUCKET_LOGGING,
     BUCKET_PUBLIC,
@@ -46,9 +49,8 @@ from trailkeeper.audit.facts import (
     TrailFacts,
     Verdict,
 )
-from trailkeeper.trail import record, selectors
+from trailkeeper.trail import record
 from trailkeeper.trail.control_names import READ, WRITE
-from trailkeeper.trail.events import S3_OBJECT
 
 # Standard -> its title. Security Hub's control ids (CloudTrail.N) are audited under `fsbp`; CloudTrail.6
 # and .7 also belong to Security Hub's older CIS v1.2/1.4 lines and CloudTrail.9 to its Resource Tagging
@@ -78,84 +80,56 @@ class Control:
     judge: Callable[[Any, Options], Verdict] = field(repr=False, compare=False)
     # Whether the control says anything of a subject (digest files only with validation on...): None, always.
     applies: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
+    uses: frozenset[str] = frozenset()  # the `Options` its judgement reads (what a flag given for it sets)
 
     def id_in(self, standard: str) -> str | None:
         return self.ids.get(standard)
 
 
-# --- what a trail lacks -------------------------------------------------------------------------------
+# --- account level: one trail seen in the region passes, as the standard's rule reads it --------------
+
+TrailStanding = Callable[[TrailFacts], standing.Standing]
 
 
-def _events_lacking(trail: TrailFacts) -> list[str]:
-    """What keeps the trail from recording every read and write management event ([] nothing)."""
-    events = trail.record.events
-    if events is None:
-        return [f"its event selectors were not read ({trail.unread or 'unknown'})"]
-    lacking = [
-        f"does not record {kind} management events" for kind in (READ, WRITE) if events.management.get(kind) is None
-    ]
-    excluded = events.excluded()
-    if excluded:
-        lacking.append(f"excludes {', '.join(sorted(excluded))} from its management events")
-    if lacking and events.unread:
-        labels = ", ".join(sorted(u.label() for u in events.unread))
-        lacking.append(f"trailkeeper cannot read exactly what {labels} records")
-    return lacking
+def _said(trail: TrailFacts, stands: standing.Standing) -> str:
+    return f"{trail.arn} {stands.words()}" + (f" ({stands.differs})" if stands.differs else "")
 
 
-def _logging_lacking(trail: TrailFacts) -> list[str]:
-    if trail.record.logging is None:
-        return [f"its status was not read ({trail.unread or 'unknown'})"]
-    return [] if trail.record.logging else ["is not logging"]
-
-
-def _everywhere_lacking(trail: TrailFacts) -> list[str]:
-    lacking = [] if trail.record.multi_region else ["is not multi-region"]
-    return lacking + _logging_lacking(trail) + _events_lacking(trail)
-
-
-def _data_lacking(trail: TrailFacts, kind: str) -> list[str]:
-    lacking = _logging_lacking(trail)
-    events = trail.record.events
-    if events is None:
-        return [*lacking, f"its event selectors were not read ({trail.unread or 'unknown'})"]
-    if not events.records_data(S3_OBJECT, kind):
-        lacking.append(f"does not record S3 object-level {kind} events for all buckets")
-    return lacking
-
-
-def _shortfalls(place: Place, lacking: Callable[[TrailFacts], list[str]], owned_only: bool = False) -> list[str]:
-    return [f"{t.arn} {'; '.join(lacking(t))}" for t in place.trails if not owned_only or t.account == place.account]
-
-
-def _nearest(place: Place, lacking: Callable[[TrailFacts], list[str]]) -> TrailFacts | None:
+def _nearest(place: Place, stands: TrailStanding) -> TrailFacts | None:
     """The trail of this account closest to passing (fewest shortfalls), the one a fix would declare."""
     mine = [t for t in place.trails if t.account == place.account]
-    return min(mine, key=lambda t: (len(lacking(t)), not t.record.multi_region, t.arn), default=None)
+
+    def distance(trail: TrailFacts) -> tuple[int, bool, str]:
+        found = stands(trail)
+        return (len(found.lacking) + len(found.unread), not trail.record.multi_region, trail.arn)
+
+    return min(mine, key=distance, default=None)
+
+
+def _account_level(place: Place, stands: TrailStanding, passes: str, none: str) -> Verdict | None:
+    """PASS when a trail seen here passes; NOT_AVAILABLE when none is known to fail but some could not be
+    read (a denied read proves nothing, as Security Hub's NOT_AVAILABLE); None: FAIL, for the caller to
+    word with its fix. `passes` follows a passing trail's ARN; `none` opens the other reasons."""
+    standings = [(trail, stands(trail)) for trail in place.trails]
+    passing = [trail for trail, found in standings if found.passes]
+    if passing:
+        return Verdict(PASS, f"{passing[0].arn} {passes}")
+    unknown = [(trail, found) for trail, found in standings if found.unknown]
+    if unknown:
+        known = [(trail, found) for trail, found in standings if not found.unknown]
+        return Verdict(
+            NOT_AVAILABLE,
+            f"whether a trail here passes could not be told: {' | '.join(_said(t, f) for t, f in unknown)}"
+            + (f"; the others fail it: {' | '.join(_said(t, f) for t, f in known)}" if known else ""),
+        )
+    return None
+
+
+def _failing(place: Place, stands: TrailStanding, none: str) -> str:
+    return f"{none}: " + (" | ".join(_said(t, stands(t)) for t in place.trails) or "there is no trail")
 
 
 # --- fixes: the smallest declaration that passes -----------------------------------------------------
-
-
-def management_added(trail: TrailFacts) -> dict[str, Any] | None:
-    """The trail's selectors with every read and write management event added, data events kept.
-
-    None when they need no change or were not read. One selector is added (a selector records an event
-    when any selector does), so excluded sources and unread selectors stay as they are.
-    """
-    events = trail.record.events
-    if events is None or events.records_management():
-        return None
-    current = trail.selectors
-    if current is None or len(current.basic) >= selectors.MAX_BASIC_SELECTORS:
-        return None  # no room for one more basic selector: the owner must merge them
-    if current.advanced:
-        management = {
-            "Name": "Management events",
-            "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-        }
-        return {selectors.ADVANCED: [*selectors.to_doc(current), management]}
-    return {selectors.BASIC: [*selectors.to_doc(current), {"ReadWriteType": "All"}]}
 
 
 def _fix(trail: TrailFacts, **declared: Any) -> dict[str, Any]:
@@ -168,7 +142,7 @@ def _everywhere_fix(trail: TrailFacts) -> dict[str, Any] | None:
         declared.update(IsMultiRegionTrail=True, IncludeGlobalServiceEvents=True)
     if trail.record.logging is False:
         declared["IsLogging"] = True
-    declared.update(management_added(trail) or {})
+    declared.update(selector_fix.management_fixed(trail.selectors) or {})  # in place: Config's rule passes too
     return _fix(trail, **declared) if declared else None
 
 
@@ -176,18 +150,17 @@ def _everywhere_fix(trail: TrailFacts) -> dict[str, Any] | None:
 
 
 def _multi_region(place: Place, options: Options) -> Verdict:
-    passing = [t for t in place.trails if not _everywhere_lacking(t)]
-    if passing:
-        return Verdict(
-            PASS,
-            f"{passing[0].arn} is multi-region, logging, and records every read and write "
-            "management event with no source excluded",
-        )
-    nearest = _nearest(place, _everywhere_lacking)
-    shortfalls = _shortfalls(place, _everywhere_lacking)
-    reason = "no trail here records every management event in every region: " + (
-        " | ".join(shortfalls) if shortfalls else "there is no trail"
+    judged = _account_level(
+        place,
+        standing.everywhere,
+        "is multi-region, logging, and records every read and write management event in one selector, with no "
+        "source excluded",
+        "no trail here records every management event in every region",
     )
+    if judged is not None:
+        return judged
+    nearest = _nearest(place, standing.everywhere)
+    reason = _failing(place, standing.everywhere, "no trail here records every management event in every region")
     if options.primary_trail:
         named = [t for t in place.trails if options.primary_trail in (t.arn, t.name) and t.account == place.account]
         nearest = named[0] if len(named) == 1 else None
@@ -197,29 +170,24 @@ def _multi_region(place: Place, options: Options) -> Verdict:
 
 
 def _any_logging(place: Place, _: Options) -> Verdict:
-    logging = [t for t in place.trails if t.record.logging]
-    if logging:
-        return Verdict(PASS, f"{logging[0].arn} is logging")
-    nearest = _nearest(place, _logging_lacking)
-    reason = "no trail here is logging: " + (" | ".join(_shortfalls(place, _logging_lacking)) or "there is no trail")
+    judged = _account_level(place, standing.logging, "is logging", "no trail here is logging")
+    if judged is not None:
+        return judged
+    nearest = _nearest(place, standing.logging)
     fix = _fix(nearest, IsLogging=True) if nearest and nearest.record.logging is False else None
-    return Verdict(FAIL, reason, fix)
+    return Verdict(FAIL, _failing(place, standing.logging, "no trail here is logging"), fix)
 
 
 def _s3_data(kind: str) -> Callable[[Place, Options], Verdict]:
-    def judge(place: Place, _: Options) -> Verdict:
-        def lacking(trail: TrailFacts) -> list[str]:
-            return _data_lacking(trail, kind)
+    def stands(trail: TrailFacts) -> standing.Standing:
+        return standing.s3_data(trail, kind)
 
-        passing = [t for t in place.trails if not lacking(t)]
-        if passing:
-            return Verdict(
-                PASS, f"{passing[0].arn} is logging and records S3 object-level {kind} events for all buckets"
-            )
-        reason = f"no logging trail here records S3 object-level {kind} events for all buckets: " + (
-            " | ".join(_shortfalls(place, lacking)) or "there is no trail"
-        )
-        return Verdict(FAIL, reason)  # which buckets' data events to pay for is the owner's choice: no fix
+    def judge(place: Place, _: Options) -> Verdict:
+        none = f"no multi-region logging trail here records S3 object-level {kind} events for all buckets"
+        passes = f"is multi-region, logging, and records S3 object-level {kind} events for all buckets"
+        judged = _account_level(place, stands, passes, none)
+        # Which buckets' data events to pay for is the owner's choice: no fix.
+        return judged if judged is not None else Verdict(FAIL, _failing(place, stands, none))
 
     return judge
 
@@ -301,12 +269,14 @@ CONTROLS: tuple[Control, ...] = (
         MappingProxyType({"fsbp": "CloudTrail.1", "cis-5.0": "3.1", "cis-6.0": "4.1"}),
         "CloudTrail should be enabled and configured with at least one multi-Region trail that includes read "
         "and write management events",
-        "at least one multi-region trail seen in the region is logging and records every read and write "
-        "management event, no source excluded (judged by the events its selectors record)",
-        "make a trail multi-region (with global service events), start its logging, and add read and write "
-        "management events to its selectors, keeping its data events",
+        "at least one multi-region trail seen in the region is logging and has a selector of read and write "
+        "management events, and no selector excluding a source (AWS Config's multi-region-cloudtrail-enabled)",
+        "make a trail multi-region (with global service events), start its logging, and change its selectors in "
+        "place: remove every excluded source, widen a ReadOnly / WriteOnly management selector to All (or add "
+        "one), keeping its data events",
         frozenset({STATUS, EVENTS}),
         _multi_region,
+        uses=frozenset({"primary_trail"}),
     ),
     Control(
         "logging",
@@ -327,6 +297,7 @@ CONTROLS: tuple[Control, ...] = (
         "declare KmsKeyId: a KMS key in the trail's home region whose policy lets CloudTrail use it",
         frozenset(),
         _encrypted,
+        uses=frozenset({"kms_keys"}),
     ),
     Control(
         "validation",
@@ -349,6 +320,7 @@ CONTROLS: tuple[Control, ...] = (
         "and a role CloudTrail may assume to write to it",
         frozenset({STATUS}),
         _cloudwatch,
+        uses=frozenset({"log_groups", "log_role"}),
     ),
     Control(
         "tagged",
@@ -359,16 +331,17 @@ CONTROLS: tuple[Control, ...] = (
         "declare Tags with the required keys",
         frozenset({TAGS}),
         _tagged,
+        uses=frozenset({"required_tags", "tags"}),
     ),
     Control(
         "s3-write-events",
         "account",
         MappingProxyType({"cis-5.0": "3.8", "cis-6.0": "4.8"}),
         "Ensure that object-level logging for write events is enabled for S3 buckets",
-        "at least one logging trail seen in the region records S3 object-level write data events for all "
-        "buckets (a basic selector on arn:aws:s3 with ReadWriteType All or WriteOnly, or an advanced one on "
-        "AWS::S3::Object whose readOnly admits false)",
-        "add an S3 data event selector for all buckets that records write events to a logging trail",
+        "at least one multi-region logging trail seen in the region records S3 object-level write data events "
+        "for all buckets (a basic selector on arn:aws:s3 with ReadWriteType All or WriteOnly, or an advanced one "
+        "on AWS::S3::Object whose readOnly admits false)",
+        "add an S3 data event selector for all buckets that records write events to a multi-region logging trail",
         frozenset({STATUS, EVENTS}),
         _s3_data(WRITE),
     ),
@@ -377,9 +350,9 @@ CONTROLS: tuple[Control, ...] = (
         "account",
         MappingProxyType({"cis-5.0": "3.9", "cis-6.0": "4.9"}),
         "Ensure that object-level logging for read events is enabled for S3 buckets",
-        "at least one logging trail seen in the region records S3 object-level read data events for all "
-        "buckets (ReadWriteType All or ReadOnly, or an advanced selector whose readOnly admits true)",
-        "add an S3 data event selector for all buckets that records read events to a logging trail",
+        "at least one multi-region logging trail seen in the region records S3 object-level read data events "
+        "for all buckets (ReadWriteType All or ReadOnly, or an advanced selector whose readOnly admits true)",
+        "add an S3 data event selector for all buckets that records read events to a multi-region logging trail",
         frozenset({STATUS, EVENTS}),
         _s3_data(READ),
     ),
@@ -482,3 +455,16 @@ def asked(standards: Sequence[str]) -> list[tuple[Control, str]]:
 def needs(standards: Sequence[str]) -> frozenset[str]:
     """The reads the asked standards need."""
     return frozenset().union(*(c.needs for c, _ in asked(standards)))
+
+
+def unused(option: str, standards: Sequence[str]) -> str:
+    """'' when a control of `standards` reads `option` (an `Options` field); else the controls that would,
+    as the standards name them ('fsbp CloudTrail.9'): a flag setting it would change nothing.
+
+    >>> unused("required_tags", ["cis-6.0"]), unused("required_tags", ["fsbp"])
+    ('fsbp CloudTrail.9', '')
+    """
+    if any(option in control.uses for control, _ in asked(standards)):
+        return ""
+    users = [(c, s) for c in CONTROLS for s in STANDARDS if option in c.uses and c.id_in(s)]
+    return ", ".join(f"{standard} {control.id_in(standard)}" for control, standard in users)

@@ -296,6 +296,14 @@ class Audit:
     deliveries: Mapping[str, Delivery] = field(default_factory=dict, compare=False, repr=False)
     chains: Mapping[str, Mapping[Kind, Resource]] = field(default_factory=dict, compare=False, repr=False)
     clients: Mapping[str, Clients] = field(default_factory=dict, compare=False, repr=False)
+    # account -> the regions it was audited in (each account's own: given, its inventory's, or its enabled
+    # ones); an account missing here could not be audited at all. `regions` is their union.
+    scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)  # account -> its name, when the selection said one
+
+    def regions_of(self, account: str) -> tuple[str, ...]:
+        """The regions `account` was audited in (every region of the run when the scope was not recorded)."""
+        return tuple(self.scope.get(account, ())) if self.scope else self.regions
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status == status)

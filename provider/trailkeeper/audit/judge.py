@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from types import MappingProxyType
 from typing import Any
 
 from trailkeeper.audit import chain_reads, controls, reads
@@ -26,6 +27,7 @@ from trailkeeper.audit.facts import (
 )
 from trailkeeper.audit.findings import Audit, AuditError, Finding
 from trailkeeper.audit.reads import Target
+from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 from trailkeeper.export import read as export_read
@@ -98,7 +100,7 @@ def _read_chains(
 
 def run(
     targets: Sequence[Target],
-    regions: Sequence[str],
+    regions: Sequence[str] | None,
     *,
     standards: Sequence[str] = controls.DEFAULT_STANDARDS,
     options: Options | None = None,
@@ -113,7 +115,12 @@ def run(
     home_region: str = "",
     clock: Callable[[], float] = time.time,
 ) -> Audit:
-    """Audit every target account in `regions` against `standards`; read-only.
+    """Audit every target account against `standards`; read-only.
+
+    Each account is read in its own regions (`aws.regions.of_account`): `regions` when given, else those
+    its target lists (an inventory's), else those enabled for it (one DescribeRegions there, in
+    `home_region`: opt-in regions differ by account). An account whose regions cannot be listed is an error
+    of the run, as one whose role cannot be assumed. `Audit.scope` says which regions each account had.
 
     `kms_key` (--fix --kms-key) is resolved in each home region of an unencrypted trail, so that the
     CloudTrail.2 findings can say which key --fix would declare (kms:DescribeKey, once per account and region);
@@ -127,12 +134,19 @@ def run(
     needs = controls.needs(standards)
     report: Progress = progress or (lambda *_: None)
     done: dict[str, reads.AccountReads] = {}
+    scope: dict[str, tuple[str, ...]] = {}
     lock = threading.Lock()
+    asked_in = home_region or (regions[0] if regions else "us-east-1")  # where DescribeRegions is asked
 
     def one(target: Target) -> None:
         try:
-            seen = reads.read_account(target, regions, needs, deadline, partition, exporting=export_trails)
-        except TrailkeeperError as error:  # e.g. the account's role cannot be assumed
+            mine = enabled_regions.of_account(
+                regions, target.regions, clients=target.clients, region=asked_in, deadline=deadline
+            )
+            with lock:
+                scope[target.account] = tuple(mine)
+            seen = reads.read_account(target, mine, needs, deadline, partition, exporting=export_trails)
+        except TrailkeeperError as error:  # e.g. the account's role cannot be assumed, or its regions listed
             seen = reads.AccountReads(target, errors=[reads.error_of(target.account, "", error)])
             seen.export_failures.append(export_read.Failure(target.account, error, target.account))
         finally:  # held to the end, a thousand accounts' clients would take gigabytes; what follows rebuilds its own
@@ -145,13 +159,14 @@ def run(
         for future in [pool.submit(one, target) for target in targets]:
             future.result()
     seen = _once([done[t.account] for t in targets])
+    audited = tuple(dict.fromkeys(r for t in targets for r in scope.get(t.account, ())))
     if kms_key:
         options = dataclasses.replace(options, **reads.resolve_key(seen, kms_key, deadline))
     if log_group:
         options = dataclasses.replace(options, **reads.resolve_log_group(seen, log_group, deadline))
     # ListBuckets answers from any region: the caller's own, which it can reach, not the first region asked
     # (an opt-in region there would leave every bucket unjudged).
-    listing = home_region or regions[0]
+    listing = home_region or (audited[0] if audited else asked_in)
     bucket_facts, bucket_errors = reads.read_buckets(
         seen, needs, listing, deadline, partition, max_accounts=max_accounts
     )
@@ -161,15 +176,17 @@ def run(
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors, *chain_errors]
     return Audit(
         tuple(standards),
-        tuple(regions),
+        audited,
         tuple(_judge(seen, bucket_facts, standards, options)),
         tuple(errors),
         tuple(t.account for t in targets),
-        exported=_exported(seen, regions, failed_accounts) if export_trails else None,
+        exported=_exported(seen, audited, failed_accounts) if export_trails else None,
         export_reads=sum(s.export_reads for s in seen),
         deliveries={t.arn: t.delivery for s in seen for t in s.owned if t.delivery is not None},
         chains={t.arn: t.chain for s in seen for t in s.owned if t.chain is not None},
         clients={t.account: t.clients for t in targets},
+        scope=MappingProxyType(scope),
+        names=MappingProxyType({t.account: t.name for t in targets if t.name}),
     )
 
 

@@ -84,6 +84,7 @@ class Target:
     account: str
     clients: Clients
     name: str = ""
+    regions: tuple[str, ...] = ()  # the regions its inventory entry lists ((): the run's, or its enabled ones)
 
 
 @dataclass

@@ -65,8 +65,20 @@ def describe(clients: Clients, region: str, names: Sequence[str], deadline: Dead
     return list(answer.get("trailList", []))
 
 
-def find(clients: Clients, name_or_arn: str, caller_region: str, deadline: Deadline) -> Trail:
+def find(
+    clients: Clients,
+    name_or_arn: str,
+    caller_region: str,
+    deadline: Deadline,
+    *,
+    caller_account: str | None = None,
+    caller_partition: str | None = None,
+) -> Trail:
     """The trail `name_or_arn` names, with every setting and its HomeRegion, from one read.
+
+    An ARN of another partition than the caller's is not looked for (its credentials cannot read there),
+    and one of another account that is not found (another account's trail is seen only as an organization
+    trail's copy) says so: TrailNotFound names the mismatch, not only the ARN.
 
     A name that read does not find may name an organization trail of another account: in `trailNameList`
     CloudTrail matches names against the caller's own trails only, so from the delegated administrator (or
@@ -74,9 +86,16 @@ def find(clients: Clients, name_or_arn: str, caller_region: str, deadline: Deadl
     their owner's ARN, and the name is picked among them.
     """
     region = lookup_region(name_or_arn, caller_region)
+    elsewhere = ""
+    if name_or_arn.startswith("arn:"):
+        elsewhere = arns.elsewhere(name_or_arn, account=caller_account, partition=caller_partition)
+        if caller_partition and arns.partition_of(name_or_arn) != caller_partition:
+            raise TrailNotFound(f"no trail {name_or_arn!r} can be read here: {elsewhere}")
     try:
         return pick(name_or_arn, describe(clients, region, [name_or_arn], deadline), region)
     except TrailNotFound:
+        if elsewhere:
+            raise TrailNotFound(f"no trail {name_or_arn!r} in {region}: {elsewhere}") from None
         if name_or_arn.startswith("arn:"):
             raise
         organization = [t for t in scan(clients, region, deadline) if t.get("IsOrganizationTrail")]

@@ -152,7 +152,14 @@ class TrailSettingsResource(CfnResource):
                         "(docs/delivery.md)"
                     ]
                 )
-            trail = locate.find(self.clients, declared.name, self._caller_region(event), self.deadline)
+            trail = locate.find(
+                self.clients,
+                declared.name,
+                self._caller_region(event),
+                self.deadline,
+                caller_account=events.caller_account(event),
+                caller_partition=arns.partition_of(str(event.get("StackId", ""))) or None,
+            )
             outcome = self._reconcile(event, declared, trail)
         except TrailkeeperError as error:
             if event.get("RequestType") != "Update" or not self._rolling_back(event, error):

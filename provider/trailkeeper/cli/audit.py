@@ -1,7 +1,8 @@
 """`trailkeeper audit`: its flags, the accounts and regions it covers, and how its report is printed.
 
     trailkeeper audit [--standard fsbp|cis-5.0|cis-6.0 ...] [--region R ...] [--required-tag KEY ...]
-                      [--organization [--ou OU_ID ...] | --accounts accounts.yml] [--format table|json|ocsf] [--json]
+                      [--organization [--ou OU_ID ...] | --accounts accounts.yml]
+                      [--format table|json|ocsf|html] [--json] [-o FILE]
     trailkeeper audit --fix [--kms-key KEY] [--log-group GROUP --log-role ROLE] [--primary-trail NAME]
                       [--tag KEY=VALUE ...] [--dry-run | --write-state FILE]
 
@@ -15,13 +16,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
-from trailkeeper.audit import chain_fix, controls, facts, findings, judge, ocsf, reads, table
+from trailkeeper.audit import chain_fix, controls, facts, findings, judge, ocsf, reads, report_html, table
 from trailkeeper.audit import fix as audit_fix
 from trailkeeper.aws import delegation
 from trailkeeper.aws import regions as enabled_regions
@@ -37,7 +40,7 @@ from trailkeeper.org.credentials import connect_all
 from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
-FORMATS = ("table", "json", "ocsf")
+FORMATS = ("table", "json", "ocsf", "html")
 DESCRIPTION = (
     "judge every trail against Security Hub (FSBP) and CIS CloudTrail controls, by the events each trail "
     "records; write nothing"
@@ -69,8 +72,15 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> None:
         metavar="KEY",
         help="CloudTrail.9: a tag key every trail must have",
     )
-    command.add_argument("--format", choices=FORMATS, help="table (default), json, or ocsf (OCSF Detection Findings)")
+    command.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="table (default), json, ocsf (OCSF Detection Findings), or html (one self-contained page for people)",
+    )
     command.add_argument("--json", action="store_true", help="the same as --format json")
+    command.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (replaced whole) instead of standard output"
+    )
     fixing = command.add_argument_group("fix (strengthen through the guard; never creates or deletes anything)")
     fixing.add_argument("--fix", action="store_true", help="declare and apply the fix of every failing control it can")
     fixing.add_argument("--dry-run", action="store_true", help="with --fix: show the plan, write nothing")
@@ -110,8 +120,37 @@ def check(args: argparse.Namespace, known_regions: set[str]) -> None:
         if not 1 <= len(k) <= KEY_MAX or k.lower().startswith("aws:")
     ]
     problems += _fix_problems(args)
+    problems += _output_problems(args)
+    problems += _unused(args)
     if problems:
         raise InvalidArguments("; ".join(problems))
+
+
+# The flags that set an audit option (`facts.Options`), and the option: refused when no control asked reads it.
+OPTION_FLAGS = (
+    ("--required-tag", "required_tag", "required_tags"),
+    ("--tag", "tag", "tags"),
+    ("--kms-key", "kms_key", "kms_keys"),
+    ("--log-group", "log_group", "log_groups"),
+    ("--primary-trail", "primary_trail", "primary_trail"),
+)
+
+
+def _unused(args: argparse.Namespace) -> list[str]:
+    """A flag that no asked control reads would change nothing, and its silence would read as if it had
+    (`--required-tag` without FSBP: no tag was checked). Refused, naming the flag and who would read it."""
+    standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
+    problems = []
+    for flag, attribute, option in OPTION_FLAGS:
+        values = getattr(args, attribute)
+        users = controls.unused(option, standards) if values else ""
+        if users:
+            shown = " ".join(values) if isinstance(values, list) else str(values)
+            asked = " ".join(f"--standard {s}" for s in standards)
+            problems.append(
+                f"{flag} {shown} does nothing with {asked}: only {users} reads it; add that standard, or drop {flag}"
+            )
+    return problems
 
 
 def _fix_problems(args: argparse.Namespace) -> list[str]:
@@ -128,7 +167,7 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
         )
         if value
     ]
-    problems = [f"{', '.join(given)} need --fix"] if given and not args.fix else []
+    problems = [flags.needing(given, "--fix")] if given and not args.fix else []
     if bool(args.log_group) != bool(args.log_role):
         problems.append("--log-group and --log-role go together (CloudTrail writes to the group with the role)")
     if args.kms_key and not any(
@@ -155,6 +194,20 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def _output_problems(args: argparse.Namespace) -> list[str]:
+    """-o FILE: writable (checked now, not after minutes of reads), and not the --write-state file."""
+    if not args.output:
+        return []
+    problems = []
+    try:
+        output_file.check(args.output, "-o", yaml=False)
+    except InvalidArguments as error:
+        problems.append(error.message)
+    if args.write_state and Path(args.output).resolve() == Path(args.write_state).resolve():
+        problems.append(f"-o and --write-state name one file ({args.output}): give each its own")
+    return problems
+
+
 def options(args: argparse.Namespace) -> facts.Options:
     return facts.Options(
         tuple(args.required_tag),
@@ -177,12 +230,16 @@ def run(
     """Choose the accounts and regions, then audit them."""
     caller = str(identity["Account"])
     partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
-    scanned = list(dict.fromkeys(args.region)) if args.region else enabled_regions.enabled(clients, region, deadline)
-    if not scanned:
-        raise InvalidArguments("no region to audit: pass --region")
     targets = [reads.Target(caller, clients)]
     failed: list[findings.AuditError] = []
-    if flags.wanted(args):
+    # Many accounts: each in its own regions (--region, else its inventory's, else its own enabled ones:
+    # audit/judge.py asks each account). One: its regions now, so that none to audit is said at once.
+    scanned: list[str] | None = enabled_regions.chosen(args.region)
+    if not flags.wanted(args):
+        scanned = enabled_regions.of_account(args.region, (), clients=clients, region=region, deadline=deadline)
+        if not scanned:
+            raise InvalidArguments("no region to audit: pass --region")
+    else:
         selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
         if not selected:
             raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
@@ -203,7 +260,7 @@ def run(
                 reason = f"{account.label}: {acting.reason}"
                 failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
             else:
-                targets.append(reads.Target(account.id, acting, account.name))
+                targets.append(reads.Target(account.id, acting, account.name, account.regions))
     standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
     return judge.run(
         targets,
@@ -277,8 +334,20 @@ def render(result: findings.Audit, form: str, out: TextIO, clock: Callable[[], f
         out.write(json.dumps(result.to_dict(), indent=2) + "\n")  # with --fix, its "fix" too
     elif form == "ocsf":
         out.write(json.dumps(ocsf.ocsf(result, int(clock() * 1000)), indent=2) + "\n")
+    elif form == "html":
+        out.write(report_html.render(result, generated=datetime.fromtimestamp(clock(), UTC)))
     else:
         out.write(table.table(result) + "\n")
+
+
+def _written(result: findings.Audit, form: str, path: str, err: TextIO) -> None:
+    """Where the report went, and its totals: the terminal shows no report when it goes to a file."""
+    err.write(
+        f"trailkeeper: wrote the audit report ({form}) to {path}: {len(result.findings)} finding(s) in "
+        f"{len(result.accounts)} account(s), {len(result.regions)} region(s): {result.count(facts.PASS)} pass, "
+        f"{result.count(facts.FAIL)} fail, {result.count(facts.NOT_AVAILABLE)} not available, "
+        f"{len(result.errors)} read error(s)\n"
+    )
 
 
 def command(args: Any, out: TextIO, err: TextIO) -> int:
@@ -287,7 +356,9 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
     flags.check(args)
     link = connect(args, check=lambda known: check(args, known))
     clients, region, identity, deadline = link.clients, link.region, link.identity, link.deadline
-    progress = TerminalProgress(err) if form == "table" and out.isatty() and err.isatty() else None
+    # The progress line shares the terminal with a table, or with nothing when the report goes to a file.
+    to_terminal = out.isatty() and (form == "table" or bool(args.output))
+    progress = TerminalProgress(err) if to_terminal and err.isatty() else None
     try:
         result = run(
             args,
@@ -306,5 +377,11 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
             args, result, clients=clients, region=region, identity=identity, deadline=deadline, now=output_file.now()
         )
         result = dataclasses.replace(result, fix=fixed)
-    render(result, form, out)
+    if args.output:
+        page = io.StringIO()
+        render(result, form, page)
+        output_file.write(args.output, page.getvalue(), "-o")
+        _written(result, form, args.output, err)
+    else:
+        render(result, form, out)
     return result.exit_code

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.cli import flags, output_file
 from trailkeeper.cli.connection import connect
 from trailkeeper.cli.progress import TerminalProgress
@@ -84,7 +85,7 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
 
     def regions_of(account: Account | None) -> list[str] | None:
         """--region, else an inventory's own regions for that account, else (None) those enabled for it."""
-        return given or (list(account.regions) if account is not None and account.regions else None)
+        return enabled_regions.chosen(given, account.regions if account is not None else ())
 
     progress = TerminalProgress(err) if err.isatty() else None  # stdout may be the export itself
     try:
@@ -115,6 +116,8 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
             output_file.write(args.output, text, "-o")
         else:
             out.write(text)
+        if args.format == "cloudformation" and write.deploy_note(text):
+            err.write(f"trailkeeper: {args.output or 'the template'}: {write.deploy_note(text)}\n")
     _export_summary(result, args, err)
     return report.EXIT_FAILED if result.failures else report.EXIT_OK
 
@@ -145,6 +148,8 @@ def _write_templates(result: read.Export, folder: str, err: TextIO) -> None:
         output_file.write(path, text, "-o")
         label = f"account {account}" + (f" ({names[account]})" if names.get(account) else "")
         err.write(f"trailkeeper: {label}: {counts[account]} trail(s) to {path}\n")
+        if write.deploy_note(text):
+            err.write(f"trailkeeper: {path}: {write.deploy_note(text)}\n")
     for run in result.accounts:
         if run.error is None and run.account not in texts:
             err.write(f"trailkeeper: account {run.account}: no trail to adopt, no template\n")

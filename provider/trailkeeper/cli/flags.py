@@ -63,6 +63,15 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
+def needing(given: Sequence[str], what: str) -> str:
+    """Flags given without the one they need, said as a sentence says it.
+
+    >>> needing(["--dry-run"], "--fix"), needing(["--dry-run", "--tag"], "--fix")
+    ('--dry-run needs --fix', '--dry-run, --tag need --fix')
+    """
+    return f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} {what}"
+
+
 def wanted(args: argparse.Namespace) -> bool:
     return bool(args.organization or args.accounts)
 
@@ -89,7 +98,7 @@ def check(args: argparse.Namespace) -> None:
     if args.role_name != accounts.DEFAULT_ROLE_NAME:
         used.append("--role-name")
     if used and not wanted(args):
-        problems.append(f"{', '.join(used)} need --organization or --accounts")
+        problems.append(needing(used, "--organization or --accounts"))
     if problems:
         raise InvalidProperties(problems)
 

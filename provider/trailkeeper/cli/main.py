@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from typing import BinaryIO, NoReturn, TextIO
 
 from trailkeeper import __version__
-from trailkeeper.cli import audit, export, plan
+from trailkeeper.cli import audit, export, log_lines, plan
 from trailkeeper.cli.plan import EPILOG
 from trailkeeper.errors import InvalidArguments, InvalidProperties, TrailkeeperError
 from trailkeeper.fleet import report
@@ -77,13 +76,13 @@ def main(
         args = _parser().parse_args(argv)
     except TrailkeeperError as error:
         return _fail(error, err, out, as_json)
-    logging.basicConfig(level=logging.WARNING, stream=err, format="trailkeeper: %(levelname)s %(message)s")
     try:
-        if args.command == "export":
-            return export.command(args, out, err)
-        if args.command == "audit":
-            return audit.command(args, out, err)
-        return plan.command(args, out, err, stdin)
+        with log_lines.to(err):  # every line names what it is about (the facts logged beside the message)
+            if args.command == "export":
+                return export.command(args, out, err)
+            if args.command == "audit":
+                return audit.command(args, out, err)
+            return plan.command(args, out, err, stdin)
     except TrailkeeperError as error:
         return _fail(error, err, out, getattr(args, "json", False) or getattr(args, "format", None) in ("json", "ocsf"))
 

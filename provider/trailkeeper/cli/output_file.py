@@ -34,12 +34,13 @@ def _probe(folder: Path, probe: Path, flag: str, path: str) -> None:
         ) from None
 
 
-def check(path: str | None, flag: str) -> None:
-    """Refuse a YAML file `path` (given with `flag`) that could not be written, without creating it."""
+def check(path: str | None, flag: str, *, yaml: bool = True) -> None:
+    """Refuse a file `path` (given with `flag`) that could not be written, without creating it; a YAML one
+    (`yaml`, the state files and templates) also by a `.json` name."""
     if path is None:
         return
     target = Path(path)
-    if target.suffix.lower() == ".json":
+    if yaml and target.suffix.lower() == ".json":
         raise InvalidArguments(f"{flag} {show(path)}: trailkeeper writes YAML (with a header comment); name it .yaml")
     if target.is_dir():
         raise InvalidArguments(f"{flag} {show(path)}: is a directory; give a file name")

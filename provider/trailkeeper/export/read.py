@@ -131,7 +131,7 @@ def read_trails(
                         aspect, trail, clients=clients, deadline=deadline, before_read=before_read
                     )
         except TrailkeeperError as error:
-            log.warning("trail not exported", extra={"trail": arn, "error_code": error.error_code})
+            log.warning("trail not exported", extra={"trail": arn, "reason": error.reason})
             failures.append(Failure(arn, error, account))
             continue
         exported.append(ExportedTrail(account, locate.home_region(trail), arn, declare(trail, current)))

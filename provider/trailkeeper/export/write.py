@@ -18,6 +18,7 @@ reviewer reads is what the provider receives. The ServiceToken is imported from 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -34,6 +35,8 @@ PROVIDER_STACK_PARAMETER = "ProviderStackName"
 PROVIDER_STACK_DEFAULT = "trailkeeper"  # the stack name the README deploys the provider as
 SERVICE_TIMEOUT = "300"  # seconds: even a broken provider cannot hold the stack for an hour
 MAX_RESOURCES = 500  # CloudFormation's resources per template
+DIRECT_UPLOAD_LIMIT = 51_200  # bytes of a template sent in the request (TemplateBody); larger ones go through S3
+DIGEST_LENGTH = 8  # hex digits of the ARN's SHA-256 ending each logical id
 RESOURCE_TYPE = "Custom::TrailSettings"
 _WORD = re.compile(r"[A-Za-z0-9]+")
 SHOWN_REGIONS = 6
@@ -50,7 +53,11 @@ class _Dumper(yaml.SafeDumper):  # type: ignore[misc]
 
 
 def _dump(value: object) -> str:
-    return str(yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096))
+    # UTF-8 as it is (a tag `sécurité ✓`, not "s\xE9curit\xE9 \u2713"): people review these files, and
+    # both readers (the state file's loader, CloudFormation) take UTF-8.
+    return str(
+        yaml.dump(value, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
+    )
 
 
 def _regions(regions: Sequence[str]) -> str:
@@ -145,34 +152,34 @@ def _pascal(text: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in _WORD.findall(text))
 
 
-def logical_ids(trails: Sequence[ExportedTrail]) -> list[str]:
-    """One logical id per trail, from its name: `Trail<Name>`, then its region, then a number if still taken.
+def logical_id(trail_arn: str) -> str:
+    """The logical id of a trail's resource, from its ARN alone: `Trail`, its name and home region in
+    letters and digits (CloudFormation's rule), then the first hex digits of the ARN's SHA-256.
 
-    Alphanumeric (CloudFormation's rule), unique, and stable for the same trails in the same order.
+    The name and region say which trail it is; the digest tells apart what the letters cannot (`org.audit`
+    and `org_audit`, `audit` and `Audit`: CloudFormation's ids are case-sensitive, but a reader is not),
+    and the account, which the ARN holds. It depends on no other trail, so a re-export gives every trail
+    the id it had: a changed id would make CloudFormation replace the resource.
 
-    >>> arn = "arn:aws:cloudtrail:{}:111122223333:trail/{}".format
-    >>> where = [("eu-west-1", "audit"), ("us-east-1", "audit"), ("us-east-1", "org.audit"), ("us-east-1", "org-audit")]
-    >>> trails = [ExportedTrail("1", region, arn(region, name), {}) for region, name in where]
-    >>> logical_ids(trails)
-    ['TrailAuditEuWest1', 'TrailAuditUsEast1', 'TrailOrgAudit', 'TrailOrgAudit2']
+    >>> logical_id("arn:aws:cloudtrail:eu-west-1:111122223333:trail/org.audit")
+    'TrailOrgAuditEuWest1d90eef85'
     """
-    homes = [TrailHome.from_arn(trail.trail_arn) for trail in trails]
-    by_name = [f"Trail{_pascal(home.name)}" for home in homes]
-    clashing = {name for name in by_name if by_name.count(name) > 1}
-    wanted = [
-        name + _pascal(home.region) if name in clashing and sum(h.name == home.name for h in homes) > 1 else name
-        for name, home in zip(by_name, homes, strict=True)
+    home = TrailHome.from_arn(trail_arn)
+    digest = hashlib.sha256(trail_arn.encode()).hexdigest()[:DIGEST_LENGTH]
+    return f"Trail{_pascal(home.name)}{_pascal(home.region)}{digest}"
+
+
+def _too_big(text: str) -> list[str]:
+    """What a template too big to send in the request says about deploying it ([] when it fits)."""
+    size = len(text.encode())
+    if size <= DIRECT_UPLOAD_LIMIT:
+        return []
+    return [
+        f"This template is {size:,} bytes, over CloudFormation's limit of {DIRECT_UPLOAD_LIMIT:,} bytes for a "
+        "template sent with the request: deploy it through an S3 bucket,",
+        "  aws cloudformation deploy --template-file FILE --stack-name NAME --s3-bucket BUCKET",
+        "(or upload it and pass --template-url to create-stack; CloudFormation takes up to 1 MB from S3).",
     ]
-    taken: set[str] = set()
-    ids: list[str] = []
-    for name in wanted:
-        candidate, number = name, 1
-        while candidate in taken:
-            number += 1
-            candidate = f"{name}{number}"
-        taken.add(candidate)
-        ids.append(candidate)
-    return ids
 
 
 def template(export: Export, *, caller_account: str, now: datetime) -> str:
@@ -191,7 +198,7 @@ def template(export: Export, *, caller_account: str, now: datetime) -> str:
         )
     token = {"Fn::ImportValue": {"Fn::Sub": f"${{{PROVIDER_STACK_PARAMETER}}}-ServiceToken"}}
     resources = {
-        logical_id: {
+        logical_id(trail.trail_arn): {
             "Type": RESOURCE_TYPE,
             "Properties": {
                 "ServiceToken": token,
@@ -199,7 +206,7 @@ def template(export: Export, *, caller_account: str, now: datetime) -> str:
                 **as_cloudformation(dict(trail.properties)),  # type: ignore[dict-item]
             },
         }
-        for logical_id, trail in zip(logical_ids(export.trails), export.trails, strict=True)
+        for trail in export.trails
     }
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -216,7 +223,18 @@ def template(export: Export, *, caller_account: str, now: datetime) -> str:
         "Resources": resources,
     }
     kind = "deploy it after the provider stack (template.yaml)"
-    return _comment(header(export, caller_account=caller_account, now=now, kind=kind)) + _dump(document)
+    body = _dump(document)
+    text = _comment(header(export, caller_account=caller_account, now=now, kind=kind)) + body
+    warning = _too_big(text)
+    if warning:  # said where the reviewer reads first; the size counted again with the words added
+        text = _comment([*header(export, caller_account=caller_account, now=now, kind=kind), *warning]) + body
+        text = _comment([*header(export, caller_account=caller_account, now=now, kind=kind), *_too_big(text)]) + body
+    return text
+
+
+def deploy_note(text: str) -> str:
+    """One line for the person who exported a template too big to send with the request ('' when it fits)."""
+    return " ".join(line.strip() for line in _too_big(text))
 
 
 def templates(export: Export, *, now: datetime) -> dict[str, str]:

@@ -30,12 +30,14 @@ from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import Any, cast
 
-from trailkeeper.errors import show
+from trailkeeper.errors import TrailkeeperError, show
 from trailkeeper.trail import arns, aspects, guard, standing
 from trailkeeper.trail.declaration import Declaration
+from trailkeeper.trail.normalise import KMS, LOG_GROUP, SNS, desired_view, kms_key_arn
 from trailkeeper.trail.selector_aspect import property_of
 from trailkeeper.trail.selectors import Selectors
 from trailkeeper.trail.settings import Value
+from trailkeeper.trail.tags import TAGS_ASPECT
 
 Trail = Mapping[str, Any]
 Tags = Mapping[str, str]
@@ -253,13 +255,70 @@ class Layered:
     sources: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # property -> declaring indexes
 
 
+# An alias (name or ARN) -> the key ARN it names in the trail's home region (the engine's DescribeKey,
+# memoised); raises TrailkeeperError when KMS cannot say.
+KeyLookup = Callable[[str], str]
+
+
+def _alias(value: object) -> bool:
+    return isinstance(value, str) and (value.startswith("alias/") or ":alias/" in value)
+
+
+def _compare_form(part: str, value: object, home: arns.TrailHome) -> object:
+    """A declared setting as the engine compares it, where no call is needed: a topic name as its ARN, a log
+    group without `:*`, a key id as its ARN (an alias needs KMS: `_same`)."""
+    if part in (SNS, LOG_GROUP) and isinstance(value, str):
+        return desired_view({part: value}, home)[part]
+    if part == KMS and isinstance(value, str) and not _alias(value):
+        return kms_key_arn(value, None, home, lambda alias: alias)
+    return value
+
+
+def _same(part: str, first: object, second: object, home: arns.TrailHome, key_arn: KeyLookup | None) -> str | None:
+    """None when two layers' values of `part` are one value to the engine; else what tells them apart (a
+    note, '' when the values say it themselves)."""
+    ours, theirs = _compare_form(part, first, home), _compare_form(part, second, home)
+    if ours == theirs:
+        return None
+    if part != KMS or key_arn is None or not (_alias(ours) or _alias(theirs)):
+        return ""
+    try:
+        resolved = [key_arn(str(v)) if _alias(v) else v for v in (ours, theirs)]
+    except TrailkeeperError as error:
+        looked_up = str(ours if _alias(ours) else theirs)
+        return f"; {looked_up} could not be looked up to compare: {error.reason}"
+    if resolved[0] == resolved[1]:
+        return None
+    return "; " + ", ".join(f"{v} is the key {r}" for v, r in zip((ours, theirs), resolved, strict=True) if _alias(v))
+
+
+def _merge_tags(first: Mapping[str, str], second: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Tags of two layers are one set: each key once; a key given two values is the only conflict."""
+    merged = dict(first)
+    clashes = []
+    for key, value in second.items():
+        if key in merged and merged[key] != value:
+            clashes.append(f"{key}: {show(merged[key])} vs {show(value)}")
+        else:
+            merged[key] = value
+    return merged, clashes
+
+
 def layer(
-    declarations: Sequence[Declaration], indexes: Sequence[int], trail_arn: str, numbers: Sequence[int] | None = None
+    declarations: Sequence[Declaration],
+    indexes: Sequence[int],
+    trail_arn: str,
+    numbers: Sequence[int] | None = None,
+    key_arn: KeyLookup | None = None,
 ) -> Layered:
     """The union of the declarations at `indexes` for one trail.
 
     Each property keeps its declared value; the same value twice is no conflict, two values are (event
-    selectors declared basic in one layer and advanced in another are two values of one aspect).
+    selectors declared basic in one layer and advanced in another are two values of one aspect). Values
+    are compared as the engine compares them: a topic by name or ARN, a log group with or without `:*`, a
+    key by id, alias or ARN (an alias looked up with `key_arn`, the engine's own DescribeKey, memoised, so
+    the run makes it once) are one value; the first layer's spelling is kept. Tags of several layers are
+    one set: only a key given two values conflicts.
     AllowWeakening applies to what its own declaration declares: a property may weaken audit only when
     every declaration that declares it allows that. DryRun in any layer makes the trail's run a dry run.
     `numbers` are the declarations' places in the state file, for the conflicts' words (default: their index).
@@ -267,6 +326,7 @@ def layer(
     if len(indexes) == 1:
         only = declarations[indexes[0]]
         return Layered(only, (), {prop: (indexes[0],) for prop, _ in _declared_parts(only).values()})
+    home = arns.TrailHome.from_arn(trail_arn)
     values: dict[str, tuple[str, object]] = {}
     sources: dict[str, list[int]] = {}
     conflicts: list[str] = []
@@ -274,19 +334,33 @@ def layer(
     def at(index: int) -> int:
         return numbers[index] if numbers is not None else index
 
+    def conflict(part: str, index: int, prop: str, shown: str) -> None:
+        first = sources[part][0]
+        conflicts.append(
+            f"{label(at(first), declarations[first])} and {label(at(index), declarations[index])} both match "
+            f"{trail_arn} and declare {values[part][0]}{'' if prop == values[part][0] else '/' + prop} "
+            f"differently{shown}: give it one value, or narrow one of them"
+        )
+
     for index in indexes:
         for part, (prop, value) in _declared_parts(declarations[index]).items():
             if part not in values:
                 values[part], sources[part] = (prop, value), [index]
                 continue
-            if values[part] != (prop, value):
-                first = sources[part][0]
-                conflicts.append(
-                    f"{label(at(first), declarations[first])} and {label(at(index), declarations[index])} both match "
-                    f"{trail_arn} and declare {values[part][0]}{'' if prop == values[part][0] else '/' + prop} "
-                    f"differently{_values(values[part][1], value)}: give it one value, or narrow one of them"
-                )
+            if part == TAGS_ASPECT.name and isinstance(value, Mapping):
+                tags, clashes = _merge_tags(cast(Tags, values[part][1]), value)
+                if clashes:
+                    conflict(part, index, prop, f" ({'; '.join(clashes)})")
+                    continue
+                values[part] = (prop, tags)
+            elif prop != values[part][0]:
+                conflict(part, index, prop, _values(values[part][1], value))
                 continue
+            else:
+                why = _same(part, values[part][1], value, home, key_arn)
+                if why is not None:
+                    conflict(part, index, prop, _values(values[part][1], value, why))
+                    continue
             sources[part].append(index)
     settings = {
         part: cast(Value, value)
@@ -313,8 +387,8 @@ def layer(
     return Layered(merged, (), by_property)
 
 
-def _values(first: object, second: object) -> str:
-    """The two values, when they are short enough to read in one line (settings are)."""
+def _values(first: object, second: object, note: str = "") -> str:
+    """The two values, when they are short enough to read in one line (settings are), and `note`."""
     if isinstance(first, str | bool) and isinstance(second, str | bool):
-        return f" ({show(first)} vs {show(second)})"
+        return f" ({show(first)} vs {show(second)}{note})"
     return ""

@@ -27,6 +27,7 @@ from trailkeeper.aws import delegation, locate, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
+from trailkeeper.aws.regions import partition_of
 from trailkeeper.errors import ConflictingDeclarations, NothingMatched, TrailkeeperError, TrailNotFound
 from trailkeeper.fleet import matching
 from trailkeeper.fleet.report import NotOwned, Report, Status, TrailResult
@@ -78,15 +79,22 @@ def scanned_regions(
     deadline: Deadline,
 ) -> list[str]:
     """The regions given, or (only when a name or a pattern needs them) those enabled for the account."""
-    if regions_given:
-        return list(dict.fromkeys(regions_given))
+    named = regions.chosen(regions_given)  # an organization run has put the inventory's in regions_given
+    if named is not None:
+        return named
     if not matching.needs_region_list(declarations):
         return []
     return regions.enabled(clients, default_region, deadline)
 
 
-def _not_found(index: int, declared: Declaration, scanned: Sequence[str]) -> TrailResult:
-    if declared.name.startswith("arn:"):
+def _not_found(
+    index: int, declared: Declaration, scanned: Sequence[str], caller: tuple[str | None, str]
+) -> TrailResult:
+    """`caller`: the account and partition the credentials act in (an ARN of another is said to be)."""
+    elsewhere = arns.elsewhere(declared.name, account=caller[0], partition=caller[1])
+    if declared.name.startswith("arn:") and elsewhere:
+        error = TrailNotFound(f"no trail {declared.name!r} among this account's: {elsewhere}")
+    elif declared.name.startswith("arn:"):
         error = TrailNotFound(f"no trail {declared.name!r} in its region; check Name")
     else:
         shown = ", ".join(scanned[:SHOWN_REGIONS]) + (
@@ -130,6 +138,10 @@ def cover(
     to_read = matching.regions_to_read(declarations, scanned)
     if only is not None:
         to_read = [r for r in to_read if r in scanned]
+    # A region only an ARN of another partition names: these credentials cannot read there (the ARN's
+    # declaration is reported as in another partition, not as a region whose read failed).
+    partition = partition_of(default_region)
+    to_read = [r for r in to_read if r in scanned or partition_of(r) == partition]
     answers, failed_regions = _scan(
         clients, to_read, deadline=deadline, progress=progress, max_parallel_regions=max_parallel_regions
     )
@@ -205,8 +217,23 @@ def run(
     scanned, failed_regions, found = covered.scanned, covered.failed_regions, covered.matching
 
     place = list(numbers) if numbers is not None else list(range(len(declarations)))
+    # Alias -> key ARN per home region: what layering looks up (to tell one key in two spellings from two
+    # keys) the engine reuses, so a run asks KMS once per alias and region. Each region's is read and written
+    # by the main thread here, then by that region's one worker only.
+    aliases: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+
+    def key_lookup(trail: Trail) -> matching.KeyLookup:
+        region = locate.home_region(trail)
+
+        def lookup(alias: str) -> str:
+            return engine.key_arn_of(alias, clients=clients, region=region, deadline=deadline, known=aliases[region])
+
+        return lookup
+
     layered = {
-        str(m.trail["TrailARN"]): matching.layer(declarations, m.declarations, str(m.trail["TrailARN"]), place)
+        str(m.trail["TrailARN"]): matching.layer(
+            declarations, m.declarations, str(m.trail["TrailARN"]), place, key_arn=key_lookup(m.trail)
+        )
         for m in found.trails
     }
     conflicts = [problem for layers in layered.values() for problem in layers.conflicts]
@@ -229,7 +256,8 @@ def run(
         for index in found.missing:
             declared = declarations[index]
             if not any(r in failed_regions for r in matching.regions_to_read([declared], scanned)):
-                early.append(((index, "", ""), _not_found(place[index], declared, scanned)))
+                caller = (caller_account, partition_of(default_region))
+                early.append(((index, "", ""), _not_found(place[index], declared, scanned, caller)))
 
     by_home: dict[str, list[tuple[matching.Matched, Declaration]]] = defaultdict(list)
     for matched in found.trails:
@@ -241,9 +269,8 @@ def run(
     total, finished, lock = sum(len(items) for items in by_home.values()), 0, threading.Lock()
     reconciled: list[tuple[tuple[int, str, str], TrailResult]] = []
 
-    def reconcile_region(items: list[tuple[matching.Matched, Declaration]]) -> None:
+    def reconcile_region(region: str, items: list[tuple[matching.Matched, Declaration]]) -> None:
         nonlocal finished
-        aliases: dict[tuple[str, str], str] = {}  # one region per worker: nothing shared between threads
         for matched, merged in items:
             declared_by = tuple((place[i], declarations[i].name) for i in matched.declarations)
             result = _reconcile_one(
@@ -255,7 +282,7 @@ def run(
                 apply=apply,
                 pacers=(pacer, read_pacer),
                 deadline=deadline,
-                aliases=aliases,
+                aliases=aliases[region],  # this region's worker alone uses it now
                 allow_weakening=allow_weakening,
                 try_unconfirmed=try_unconfirmed,
             )
@@ -267,7 +294,7 @@ def run(
 
     workers = max(1, min(max_parallel_regions, len(by_home)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
-        for future in [pool.submit(reconcile_region, items) for items in by_home.values()]:
+        for future in [pool.submit(reconcile_region, region, items) for region, items in by_home.items()]:
             future.result()
     results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))
     warnings = () if only is not None else tuple(_unmatched(declarations, found.unmatched_patterns, scanned, place))
@@ -320,6 +347,7 @@ def _reconcile_one(
             deadline=deadline,
             apply=apply,
             before_write=pacers[0].wait,
+            after_write=pacers[0].done,  # the next write an interval after this one ended, not started
             before_read=pacers[1].wait,
             aliases=aliases,
             allow_weakening=allow_weakening,

@@ -58,7 +58,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     acting, region = clients(), _region()
     identity = call("GetCallerIdentity", lambda: acting.client("sts", region).get_caller_identity(), deadline=deadline)
     account, partition = str(identity["Account"]), partition_of(str(identity.get("Arn", ""))) or "aws"
-    regions = request.regions or tuple(enabled_regions.enabled(acting, region, deadline))
+    regions = enabled_regions.of_account(request.regions, (), clients=acting, region=region, deadline=deadline)
     result = answer.run(
         [reads.Target(account, acting)], request, regions, deadline=deadline, partition=partition, home_region=region
     )

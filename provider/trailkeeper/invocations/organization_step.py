@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from trailkeeper import observability
+from trailkeeper.audit import request as audit_request
 from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import ANSWER_RESERVE_SECONDS, Clients, Deadline, call, function_region, shared_clients
 from trailkeeper.errors import MalformedEvent, show
@@ -75,8 +76,47 @@ def _text(event: Mapping[str, Any], key: str, default: str | None = None) -> str
     return value
 
 
+# What an execution of the state machine takes (org-reconcile.asl.json's Settings give each a default).
+RUN_FIELDS = ("action", "ou_ids", "exclude_accounts", *org_audit.FIELDS)
+RUN_ACTIONS = ("plan", "apply", "audit")
+
+
+def check_run(event: Mapping[str, Any]) -> None:
+    """The execution's whole input (`execution_input`, as started), checked before anything is listed: a
+    field no run takes is refused by name. The state machine passes on only the fields it knows, so a
+    misspelt `standard` would otherwise vanish and the run go on with the defaults, as if asked to.
+    (A list-accounts invoked by hand, without it, is checked by its own fields.)"""
+    if "execution_input" not in event:
+        return
+    run = event["execution_input"]
+    if not isinstance(run, Mapping):
+        raise MalformedEvent(f"the execution input must be a JSON object with {', '.join(RUN_FIELDS)}, not {show(run)}")
+    problems = [
+        f"{show(name)}: not a field of an organization run's input (it takes {', '.join(RUN_FIELDS)})"
+        for name in run
+        if name not in RUN_FIELDS
+    ]
+    if run.get("action", "plan") not in RUN_ACTIONS:
+        problems.append(f"action={show(run.get('action'))}: must be one of {', '.join(RUN_ACTIONS)}")
+    for name in ("ou_ids", "exclude_accounts"):
+        value = run.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{name}={show(value)}: must be a list of strings")
+    if run.get("action") == "audit":
+        audit_fields = {k: v for k, v in run.items() if k in org_audit.FIELDS}
+        try:
+            org_audit.read(audit_fields, also=())
+        except MalformedEvent as error:
+            problems.append(error.message)
+    if problems:  # a hostile input's thousands of fields are counted, not named (the Cause stays small)
+        shown = problems[: audit_request.MAX_PROBLEMS]
+        more = [f"and {len(problems) - len(shown)} more"] if len(problems) > len(shown) else []
+        raise MalformedEvent("; ".join(shown + more))
+
+
 def list_accounts(event: Mapping[str, Any], caller_arn: str, deadline: Deadline) -> dict[str, Any]:
     bucket, key = _text(event, "bucket"), _text(event, "key")
+    check_run(event)  # the run's whole input first: a misspelt field fails the run here, once, by name
     if event.get("run_action") == "audit":  # refused once here, before a thousand children refuse it each
         org_audit.read(event, also=org_audit.LISTING_FIELDS)
     found = accounts.discover(

@@ -40,7 +40,7 @@ PERMISSIONS = tuple(
 )
 FIELDS = audit_request.FIELDS[1:]  # standards, regions, required_tags
 STEP_FIELDS = ("account", "account_name", "role_name")  # what an account step carries besides (the Map's item)
-LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action")  # list-accounts' own
+LISTING_FIELDS = ("bucket", "key", "ou_ids", "exclude_accounts", "run_action", "execution_input")  # list-accounts' own
 
 # Step Functions refuses a state's output over 256 KiB (262,144 bytes), and the Lambda task's result
 # wraps the payload in its own fields: the answer stays well under, whatever the account holds.
@@ -68,7 +68,7 @@ def run(
     the Map counts the child as failed, its Cause the reason. Reads that fail in some regions only are
     the report's `errors`, beside the findings of the others.
     """
-    regions = list(asked.regions or ()) or enabled_regions.enabled(clients, region, deadline)
+    regions = enabled_regions.of_account(asked.regions, (), clients=clients, region=region, deadline=deadline)
     result = answer.run(
         [reads.Target(account, clients, name)],
         asked,

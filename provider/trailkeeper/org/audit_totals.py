@@ -60,6 +60,8 @@ class AuditTotals:
             counts[FAIL] += int(row.get(FAIL, 0))
             counts["accounts"] += 1 if row.get(FAIL, 0) else 0
             counts["judged"] += int(row.get(FAIL, 0)) + int(row.get(PASS, 0))
+            # NOT_AVAILABLE where this account's reads failed: whether it passes there is not known.
+            counts["unread"] += 1 if summary.get("errors") and row.get(NOT_AVAILABLE, 0) else 0
         if summary.get(FAIL):
             name = str(item.get("account_name") or "")
             self.accounts_failing.append({"account": account, "account_name": name, FAIL: int(summary[FAIL])})
@@ -106,9 +108,10 @@ class AuditTotals:
 
     def count(self) -> None:
         """The run's metrics: failing findings per judged control, accounts audited and failed. A control no
-        account could judge (only NOT_AVAILABLE, e.g. a Log Archive bucket) has no datapoint, never a 0."""
+        account could judge (only NOT_AVAILABLE, e.g. a Log Archive bucket) has no datapoint, never a 0; nor
+        has one failing nowhere but left NOT_AVAILABLE by an account's failed reads (0 would claim a pass)."""
         for (standard, control), counts in self.failing.items():
-            if counts["judged"]:
+            if counts["judged"] and (counts[FAIL] or not counts["unread"]):
                 observability.control_failing(standard, control, counts[FAIL], name=CONTROL_FAILING)
         observability.count(ACCOUNTS_AUDITED, self.ran)
 

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from trailkeeper.aws import delegation
+from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.error_table import Caller
 from trailkeeper.aws.pacing import Pacer
@@ -108,7 +109,7 @@ def _run_account(
             deadline=deadline,
             max_parallel_regions=max_parallel_regions,
             allow_weakening=allow_weakening,  # the same guard against weakening audit in every account
-            regions=regions or account.regions or None,
+            regions=enabled_regions.chosen(regions, account.regions),  # else its own enabled ones
             numbers=applicable.numbers(mine),
             try_unconfirmed=False,  # a member's copy is refused before any read (the module's docstring)
         )
