@@ -7,7 +7,7 @@ import contextlib
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
@@ -73,14 +73,17 @@ class _StubbedClients(Clients):
         return self.cloudtrail_client
 
 
-def _time_each(prepare: Callable[[], None], work: Callable[[], Any], repeat: int) -> float:
-    samples = []
+def _time_each(prepare: Callable[[], None], works: Sequence[Callable[[], Any]], repeat: int) -> list[float]:
+    """The median time of each of `works`, measured in turn (A B C A B C ...), so that the machine's load,
+    which drifts during a run, weighs on each alike and their ratio means something."""
+    samples: list[list[float]] = [[] for _ in works]
     for _ in range(repeat):
-        prepare()
-        start = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for work, kept in zip(works, samples, strict=True):
+            prepare()
+            start = time.perf_counter()
+            work()
+            kept.append(time.perf_counter() - start)
+    return [statistics.median(kept) for kept in samples]
 
 
 def run(repeat: int = 400) -> list[Row]:
@@ -88,7 +91,6 @@ def run(repeat: int = 400) -> list[Row]:
     clients = _StubbedClients()
     stubber, client = clients.stubber, clients.cloudtrail_client
     handler.RESOURCE = TrailSettingsResource(clients=lambda: clients, sender=_Answered())
-    context = LambdaContext(timeout_seconds=1e9)
     create = load("create", "https://localhost/cfn?X-Amz-Signature=0")
     noop = load("update-noop", "https://localhost/cfn?X-Amz-Signature=0")
     delete = load("delete", "https://localhost/cfn?X-Amz-Signature=0")
@@ -134,14 +136,19 @@ def run(repeat: int = 400) -> list[Row]:
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         for label, event, prepare, bare in cases:
 
-            def provider_event(e: dict[str, Any] = event) -> None:
-                handler.lambda_handler(e, context)
+            def served_by(resource: TrailSettingsResource, e: dict[str, Any] = event) -> Callable[[], None]:
+                def provider_event() -> None:
+                    handler.RESOURCE = resource
+                    # Each invocation has its own context, as in Lambda: its deadline is later than the last one's.
+                    handler.lambda_handler(e, LambdaContext(timeout_seconds=900))
 
-            handler.RESOURCE = before  # side by side: crhelper's Timer per event, then ours
-            timer_per_event = _time_each(prepare, provider_event, repeat)
-            handler.RESOURCE = ours
-            provider = _time_each(prepare, provider_event, repeat)
-            sdk = _time_each(prepare, bare, repeat) if bare else 0.0
+                return provider_event
+
+            # crhelper's Timer per event on its own (each event leaves a thread ending behind it, which would
+            # weigh on whatever ran next), then ours and the bare SDK calls side by side, in turn.
+            (timer_per_event,) = _time_each(prepare, [served_by(before)], repeat)
+            provider, *rest = _time_each(prepare, [served_by(ours), *([bare] if bare else [])], repeat)
+            sdk = rest[0] if rest else 0.0
             data = {"provider_us": provider * 1e6, "sdk_us": sdk * 1e6, "before_us": timer_per_event * 1e6}
             figure = f"{provider * 1e6:.0f} us (before: {timer_per_event * 1e6:.0f} us)"
             if bare is None:

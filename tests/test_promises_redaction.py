@@ -83,6 +83,23 @@ def test_every_handler_gets_the_filter_so_a_secret_logged_anywhere_is_masked(
     assert url not in logged and secret not in logged and redaction.MASK in logged
 
 
+def test_a_handler_made_after_start_up_is_covered_at_the_next_invocation(
+    world: seeding.World, provider: Any, cfn: ResponseServer
+) -> None:
+    handler.lambda_handler(load("delete", cfn.url()), LambdaContext())
+    # A library that sets up its own logging between two invocations: a logger nobody had made, and a
+    # handler on no logger at all (a QueueListener's target, say).
+    late = logging.StreamHandler(sys.stdout)
+    logging.getLogger("a.library.made.later").addHandler(late)
+    detached = logging.StreamHandler(sys.stdout)
+    try:
+        assert redaction.REDACTOR not in late.filters and redaction.REDACTOR not in detached.filters
+        handler.lambda_handler(load("delete", cfn.url()), LambdaContext())
+        assert redaction.REDACTOR in late.filters and redaction.REDACTOR in detached.filters
+    finally:
+        logging.getLogger("a.library.made.later").removeHandler(late)
+
+
 def test_this_requests_url_is_masked_by_its_value_even_without_a_signature() -> None:
     url = "https://cfn-responses.example/stack-abc/Settings%7Crequest-123"
     redactor = redaction.protect({"ResponseURL": url})

@@ -72,3 +72,44 @@ def test_disarming_waits_for_an_alarm_that_is_still_answering() -> None:
     assert started.wait(2)
     dog.disarm()  # the handler is about to return: it must not leave the answer half-sent
     assert finished == ["answered"]
+
+
+def test_an_earlier_deadline_wakes_the_sleeping_thread() -> None:
+    fired = threading.Event()
+    dog = Watchdog()
+    dog.arm(60, fired.set)  # the thread now sleeps for a minute
+    time.sleep(0.05)
+    dog.arm(0.05, fired.set)  # a shorter deadline must not wait for that minute to end
+    assert fired.wait(5)
+
+
+class _CountingCondition(threading.Condition):
+    """Counts the watchdog thread's wake-ups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wakes = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woken = super().wait(timeout)
+        if threading.current_thread().name == "trailkeeper-watchdog":
+            self.wakes += 1
+        return woken
+
+
+def test_warm_events_leave_the_sleeping_thread_asleep() -> None:
+    """Each event arms a later deadline than the last and disarms it: waking the thread for that costs the
+    event a hand-off of the interpreter's lock at its next system call (bench/warm.py), so neither wakes it."""
+    clock = Frozen()
+    dog = Watchdog(clock)
+    condition = _CountingCondition()
+    dog._condition = condition
+    dog.arm(900, lambda: None)
+    time.sleep(0.05)  # the thread has read the first deadline and sleeps until it
+    woken = condition.wakes
+    for event in range(1, 50):
+        clock.now = event * 0.01
+        dog.arm(900, lambda: None)
+        dog.disarm()
+    time.sleep(0.05)
+    assert condition.wakes == woken

@@ -93,11 +93,21 @@ class Redactor(logging.Filter):
 REDACTOR = Redactor()
 
 
+_QUIET_LOGGERS = tuple(logging.getLogger(name) for name in QUIET)
+
+
 def _all_handlers() -> list[logging.Handler]:
-    loggers = [logging.getLogger()] + [
-        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
-    ]
-    return [handler for logger in loggers for handler in logger.handlers]
+    """Every live handler, attached to a logger or not. CPython's logging keeps a weak reference to each
+    handler it creates (`_handlerList`): reading those few is cheaper than walking every logger (botocore
+    alone makes dozens), which a warm event would pay each time."""
+    references = getattr(logging, "_handlerList", None)
+    if references is None:  # another logging implementation: every logger's handlers
+        loggers = [logging.getLogger()] + [
+            logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+        ]
+        return [handler for logger in loggers for handler in logger.handlers]
+    live = (reference() for reference in list(references))
+    return [handler for handler in live if isinstance(handler, logging.Handler)]
 
 
 def protect(event: object = None) -> Redactor:
@@ -108,8 +118,7 @@ def protect(event: object = None) -> Redactor:
     REDACTOR.remember(os.environ.get(name, "") for name in CREDENTIAL_VARIABLES)
     url = event.get("ResponseURL") if isinstance(event, Mapping) else None
     REDACTOR.for_request([url] if isinstance(url, str) else [])
-    for name in QUIET:
-        library = logging.getLogger(name)
+    for library in _QUIET_LOGGERS:
         if library.level < logging.WARNING:  # setLevel clears every logger's cache: only when needed
             library.setLevel(logging.WARNING)
     for handler in _all_handlers():
