@@ -31,7 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutation"
 REPORT = ROOT / "build" / "mutation-report.md"
 EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.md"
-COPIED = ("tests", "devkit", "events", "examples", "template.yaml", "README.md", "pyproject.toml")
+COPIED = (  # what the tests read besides the code (pyproject.toml's also_copy lists the same for mutmut)
+    "tests",
+    "devkit",
+    "events",
+    "examples",
+    "docs",
+    "template.yaml",
+    "org-reconcile.yaml",
+    "org-reconcile.asl.json",
+    "member-role.yaml",
+    "Makefile",
+    "README.md",
+    "pyproject.toml",
+)
 KILLED = frozenset({"killed", "timeout", "caught by type check"})
 UNTESTED = frozenset({"not checked", "check was interrupted by user", "skipped"})  # not run: no verdict
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "*.egg-info")

@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from devkit import events
 
+import trailkeeper
 from trailkeeper import routing
 from trailkeeper.invocations import audit_run as audit_direct
 from trailkeeper.invocations import direct_run as direct
 from trailkeeper.invocations import organization_step as invocations
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "provider" / "trailkeeper"
+PACKAGE = Path(trailkeeper.__file__).resolve().parent  # wherever it is imported from (the mutation run stages it)
 CLOUDTRAIL_EVENTS = sorted((ROOT / "events" / "cloudtrail").glob("*.json"))
 
 
