@@ -20,6 +20,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 
 from trailkeeper.errors import VALUE_LIMIT, InvalidProperties, shorten, show
@@ -86,6 +87,12 @@ def _coerce(row: Setting, raw: object) -> tuple[Value | None, str | None]:
         return None, f"{row.name}='': cannot be cleared ({row.rule}); leave it out to keep the current value"
     broken = row.check(raw) if row.check else None
     return (None, f"{row.name}={show(raw)}: {broken}") if broken else (raw, None)
+
+
+@cache
+def _owned() -> frozenset[str]:
+    """The properties the other aspects (logging, selectors, Insights, tags) parse themselves."""
+    return frozenset(p for aspect in aspects.OTHERS for p in aspect.properties)
 
 
 def known_properties() -> list[str]:
@@ -215,7 +222,7 @@ def parse(props: object) -> Declaration:
     known = settings.table()
     name, name_problem = _name(props)
     problems += [name_problem] if name_problem else []
-    owned = {p for aspect in aspects.OTHERS for p in aspect.properties}
+    owned = _owned()
     values: dict[str, Value] = {}
     for key, raw in props.items():
         if key == settings.NAME or key in settings.NOT_SETTINGS or key in owned or key in CONTROLS:

@@ -18,10 +18,13 @@ SENT_TOGETHER = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
 __all__ = ["Change", "drift", "plan"]
 
 
+_POSITIONS = settings.of_table(lambda rows: {name: place for place, name in enumerate(rows)})
+
+
 def drift(desired: Mapping[str, Value], current: Current) -> list[Change]:
     """The declared settings whose current value differs, in the settings table's order."""
-    order = list(settings.table())
-    names = sorted(desired, key=lambda n: order.index(n) if n in order else len(order))
+    positions = _POSITIONS()
+    names = sorted(desired, key=lambda n: positions.get(n, len(positions)))
     return [Change(n, current.get(n), desired[n]) for n in names if current.get(n) != desired[n]]
 
 

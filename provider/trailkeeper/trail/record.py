@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
@@ -347,13 +348,16 @@ PLACES: Mapping[str, str] = MappingProxyType(
 )
 
 
+@cache
 def modelled_settings() -> frozenset[str]:
     """The UpdateTrail settings a dimension gives a meaning to (the rest of the booleans are switches)."""
     return frozenset(p for d in DIMENSIONS for p in d.properties) | frozenset({LOG_ROLE, BUCKET, PREFIX})
 
 
-def switches() -> tuple[str, ...]:
+@settings.of_table
+def switches(rows: Mapping[str, settings.Setting]) -> tuple[str, ...]:
     """Boolean UpdateTrail settings (from botocore's model) with no other meaning here: on records more.
+    Worked out once per settings table: every planned change asks.
 
     >>> "RecursiveLogging" in switches()
     True
@@ -361,7 +365,7 @@ def switches() -> tuple[str, ...]:
     modelled = modelled_settings()
     return tuple(
         name
-        for name, row in settings.table().items()
+        for name, row in rows.items()
         if row.kind == "boolean" and name not in modelled and name not in NEUTRAL_SWITCHES
     )
 
@@ -404,7 +408,8 @@ def moves(before: Record, after: Record) -> list[str]:
     return found
 
 
-def weakenable() -> frozenset[str]:
+@settings.of_table
+def weakenable(_rows: Mapping[str, settings.Setting]) -> frozenset[str]:
     """Every property a change of which can weaken audit: what AllowWeakening may list."""
     return frozenset(p for d in DIMENSIONS for p in d.properties) | frozenset(switches())
 

@@ -39,6 +39,8 @@ TRAIL_NAME_RULE = (
 
 
 def _is_ip_address(value: str) -> bool:
+    if ":" not in value and value.strip("0123456789."):
+        return False  # neither IPv4 (digits and dots only) nor IPv6 (colons): no need to ask ipaddress
     try:
         ipaddress.ip_address(value)
     except ValueError:

@@ -12,14 +12,15 @@ accepted without a code change; the rules for the parameters known today stay ex
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Literal
+from functools import cache, wraps
+from typing import Any, Literal, TypeVar, cast
 
 from trailkeeper import botocore_model as model
 from trailkeeper.trail import rules
 
+T = TypeVar("T")
 Kind = Literal["string", "boolean"]
 Value = str | bool
 
@@ -148,3 +149,23 @@ def table() -> Mapping[str, Setting]:
         if row is not None:
             rows[name] = row
     return rows
+
+
+def of_table(work: Callable[[Mapping[str, Setting]], T]) -> Callable[[], T]:
+    """`work` on the settings table, done once per table rather than once per event (a test that gives
+    botocore a newer model clears `table`, and the next call works it out again).
+
+    >>> names = of_table(lambda rows: tuple(rows))
+    >>> names() is names() and "KmsKeyId" in names()
+    True
+    """
+    done: list[Any] = []
+
+    @wraps(work)
+    def result() -> T:
+        rows = table()
+        if not done or done[0] is not rows:
+            done[:] = [rows, work(rows)]
+        return cast("T", done[1])
+
+    return result
