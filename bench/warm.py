@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from trailkeeper.aws.calls import Clients
 from trailkeeper.cfn import response
 from trailkeeper.cfn.resource import TrailSettingsResource
 
+WARM_UP = 20  # events served, untimed, before each measurement
 ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit-trail"
 CURRENT = {
     "Name": "audit-trail",
@@ -73,10 +75,22 @@ class _StubbedClients(Clients):
         return self.cloudtrail_client
 
 
+def _let_timers_end() -> None:
+    """Wait for the Timer threads crhelper started (cancelled, each still has to wake and exit): left
+    running, they would take the interpreter's lock from whatever is timed next."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.join()
+
+
 def _time_each(prepare: Callable[[], None], works: Sequence[Callable[[], Any]], repeat: int) -> list[float]:
     """The median time of each of `works`, measured in turn (A B C A B C ...), so that the machine's load,
     which drifts during a run, weighs on each alike and their ratio means something."""
     samples: list[list[float]] = [[] for _ in works]
+    for work in works:  # warm: the first events of each fill caches the rest find full
+        for _ in range(WARM_UP):
+            prepare()
+            work()
     for _ in range(repeat):
         for work, kept in zip(works, samples, strict=True):
             prepare()
@@ -147,6 +161,7 @@ def run(repeat: int = 400) -> list[Row]:
             # crhelper's Timer per event on its own (each event leaves a thread ending behind it, which would
             # weigh on whatever ran next), then ours and the bare SDK calls side by side, in turn.
             (timer_per_event,) = _time_each(prepare, [served_by(before)], repeat)
+            _let_timers_end()
             provider, *rest = _time_each(prepare, [served_by(ours), *([bare] if bare else [])], repeat)
             sdk = rest[0] if rest else 0.0
             data = {"provider_us": provider * 1e6, "sdk_us": sdk * 1e6, "before_us": timer_per_event * 1e6}

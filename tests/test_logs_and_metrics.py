@@ -92,6 +92,14 @@ def test_logs_are_json_with_the_request_id_as_correlation_id(
     assert {line["service"] for line in lines} == {"trailkeeper"}
 
 
+def test_a_sentence_is_logged_as_written_and_a_json_message_as_structure(capsys: pytest.CaptureFixture[str]) -> None:
+    for message in ("trail reconciled", "[x] not JSON although it starts like a list", '{"trail": "a", "n": 1}'):
+        observability.logger.info(message)
+    sentence, bracketed, structured = (line["message"] for line in json_lines(capsys.readouterr().out))
+    assert sentence == "trail reconciled" and bracketed == "[x] not JSON although it starts like a list"
+    assert structured == {"trail": "a", "n": 1}
+
+
 def test_metrics_count_applied_in_sync_and_failures_by_code(
     world: seeding.World, invoke: Invoker, capsys: pytest.CaptureFixture[str]
 ) -> None:

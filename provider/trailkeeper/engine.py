@@ -329,13 +329,10 @@ def reconcile(
         who=who,
         unchecked=unchecked,
     )
-    weakenings = guard.setting_weakenings(desired_settings, current_settings)
+    drifted = drift(desired_settings, current_settings)
+    weakenings, moved = guard.setting_effects({c.name: c.desired for c in drifted}, current_settings)
     weakened = {w.property: w.control for w in weakenings}
-    moved = guard.setting_moves(desired_settings, current_settings)
-    changes = [
-        Change(c.name, c.current, c.desired, weakened.get(c.name), c.name in moved)
-        for c in drift(desired_settings, current_settings)
-    ]
+    changes = [Change(c.name, c.current, c.desired, weakened.get(c.name), c.name in moved) for c in drifted]
     writes: list[Call] = []
     arguments = plan(desired_settings, current_settings, home)
     if arguments:

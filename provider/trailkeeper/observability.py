@@ -8,6 +8,7 @@ adds one ControlFailing datapoint per control it judged, with the standard and c
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import warnings
@@ -48,7 +49,13 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-logger = Logger(service=SERVICE, stream=_CurrentStdout())  # type: ignore[arg-type]
+def _message(text: str) -> object:
+    """Powertools tries every message as JSON (a JSON message becomes a structured one), raising and catching
+    an exception for each plain sentence, which ours all are; only what could be JSON is decoded."""
+    return json.loads(text) if text.startswith(("{", "[")) else text
+
+
+logger = Logger(service=SERVICE, stream=_CurrentStdout(), json_deserializer=_message)  # type: ignore[arg-type]
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 

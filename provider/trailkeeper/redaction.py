@@ -18,11 +18,23 @@ MASK = "<redacted>"
 QUIET = ("crhelper", "botocore", "boto3", "urllib3", "s3transfer")
 CREDENTIAL_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
+# Each shape of secret: a text it cannot match without (looked for first, in the lower-cased text: most log
+# lines hold none, and `in` costs far less than a regular expression's scan), the pattern, and what replaces it.
 _PATTERNS = (
     # Any URL carrying a signature or credential in its query string (a presigned URL).
-    re.compile(r"https?://[^\s\"'<>]*?[?&](?:X-Amz-Signature|X-Amz-Credential|Signature|AWSAccessKeyId)=[^\s\"'<>]*"),
-    re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+    (
+        "://",
+        re.compile(
+            r"https?://[^\s\"'<>]*?[?&](?:X-Amz-Signature|X-Amz-Credential|Signature|AWSAccessKeyId)=[^\s\"'<>]*"
+        ),
+        MASK,
+    ),
+    ("x-amz-security-token", re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"), rf"\1{MASK}"),
+    (
+        "aws_secret_access_key",
+        re.compile(r"(?i)(aws_secret_access_key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
+        rf"\1{MASK}",
+    ),
 )
 STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -36,18 +48,24 @@ class Redactor(logging.Filter):
         self._request: set[str] = set()  # this request's ResponseURL: replaced, not accumulated
 
     def remember(self, secrets: Iterable[str]) -> None:
-        self._secrets.update(s for s in secrets if s and len(s) >= 8)
+        # A new set, never one changed in place: another thread may be going through the old one.
+        new = {s for s in secrets if s and len(s) >= 8} - self._secrets
+        if new:
+            self._secrets = self._secrets | new
 
     def for_request(self, secrets: Iterable[str]) -> None:
         """Exact values to mask for the current request only (earlier requests' URLs are forgotten)."""
         self._request = {s for s in secrets if s and len(s) >= 8}
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets | self._request:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
+        for secrets in (self._secrets, self._request):
+            for secret in secrets:
+                if secret in text:
+                    text = text.replace(secret, MASK)
+        lowered = text.lower()
+        for needle, pattern, replacement in _PATTERNS:
+            if needle in lowered:
+                text = pattern.sub(replacement, text)
         return text
 
     def _clean(self, value: Any) -> Any:

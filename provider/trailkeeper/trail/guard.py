@@ -45,6 +45,19 @@ def setting_moves(desired: Settings, current: Settings) -> frozenset[str]:
     return frozenset(record.moves(*_records(desired, current)))
 
 
+def setting_effects(changed: Settings, current: Settings) -> tuple[list[Weakening], frozenset[str]]:
+    """`setting_weakenings` and `setting_moves` of the settings that change, from one pair of records;
+    nothing changes, nothing to work out (settings declared as they are add nothing to either).
+
+    >>> setting_effects({}, {"SnsTopicName": "arn:aws:sns:us-east-1:1:t"})
+    ([], frozenset())
+    """
+    if not changed:
+        return [], frozenset()
+    before, after = _records(changed, current)
+    return record.weakenings(before, after), frozenset(record.moves(before, after))
+
+
 def weakenable() -> frozenset[str]:
     """Every property name AllowWeakening may list: those whose change can weaken audit, by the model."""
     return record.weakenable()
