@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import botocore.session
 import pytest
 from devkit import world as seeding
 
@@ -111,3 +112,21 @@ def test_the_remedy_for_a_refused_role_is_worded_for_every_caller() -> None:
 def test_the_callers_own_account_has_no_role_to_assume(clients: RecordingClients) -> None:
     with pytest.raises(ValueError, match="caller's credentials"):
         AccountSessions(clients, "us-east-1", Deadline()).session(Account(MEMBER.id))
+
+
+def test_each_account_session_has_botocores_handlers_as_its_own_copy(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    sessions = AccountSessions(clients, "eu-west-1", Deadline())
+    other = Account("109876543210", "other", "arn:aws:iam::109876543210:role/TrailkeeperMember")
+    first, second = (sessions.session(a)._session for a in (MEMBER, other))
+    fresh = botocore.session.Session()
+    for event in ("before-call.s3.PutObject", "before-parameter-build.s3.GetBucketPolicy", "needs-retry.sts"):
+        expected = list(fresh._original_handler._handlers.prefix_search(event))
+        assert list(first._original_handler._handlers.prefix_search(event)) == expected
+    # A handler one account's session registers stays its own.
+    first.register("before-call.cloudtrail.DescribeTrails", lambda **_: None, unique_id="only-first")
+    assert "only-first" in first._original_handler._unique_id_handlers
+    assert "only-first" not in second._original_handler._unique_id_handlers
+    # And its clients work: S3's need boto3's and botocore's handlers both.
+    Clients(sessions.session(MEMBER)).client("s3", "us-east-1").list_buckets()

@@ -179,6 +179,12 @@ def glob(pattern: str, value: str) -> bool:
     >>> glob("s3:Put*", "s3:PutObject"), glob("a?c", "abc"), glob("*Z*", "a" * 1000)
     (True, True, False)
     """
+    # Most elements of a policy are a literal, "*", or a prefix and one star: each said without the walk
+    # below (an audit asks tens of these per trail).
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == value
+    if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
+        return value.startswith(pattern[:-1])
     p = v = 0
     star, back = -1, 0
     while v < len(value):

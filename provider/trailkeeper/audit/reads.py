@@ -47,7 +47,7 @@ from trailkeeper.audit.facts import (
     TrailFacts,
 )
 from trailkeeper.audit.findings import AuditError
-from trailkeeper.aws import delegation, locate
+from trailkeeper.aws import delegation, locate, parallel
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
@@ -112,7 +112,7 @@ def _scan(clients: Clients, regions: Sequence[str], deadline: Deadline) -> dict[
         except TrailkeeperError as error:
             return error
 
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(regions)))) as pool:
+    with parallel.threads(min(MAX_PARALLEL_REGIONS, len(regions))) as pool:
         return dict(zip(regions, pool.map(one, regions), strict=True))
 
 
@@ -243,7 +243,7 @@ def _read_all(
         with lock:
             facts.update(read)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
+    with parallel.threads(min(MAX_PARALLEL_REGIONS, len(by_home))) as pool:
         for future in [pool.submit(read_home, home) for home in by_home.values()]:
             future.result()
     return facts
@@ -332,7 +332,7 @@ def _export(seen: AccountReads, reader: Reader, trails: Mapping[str, Trail]) -> 
             seen.exported += exported
             seen.export_failures += failures
 
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(by_home)))) as pool:
+    with parallel.threads(min(MAX_PARALLEL_REGIONS, len(by_home))) as pool:
         for future in [pool.submit(read_home, home) for home in by_home.values()]:
             future.result()
 

@@ -22,12 +22,11 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from trailkeeper import engine
-from trailkeeper.aws import locate
+from trailkeeper.aws import locate, parallel
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
@@ -189,8 +188,7 @@ def export_account(
             finished += len(homed[region])
             report("read trails", finished, total)
 
-    workers = max(1, min(max_parallel_regions, len(homed)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export") as pool:
+    with parallel.threads(min(max_parallel_regions, len(homed))) as pool:
         for pending in [pool.submit(one_region, region) for region in homed]:
             pending.result()
     return Export(

@@ -18,12 +18,12 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from trailkeeper import engine
-from trailkeeper.aws import delegation, locate, regions
+from trailkeeper.aws import delegation, locate, parallel, regions
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
@@ -57,8 +57,7 @@ def _scan(
     failed: dict[str, TrailkeeperError] = {}
     if not to_read:
         return answers, failed
-    workers = max(1, min(max_parallel_regions, len(to_read)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read") as pool:
+    with parallel.threads(min(max_parallel_regions, len(to_read))) as pool:
         futures = {pool.submit(locate.scan, clients, region, deadline): region for region in to_read}
         for done, future in enumerate(as_completed(futures), start=1):
             region = futures[future]
@@ -292,8 +291,7 @@ def run(
                 finished += 1
                 report_progress(stage, finished, total)
 
-    workers = max(1, min(max_parallel_regions, len(by_home)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+    with parallel.threads(min(max_parallel_regions, len(by_home))) as pool:
         for future in [pool.submit(reconcile_region, region, items) for region, items in by_home.items()]:
             future.result()
     results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))

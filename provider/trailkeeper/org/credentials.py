@@ -10,6 +10,8 @@ accounts do not parse the CloudTrail model a thousand times.
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +44,22 @@ class _Assumed(CredentialProvider):  # type: ignore[misc]
 
     def load(self) -> RefreshableCredentials:
         return self._credentials
+
+
+@functools.cache
+def _builtin_handlers() -> Any:
+    """botocore's built-in event handlers, registered once: a session registering its own costs 4.7 ms (each
+    handler's signature inspected), a thousand accounts 4.7 s; a copy of these costs 0.4 ms."""
+    return botocore.session.Session()._original_handler
+
+
+def _bare_session() -> Any:
+    """A botocore session with the built-in handlers, as botocore.session.Session() makes one, for less."""
+    try:
+        handlers = copy.copy(_builtin_handlers())
+    except AttributeError:  # a botocore that keeps them elsewhere: register them, as it would
+        return botocore.session.Session()
+    return botocore.session.Session(event_hooks=handlers, include_builtin_handlers=False)
 
 
 class AccountSessions:
@@ -106,7 +124,7 @@ class AccountSessions:
         credentials = RefreshableCredentials.create_from_metadata(
             metadata=self._fetch(account), refresh_using=lambda: self._fetch(account), method=_Assumed.METHOD
         )
-        core: Any = botocore.session.Session()
+        core = _bare_session()
         core.register_component("data_loader", model.botocore_session().get_component("data_loader"))
         core.register_component("credential_provider", CredentialResolver([_Assumed(credentials)]))
         made = boto3.session.Session(botocore_session=core)
