@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trailkeeper.audit.facts import BUCKET_LOGGING, BUCKET_PUBLIC, CHAIN_BUCKET, BucketFacts
+from trailkeeper.aws import parallel
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
 
@@ -33,6 +34,15 @@ PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account (AuthenticatedUsers)",
 }
 NO_POLICY, NO_BLOCK = "NoSuchBucketPolicy", "NoSuchPublicAccessBlockConfiguration"
+# Each read of a bucket: its operation, the error that means "nothing there" (an answer, not a failure), and
+# the need that asks for it.
+READS = (
+    ("GetPublicAccessBlock", NO_BLOCK, BUCKET_PUBLIC),
+    ("GetBucketAcl", "", BUCKET_PUBLIC),
+    ("GetBucketPolicyStatus", NO_POLICY, BUCKET_PUBLIC),
+    ("GetBucketLogging", "", BUCKET_LOGGING),
+    ("GetBucketPolicy", NO_POLICY, CHAIN_BUCKET),
+)
 
 
 def owned(clients: Clients, region: str, deadline: Deadline) -> dict[str, str]:
@@ -74,16 +84,16 @@ def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
 
 
-def _public(clients: Clients, region: str, bucket: str, deadline: Deadline) -> tuple[str, ...]:
-    block = _get(clients, region, "GetPublicAccessBlock", bucket, deadline=deadline, absent=NO_BLOCK)
+def _public(
+    block: Mapping[str, Any] | None, acl: Mapping[str, Any] | None, status: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    """What makes the bucket public, from its public access block, ACL and policy status (CloudTrail.6)."""
     config = (block or {}).get("PublicAccessBlockConfiguration") or {}
     found: list[str] = []
-    acl = _get(clients, region, "GetBucketAcl", bucket, deadline=deadline) or {}
-    for grant in acl.get("Grants", []):
+    for grant in (acl or {}).get("Grants", []):
         group = PUBLIC_GROUPS.get(str((grant.get("Grantee") or {}).get("URI", "")))
         if group and not config.get("IgnorePublicAcls"):
             found.append(f"its ACL grants {grant.get('Permission', '?')} to {group}")
-    status = _get(clients, region, "GetBucketPolicyStatus", bucket, deadline=deadline, absent=NO_POLICY)
     if (status or {}).get("PolicyStatus", {}).get("IsPublic") and not config.get("RestrictPublicBuckets"):
         found.append("its bucket policy is public (GetBucketPolicyStatus IsPublic)")
     return tuple(found)
@@ -105,20 +115,28 @@ def read(
     and is returned as the run's error; so does running out of time (the bucket reads come last: the
     trails' findings are kept, not lost with them).
     """
-    try:
-        public = _public(clients, region, bucket, deadline) if BUCKET_PUBLIC in needs else ()
-        logging: bool | None = None
-        if BUCKET_LOGGING in needs:
-            answer = _get(clients, region, "GetBucketLogging", bucket, deadline=deadline) or {}
-            logging = bool(answer.get("LoggingEnabled"))
-        text: str | None = None
-        if CHAIN_BUCKET in needs:
-            found = _get(clients, region, "GetBucketPolicy", bucket, deadline=deadline, absent=NO_POLICY)
-            text = str(found["Policy"]) if found is not None else None
-    except AwsCallFailed as error:
-        failed = f"{error.operation} failed: {error.reason}"
-        return BucketFacts(bucket, partition, owner, unavailable=failed, region=region), error
-    except TrailkeeperError as error:  # OutOfTime: no time left for the next read
-        return BucketFacts(bucket, partition, owner, unavailable=error.reason, region=region), error
+    asked = [(operation, absent) for operation, absent, need in READS if need in needs]
+    with parallel.threads(len(asked)) as pool:  # S3 paces none of these: one latency for all, not five
+        pending = [
+            pool.submit(lambda o=o, a=a: _get(clients, region, o, bucket, deadline=deadline, absent=a))
+            for o, a in asked
+        ]
+    answers: dict[str, Mapping[str, Any] | None] = {}
+    for (operation, _), future in zip(asked, pending, strict=True):
+        try:
+            answers[operation] = future.result()
+        except AwsCallFailed as error:  # the first failure in READS' order is the one said, as read in turn
+            failed = f"{error.operation} failed: {error.reason}"
+            return BucketFacts(bucket, partition, owner, unavailable=failed, region=region), error
+        except TrailkeeperError as error:  # OutOfTime: no time left for the read
+            return BucketFacts(bucket, partition, owner, unavailable=error.reason, region=region), error
+    public = (
+        _public(answers["GetPublicAccessBlock"], answers["GetBucketAcl"], answers["GetBucketPolicyStatus"])
+        if BUCKET_PUBLIC in needs
+        else ()
+    )
+    logging = bool((answers["GetBucketLogging"] or {}).get("LoggingEnabled")) if BUCKET_LOGGING in needs else None
+    found = answers.get("GetBucketPolicy")
+    text = str(found["Policy"]) if found is not None else None
     facts = BucketFacts(bucket, partition, owner, public=public, access_logging=logging, region=region)
     return dataclasses.replace(facts, policy=text, policy_read=CHAIN_BUCKET in needs), None

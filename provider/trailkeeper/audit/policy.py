@@ -149,17 +149,23 @@ def parse(document: object, name: str = "the policy", *, resource_policy: bool =
 
 
 def all_of(truths: Iterable[Truth]) -> Truth:
-    seen = list(truths)
-    if NO_MATCH in seen:
-        return NO_MATCH
-    return UNKNOWN if UNKNOWN in seen else MATCH
+    """NO_MATCH as soon as one is (the rest, lazily given, are not worked out), else UNKNOWN if one is."""
+    unknown = False
+    for truth in truths:
+        if truth == NO_MATCH:
+            return NO_MATCH
+        unknown = unknown or truth == UNKNOWN
+    return UNKNOWN if unknown else MATCH
 
 
 def any_of(truths: Iterable[Truth]) -> Truth:
-    seen = list(truths)
-    if MATCH in seen:
-        return MATCH
-    return UNKNOWN if UNKNOWN in seen else NO_MATCH
+    """MATCH as soon as one is (the rest are not worked out), else UNKNOWN if one is."""
+    unknown = False
+    for truth in truths:
+        if truth == MATCH:
+            return MATCH
+        unknown = unknown or truth == UNKNOWN
+    return UNKNOWN if unknown else NO_MATCH
 
 
 def negate(truth: Truth) -> Truth:
@@ -396,6 +402,7 @@ def _condition(statement: Statement, request: Request) -> Truth:
 
 def applies(statement: Statement, request: Request) -> Truth:
     """Whether `statement` covers `request`: principal, action, resource and every condition."""
+    # The cheap checks first: a statement for another action is settled before its conditions are read.
     return all_of(check(statement, request) for check in (_action, _principal, _resource, _condition))
 
 
