@@ -190,11 +190,76 @@ def test_the_doors_import_neither_each_other_nor_the_router() -> None:
     assert doors - {"trailkeeper.cfn.resource"} <= graph["trailkeeper.routing"]
 
 
-def test_a_custom_resource_cold_start_loads_neither_the_drift_path_nor_the_organization_layer() -> None:
+# What a custom resource's cold start imports: the handler, the custom resource and what every Create, Update
+# or Delete needs. Nothing of the drift path, the audit, the export, the organization layer or YAML; nor the
+# model of what a trail records (events, record, selectors), which loads when a change is first weighed.
+COLD_START_MODULES = {
+    "trailkeeper",
+    "trailkeeper.aws",
+    "trailkeeper.aws.calls",
+    "trailkeeper.aws.delegation",
+    "trailkeeper.aws.error_table",
+    "trailkeeper.aws.locate",
+    "trailkeeper.botocore_model",
+    "trailkeeper.cfn",
+    "trailkeeper.cfn.events",
+    "trailkeeper.cfn.resource",
+    "trailkeeper.cfn.response",
+    "trailkeeper.cfn.watchdog",
+    "trailkeeper.engine",
+    "trailkeeper.errors",
+    "trailkeeper.handler",
+    "trailkeeper.observability",
+    "trailkeeper.redaction",
+    "trailkeeper.routing",
+    "trailkeeper.trail",
+    "trailkeeper.trail.arns",
+    "trailkeeper.trail.aspect",
+    "trailkeeper.trail.aspects",
+    "trailkeeper.trail.consistency",
+    "trailkeeper.trail.declaration",
+    "trailkeeper.trail.guard",
+    "trailkeeper.trail.insights",
+    "trailkeeper.trail.normalise",
+    "trailkeeper.trail.plan",
+    "trailkeeper.trail.rules",
+    "trailkeeper.trail.selector_aspect",
+    "trailkeeper.trail.settings",
+    "trailkeeper.trail.standing",
+    "trailkeeper.trail.status",
+    "trailkeeper.trail.tags",
+    "trailkeeper.trail.values",
+}
+COVERAGE_MODEL = {"trailkeeper.trail.events", "trailkeeper.trail.record", "trailkeeper.trail.selectors"}
+
+
+def _loaded_after(statements: str) -> set[str]:
     script = (
-        "import sys, trailkeeper.handler;"
-        "print(sorted(m for m in sys.modules if m.startswith(('trailkeeper.drift', 'trailkeeper.org', 'yaml'))))"
+        f"import sys\n{statements}\nprint(' '.join(m for m in sys.modules if m.startswith(('trailkeeper', 'yaml'))))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "provider")])}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    assert result.stdout.strip() == "[]", result.stdout
+    return set(result.stdout.split())
+
+
+def test_a_custom_resource_cold_start_imports_exactly_what_every_request_needs() -> None:
+    loaded = _loaded_after("import trailkeeper.handler")
+    assert loaded == COLD_START_MODULES, (
+        f"imported at cold start but not listed: {sorted(loaded - COLD_START_MODULES)}; "
+        f"listed but not imported: {sorted(COLD_START_MODULES - loaded)}"
+    )
+
+
+def test_the_model_of_what_a_trail_records_loads_when_a_change_is_first_weighed() -> None:
+    weigh = (
+        "from trailkeeper.trail import guard\n"
+        "unchanged = guard.setting_effects({}, {'EnableLogFileValidation': True})\n"
+        "loaded_before = 'trailkeeper.trail.record' in sys.modules\n"
+        "guard.setting_effects({'EnableLogFileValidation': False}, {'EnableLogFileValidation': True})\n"
+        "assert not loaded_before"
+    )
+    assert _loaded_after(weigh) >= COVERAGE_MODEL
+    parse = "from trailkeeper.trail import declaration\ndeclaration.parse({'Name': 'audit', 'IsLogging': 'true'})"
+    assert not COVERAGE_MODEL & _loaded_after(parse)
+    parse_selectors = f"{parse}\ndeclaration.parse({{'Name': 'audit', 'EventSelectors': []}})"
+    assert "trailkeeper.trail.selectors" in _loaded_after(parse_selectors)

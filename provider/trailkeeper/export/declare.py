@@ -26,11 +26,12 @@ from typing import Any
 
 from trailkeeper.trail import aspects, insights, selectors, settings, tags
 from trailkeeper.trail.arns import TrailHome
+from trailkeeper.trail.aspect import INSIGHT_SELECTORS, IS_LOGGING
 from trailkeeper.trail.insights import INSIGHTS_ASPECT
 from trailkeeper.trail.normalise import LOG_GROUP, current_view, desired_view, wire_value
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
 from trailkeeper.trail.settings import NAME
-from trailkeeper.trail.status import IS_LOGGING, LOGGING
+from trailkeeper.trail.status import LOGGING
 from trailkeeper.trail.tags import TAGS_ASPECT, TAGS_PROPERTY
 
 
@@ -47,7 +48,7 @@ def _tags(value: Any) -> dict[str, Any]:
 RENDER: Mapping[str, Callable[[Any], dict[str, Any]]] = {
     LOGGING.name: lambda value: {IS_LOGGING: bool(value)},
     SELECTORS_ASPECT.name: _selectors,
-    INSIGHTS_ASPECT.name: lambda value: {insights.INSIGHT_SELECTORS: insights.to_doc(value)},
+    INSIGHTS_ASPECT.name: lambda value: {INSIGHT_SELECTORS: insights.to_doc(value)},
     TAGS_ASPECT.name: _tags,
 }
 

@@ -29,6 +29,13 @@ from typing import Any, Protocol
 # write fails the others still run, except those that depend on it (`DEPENDENCIES`, below).
 STOP_LOGGING, UPDATE_TRAIL, SELECTORS_ADDING, INSIGHTS, SELECTORS_REMOVING, TAGS, START_LOGGING = range(7)
 
+# The aspects' property names, here rather than in the models that give them a meaning (`record.py`,
+# `selectors.py`): a declaration's parse reads them, and a cold start loads those models only when an
+# event first needs them.
+IS_LOGGING = "IsLogging"
+EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS = "EventSelectors", "AdvancedEventSelectors"
+INSIGHT_SELECTORS = "InsightSelectors"
+
 
 @dataclass(frozen=True)
 class Change:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from trailkeeper.trail import events, insights, selectors
+from trailkeeper.trail import insights
 from trailkeeper.trail.aspect import Aspect
 from trailkeeper.trail.insights import INSIGHTS_ASPECT
 from trailkeeper.trail.selector_aspect import SELECTORS_ASPECT
@@ -24,7 +24,11 @@ BY_NAME: Mapping[str, Aspect] = {aspect.name: aspect for aspect in OTHERS}
 def cross_check(declared: Mapping[str, object]) -> list[str]:
     """Rules between aspects that can be checked offline: Insights need the management events they watch."""
     chosen, wanted = declared.get(SELECTORS_ASPECT.name), declared.get(INSIGHTS_ASPECT.name)
-    if not isinstance(chosen, selectors.Selectors) or not isinstance(wanted, frozenset):
+    if chosen is None or not isinstance(wanted, frozenset):
+        return []
+    from trailkeeper.trail import events, selectors  # declared selectors: loaded by their parse already
+
+    if not isinstance(chosen, selectors.Selectors):
         return []
     coverage = events.management_coverage(chosen)
     needs_writes, needs_any = insights.needs(wanted)

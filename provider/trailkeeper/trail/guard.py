@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from trailkeeper.errors import WeakensAudit
-from trailkeeper.trail import record
 from trailkeeper.trail.aspect import Weakening
+
+if TYPE_CHECKING:
+    from trailkeeper.trail.record import Record
+
+# The model of what a trail records (`record.py`, with `events.py` and `selectors.py`) loads when a change is
+# first weighed, not when the guard is imported: a cold start that changes nothing never loads it.
 
 log = logging.getLogger(__name__)
 ALLOW = "AllowWeakening"
@@ -25,8 +31,10 @@ Allowance = bool | frozenset[str]
 Settings = Mapping[str, bool | str | None]
 
 
-def _records(desired: Settings, current: Settings) -> tuple[record.Record, record.Record]:
+def _records(desired: Settings, current: Settings) -> tuple[Record, Record]:
     """The current trail's record, and the one it would have with the declared settings applied."""
+    from trailkeeper.trail import record
+
     return record.Record.of(current), record.Record.of({**current, **desired})
 
 
@@ -37,11 +45,15 @@ def setting_weakenings(desired: Settings, current: Settings) -> list[Weakening]:
     ["SnsTopicName arn:aws:sns:us-east-1:1:t -> removed breaks delivery notifications (the topic's subscribers \
 no longer hear of new log files)"]
     """
+    from trailkeeper.trail import record
+
     return record.weakenings(*_records(desired, current))
 
 
 def setting_moves(desired: Settings, current: Settings) -> frozenset[str]:
     """The declared settings whose change moves audit logs elsewhere (not a weakening; plans mark it)."""
+    from trailkeeper.trail import record
+
     return frozenset(record.moves(*_records(desired, current)))
 
 
@@ -54,12 +66,16 @@ def setting_effects(changed: Settings, current: Settings) -> tuple[list[Weakenin
     """
     if not changed:
         return [], frozenset()
+    from trailkeeper.trail import record
+
     before, after = _records(changed, current)
     return record.weakenings(before, after), frozenset(record.moves(before, after))
 
 
 def weakenable() -> frozenset[str]:
     """Every property name AllowWeakening may list: those whose change can weaken audit, by the model."""
+    from trailkeeper.trail import record
+
     return record.weakenable()
 
 

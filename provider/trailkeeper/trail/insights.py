@@ -19,11 +19,8 @@ from typing import Any
 
 from trailkeeper import botocore_model as model
 from trailkeeper.errors import show
-from trailkeeper.trail import record
-from trailkeeper.trail.aspect import INSIGHTS, Call, Change, PropertyDoc, Weakening
+from trailkeeper.trail.aspect import INSIGHT_SELECTORS, INSIGHTS, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.values import string_list, unknown_keys
-
-INSIGHT_SELECTORS = record.INSIGHT_SELECTORS
 
 
 @cache
@@ -46,7 +43,7 @@ def known_categories() -> tuple[str, ...]:
 
 # One insight: its type and the event categories it watches beyond management (empty: CloudTrail's default).
 Insight = tuple[str, frozenset[str]]
-Insights = record.InsightSet
+Insights = frozenset[Insight]  # record.InsightSet: the model compares these
 
 
 def _insight(index: int, raw: object) -> tuple[Insight | None, list[str]]:
@@ -162,6 +159,8 @@ class InsightsAspect:
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
+        from trailkeeper.trail import record  # the model of what a trail records, loaded when first asked
+
         weakens = record.control_of(self.weakenings(desired, current))
         return [Change(INSIGHT_SELECTORS, to_doc(current), to_doc(desired), weakens)]
 
@@ -178,6 +177,8 @@ class InsightsAspect:
         ]
 
     def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
+        from trailkeeper.trail import record
+
         return record.weakenings(record.Record.of(insights=current), record.Record.of(insights=desired))
 
 

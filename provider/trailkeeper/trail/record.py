@@ -50,7 +50,7 @@ from functools import cache
 from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
-from trailkeeper.trail.aspect import Weakening
+from trailkeeper.trail.aspect import INSIGHT_SELECTORS, IS_LOGGING, Weakening
 from trailkeeper.trail.control_names import (
     CONTROL_DATA,
     CONTROL_INSIGHTS,
@@ -69,8 +69,6 @@ from trailkeeper.trail.events import DATA_EVENTS, MANAGEMENT_EVENTS, Events, los
 from trailkeeper.trail.normalise import current_view
 from trailkeeper.trail.selectors import Selectors
 
-IS_LOGGING = "IsLogging"  # the logging aspect's property (status.py)
-INSIGHT_SELECTORS = "InsightSelectors"  # the Insights aspect's property (insights.py)
 ORGANIZATION, MULTI_REGION, GLOBAL_EVENTS = "IsOrganizationTrail", "IsMultiRegionTrail", "IncludeGlobalServiceEvents"
 VALIDATION, KMS_KEY = "EnableLogFileValidation", "KmsKeyId"
 LOG_GROUP, LOG_ROLE, TOPIC = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn", "SnsTopicName"

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from trailkeeper.errors import VALUE_LIMIT, shorten, show
+from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS
 
-BASIC, ADVANCED = "EventSelectors", "AdvancedEventSelectors"
+BASIC, ADVANCED = EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS
 
 READ_WRITE_TYPES = ("All", "ReadOnly", "WriteOnly")
 # Basic selectors take only these three data resource types (botocore's DataResource.Type documentation

@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailkeeper.trail import record
-from trailkeeper.trail.aspect import START_LOGGING, STOP_LOGGING, Call, Change, PropertyDoc, Weakening
+from trailkeeper.trail.aspect import IS_LOGGING, START_LOGGING, STOP_LOGGING, Call, Change, PropertyDoc, Weakening
 from trailkeeper.trail.values import boolean
-
-IS_LOGGING = record.IS_LOGGING
 
 
 class Logging:
@@ -50,6 +47,8 @@ class Logging:
     def changes(self, desired: Any, current: Any) -> list[Change]:
         if desired == current:
             return []
+        from trailkeeper.trail import record  # the model of what a trail records, loaded when first asked
+
         return [Change(IS_LOGGING, current, desired, record.control_of(self.weakenings(desired, current)))]
 
     def writes(self, desired: Any, current: Any, trail_arn: str) -> list[Call]:
@@ -60,6 +59,8 @@ class Logging:
         return [Call("StopLogging", {"Name": trail_arn}, STOP_LOGGING, (IS_LOGGING,))]
 
     def weakenings(self, desired: Any, current: Any) -> list[Weakening]:
+        from trailkeeper.trail import record
+
         return record.weakenings(record.Record.of(logging=current), record.Record.of(logging=desired))
 
 
