@@ -37,11 +37,12 @@ class RecordingClients(Clients):
         if (service, region) in self.stubbed:
             return self.stubbed[(service, region)]
         made = super().client(service, region)
-        with self._hooking:  # threads may ask for a new client at once (a client rebuilt after `forget` is new)
-            first = made not in self._hooked
-            self._hooked.add(made)
-        if first:  # hooked once, or each call would count twice
-            self.hook(made, service, region)
+        # Threads may ask for a new client at once (a client rebuilt after `forget` is new): hooked once, or
+        # each call would count twice, and before any thread gets it, or a call made meanwhile would count none.
+        with self._hooking:
+            if made not in self._hooked:
+                self.hook(made, service, region)
+                self._hooked.add(made)
         return made
 
     def hook(self, made: Any, service: str, region: str) -> None:
