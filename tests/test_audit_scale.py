@@ -36,13 +36,12 @@ class Meeting(Clients):
 
     def client(self, service: str, region: str) -> Any:
         made = super().client(service, region)
-        with self._hooked:  # threads may ask for a new client at once: hook it once
-            fresh = made not in self.built
-            self.built.add(made)
-        if fresh:
-            for (on, operation), barrier in self.barriers.items():
-                if on == service:
-                    made.meta.events.register(f"before-call.{service}.{operation}", _waiter(barrier))
+        with self._hooked:  # threads may ask for a new client at once: hooked once, before any of them calls
+            if made not in self.built:
+                for (on, operation), barrier in self.barriers.items():
+                    if on == service:
+                        made.meta.events.register(f"before-call.{service}.{operation}", _waiter(barrier))
+                self.built.add(made)
         return made
 
 

@@ -74,6 +74,46 @@ def test_plan_reads_each_region_once_and_writes_nothing(fleet_world: dict, clien
     assert result.exit_code == 2
 
 
+def _reconciled_in(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The names of the threads the engine reconciles trails in, as a run goes."""
+    from trailkeeper import engine
+
+    threads: set[str] = set()
+    original = engine.reconcile
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "reconcile", recording)
+    return threads
+
+
+def test_a_plan_that_only_compares_reconciles_in_the_callers_thread(
+    fleet_world: dict, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = _reconciled_in(monkeypatch)
+    run(declared(fleet_world, EnableLogFileValidation=True), clients, apply=False)
+    assert threads == {threading.current_thread().name}  # DescribeTrails answered all: no thread would wait
+
+
+@pytest.mark.parametrize(
+    ("apply", "settings"),
+    [(True, {"EnableLogFileValidation": True}), (False, {"IsLogging": True}), (False, {"KmsKeyId": "alias/audit"})],
+    ids=["apply writes", "a read per trail", "an alias to resolve"],
+)
+def test_work_that_may_wait_on_aws_reconciles_on_the_kept_threads(
+    fleet_world: dict,
+    clients: RecordingClients,
+    monkeypatch: pytest.MonkeyPatch,
+    apply: bool,
+    settings: dict[str, object],
+) -> None:
+    threads = _reconciled_in(monkeypatch)
+    run(declared(fleet_world, **settings), clients, apply=apply, pacer=Pacer(0.0))
+    assert threads and threading.current_thread().name not in threads  # on the kept threads
+
+
 def test_apply_fixes_each_drifted_trail_once_in_its_home_region_then_finds_nothing(
     fleet_world: dict, clients: RecordingClients
 ) -> None:

@@ -78,3 +78,9 @@ def test_an_error_reaches_whoever_reads_the_result() -> None:
         assert next(results) == 0 and next(results) == 1
         with pytest.raises(ValueError, match="region 2 refused"):
             next(results)
+
+
+def test_one_at_a_time_runs_in_the_callers_thread() -> None:
+    with parallel.threads(1) as pool:
+        ran_in = pool.submit(threading.current_thread).result()
+    assert ran_in is threading.current_thread()

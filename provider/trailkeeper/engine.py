@@ -138,6 +138,28 @@ def check_owner(
     return Caller(kind, caller_account, administrators)
 
 
+def may_call(
+    declaration: Declaration,
+    trail: Trail,
+    *,
+    apply: bool,
+    caller_account: str | None,
+    aliases: Mapping[tuple[str, str], str],
+) -> bool:
+    """Whether `reconcile` could call AWS for this trail beyond the DescribeTrails already made: a write when
+    applying, a declared aspect DescribeTrails does not answer, a KMS alias not yet resolved in the trail's
+    region, Organizations for another account's organization trail. False means it only compares (a fleet
+    run then spares the trail a thread: nothing would wait)."""
+    if apply or standing.is_foreign_organization_trail(trail, caller_account):
+        return True
+    if any(aspect.known(trail) is None for aspect in aspects.OTHERS if aspect.name in declaration.aspects):
+        return True
+    key = declaration.settings.get(KMS)
+    region = home_region(trail)
+    alias = isinstance(key, str) and (key.startswith("alias/") or ":alias/" in key)
+    return alias and (region, key) not in aliases
+
+
 def _check_conversion(declaration: Declaration, current: Mapping[str, Value | None], who: Caller, arn: str) -> None:
     """Only the management account converts a trail to or from an organization trail (UpdateTrail's docs):
     refused, before any call, when declared from the delegated administrator."""

@@ -6,6 +6,9 @@ more than the work itself (bench/org.py: 560 us of CPU per account-region, 280 u
 `threads(n)` is used where a pool was: at most `n` of its tasks run at once, on threads shared by every
 caller, started as needed and then kept.
 
+A use that allows one task at a time (one region, one bucket read) runs its tasks in the caller's thread:
+another thread would only add the hand-off.
+
 Only leaf work goes here: a task that itself waits on tasks of the shared threads could wait forever for
 a thread they all hold. A task submitted from one of those threads therefore runs at once, in that
 thread (the nesting cannot deadlock, and costs no hand-off). The accounts of an organization run keep
@@ -23,8 +26,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Enough for every region of 16 accounts at once (16 x 17); more tasks wait for a thread, none fails.
-SHARED_THREADS = 272
+# Enough for every region of 64 accounts at once (the most --max-accounts the benchmarks try): threads are
+# started only as tasks need them, and more tasks than this wait for one; none fails.
+SHARED_THREADS = 64 * 17
 PREFIX = "trailkeeper-leaf"
 
 _LOCK = threading.Lock()
@@ -51,11 +55,13 @@ class Threads:
     Leaving the `with` block waits for every task submitted, as a ThreadPoolExecutor's does."""
 
     def __init__(self, at_most: int) -> None:
+        # One at a time gains nothing from another thread: the tasks run in the caller's, with no hand-off.
+        self._one_at_a_time = at_most <= 1
         self._slots = threading.BoundedSemaphore(max(1, at_most))
         self._submitted: list[Future[Any]] = []
 
     def submit(self, work: Callable[..., R], /, *args: Any) -> Future[R]:
-        if getattr(_inside, "active", False):
+        if self._one_at_a_time or getattr(_inside, "active", False):
             return _ran(work, *args)
         self._slots.acquire()  # the caller waits here while `at_most` tasks run
         try:

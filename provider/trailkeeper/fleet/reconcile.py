@@ -291,7 +291,14 @@ def run(
                 finished += 1
                 report_progress(stage, finished, total)
 
-    with parallel.threads(min(max_parallel_regions, len(by_home))) as pool:
+    # Threads pay where a trail's reconcile waits on AWS; where every one only compares (a plan that DescribeTrails
+    # answered), they would only add hand-offs, and the regions run in this thread.
+    waits = any(
+        engine.may_call(merged, matched.trail, apply=apply, caller_account=caller_account, aliases=aliases[region])
+        for region, items in by_home.items()
+        for matched, merged in items
+    )
+    with parallel.threads(min(max_parallel_regions, len(by_home)) if waits else 1) as pool:
         for future in [pool.submit(reconcile_region, region, items) for region, items in by_home.items()]:
             future.result()
     results = tuple(result for _, result in sorted([*early, *reconciled], key=lambda pair: pair[0]))
