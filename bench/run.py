@@ -40,7 +40,7 @@ def sections(quick: bool, peer_venv: Path = peer.PEER_VENV) -> list[tuple[str, o
                     + audit_export.run_organization(accounts=20, regions=3)
                 ),
             ),
-            ("size", size.run),
+            ("size", lambda: size.run(repeat=1)),
             (
                 "beside Cloud Custodian",
                 lambda: peer.run((World(1, 2, 1),), latency=0.0, peer=peer_venv, modes=("ARN",), cache_periods=(15,)),
