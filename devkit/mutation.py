@@ -172,7 +172,13 @@ def report(mutants: list[Mutant], listed: dict[str, str]) -> str:
         lines.append(f"- `{pattern}` ({matched}): {reason}")
     lines.append("")
     alive_names = {m.name for m in survivors}
-    stale = sorted(p for p in listed if not any(fnmatch.fnmatchcase(name, p) for name in alive_names))
+    tested = {m.module for m in mutants}  # a line about a module this run did not test is not stale
+    stale = sorted(
+        p
+        for p in listed
+        if any(p.startswith(f"{module}.") for module in tested)
+        and not any(fnmatch.fnmatchcase(name, p) for name in alive_names)
+    )
     if stale:
         lines += ["## Listed as equivalent but killed or gone (update the list)", ""]
         lines += [f"- `{name}`" for name in stale]

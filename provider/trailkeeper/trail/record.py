@@ -44,6 +44,7 @@ for CloudTrail.1, `Record.events.records_data("AWS::S3::Object", "write")` for C
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -184,13 +185,10 @@ class Dimension:
 
 
 def _switch(name: str, control: str) -> Callable[[Record, Record], list[Weakening]]:
-    def lost(before: Record, after: Record) -> list[Weakening]:
-        return _switched_off(name, before, after, control)
-
-    return lost
+    return functools.partial(_switched_off, name, control)
 
 
-def _switched_off(name: str, before: Record, after: Record, control: str) -> list[Weakening]:
+def _switched_off(name: str, control: str, before: Record, after: Record) -> list[Weakening]:
     if name not in after.settings or after.settings[name] is not False:
         return []
     was = before.settings.get(name)  # None: CloudTrail does not say, and what is not known counts as present
@@ -200,13 +198,14 @@ def _switched_off(name: str, before: Record, after: Record, control: str) -> lis
 
 
 def _removed(name: str, control: str) -> Callable[[Record, Record], list[Weakening]]:
-    def lost(before: Record, after: Record) -> list[Weakening]:
-        was = before.settings.get(name)  # None: CloudTrail does not say, and what is not known counts as present
-        if after.settings.get(name) != "" or was == "":
-            return []
-        return [Weakening(name, f"{was if was is not None else '(not read back)'} -> removed", control)]
+    return functools.partial(_removed_between, name, control)  # the work at call time, where mutants reach it
 
-    return lost
+
+def _removed_between(name: str, control: str, before: Record, after: Record) -> list[Weakening]:
+    was = before.settings.get(name)  # None: CloudTrail does not say, and what is not known counts as present
+    if after.settings.get(name) != "" or was == "":
+        return []
+    return [Weakening(name, f"{was if was is not None else '(not read back)'} -> removed", control)]
 
 
 def _logging_lost(before: Record, after: Record) -> list[Weakening]:
@@ -216,13 +215,14 @@ def _logging_lost(before: Record, after: Record) -> list[Weakening]:
 
 
 def _events_lost(dimension: str) -> Callable[[Record, Record], list[Weakening]]:
-    def lost(before: Record, after: Record) -> list[Weakening]:
-        if before.events is None or after.events is None:
-            return []
-        found = losses(before.events, after.events)
-        return [Weakening(after.events.declared_as, text, control) for d, text, control in found if d == dimension]
+    return functools.partial(_events_lost_between, dimension)
 
-    return lost
+
+def _events_lost_between(dimension: str, before: Record, after: Record) -> list[Weakening]:
+    if before.events is None or after.events is None:
+        return []
+    found = losses(before.events, after.events)
+    return [Weakening(after.events.declared_as, text, control) for d, text, control in found if d == dimension]
 
 
 def _insights_lost(before: Record, after: Record) -> list[Weakening]:
@@ -385,7 +385,7 @@ def weakenings(before: Record, after: Record) -> list[Weakening]:
     """
     found = [w for dimension in DIMENSIONS for w in dimension.lost(before, after)]
     for name in switches():
-        found += _switched_off(name, before, after, switch_control(name))
+        found += _switched_off(name, switch_control(name), before, after)
     return found
 
 
