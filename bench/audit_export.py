@@ -45,6 +45,7 @@ from bench import org, peer_inputs
 from bench.common import Row
 from bench.fakes import CALLER, Calls, FakeSession, FakeSessions, FakeWorld
 from bench.fleet import REGIONS, SlowClients
+from trailkeeper.audit import judge, reads
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.aws.locate import LIST_TAGS_BATCH
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS
@@ -352,6 +353,54 @@ def _org_once(command: str, accounts: int, fake: FakeWorld, latency: float) -> t
     return calls, wall, done
 
 
+@contextlib.contextmanager
+def _phases() -> Iterator[dict[str, float]]:
+    """Wall seconds of the audit's phases (audit/judge.py's run, the log buckets, the chains, the judgement)."""
+    spent: dict[str, float] = {}
+    patched = [(judge, "run"), (reads, "read_buckets"), (judge, "_read_chains"), (judge, "_judge")]
+    originals = [getattr(owner, name) for owner, name in patched]
+
+    def timed(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def timer(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+        return timer
+
+    for (owner, name), original in zip(patched, originals, strict=True):
+        setattr(owner, name, timed(name, original))
+    try:
+        yield spent
+    finally:
+        for (owner, name), original in zip(patched, originals, strict=True):
+            setattr(owner, name, original)
+
+
+def _audit_contributors(accounts: int, fake: FakeWorld, latency: float, section: str) -> list[Row]:
+    """Where an organization audit's time goes, phase by phase, and its CPU per account-region."""
+    cpu = time.process_time()
+    with _phases() as spent:
+        _, wall, _ = _org_once("audit", accounts, fake, latency)
+    cpu = time.process_time() - cpu
+    places = accounts * len(fake.regions)
+    reading = spent["run"] - spent["read_buckets"] - spent["_read_chains"] - spent["_judge"]
+    shares = [
+        ("the roles assumed and the inventory read, before the audit", wall - spent["run"]),
+        (f"every account's trails read, {MAX_ACCOUNTS} accounts at a time", reading),
+        ("the log buckets: listed, then each bucket's reads, by its owner", spent["read_buckets"]),
+        ("the delivery chains: keys, topics, log groups, roles", spent["_read_chains"]),
+        ("judging every control on every trail, bucket and account", spent["_judge"]),
+    ]
+    rows = [Row(section, what, f"{seconds:.2f} s", f"of {wall:.2f} s", "", {"s": seconds}) for what, seconds in shares]
+    rows.append(
+        Row(section, "CPU per account-region, the whole audit", f"{cpu / places * 1e6:.0f} us", "", "", {"cpu_s": cpu})
+    )
+    return rows
+
+
 def run_organization(accounts: int = 1000, regions: int = 17, latency: float = 0.02) -> list[Row]:
     """Audit and export across `accounts` accounts x `regions` regions, `MAX_ACCOUNTS` at a time.
 
@@ -402,4 +451,8 @@ def run_organization(accounts: int = 1000, regions: int = 17, latency: float = 0
                 },
             )
         )
+    section = (
+        f"Audit, organization: where the time goes ({min(accounts, 200)} accounts, {latency * 1000:.0f} ms per call)"
+    )
+    rows += _audit_contributors(min(accounts, 200), fake, latency, section)
     return rows

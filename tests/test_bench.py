@@ -44,6 +44,8 @@ def test_the_quick_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None
     assert organization and organization[0]["verdict"].startswith("calls at the limit")  # counts, not timings
     audited = [row for row in results["rows"] if row["section"].startswith("Audit and export")]
     assert len(audited) == 4 and all(row["verdict"].startswith("calls at the limit") for row in audited)
+    phases = [row for row in results["rows"] if row["section"].startswith("Audit, organization: where the time goes")]
+    assert len(phases) == 6 and all(row["data"] for row in phases)  # the audit's phases and its CPU
     calls = [row for row in results["rows"] if row["section"] == "AWS calls per event"]
     assert all(row["verdict"].startswith("within") for row in calls)  # counts are exact, not timings
     assert {"IsLogging: start a stopped trail", "Every aspect declared, in sync"} <= {row["measure"] for row in calls}
