@@ -270,7 +270,6 @@ def test_reads_are_paced_per_region(every_shape: dict[str, str]) -> None:
         account=ACCOUNT,
         default_region=HOME,
         read_pacer=Counting(interval=0),
-        max_parallel_regions=1,
     )
     per_trail_reads = [c for c in clients.calls if c.operation != "DescribeTrails"]
     assert len(waited) == len(per_trail_reads) and sorted(waited) == sorted(c.region for c in per_trail_reads)
