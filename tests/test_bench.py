@@ -279,6 +279,10 @@ def test_audit_and_export_of_one_account_make_exactly_their_limit_on_every_shape
 
 def test_audit_and_export_across_accounts_make_exactly_their_limit() -> None:
     rows = audit_export.run_organization(accounts=20, regions=3, latency=0.0)
+    phases = [row for row in rows if row.section.startswith("Audit, organization: where the time goes")]
+    assert len(phases) == 6 and sum(row.data.get("s", 0.0) for row in phases) > 0  # the audit's phases, its CPU
+    rows = [row for row in rows if row not in phases]
+    assert [row.data["command"] for row in rows] == ["audit", "export"]
     for row in rows:
         assert row.data["operations"] == row.data["limit"], row.figure
         assert row.verdict.startswith("calls at the limit") and row.data["done"] == 20
