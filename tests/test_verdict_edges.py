@@ -119,6 +119,26 @@ def test_an_advanced_selector_with_read_only_false_passes_writes_and_fails_reads
     assert (verdicts["write"].status, verdicts["read"].status) == (PASS, FAIL)
 
 
+def test_a_selector_trailkeeper_cannot_read_exactly_fails_the_s3_controls_and_the_reason_names_it() -> None:
+    # eventName narrows what is recorded in a way the events model does not bound: it proves nothing.
+    named = [
+        {
+            "Name": "puts only",
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                {"Field": "eventName", "Equals": ["PutObject"]},
+            ],
+        }
+    ]
+    for kind, verdict in judged_s3(s3_trail("named", advanced=named)).items():
+        assert verdict.status == FAIL, verdict.reason
+        assert verdict.reason.endswith(
+            f"does not record S3 object-level {kind} events for all buckets "
+            "(trailkeeper cannot read exactly what 'puts only' records)"
+        ), verdict.reason
+
+
 def test_one_passing_trail_passes_the_region_and_is_the_one_named() -> None:
     stopped = s3_trail("a-stopped", logging=False)
     passing = s3_trail("b-everywhere")

@@ -162,5 +162,9 @@ def s3_data(trail: TrailFacts, kind: str) -> Standing:
     if events is None:
         return Standing(tuple(lacking), (*unread, _unread(trail, "event selectors (GetEventSelectors)")))
     if not events.records_data(S3_OBJECT, kind):
-        lacking.append(f"does not record S3 object-level {kind} events for all buckets")
+        missing = f"does not record S3 object-level {kind} events for all buckets"
+        if events.unread:  # a selector whose reach trailkeeper cannot bound counts for nothing: say which
+            labels = ", ".join(sorted(u.label() for u in events.unread))
+            missing += f" (trailkeeper cannot read exactly what {labels} records)"
+        lacking.append(missing)
     return Standing(tuple(lacking), tuple(unread))
