@@ -477,3 +477,16 @@ def test_the_guard_names_each_control_as_the_audit_judges_it() -> None:
     assert cited("cloudwatch-logs") == controls.CONTROL_LOG_GROUP
     assert controls.CONTROL_S3_DATA[controls.WRITE].startswith(cited("s3-write-events") + " ")
     assert controls.CONTROL_S3_DATA[controls.READ].startswith(cited("s3-read-events") + " ")
+
+
+def test_a_removal_from_a_value_never_read_back_still_weakens_and_says_it_was_not_read() -> None:
+    # A trail whose topic CloudTrail did not say (None) is taken to have one: what is not known counts as there.
+    (found,) = record.weakenings(Record.of({"SnsTopicName": None}), Record.of({"SnsTopicName": ""}))
+    assert (found.property, found.change) == ("SnsTopicName", "(not read back) -> removed")
+
+
+def test_events_known_on_one_side_only_weigh_nothing_either_way() -> None:
+    # Without the selectors on both sides there is nothing to compare: not a loss, and not an error.
+    read = selectors.from_read({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]})
+    assert record.weakenings(Record.of(), Record.of(events=read)) == []
+    assert record.weakenings(Record.of(events=read), Record.of()) == []
