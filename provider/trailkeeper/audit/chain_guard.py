@@ -44,7 +44,7 @@ from trailkeeper.aws import locate
 from trailkeeper.aws.calls import Clients, Deadline, call
 from trailkeeper.aws.locate import Trail
 from trailkeeper.aws.pacing import READ_INTERVAL_SECONDS, Pacer
-from trailkeeper.errors import AwsCallFailed, MalformedEvent, show
+from trailkeeper.errors import AwsCallFailed, show
 from trailkeeper.fleet import change_event, reconcile
 from trailkeeper.trail import arns
 from trailkeeper.trail.declaration import Declaration
@@ -118,7 +118,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _key_named(detail: Mapping[str, Any]) -> str:
+def _key_named(detail: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
     """A KMS event's key, as its ARN: `resources[0].ARN`, else what the request named (an id, an ARN)."""
     resources = detail.get("resources")
     if isinstance(resources, list) and resources and isinstance(resources[0], Mapping):
@@ -128,8 +128,7 @@ def _key_named(detail: Mapping[str, Any]) -> str:
     elements = detail.get("responseElements")
     if isinstance(elements, Mapping) and _text(elements.get("keyId")).startswith("arn:"):
         return _text(elements.get("keyId"))
-    parameters = detail.get("requestParameters") or {}
-    return _text(parameters.get("keyId")) if isinstance(parameters, Mapping) else ""
+    return _text(parameters.get("keyId"))
 
 
 _PARAMETER: Mapping[Kind, str] = {BUCKET: "bucketName", LOG_GROUP: "logGroupName", ROLE: "roleName", TOPIC: "topicArn"}
@@ -137,33 +136,25 @@ _PARAMETER: Mapping[Kind, str] = {BUCKET: "bucketName", LOG_GROUP: "logGroupName
 
 def change_of(event: Mapping[str, Any], default_region: str) -> ChainChange:
     """Read a management event on a link of the chain, or raise MalformedEvent."""
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
-        raise MalformedEvent(f"a CloudTrail event's detail must be an object, not {type(detail).__name__}")
-    identity = detail.get("userIdentity")
-    if identity is not None and not isinstance(identity, Mapping):
-        raise MalformedEvent(f"userIdentity must be an object, not {type(identity).__name__}")
-    parameters = detail.get("requestParameters")
-    if parameters is not None and not isinstance(parameters, Mapping):
-        raise MalformedEvent(f"requestParameters must be an object, not {type(parameters).__name__}")
+    detail, parameters, identity = change_event.detail_of(event)
     name = _text(detail.get("eventName"))
     region = _text(detail.get("awsRegion")) or default_region
     account = _text(detail.get("recipientAccountId")) or _text(event.get("account"))
-    caller = _text((identity or {}).get("arn")) or _text((identity or {}).get("type")) or "unknown"
+    caller = _text(identity.get("arn")) or _text(identity.get("type")) or "unknown"
     kind = CALLS.get(name)
     if kind is None:
         return ChainChange(
             name, None, "", region, account, caller, f"{show(name)} is not a call that can break delivery"
         )
-    named = _key_named(detail) if kind == KEY else _text((parameters or {}).get(_PARAMETER[kind]))
+    named = _key_named(detail, parameters) if kind == KEY else _text(parameters.get(_PARAMETER[kind]))
     if detail.get("errorCode"):
         skip: str | None = f"{name} failed ({show(detail.get('errorCode'))}): it changed nothing"
-    elif change_event.own_role(identity or {}):
+    elif change_event.own_role(identity):
         skip = f"{name} was made by trailkeeper's own role: never reacted to (loop guard)"
     elif not named:
         skip = f"{name} names no {kind} in its request"
-    elif name == "SetTopicAttributes" and _text((parameters or {}).get("attributeName")) not in TOPIC_ATTRIBUTES:
-        attribute = show((parameters or {}).get("attributeName"))
+    elif name == "SetTopicAttributes" and _text(parameters.get("attributeName")) not in TOPIC_ATTRIBUTES:
+        attribute = show(parameters.get("attributeName"))
         skip = f"SetTopicAttributes of {attribute} cannot stop CloudTrail's notifications"
     else:
         skip = None

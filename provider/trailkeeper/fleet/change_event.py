@@ -93,8 +93,9 @@ def own_role(identity: Mapping[str, Any]) -> bool:
     return bool(function) and session == function
 
 
-def trail_event(event: Mapping[str, Any], default_region: str) -> TrailEvent:
-    """Read a CloudTrail management event (`default_region` when it names none), or raise MalformedEvent."""
+def detail_of(event: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]:
+    """A CloudTrail event's detail, its requestParameters and its userIdentity (empty when absent), or raise
+    MalformedEvent when one of them is not an object."""
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise MalformedEvent(f"a CloudTrail event's detail must be an object, not {type(detail).__name__}")
@@ -104,6 +105,12 @@ def trail_event(event: Mapping[str, Any], default_region: str) -> TrailEvent:
     identity = detail.get("userIdentity")
     if identity is not None and not isinstance(identity, Mapping):
         raise MalformedEvent(f"userIdentity must be an object, not {type(identity).__name__}")
+    return detail, parameters or {}, identity or {}
+
+
+def trail_event(event: Mapping[str, Any], default_region: str) -> TrailEvent:
+    """Read a CloudTrail management event (`default_region` when it names none), or raise MalformedEvent."""
+    detail, parameters, identity = detail_of(event)
     call_name = detail.get("eventName")
     region = detail.get("awsRegion")
     region = region if isinstance(region, str) and region else default_region
@@ -111,11 +118,11 @@ def trail_event(event: Mapping[str, Any], default_region: str) -> TrailEvent:
     account = account if isinstance(account, str) and account else None
     if not isinstance(call_name, str) or call_name not in TRAIL_PARAMETER:
         return TrailEvent(str(call_name), None, region, f"{show(call_name)} is not a trail change trailkeeper watches")
-    named = (parameters or {}).get(TRAIL_PARAMETER[call_name])
+    named = parameters.get(TRAIL_PARAMETER[call_name])
     trail = named if isinstance(named, str) and named else None
     if detail.get("errorCode"):
         skip = f"{call_name} failed ({show(detail.get('errorCode'))}): it changed nothing"
-    elif own_role(identity or {}):
+    elif own_role(identity):
         skip = f"{call_name} was made by trailkeeper's own role: never reacted to (loop guard)"
     elif trail is None:
         skip = f"{call_name} names no trail in requestParameters.{TRAIL_PARAMETER[call_name]}"
