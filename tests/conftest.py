@@ -78,6 +78,17 @@ def world(aws: None) -> seeding.World:
     return seeding.seed()
 
 
+# Every CloudTrail call that changes a trail: what a read-only run must never make, and what the delegated
+# administrator must make by ARN.
+CLOUDTRAIL_WRITES = (
+    "UpdateTrail",
+    "StartLogging",
+    "StopLogging",
+    "PutEventSelectors",
+    "PutInsightSelectors",
+    "AddTags",
+    "RemoveTags",
+)
 RESULTS_BUCKET = "reconcile-results"  # where the organization state machine's Map reads items and writes results
 
 

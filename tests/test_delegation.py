@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
+from tests.conftest import CLOUDTRAIL_WRITES as WRITES
 from tests.conftest import RecordingClients
 from trailkeeper import botocore_model as model
 from trailkeeper import engine
@@ -33,15 +34,6 @@ ORG_TRAIL: dict[str, Any] = {
     "HasInsightSelectors": False,
 }
 # The writes and reads the engine makes on a trail (trail/aspects.py), by their botocore names.
-WRITES = (
-    "UpdateTrail",
-    "StartLogging",
-    "StopLogging",
-    "PutEventSelectors",
-    "PutInsightSelectors",
-    "AddTags",
-    "RemoveTags",
-)
 READS = ("GetTrailStatus", "GetEventSelectors", "GetInsightSelectors", "ListTags")
 
 

@@ -26,6 +26,7 @@ from devkit.cfn_server import ResponseServer
 from devkit.recording import RecordingClients
 from moto import mock_aws
 
+from tests.conftest import CLOUDTRAIL_WRITES as WRITES
 from tests.conftest import Invoker
 from trailkeeper import handler, permissions
 from trailkeeper.aws.calls import Deadline
@@ -46,15 +47,6 @@ from trailkeeper.trail import aspects, declaration
 ACCOUNT, HOME, OTHER = "111122223333", "us-east-1", "eu-west-1"
 BUCKET = "audit-logs-111122223333"
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
-WRITES = (
-    "UpdateTrail",
-    "StartLogging",
-    "StopLogging",
-    "PutEventSelectors",
-    "PutInsightSelectors",
-    "AddTags",
-    "RemoveTags",
-)
 
 
 def arn(name: str, region: str = HOME) -> str:
