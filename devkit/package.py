@@ -16,6 +16,7 @@ tracebacks; without a python3.13 here the artifact is built without bytecode and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -86,6 +87,7 @@ def _trim(target: Path) -> None:
         accelerator.unlink()
 
 
+@functools.cache  # asked once per process: every build and the benchmark's cold starts share the answer
 def runtime_python() -> str | None:
     """An interpreter of Lambda's Python version on this machine (on PATH, or installed by pyenv), or None."""
     version = "{}.{}".format(*RUNTIME)
