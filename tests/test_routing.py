@@ -263,3 +263,31 @@ def test_the_model_of_what_a_trail_records_loads_when_a_change_is_first_weighed(
     assert not COVERAGE_MODEL & _loaded_after(parse)
     parse_selectors = f"{parse}\ndeclaration.parse({{'Name': 'audit', 'EventSelectors': []}})"
     assert "trailkeeper.trail.selectors" in _loaded_after(parse_selectors)
+
+
+def _run(statements: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "provider")])}
+    result = subprocess.run([sys.executable, "-c", statements], capture_output=True, text=True, env=env, check=True)
+    return result.stdout.strip()
+
+
+def test_the_cold_start_imports_pause_the_collector_and_set_their_objects_aside() -> None:
+    # The handler's imports run with the collector paused; what they made is frozen, the collector is back on
+    # and collects what events make.
+    script = (
+        "import gc\n"
+        "import trailkeeper.handler\n"
+        "frozen = gc.get_freeze_count()\n"
+        "loop = []; loop.append(loop); del loop\n"
+        "print(gc.isenabled(), frozen > 20000, gc.collect() >= 1)"
+    )
+    assert _run(script) == "True True True"
+
+
+def test_a_failed_cold_start_import_still_turns_the_collector_back_on() -> None:
+    script = (
+        "import gc, sys\n"
+        "sys.modules['trailkeeper.observability'] = None\n"
+        "try:\n    import trailkeeper.handler\nexcept ImportError:\n    print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    assert _run(script) == "True True"
