@@ -206,6 +206,7 @@ COLD_START_MODULES = {
     "trailkeeper.cfn.resource",
     "trailkeeper.cfn.response",
     "trailkeeper.cfn.watchdog",
+    "trailkeeper.collector",
     "trailkeeper.engine",
     "trailkeeper.errors",
     "trailkeeper.handler",
@@ -288,6 +289,7 @@ def test_a_failed_cold_start_import_still_turns_the_collector_back_on() -> None:
     script = (
         "import gc, sys\n"
         "sys.modules['trailkeeper.observability'] = None\n"
-        "try:\n    import trailkeeper.handler\nexcept ImportError:\n    print(gc.isenabled(), gc.get_freeze_count() > 0)"
+        "try:\n    import trailkeeper.handler\n"
+        "except ImportError:\n    print(gc.isenabled(), gc.get_freeze_count() > 0)"
     )
     assert _run(script) == "True True"

@@ -9,21 +9,17 @@ imported on first use only.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
+from trailkeeper import collector
+
 # A cold start's imports (boto3, botocore, Powertools, ours) make some 60,000 objects that live as long as the
-# process, and the collector would scan them again and again while they are made and on the first event: about
-# 25 ms of a 235 ms cold start (docs/benchmarks.md). The collector pauses while they are imported, then sets them
-# aside (`gc.freeze`) for good, so later collections, warm events' too, scan only what events make.
-gc.disable()
-try:
+# process; the collector would scan them again and again while they are made and on the first event (about
+# 25 ms of a cold start: docs/benchmarks.md). It pauses while they are made, then sets them aside for good.
+with collector.paused_then_set_aside():
     from trailkeeper import redaction, routing
     from trailkeeper.cfn.resource import TrailSettingsResource
     from trailkeeper.observability import logger, metrics
-finally:
-    gc.freeze()
-    gc.enable()
 
 RESOURCE: TrailSettingsResource | None = None
 

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
+from trailkeeper import collector
 from trailkeeper.audit import chain_reads, controls, reads
 from trailkeeper.audit.facts import (
     BucketFacts,
@@ -98,6 +99,7 @@ def _read_chains(
     return errors
 
 
+@collector.what_lives_on_set_aside()
 def run(
     targets: Sequence[Target],
     regions: Sequence[str] | None,

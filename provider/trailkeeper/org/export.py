@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from trailkeeper import collector
 from trailkeeper.aws import delegation
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 RegionsOf = Callable[[Account], Sequence[str] | None]  # an account's regions to scan (None: its enabled ones)
 
 
+@collector.what_lives_on_set_aside()
 def run(
     accounts: Sequence[Account],
     *,

@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from trailkeeper import collector
 from trailkeeper.aws import delegation
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Clients, Deadline
@@ -144,6 +145,7 @@ def _run_account(
     return _AccountOutcome(AccountRun(account.id, account.name), results, copies)
 
 
+@collector.what_lives_on_set_aside()
 def run(
     declarations: Sequence[Declaration],
     accounts: Sequence[Account],
