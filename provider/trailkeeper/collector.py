@@ -28,25 +28,17 @@ def paused_then_set_aside() -> Iterator[None]:
         gc.enable()
 
 
-# A run's threads make young objects by the million: collected every 10,000 allocations rather than every
-# 700, the same garbage costs a twentieth of the collections (5 % of an organization plan's CPU).
-RUN_YOUNG_THRESHOLD = 10_000
-
-
 @contextmanager
 def what_lives_on_set_aside() -> Iterator[None]:
-    """Around a long run: what exists before it is not scanned during it, and young objects are collected in
-    larger batches; both as before once the run ends, however it ends.
+    """Around a long run: what exists before it is not scanned during it (as before once the run ends, however
+    it ends).
 
     A process with nothing set aside yet (the CLI, a test) gets its objects back under the collector after
     the run; one that set its imports aside (the Lambda) keeps them so, with what it holds between events."""
     first = gc.get_freeze_count() == 0
-    thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(thresholds[0], RUN_YOUNG_THRESHOLD), *thresholds[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
         if first:
             gc.unfreeze()
