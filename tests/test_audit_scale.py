@@ -62,6 +62,19 @@ def _waiter(barrier: threading.Barrier) -> Any:
     return wait
 
 
+class FirstMeeting(threading.Barrier):
+    """A barrier its parties meet at once; calls after that meeting go through."""
+
+    met = False
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.met:
+            return 0
+        index = super().wait(timeout)
+        self.met = True
+        return index
+
+
 def _meet(count: int) -> threading.Barrier:
     return threading.Barrier(count, timeout=MEET_WITHIN_SECONDS)
 
@@ -121,3 +134,31 @@ def test_an_accounts_clients_are_let_go_once_it_is_read(world: seeding.World, ac
     # A thousand accounts' clients held to the end would take gigabytes: none is left once the account's
     # trails and log buckets are read.
     assert alive == [[]] * accounts
+
+
+def test_an_accounts_own_log_bucket_is_listed_and_read_while_its_trails_are(world: seeding.World) -> None:
+    # The account's ListBuckets waits for its trail's GetTrailStatus: they meet only if made at once, in the
+    # account's turn, not in a round of its own after every account's trails.
+    trail("own", IsMultiRegionTrail=False)
+    meeting = FirstMeeting(2, timeout=MEET_WITHIN_SECONDS)  # the world's other trails are read after, paced
+    clients = Meeting({("s3", "ListBuckets"): meeting, ("cloudtrail", "GetTrailStatus"): meeting})
+    result = run(clients, home_region=HOME)
+    assert not result.errors
+    assert any(f.resource.startswith("arn:aws:s3:::") for f in result.findings)  # its bucket judged
+
+
+def test_a_bucket_read_in_its_owners_turn_is_judged_as_one_read_after(world: seeding.World) -> None:
+    trail("own", IsMultiRegionTrail=False)
+    trail("there", IsMultiRegionTrail=False, region=OTHER)
+    archive, session = _log_archive()
+    boto3.client("cloudtrail", region_name=HOME).create_trail(Name="archived", S3BucketName="log-archive-bucket")
+
+    def audited(**kw: Any) -> list[Any]:
+        targets = [audit.Target(seeding.ACCOUNT, Clients()), audit.Target(archive, Clients(session))]
+        result = run(targets[0].clients, regions=(HOME, OTHER), targets=targets, **kw)
+        assert not result.errors
+        return sorted((f.control, f.resource, f.region, f.status, f.reason) for f in result.findings)
+
+    in_turn, after = audited(home_region=HOME), audited()
+    assert in_turn == after
+    assert any("log-archive-bucket" in resource for _, resource, *_ in in_turn)

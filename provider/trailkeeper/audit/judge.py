@@ -147,7 +147,9 @@ def run(
             )
             with lock:
                 scope[target.account] = tuple(mine)
-            seen = reads.read_account(target, mine, needs, deadline, partition, exporting=export_trails)
+            seen = reads.read_account(
+                target, mine, needs, deadline, partition, exporting=export_trails, listing=home_region
+            )
         except TrailkeeperError as error:  # e.g. the account's role cannot be assumed, or its regions listed
             seen = reads.AccountReads(target, errors=[reads.error_of(target.account, "", error)])
             seen.export_failures.append(export_read.Failure(target.account, error, target.account))
