@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import io
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,18 +39,35 @@ def test_the_collector_comes_back_on_when_an_import_fails(nothing_set_aside: Non
     assert gc.isenabled()
 
 
-def test_a_run_sets_aside_what_exists_and_gives_it_back_after(nothing_set_aside: None) -> None:
-    with collector.what_lives_on_set_aside():
+def test_a_large_run_sets_aside_what_exists_and_gives_it_back_after(nothing_set_aside: None) -> None:
+    with collector.what_lives_on_set_aside(collector.LARGE_RUN_ACCOUNTS):
         during = gc.get_freeze_count()
     assert during > 0
     assert gc.get_freeze_count() == 0  # the CLI's objects are the collector's again
+
+
+def test_the_garbage_of_before_is_collected_not_set_aside_with_the_rest(nothing_set_aside: None) -> None:
+    class Node:
+        pass
+
+    loop = Node()
+    loop.me = loop  # type: ignore[attr-defined]
+    gone = weakref.ref(loop)
+    del loop  # garbage in a cycle: only the collector frees it
+    with collector.what_lives_on_set_aside(collector.LARGE_RUN_ACCOUNTS):
+        assert gone() is None
+
+
+def test_a_small_run_leaves_the_collector_as_it_is(nothing_set_aside: None) -> None:
+    with collector.what_lives_on_set_aside(collector.LARGE_RUN_ACCOUNTS - 1):
+        assert gc.get_freeze_count() == 0
 
 
 def test_a_run_keeps_set_aside_what_a_cold_start_set_aside(nothing_set_aside: None) -> None:
     with collector.paused_then_set_aside():
         imported: list[list[int]] = [[] for _ in range(1000)]
     before = gc.get_freeze_count()
-    with pytest.raises(RuntimeError), collector.what_lives_on_set_aside():
+    with pytest.raises(RuntimeError), collector.what_lives_on_set_aside(collector.LARGE_RUN_ACCOUNTS):
         raise RuntimeError("an account failed")
     assert gc.get_freeze_count() >= before >= len(imported)
 
@@ -78,6 +96,7 @@ def test_an_organization_run_works_with_what_lived_before_it_set_aside(
         return client(self, service, region)
 
     monkeypatch.setattr(Clients, "client", watched)
+    monkeypatch.setattr(collector, "LARGE_RUN_ACCOUNTS", 2)  # the organization here has five accounts
     if argv[0] == "plan":
         state = tmp_path / "desired.yaml"
         state.write_text("trails:\n  - Name: audit-trail\n    EnableLogFileValidation: true\n")

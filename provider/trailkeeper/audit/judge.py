@@ -99,7 +99,7 @@ def _read_chains(
     return errors
 
 
-@collector.what_lives_on_set_aside()
+@collector.set_aside_during(lambda targets, *_, **__: len(targets))
 def run(
     targets: Sequence[Target],
     regions: Sequence[str] | None,

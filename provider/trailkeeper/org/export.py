@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 RegionsOf = Callable[[Account], Sequence[str] | None]  # an account's regions to scan (None: its enabled ones)
 
 
-@collector.what_lives_on_set_aside()
+@collector.set_aside_during(lambda accounts, *_, **__: len(accounts))
 def run(
     accounts: Sequence[Account],
     *,

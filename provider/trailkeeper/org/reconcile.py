@@ -145,7 +145,7 @@ def _run_account(
     return _AccountOutcome(AccountRun(account.id, account.name), results, copies)
 
 
-@collector.what_lives_on_set_aside()
+@collector.set_aside_during(lambda _declarations, accounts, *_, **__: len(accounts))
 def run(
     declarations: Sequence[Declaration],
     accounts: Sequence[Account],
