@@ -20,6 +20,7 @@ from tests.test_audit import HOME, IDENTITY, OTHER, _args, _log_archive, found, 
 from trailkeeper.audit import judge as audit
 from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli import audit as audit_command
+from trailkeeper.errors import AwsCallFailed
 
 MEET_WITHIN_SECONDS = 60  # generous on a loaded machine; only a run that never overlaps waits it out
 
@@ -116,6 +117,62 @@ def test_the_accounts_roles_are_assumed_at_once(tmp_path: Any, aws: None) -> Non
     args = _args("--accounts", str(inventory), "--region", HOME)
     result = audit_command.run(args, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
     assert result.accounts == ("111111111111", "222222222222") and not result.errors
+
+
+def test_the_first_account_is_read_while_the_last_roles_are_assumed(tmp_path: Any, aws: None) -> None:
+    # One account at a time: the second account's clients are made only once the first account's trails are
+    # being read. Were every role assumed before any read, the second would wait here until it gives up.
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        "accounts:\n"
+        + "".join(
+            f'  - account_id: "{account}"\n    role: arn:aws:iam::{account}:role/Audit\n'
+            for account in ("111111111111", "222222222222")
+        )
+    )
+    first_read = threading.Event()
+    made: list[Clients] = []
+
+    def make_clients(session: Any) -> Clients:
+        if made:
+            assert first_read.wait(MEET_WITHIN_SECONDS), "every role was assumed before any account was read"
+        clients = Clients(session)
+        clients.client("cloudtrail", HOME).meta.events.register(
+            "before-call.cloudtrail.DescribeTrails", lambda **_: first_read.set()
+        )
+        made.append(clients)
+        return clients
+
+    args = _args("--accounts", str(inventory), "--region", HOME, "--max-accounts", "1")
+    result = audit_command.run(
+        args, clients=Clients(), region=HOME, identity=IDENTITY, deadline=Deadline(), make_clients=make_clients
+    )
+    assert result.accounts == ("111111111111", "222222222222") and not result.errors
+
+
+def test_an_account_whose_role_cannot_be_assumed_fails_alone(tmp_path: Any, aws: None) -> None:
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        'accounts:\n  - account_id: "111111111111"\n    role: arn:aws:iam::111111111111:role/Audit\n'
+        '  - account_id: "222222222222"\n    role: arn:aws:iam::222222222222:role/Audit\n'
+    )
+
+    def make_clients(session: Any) -> Clients:
+        if session.get_credentials().access_key and not made:
+            made.append(session)
+            raise AwsCallFailed("AccessDenied", "AssumeRole", "cannot assume role Audit")
+        return Clients(session)
+
+    made: list[Any] = []
+    args = _args("--accounts", str(inventory), "--region", HOME)
+    result = audit_command.run(
+        args, clients=Clients(), region=HOME, identity=IDENTITY, deadline=Deadline(), make_clients=make_clients
+    )
+    (error,) = result.errors
+    assert (error.account, error.region, error.code) == ("111111111111", "", "AccessDenied")
+    assert error.reason == "account 111111111111: AccessDenied: cannot assume role Audit"
+    assert result.accounts == ("222222222222",) and "111111111111" not in result.clients
+    assert {f.account for f in result.findings} == {"222222222222"}
 
 
 @pytest.mark.parametrize("accounts", [1, 2])

@@ -27,7 +27,7 @@ from trailkeeper.audit.facts import (
     Options,
 )
 from trailkeeper.audit.findings import Audit, AuditError, Finding
-from trailkeeper.audit.reads import Target
+from trailkeeper.audit.reads import Pending, Target
 from trailkeeper.aws import regions as enabled_regions
 from trailkeeper.aws.calls import Deadline
 from trailkeeper.errors import AwsCallFailed, TrailkeeperError
@@ -101,7 +101,7 @@ def _read_chains(
 
 @collector.set_aside_during(lambda targets, *_, **__: len(targets))
 def run(
-    targets: Sequence[Target],
+    targets: Sequence[Target | Pending],
     regions: Sequence[str] | None,
     *,
     standards: Sequence[str] = controls.DEFAULT_STANDARDS,
@@ -140,7 +140,17 @@ def run(
     lock = threading.Lock()
     asked_in = home_region or (regions[0] if regions else "us-east-1")  # where DescribeRegions is asked
 
-    def one(target: Target) -> None:
+    connected: dict[str, Target] = {}
+    refused: dict[str, AuditError] = {}
+
+    def one(item: Target | Pending) -> None:
+        target = _acting(item)
+        with lock:
+            if isinstance(target, AuditError):
+                refused[item.account] = target
+                report("accounts", len(done) + len(refused), len(targets))
+                return
+            connected[item.account] = target
         try:
             mine = enabled_regions.of_account(
                 regions, target.regions, clients=target.clients, region=asked_in, deadline=deadline
@@ -157,13 +167,15 @@ def run(
             target.clients.forget()
         with lock:
             done[target.account] = seen
-            report("accounts", len(done), len(targets))
+            report("accounts", len(done) + len(refused), len(targets))
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(targets)))) as pool:
         for future in [pool.submit(one, target) for target in targets]:
             future.result()
-    seen = _once([done[t.account] for t in targets])
-    audited = tuple(dict.fromkeys(r for t in targets for r in scope.get(t.account, ())))
+    failed_accounts = [*failed_accounts, *(refused[t.account] for t in targets if t.account in refused)]
+    judged = [connected[t.account] for t in targets if t.account not in refused]
+    seen = _once([done[t.account] for t in judged])
+    audited = tuple(dict.fromkeys(r for t in judged for r in scope.get(t.account, ())))
     if kms_key:
         options = dataclasses.replace(options, **reads.resolve_key(seen, kms_key, deadline))
     if log_group:
@@ -183,15 +195,24 @@ def run(
         audited,
         tuple(_judge(seen, bucket_facts, standards, options)),
         tuple(errors),
-        tuple(t.account for t in targets),
+        tuple(t.account for t in judged),
         exported=_exported(seen, audited, failed_accounts) if export_trails else None,
         export_reads=sum(s.export_reads for s in seen),
         deliveries={t.arn: t.delivery for s in seen for t in s.owned if t.delivery is not None},
         chains={t.arn: t.chain for s in seen for t in s.owned if t.chain is not None},
-        clients={t.account: t.clients for t in targets},
+        clients={t.account: t.clients for t in judged},
         scope=MappingProxyType(scope),
-        names=MappingProxyType({t.account: t.name for t in targets if t.name}),
+        names=MappingProxyType({t.account: t.name for t in judged if t.name}),
     )
+
+
+def _acting(item: Target | Pending) -> Target | AuditError:
+    """`item` ready to be read: an account whose role is still being assumed is waited for (one account's
+    wait, while the accounts before it are read), or says why it could not be."""
+    if isinstance(item, Target):
+        return item
+    acting = item.connect()
+    return acting if isinstance(acting, AuditError) else Target(item.account, acting, item.name, item.regions)
 
 
 def _once(seen: list[reads.AccountReads]) -> list[reads.AccountReads]:

@@ -87,6 +87,17 @@ class Target:
     regions: tuple[str, ...] = ()  # the regions its inventory entry lists ((): the run's, or its enabled ones)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One account to audit whose clients are still coming (its role being assumed): `connect` waits for them,
+    or gives the run's error naming the account and the role."""
+
+    account: str
+    connect: Callable[[], Clients | AuditError]
+    name: str = ""
+    regions: tuple[str, ...] = ()
+
+
 @dataclass
 class AccountReads:
     """One account's scan and reads (phase one); judged once every account's buckets are known."""

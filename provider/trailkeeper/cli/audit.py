@@ -20,6 +20,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,7 +37,8 @@ from trailkeeper.errors import InvalidArguments, TrailkeeperError
 from trailkeeper.export.read import Export
 from trailkeeper.fleet import reconcile, state
 from trailkeeper.org import accounts
-from trailkeeper.org.credentials import connect_all
+from trailkeeper.org.accounts import Account
+from trailkeeper.org.credentials import connect_ahead
 from trailkeeper.trail import arns, rules
 from trailkeeper.trail.tags import KEY_MAX
 
@@ -228,55 +230,46 @@ def run(
     progress: reconcile.Progress | None = None,
 ) -> findings.Audit:
     """Choose the accounts and regions, then audit them."""
-    caller = str(identity["Account"])
-    partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
-    targets = [reads.Target(caller, clients)]
-    failed: list[findings.AuditError] = []
-    # Many accounts: each in its own regions (--region, else its inventory's, else its own enabled ones:
-    # audit/judge.py asks each account). One: its regions now, so that none to audit is said at once.
-    scanned: list[str] | None = enabled_regions.chosen(args.region)
-    if not flags.wanted(args):
-        scanned = enabled_regions.of_account(args.region, (), clients=clients, region=region, deadline=deadline)
-        if not scanned:
-            raise InvalidArguments("no region to audit: pass --region")
-    else:
-        selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
-        if not selected:
-            raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
-        connected = connect_all(
-            selected,
-            clients=clients,
-            region=region,
+    # Accounts' roles are assumed on this pool (`connect_ahead`), beside the audit's own.
+    with ThreadPoolExecutor(max_workers=max(1, args.max_accounts)) as connecting:
+        caller = str(identity["Account"])
+        partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
+        targets: list[reads.Target | reads.Pending] = [reads.Target(caller, clients)]
+        # Many accounts: each in its own regions (--region, else its inventory's, else its own enabled ones:
+        # audit/judge.py asks each account). One: its regions now, so that none to audit is said at once.
+        scanned: list[str] | None = enabled_regions.chosen(args.region)
+        if not flags.wanted(args):
+            scanned = enabled_regions.of_account(args.region, (), clients=clients, region=region, deadline=deadline)
+            if not scanned:
+                raise InvalidArguments("no region to audit: pass --region")
+        else:
+            selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
+            if not selected:
+                raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
+            # Roles are assumed --max-accounts at a time beside the audit, which reads the first accounts meanwhile.
+            owners = frozenset(account.id for account in selected)  # each judges its own organization trails
+            futures = connect_ahead(
+                selected, connecting, clients=clients, region=region, deadline=deadline, make_clients=make_clients
+            )
+            targets = [
+                reads.Pending(account.id, _ready(future, account, clients, owners), account.name, account.regions)
+                for account, future in zip(selected, futures, strict=True)
+            ]
+        standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
+        return judge.run(
+            targets,
+            scanned,
+            standards=standards,
+            options=options(args),
+            kms_key=args.kms_key or "",
+            log_group=args.log_group or "",
             deadline=deadline,
-            make_clients=make_clients,
+            partition=partition,
             max_accounts=args.max_accounts,
+            progress=progress,
+            export_trails=bool(args.fix and args.write_state),  # the state written is the export plus the fixes
+            home_region=region,
         )
-        targets = []
-        owners = frozenset(account.id for account in selected)  # each judges its own organization trails
-        for account, acting in zip(selected, connected, strict=True):
-            if not isinstance(acting, TrailkeeperError):
-                delegation.share(clients, acting, owners)  # Organizations asked once, by the caller
-            if isinstance(acting, TrailkeeperError):
-                reason = f"{account.label}: {acting.reason}"
-                failed.append(findings.AuditError(account.id, "", acting.error_code, reason))
-            else:
-                targets.append(reads.Target(account.id, acting, account.name, account.regions))
-    standards = list(dict.fromkeys(args.standard or controls.DEFAULT_STANDARDS))
-    return judge.run(
-        targets,
-        scanned,
-        standards=standards,
-        options=options(args),
-        kms_key=args.kms_key or "",
-        log_group=args.log_group or "",
-        deadline=deadline,
-        partition=partition,
-        max_accounts=args.max_accounts,
-        progress=progress,
-        failed_accounts=failed,
-        export_trails=bool(args.fix and args.write_state),  # the state written is the export plus the fixes
-        home_region=region,
-    )
 
 
 def fix(
@@ -385,3 +378,19 @@ def command(args: Any, out: TextIO, err: TextIO) -> int:
     else:
         render(result, form, out)
     return result.exit_code
+
+
+def _ready(
+    future: Future[Clients | TrailkeeperError], account: Account, clients: Clients, owners: frozenset[str]
+) -> Callable[[], Clients | findings.AuditError]:
+    """How the audit waits for `account`'s clients, or gets the error naming the account whose role could
+    not be assumed."""
+
+    def connect() -> Clients | findings.AuditError:
+        acting = future.result()
+        if isinstance(acting, TrailkeeperError):
+            return findings.AuditError(account.id, "", acting.error_code, f"{account.label}: {acting.reason}")
+        delegation.share(clients, acting, owners)  # Organizations asked once, by the caller
+        return acting
+
+    return connect

@@ -14,7 +14,7 @@ import copy
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import boto3
@@ -138,19 +138,19 @@ class AccountSessions:
             self._sessions.pop(account.id, None)
 
 
-def connect_all(
+def connect_ahead(
     selected: Sequence[Account],
+    pool: Executor,
     *,
     clients: Clients,
     region: str,
     deadline: Deadline,
     make_clients: Callable[[Any], Clients] = Clients,
-    max_accounts: int = 16,
     caller: Caller = "cli",
-) -> list[Clients | TrailkeeperError]:
+) -> list[Future[Clients | TrailkeeperError]]:
     """Each account's clients (its role assumed; the caller's own account with the caller's clients), or why its
-    role could not be assumed, in the order given. Roles are assumed `max_accounts` at a time: one after
-    another, a thousand would wait minutes."""
+    role could not be assumed, in the order given, assumed on `pool` from now on: the caller reads the first
+    accounts while the last roles are being assumed, rather than waiting for every role before any read."""
     sessions = AccountSessions(clients, region, deadline, caller=caller)
 
     def connect(account: Account) -> Clients | TrailkeeperError:
@@ -159,5 +159,4 @@ def connect_all(
         except TrailkeeperError as error:
             return error
 
-    with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(selected)))) as pool:
-        return list(pool.map(connect, selected))
+    return [pool.submit(connect, account) for account in selected]
