@@ -219,3 +219,29 @@ def test_a_bucket_read_in_its_owners_turn_is_judged_as_one_read_after(world: see
     in_turn, after = audited(home_region=HOME), audited()
     assert in_turn == after
     assert any("log-archive-bucket" in resource for _, resource, *_ in in_turn)
+
+
+def test_a_run_that_ends_early_does_not_wait_for_the_roles_not_yet_asked(
+    tmp_path: Any, aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [f"{300000000000 + n}" for n in range(20)]
+    inventory = tmp_path / "accounts.yml"
+    inventory.write_text(
+        "accounts:\n" + "".join(f'  - account_id: "{i}"\n    role: arn:aws:iam::{i}:role/Audit\n' for i in ids)
+    )
+    made: list[Any] = []
+
+    def make_clients(session: Any) -> Clients:
+        made.append(session)
+        return Clients(session)
+
+    def interrupted(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit_command.judge, "run", interrupted)
+    args = _args("--accounts", str(inventory), "--region", HOME, "--max-accounts", "1")
+    with pytest.raises(KeyboardInterrupt):
+        audit_command.run(
+            args, clients=Clients(), region=HOME, identity=IDENTITY, deadline=Deadline(), make_clients=make_clients
+        )
+    assert len(made) < len(ids)  # the roles not yet asked were dropped

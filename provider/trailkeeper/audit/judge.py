@@ -130,6 +130,8 @@ def run(
     `export_trails` (--fix --write-state) also declares every trail the accounts own, as `trailkeeper export`
     would (`Audit.exported`), reading only what the audit did not (`Audit.export_reads`).
     `clock` says when the audit runs: how old a delivery CloudTrail reports is (the delivery standard).
+    A `Pending` target is waited for in its turn (its role being assumed beside the run); one refused is an
+    error of the run, as `failed_accounts` are, and not an account of it.
     """
     deadline = deadline or Deadline()
     options = dataclasses.replace(options or Options(), now=clock())

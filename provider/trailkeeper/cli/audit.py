@@ -15,6 +15,7 @@ chooses them (`cli.flags`), and each account gets the caller's credentials or it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import json
@@ -219,6 +220,13 @@ def options(args: argparse.Namespace) -> facts.Options:
     )
 
 
+class _Pool(ThreadPoolExecutor):
+    """A thread pool whose closing drops the tasks not yet started."""
+
+    def close(self) -> None:
+        self.shutdown(wait=True, cancel_futures=True)
+
+
 def run(
     args: argparse.Namespace,
     *,
@@ -230,8 +238,9 @@ def run(
     progress: reconcile.Progress | None = None,
 ) -> findings.Audit:
     """Choose the accounts and regions, then audit them."""
-    # Accounts' roles are assumed on this pool (`connect_ahead`), beside the audit's own.
-    with ThreadPoolExecutor(max_workers=max(1, args.max_accounts)) as connecting:
+    # Accounts' roles are assumed on a pool of their own (`connect_ahead`), beside the audit's; a run that ends
+    # early does not wait for the roles not yet asked.
+    with contextlib.closing(_Pool(max_workers=max(1, args.max_accounts))) as connecting:
         caller = str(identity["Account"])
         partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
         targets: list[reads.Target | reads.Pending] = [reads.Target(caller, clients)]
