@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -76,6 +77,14 @@ class FirstMeeting(threading.Barrier):
         return index
 
 
+def _inventory(folder: Any, accounts: Sequence[str]) -> Any:
+    """An accounts.yml listing `accounts`, each audited through its role `Audit`."""
+    inventory = folder / "accounts.yml"
+    listed = "".join(f'  - account_id: "{a}"\n    role: arn:aws:iam::{a}:role/Audit\n' for a in accounts)
+    inventory.write_text(f"accounts:\n{listed}")
+    return inventory
+
+
 def _meet(count: int) -> threading.Barrier:
     return threading.Barrier(count, timeout=MEET_WITHIN_SECONDS)
 
@@ -105,14 +114,7 @@ def test_accounts_list_and_read_their_log_buckets_at_once(aws: None) -> None:
 
 
 def test_the_accounts_roles_are_assumed_at_once(tmp_path: Any, aws: None) -> None:
-    inventory = tmp_path / "accounts.yml"
-    inventory.write_text(
-        "accounts:\n"
-        + "".join(
-            f'  - account_id: "{account}"\n    role: arn:aws:iam::{account}:role/Audit\n'
-            for account in ("111111111111", "222222222222")
-        )
-    )
+    inventory = _inventory(tmp_path, ("111111111111", "222222222222"))
     clients = Meeting({("sts", "AssumeRole"): _meet(2)})
     args = _args("--accounts", str(inventory), "--region", HOME)
     result = audit_command.run(args, clients=clients, region=HOME, identity=IDENTITY, deadline=Deadline())
@@ -122,14 +124,7 @@ def test_the_accounts_roles_are_assumed_at_once(tmp_path: Any, aws: None) -> Non
 def test_the_first_account_is_read_while_the_last_roles_are_assumed(tmp_path: Any, aws: None) -> None:
     # One account at a time: the second account's clients are made only once the first account's trails are
     # being read. Were every role assumed before any read, the second would wait here until it gives up.
-    inventory = tmp_path / "accounts.yml"
-    inventory.write_text(
-        "accounts:\n"
-        + "".join(
-            f'  - account_id: "{account}"\n    role: arn:aws:iam::{account}:role/Audit\n'
-            for account in ("111111111111", "222222222222")
-        )
-    )
+    inventory = _inventory(tmp_path, ("111111111111", "222222222222"))
     first_read = threading.Event()
     made: list[Clients] = []
 
@@ -151,11 +146,7 @@ def test_the_first_account_is_read_while_the_last_roles_are_assumed(tmp_path: An
 
 
 def test_an_account_whose_role_cannot_be_assumed_fails_alone(tmp_path: Any, aws: None) -> None:
-    inventory = tmp_path / "accounts.yml"
-    inventory.write_text(
-        'accounts:\n  - account_id: "111111111111"\n    role: arn:aws:iam::111111111111:role/Audit\n'
-        '  - account_id: "222222222222"\n    role: arn:aws:iam::222222222222:role/Audit\n'
-    )
+    inventory = _inventory(tmp_path, ("111111111111", "222222222222"))
 
     def make_clients(session: Any) -> Clients:
         if session.get_credentials().access_key and not made:
@@ -225,10 +216,7 @@ def test_a_run_that_ends_early_does_not_wait_for_the_roles_not_yet_asked(
     tmp_path: Any, aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = [f"{300000000000 + n}" for n in range(20)]
-    inventory = tmp_path / "accounts.yml"
-    inventory.write_text(
-        "accounts:\n" + "".join(f'  - account_id: "{i}"\n    role: arn:aws:iam::{i}:role/Audit\n' for i in ids)
-    )
+    inventory = _inventory(tmp_path, ids)
     made: list[Any] = []
 
     def make_clients(session: Any) -> Clients:
