@@ -85,7 +85,7 @@ def _outcome(result: Audit) -> str:
         report.EXIT_DRIFT: "some control fails",
         report.EXIT_FAILED: "an error: a read failed (what could be read is judged below)",
     }
-    return f"exit code {result.exit_code}: {meaning.get(result.exit_code, '')}"
+    return f"exit code {result.exit_code}: {meaning[result.exit_code]}"
 
 
 def _standards(result: Audit) -> str:
