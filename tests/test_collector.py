@@ -77,9 +77,8 @@ def test_a_run_keeps_set_aside_what_a_cold_start_set_aside(nothing_set_aside: No
     [
         ["plan", "--organization", "--region", "us-east-1"],
         ["export", "--organization", "--region", "us-east-1"],
-        ["audit", "--organization", "--region", "us-east-1"],
     ],
-    ids=["plan", "export", "audit"],
+    ids=["plan", "export"],
 )
 def test_an_organization_run_works_with_what_lived_before_it_set_aside(
     argv: list[str],

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
-from trailkeeper import collector
 from trailkeeper.audit import chain_reads, controls, reads
 from trailkeeper.audit.facts import (
     BucketFacts,
@@ -99,7 +98,6 @@ def _read_chains(
     return errors
 
 
-@collector.set_aside_during(lambda targets, *_, **__: len(targets))
 def run(
     targets: Sequence[Target | Pending],
     regions: Sequence[str] | None,
