@@ -185,12 +185,22 @@ def glob(pattern: str, value: str) -> bool:
     >>> glob("s3:Put*", "s3:PutObject"), glob("a?c", "abc"), glob("*Z*", "a" * 1000)
     (True, True, False)
     """
-    # Most elements of a policy are a literal, "*", or a prefix and one star: each said without the walk
-    # below (an audit asks tens of these per trail).
+    # Most elements of a policy have no "?": a literal, "*", a prefix and a star, or an ARN with stars for its
+    # region and its resource. Without "?", the pieces between stars match where each is first found after
+    # the one before (str.find, in C: an audit asks tens of these per trail); the walk below is for "?".
     if "*" not in pattern and "?" not in pattern:
         return pattern == value
-    if pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern:
-        return value.startswith(pattern[:-1])
+    if "?" not in pattern:
+        first, *middle, last = pattern.split("*")
+        if len(value) < len(first) + len(last) or not value.startswith(first) or not value.endswith(last):
+            return False
+        at, end = len(first), len(value) - len(last)
+        for piece in middle:
+            found = value.find(piece, at, end)
+            if found < 0:
+                return False
+            at = found + len(piece)
+        return True
     p = v = 0
     star, back = -1, 0
     while v < len(value):
