@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from devkit import world as seeding
 from devkit.recording import RecordingClients
 
@@ -199,6 +201,35 @@ def test_a_key_policy_without_cloudtrail_is_fixed_by_appending(world: seeding.Wo
     after = json.loads(kms.get_key_policy(KeyId=world.key_id, PolicyName="default")["Policy"])
     assert after["Statement"][0] == own and len(after["Statement"]) == 3
     assert cli()[1]["summary"][FAIL] == 0
+
+
+def test_a_write_that_fails_says_which_and_why_and_the_next_edit_is_still_written(
+    world: seeding.World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = logging_trail(world, KmsKeyId=world.key_arn)
+    kms = boto3.client("kms", region_name=HOME)
+    own = json.loads(seeding.key_policy())["Statement"][0]
+    kms.put_key_policy(KeyId=world.key_id, PolicyName="default", Policy=json.dumps({"Statement": [own]}))
+    readers = {"Sid": "Readers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+               "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{seeding.BUCKET}/*"}  # fmt: skip
+    boto3.client("s3").put_bucket_policy(Bucket=seeding.BUCKET, Policy=json.dumps({"Statement": [readers]}))
+    make_api_call = BaseClient._make_api_call
+
+    def refusing(self: Any, operation: str, params: Any) -> Any:
+        if operation == "PutKeyPolicy":  # the key's policy may not be changed by this caller
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, operation)
+        return make_api_call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refusing)
+    code, document = cli("--fix")
+    assert [p["kind"] for p in document["fix"]["policies"]] == ["key", "bucket"]  # the one that fails first
+    key, bucket = document["fix"]["policies"]
+    assert key["status"] == "failed" and bucket["status"] == "written" and key["trails"] == [arn]
+    assert key["reason"].startswith("AccessDeniedException:") and "PutKeyPolicy" in key["reason"]
+    assert code == 1  # a fix that failed is an error of the run
+    after = json.loads(kms.get_key_policy(KeyId=world.key_id, PolicyName="default")["Policy"])
+    assert after == {"Statement": [own]}  # left as it was
+    assert len(json.loads(bucket_policy())["Statement"]) == 3  # the owner's, then CloudTrail's two
 
 
 def test_the_cloudwatch_logs_path_group_role_trust_and_permissions(
