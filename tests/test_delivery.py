@@ -27,7 +27,7 @@ from trailkeeper.audit.chain import Delivery, Link, Resource
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE, PASS, Options, TrailFacts
 from trailkeeper.audit.findings import Audit, Finding
 from trailkeeper.audit.policy import parse as parse_policy
-from trailkeeper.aws.calls import Clients
+from trailkeeper.aws.calls import Clients, Deadline
 from trailkeeper.cli.main import main
 from trailkeeper.trail.record import Record
 
@@ -443,3 +443,20 @@ def test_a_key_must_live_where_the_bucket_lives_as_s3_says_it() -> None:
     assert verdict.status == FAIL and f"is in {HOME} but the bucket in eu-west-1" in verdict.reason
     unknown = dataclasses.replace(trail, chain={**chain, "bucket": Resource(Link("bucket", "arn:aws:s3:::b", "", ""))})
     assert delivery.encryption(unknown, Options(now=NOW.timestamp())).status == PASS  # S3 did not say: not judged
+
+
+def test_an_edit_for_an_account_outside_the_run_is_refused_and_the_others_are_still_tried() -> None:
+    def edit(account: str, status: Any = "planned") -> chain_fix.PolicyEdit:
+        link = Link("key", f"arn:aws:kms:{HOME}:{account}:key/k-{account}", account, HOME)
+        return chain_fix.PolicyEdit(link, ("arn:aws:cloudtrail:trail",), "{}", '{"Statement": []}', status)
+
+    done = chain_fix.apply(
+        [edit("111111111111"), edit("222222222222"), edit("333333333333", "refused")],
+        lambda _account: None,  # none of them is in the run
+        deadline=Deadline(),
+    )
+    assert [(e.link.account, e.status, e.reason) for e in done] == [
+        ("111111111111", "refused", "account 111111111111 is not in this run"),
+        ("222222222222", "refused", "account 222222222222 is not in this run"),
+        ("333333333333", "refused", ""),  # not planned: passed on as it is
+    ]
