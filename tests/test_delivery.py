@@ -460,3 +460,22 @@ def test_an_edit_for_an_account_outside_the_run_is_refused_and_the_others_are_st
         ("222222222222", "refused", "account 222222222222 is not in this run"),
         ("333333333333", "refused", ""),  # not planned: passed on as it is
     ]
+
+
+def test_a_key_and_a_topic_in_another_region_are_fixed_where_they_live(world: seeding.World) -> None:
+    other = "eu-west-1"
+    kms, sns = boto3.client("kms", region_name=other), boto3.client("sns", region_name=other)
+    own = json.loads(seeding.key_policy())["Statement"][0]
+    key = kms.create_key(Policy=json.dumps({"Statement": [own]}))["KeyMetadata"]["Arn"]
+    topic = sns.create_topic(Name="far-topic")["TopicArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=seeding.topic_policy(topic))
+    arn = seeding.add_trail("far", other, KmsKeyId=key)
+    boto3.client("cloudtrail", region_name=other).update_trail(Name=arn, SnsTopicName=topic)
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({"Statement": []}))
+    boto3.client("cloudtrail", region_name=other).start_logging(Name=arn)
+    _, document = cli("--fix", "--region", other)
+    written = sorted((p["kind"], p["resource"], p["region"], p["status"]) for p in document["fix"]["policies"])
+    assert ("key", key, other, "written") in written and ("topic", topic, other, "written") in written, written
+    after = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    assert after["Statement"][0] == own and len(after["Statement"]) == 3
+    assert json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]
