@@ -479,3 +479,28 @@ def test_a_key_and_a_topic_in_another_region_are_fixed_where_they_live(world: se
     after = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
     assert after["Statement"][0] == own and len(after["Statement"]) == 3
     assert json.loads(sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"])["Statement"]
+
+
+def test_the_dry_runs_diff_shows_the_policy_laid_out_with_only_the_statements_added() -> None:
+    link = Link("bucket", "arn:aws:s3:::logs", "", HOME)
+    before = '{"Statement": [{"Sid": "Readers", "Effect": "Allow"}]}'
+    after = '{"Statement": [{"Sid": "Readers", "Effect": "Allow"}, {"Sid": "CloudTrail"}]}'
+    edit = chain_fix.PolicyEdit(link, ("arn:aws:cloudtrail:trail",), before, after)
+    assert edit.diff() == (
+        "--- bucket policy of logs (now)\n"
+        "+++ bucket policy of logs (with --fix)\n"
+        "@@ -3,6 +3,9 @@\n"
+        "     {\n"
+        '       "Sid": "Readers",\n'
+        '       "Effect": "Allow"\n'
+        "+    },\n"
+        "+    {\n"
+        '+      "Sid": "CloudTrail"\n'
+        "     }\n"
+        "   ]\n"
+        " }\n"
+    )
+    # A bucket without a policy: every line is added; a text that is not JSON is shown as it is.
+    new = chain_fix.PolicyEdit(link, (), None, after).diff()
+    assert new.startswith("--- bucket policy of logs (now)\n+++ bucket policy of logs (with --fix)\n@@ -0,0 +1,")
+    assert chain_fix.PolicyEdit(link, (), "not json", "not json\n").diff().endswith("-not json+not json\n")
