@@ -108,7 +108,6 @@ def run(
     partition: str = "aws",
     max_accounts: int = 16,  # as org.reconcile.MAX_ACCOUNTS (the CLI passes --max-accounts)
     progress: Progress | None = None,
-    failed_accounts: Sequence[AuditError] = (),
     kms_key: str = "",
     log_group: str = "",
     export_trails: bool = False,
@@ -129,7 +128,7 @@ def run(
     would (`Audit.exported`), reading only what the audit did not (`Audit.export_reads`).
     `clock` says when the audit runs: how old a delivery CloudTrail reports is (the delivery standard).
     A `Pending` target is waited for in its turn (its role being assumed beside the run); one refused is an
-    error of the run, as `failed_accounts` are, and not an account of it.
+    error of the run, not an account of it.
     """
     deadline = deadline or Deadline()
     options = dataclasses.replace(options or Options(), now=clock())
@@ -172,7 +171,7 @@ def run(
     with ThreadPoolExecutor(max_workers=max(1, min(max_accounts, len(targets)))) as pool:
         for future in [pool.submit(one, target) for target in targets]:
             future.result()
-    failed_accounts = [*failed_accounts, *(refused[t.account] for t in targets if t.account in refused)]
+    failed_accounts = [refused[t.account] for t in targets if t.account in refused]
     judged = [connected[t.account] for t in targets if t.account not in refused]
     seen = _once([done[t.account] for t in judged])
     audited = tuple(dict.fromkeys(r for t in judged for r in scope.get(t.account, ())))
