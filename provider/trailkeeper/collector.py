@@ -13,13 +13,9 @@ Not the audit: it keeps every account's reads until it judges them, and with the
 
 from __future__ import annotations
 
-import functools
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # From how many accounts a run sets aside what lived before it. The collection that comes first costs a full
 # scan of the process (milliseconds in the CLI, more in a test run's large heap): worth it only for a run long
@@ -60,17 +56,3 @@ def what_lives_on_set_aside(accounts: int) -> Iterator[None]:
     finally:
         if first:
             gc.unfreeze()
-
-
-def set_aside_during(accounts: Callable[..., int]) -> Callable[[F], F]:
-    """A run function decorated: `accounts(*args, **kwargs)` says over how many accounts a call runs."""
-
-    def decorate(run: F) -> F:
-        @functools.wraps(run)
-        def around(*args: Any, **kwargs: Any) -> Any:
-            with what_lives_on_set_aside(accounts(*args, **kwargs)):
-                return run(*args, **kwargs)
-
-        return cast(F, around)
-
-    return decorate

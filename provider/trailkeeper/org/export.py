@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 RegionsOf = Callable[[Account], Sequence[str] | None]  # an account's regions to scan (None: its enabled ones)
 
 
-@collector.set_aside_during(lambda accounts, *_, **__: len(accounts))
 def run(
     accounts: Sequence[Account],
     *,
@@ -92,9 +91,12 @@ def run(
 
     owners = frozenset(a.id for a in accounts)  # they export their own organization trails
     try:
-        with ThreadPoolExecutor(
-            max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
-        ) as pool:
+        with (
+            collector.what_lives_on_set_aside(len(accounts)),
+            ThreadPoolExecutor(
+                max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
+            ) as pool,
+        ):
             for future in [pool.submit(one, account) for account in accounts]:
                 future.result()
     finally:

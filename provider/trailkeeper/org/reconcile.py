@@ -145,7 +145,6 @@ def _run_account(
     return _AccountOutcome(AccountRun(account.id, account.name), results, copies)
 
 
-@collector.set_aside_during(lambda _declarations, accounts, *_, **__: len(accounts))
 def run(
     declarations: Sequence[Declaration],
     accounts: Sequence[Account],
@@ -198,9 +197,12 @@ def run(
             report_progress("accounts", len(outcomes), len(accounts))
 
     try:
-        with ThreadPoolExecutor(
-            max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
-        ) as pool:
+        with (
+            collector.what_lives_on_set_aside(len(accounts)),
+            ThreadPoolExecutor(
+                max_workers=max(1, min(max_accounts, len(accounts))), thread_name_prefix="account"
+            ) as pool,
+        ):
             for future in [pool.submit(one, account) for account in accounts]:
                 future.result()
     finally:
