@@ -381,12 +381,9 @@ def _own_buckets(
 ) -> None:
     """In an account's turn: its buckets listed (in `region`), and those of `named` (bucket -> its trail's
     home region) it owns read, as `read_buckets` reads a bucket by its owner."""
-    try:
-        listed = buckets.owned(seen.target.clients, region, deadline)
-    except TrailkeeperError as error:
-        seen.listed = error
+    seen.listed = listed = _owned(seen.target.clients, region, deadline)
+    if isinstance(listed, TrailkeeperError):
         return
-    seen.listed = listed
     for name, home in named.items():
         if name in listed:
             seen.own_buckets[name] = _read_bucket(
@@ -398,6 +395,14 @@ def _own_buckets(
                 deadline=deadline,
                 partition=partition,
             )
+
+
+def _owned(clients: Clients, region: str, deadline: Deadline) -> dict[str, str] | TrailkeeperError:
+    """The buckets the clients' account owns (`buckets.owned`), or why they could not be listed."""
+    try:
+        return buckets.owned(clients, region, deadline)
+    except TrailkeeperError as error:
+        return error
 
 
 def _read_bucket(
@@ -428,9 +433,7 @@ def _owners(
         if account.listed is not None:
             return account.listed
         try:
-            return buckets.owned(account.target.clients, region, deadline)
-        except TrailkeeperError as error:
-            return error
+            return _owned(account.target.clients, region, deadline)
         finally:  # a thousand accounts' S3 clients would wait for the reads; an owner builds one again
             account.target.clients.forget()
 
