@@ -238,8 +238,8 @@ def run(
     progress: reconcile.Progress | None = None,
 ) -> findings.Audit:
     """Choose the accounts and regions, then audit them."""
-    # Accounts' roles are assumed on a pool of their own (`connect_ahead`), beside the audit's; a run that ends
-    # early does not wait for the roles not yet asked.
+    # Accounts' roles are assumed --max-accounts at a time on a pool of their own (`connect_ahead`), beside the
+    # audit, which reads the first accounts meanwhile; a run that ends early drops the roles not yet asked.
     with contextlib.closing(_Pool(max_workers=max(1, args.max_accounts))) as connecting:
         caller = str(identity["Account"])
         partition = accounts.partition_of(str(identity.get("Arn", ""))) or "aws"
@@ -255,7 +255,6 @@ def run(
             selected = flags.select(args, clients=clients, region=region, identity=identity, deadline=deadline)
             if not selected:
                 raise InvalidArguments("the account selection is empty: nothing to audit (check --ou / --accounts)")
-            # Roles are assumed --max-accounts at a time beside the audit, which reads the first accounts meanwhile.
             owners = frozenset(account.id for account in selected)  # each judges its own organization trails
             futures = connect_ahead(
                 selected, connecting, clients=clients, region=region, deadline=deadline, make_clients=make_clients

@@ -44,10 +44,9 @@ for CloudTrail.1, `Record.events.records_data("AWS::S3::Object", "write")` for C
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from types import MappingProxyType
 
 from trailkeeper.trail import selectors, settings
@@ -185,7 +184,7 @@ class Dimension:
 
 
 def _switch(name: str, control: str) -> Callable[[Record, Record], list[Weakening]]:
-    return functools.partial(_switched_off, name, control)
+    return partial(_switched_off, name, control)
 
 
 def _switched_off(name: str, control: str, before: Record, after: Record) -> list[Weakening]:
@@ -198,7 +197,7 @@ def _switched_off(name: str, control: str, before: Record, after: Record) -> lis
 
 
 def _removed(name: str, control: str) -> Callable[[Record, Record], list[Weakening]]:
-    return functools.partial(_removed_between, name, control)  # the work at call time, where mutants reach it
+    return partial(_removed_between, name, control)  # the work at call time, where mutants reach it
 
 
 def _removed_between(name: str, control: str, before: Record, after: Record) -> list[Weakening]:
@@ -215,7 +214,7 @@ def _logging_lost(before: Record, after: Record) -> list[Weakening]:
 
 
 def _events_lost(dimension: str) -> Callable[[Record, Record], list[Weakening]]:
-    return functools.partial(_events_lost_between, dimension)
+    return partial(_events_lost_between, dimension)
 
 
 def _events_lost_between(dimension: str, before: Record, after: Record) -> list[Weakening]:
