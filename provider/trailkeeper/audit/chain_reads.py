@@ -304,12 +304,15 @@ def attach(
         [k for k in topic_keys if k is not None], accounts, deadline, iam_region=region, max_accounts=max_accounts
     )
     attached = []
+    shared: dict[Link, Resource] = {}  # a bucket many trails deliver to, made (its policy parsed) once
     for trail, delivery in zip(trails, deliveries, strict=True):
         chain: dict[Kind, Resource] = {}
         for kind, link in delivery.links().items():
             if NEEDS[kind] not in needs:
                 continue
-            chain[kind] = _bucket(link, buckets.get(delivery.bucket)) if kind == BUCKET else read[link.arn]
+            if kind == BUCKET and link not in shared:
+                shared[link] = _bucket(link, buckets.get(delivery.bucket))
+            chain[kind] = shared[link] if kind == BUCKET else read[link.arn]
         topic = chain.get(TOPIC)
         key_id = topic.details.get("KmsMasterKeyId", "") if topic is not None else ""
         if key_id and topic is not None:

@@ -13,6 +13,7 @@ export (`Audit.exported`), read as `audit/reads.py` says, and `Audit.export_read
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import Any
 
+from trailkeeper import collector
 from trailkeeper.audit import chain_reads, controls, reads
 from trailkeeper.audit.facts import (
     BucketFacts,
@@ -37,20 +39,19 @@ from trailkeeper.trail import arns, standing
 
 
 def _subjects(
-    control: controls.Control, seen: Sequence[reads.AccountReads], bucket_facts: Mapping[str, BucketFacts]
+    level: str, seen: Sequence[reads.AccountReads], bucket_facts: Mapping[str, BucketFacts]
 ) -> list[tuple[Any, str, str, str, str]]:
-    """What `control` judges: (subject, resource, account, region, partition) for each place, trail or bucket."""
-    if control.level == "bucket":
+    """What a control of `level` judges: (subject, resource, account, region, partition) for each place, trail
+    or bucket."""
+    if level == "bucket":
         where = {name: region for s in seen for name, region in s.bucket_names.items()}
         return [
             (bucket, bucket.arn, bucket.owner, where.get(name, ""), bucket.partition)
             for name, bucket in sorted(bucket_facts.items())
         ]
-    if control.level == "account":
+    if level == "account":
         return [(p, p.resource, p.account, p.region, p.partition) for s in seen for p in s.places]
-    return [
-        (t, t.arn, t.account, t.home_region, arns.TrailHome.from_arn(t.arn).partition) for s in seen for t in s.owned
-    ]
+    return [(t, t.arn, t.account, t.home_region, arns.partition_of(t.arn)) for s in seen for t in s.owned]
 
 
 def _judge(
@@ -59,21 +60,24 @@ def _judge(
     standards: Sequence[str],
     options: Options,
 ) -> list[Finding]:
-    """Every asked control on every place, owned trail and log bucket, in the table's order."""
-    return [
-        Finding.of(
-            control,
-            standard,
-            control.judge(subject, options),
-            resource=resource,
-            account=account,
-            region=region,
-            partition=partition,
-        )
-        for control, standard in controls.asked(standards)
-        for subject, resource, account, region, partition in _subjects(control, seen, bucket_facts)
-        if control.applies is None or control.applies(subject)
-    ]
+    """Every asked control on every place, owned trail and log bucket, in the table's order. The subjects of a
+    level are listed once, and a control two standards share (CloudTrail.1 and CIS 3.1) judged once: its
+    verdicts are reported under each."""
+    asked = controls.asked(standards)
+    subjects = {level: _subjects(level, seen, bucket_facts) for level in dict.fromkeys(c.level for c, _ in asked)}
+    findings: list[Finding] = []
+    for control, pairs in itertools.groupby(asked, key=lambda pair: pair[0]):
+        verdicts = [
+            (control.judge(subject, options), where)
+            for subject, *where in subjects[control.level]
+            if control.applies is None or control.applies(subject)
+        ]
+        findings += [
+            Finding.of(control, standard, verdict, resource=resource, account=account, region=region, partition=part)
+            for _, standard in pairs
+            for verdict, (resource, account, region, part) in verdicts
+        ]
+    return findings
 
 
 def _read_chains(
@@ -189,10 +193,12 @@ def run(
         seen, bucket_facts, needs, deadline, partition=partition, region=listing, max_accounts=max_accounts
     )
     errors = [*failed_accounts, *(e for s in seen for e in s.errors), *bucket_errors, *chain_errors]
+    with collector.paused_while_judging(len(seen)):
+        findings = _judge(seen, bucket_facts, standards, options)
     return Audit(
         tuple(standards),
         audited,
-        tuple(_judge(seen, bucket_facts, standards, options)),
+        tuple(findings),
         tuple(errors),
         tuple(t.account for t in judged),
         exported=_exported(seen, audited, failed_accounts) if export_trails else None,
