@@ -5,6 +5,8 @@ calls at the limit, and the report's forms (JSON schema, OCSF, table, exit codes
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import io
 import json
 import re
@@ -558,6 +560,49 @@ def test_calls_are_at_the_limit_and_only_for_the_standards_asked(
     assert "ListTags" not in calls  # CloudTrail.9 is FSBP's
     assert not {"GetBucketAcl", "GetBucketPolicyStatus", "GetPublicAccessBlock"} & set(calls)  # CloudTrail.6 too
     assert calls["GetBucketLogging"] == 1
+
+
+def test_a_control_two_standards_share_is_judged_once_and_reported_under_each(
+    world: seeding.World, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trail("everywhere")
+    judged: Counter[str] = Counter()
+
+    def counted(control: compliance.Control) -> compliance.Control:
+        def judge(subject: Any, options: Options) -> Any:
+            judged[control.key] += 1
+            return control.judge(subject, options)
+
+        return dataclasses.replace(control, judge=judge)
+
+    monkeypatch.setattr(compliance, "CONTROLS", tuple(counted(c) for c in compliance.CONTROLS))
+    result = run(clients, regions=(HOME, OTHER))
+    assert judged["multi-region"] == 2  # one place per region, for fsbp's CloudTrail.1 and CIS 4.1 both
+    assert found(result, "CloudTrail.1", region=OTHER).reason == found(result, "4.1", region=OTHER).reason
+    assert judged["encryption"] == 2  # CloudTrail.2 and CIS 4.5 on each of the two owned trails
+    assert {f.control for f in result.findings if f.resource == world.trail_arn} >= {"CloudTrail.2", "4.5"}
+
+
+def test_a_large_audit_is_judged_with_the_collector_paused(
+    world: seeding.World, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enabled: list[bool] = []
+
+    def seen(control: compliance.Control) -> compliance.Control:
+        def judge(subject: Any, options: Options) -> Any:
+            enabled.append(gc.isenabled())
+            return control.judge(subject, options)
+
+        return dataclasses.replace(control, judge=judge)
+
+    monkeypatch.setattr(compliance, "CONTROLS", tuple(seen(c) for c in compliance.CONTROLS))
+    run(clients)
+    assert enabled and all(enabled)  # one account: as it was
+    monkeypatch.setattr("trailkeeper.collector.LARGE_RUN_ACCOUNTS", 1)
+    enabled.clear()
+    run(clients)
+    assert enabled and not any(enabled)
+    assert gc.isenabled()
 
 
 def test_every_call_is_declared(world: seeding.World, clients: RecordingClients) -> None:

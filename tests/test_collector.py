@@ -72,6 +72,28 @@ def test_a_run_keeps_set_aside_what_a_cold_start_set_aside(nothing_set_aside: No
     assert gc.get_freeze_count() >= before >= len(imported)
 
 
+def test_a_large_judgement_runs_with_the_collector_off_and_turns_it_back_on(nothing_set_aside: None) -> None:
+    with pytest.raises(RuntimeError), collector.paused_while_judging(collector.LARGE_RUN_ACCOUNTS):
+        assert not gc.isenabled()
+        raise RuntimeError("a control raised")
+    assert gc.isenabled()
+
+
+def test_a_small_judgement_leaves_the_collector_on(nothing_set_aside: None) -> None:
+    with collector.paused_while_judging(collector.LARGE_RUN_ACCOUNTS - 1):
+        assert gc.isenabled()
+
+
+def test_a_collector_turned_off_before_the_judgement_stays_off(nothing_set_aside: None) -> None:
+    gc.disable()
+    try:
+        with collector.paused_while_judging(collector.LARGE_RUN_ACCOUNTS):
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize(
     "argv",
     [

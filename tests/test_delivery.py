@@ -314,6 +314,25 @@ def test_each_link_is_read_once_whatever_the_trails_that_use_it(
     assert len({f.resource for f in result.findings}) == 2 and not result.errors
 
 
+def test_a_bucket_many_trails_deliver_to_has_its_policy_parsed_once(
+    world: seeding.World, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logging_trail(world)
+    for name in ("second-trail", "third-trail"):
+        cloudtrail().start_logging(Name=seeding.add_trail(name, HOME))
+    parsed: list[str] = []
+
+    def counting(document: object, name: str = "the policy", **kw: Any) -> Any:
+        parsed.append(name)
+        return parse_policy(document, name, **kw)
+
+    monkeypatch.setattr("trailkeeper.audit.chain_reads.policy.parse", counting)
+    result = run(clients)
+    assert parsed == [f"the policy of bucket {seeding.BUCKET}"]
+    assert len({f.resource for f in result.findings}) == 3
+    assert {f.status for f in result.findings if f.control == "Delivery.1"} == {PASS}
+
+
 def test_no_chain_read_when_no_control_asked_needs_it(world: seeding.World, clients: RecordingClients) -> None:
     logging_trail(world, KmsKeyId=world.key_arn, SnsTopicName=world.topic_arn)
     run(clients, standards=("fsbp", "cis-6.0"))
