@@ -34,10 +34,17 @@ def median_time(function: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def python(script: str, env: dict[str, str] | None = None) -> str:
-    """Run `script` in a fresh interpreter (a cold process) and return what it printed."""
+def python(
+    script: str, env: dict[str, str] | None = None, interpreter: str = sys.executable, flags: tuple[str, ...] = ()
+) -> str:
+    """Run `script` in a fresh interpreter (a cold process; `interpreter` with `flags`, else this one) and
+    return what it printed."""
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+        [interpreter, *flags, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
     )
     return done.stdout
 
