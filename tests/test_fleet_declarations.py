@@ -19,7 +19,7 @@ from tests.conftest import RecordingClients
 from trailkeeper.aws import locate
 from trailkeeper.aws.pacing import Pacer
 from trailkeeper.cli.main import main
-from trailkeeper.errors import ConflictingDeclarations
+from trailkeeper.errors import AwsCallFailed, ConflictingDeclarations, show
 from trailkeeper.fleet import matching, report, state
 from trailkeeper.fleet import reconcile as fleet
 
@@ -500,3 +500,86 @@ def test_a_failed_home_region_is_reported_not_stood_in_for_by_a_shadow(
     result = run([{"Name": "wide", "S3KeyPrefix": "w"}], clients, regions=["eu-west-1", "us-east-1"])
     outcome = [(r.home_region, r.status, r.error.error_code if r.error else None) for r in result.results]
     assert outcome == [("eu-west-1", "failed", "AccessDeniedException")]
+
+
+# --- two layers' values compared as the engine compares them (matching.layer, no AWS) ---------------------------
+
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/5678abcd-12ab-34cd-56ef-1234567890ab"
+KEYS = {"alias/audit": KEY, "alias/other": OTHER_KEY}
+
+
+def layered(first: dict[str, Any], second: dict[str, Any], **kw: Any) -> matching.Layered:
+    declared = state.parse({"trails": [{"Name": "*", **first}, {"Name": "audit-trail", **second}]})
+    return matching.layer(declared, [0, 1], arn("us-east-1", "audit-trail"), **kw)
+
+
+def looked_up(alias: str) -> str:
+    if alias not in KEYS:
+        raise AwsCallFailed("NotFoundException", "DescribeKey", f"Alias {alias} is not found.")
+    return KEYS[alias]
+
+
+def differently(what: str, shown: str) -> str:
+    return (
+        f"trails[0] (*) and trails[1] (audit-trail) both match {arn('us-east-1', 'audit-trail')} and declare "
+        f"{what} differently{shown}: give it one value, or narrow one of them"
+    )
+
+
+def test_a_key_id_and_its_arn_are_one_value() -> None:
+    merged = layered({"KmsKeyId": KEY}, {"KmsKeyId": KEY.rsplit("/", 1)[-1]})
+    assert merged.conflicts == () and merged.declaration is not None
+    assert merged.declaration.settings["KmsKeyId"] == KEY  # the first layer's spelling
+
+
+def test_an_alias_and_the_arn_of_another_key_conflict_naming_the_key_the_alias_is() -> None:
+    assert layered({"KmsKeyId": KEY}, {"KmsKeyId": "alias/other"}, key_arn=looked_up).conflicts == (
+        differently("KmsKeyId", f" ({show(KEY)} vs 'alias/other'; alias/other is the key {OTHER_KEY})"),
+    )
+    assert layered({"KmsKeyId": "alias/audit"}, {"KmsKeyId": OTHER_KEY}, key_arn=looked_up).conflicts == (
+        differently("KmsKeyId", f" ('alias/audit' vs {show(OTHER_KEY)}; alias/audit is the key {KEY})"),
+    )
+
+
+def test_two_aliases_of_two_keys_conflict_naming_both() -> None:
+    assert layered({"KmsKeyId": "alias/audit"}, {"KmsKeyId": "alias/other"}, key_arn=looked_up).conflicts == (
+        differently(
+            "KmsKeyId",
+            f" ('alias/audit' vs 'alias/other'; alias/audit is the key {KEY}, alias/other is the key {OTHER_KEY})",
+        ),
+    )
+
+
+def test_an_alias_of_the_same_key_is_one_value() -> None:
+    assert layered({"KmsKeyId": KEY}, {"KmsKeyId": "alias/audit"}, key_arn=looked_up).conflicts == ()
+
+
+def test_an_alias_that_cannot_be_looked_up_is_named_whichever_layer_gives_it() -> None:
+    for first, second in ((KEY, "alias/gone"), ("alias/gone", KEY)):
+        (conflict,) = layered({"KmsKeyId": first}, {"KmsKeyId": second}, key_arn=looked_up).conflicts
+        assert conflict == differently(
+            "KmsKeyId",
+            f" ({show(first)} vs {show(second)}; alias/gone could not be looked up to compare: "
+            "NotFoundException: Alias alias/gone is not found.)",
+        )
+
+
+def test_without_a_lookup_an_alias_and_an_arn_are_two_values() -> None:
+    assert layered({"KmsKeyId": KEY}, {"KmsKeyId": "alias/audit"}).conflicts == (
+        differently("KmsKeyId", f" ({show(KEY)} vs 'alias/audit')"),
+    )
+
+
+def test_only_a_key_is_read_as_a_key() -> None:
+    key_id = KEY.rsplit("/", 1)[-1]  # as a prefix, a key's id is not that key's ARN
+    assert layered({"S3KeyPrefix": key_id}, {"S3KeyPrefix": KEY}).conflicts == (
+        differently("S3KeyPrefix", f" ('{key_id}' vs {show(KEY)})"),
+    )
+
+
+def test_two_values_too_long_for_a_line_are_not_shown() -> None:
+    (conflict,) = layered(
+        {"EventSelectors": [{"ReadWriteType": "All"}]}, {"EventSelectors": [{"ReadWriteType": "ReadOnly"}]}
+    ).conflicts
+    assert conflict == differently("EventSelectors", "")

@@ -171,3 +171,103 @@ def test_standard_input_is_read_as_a_binary_stream() -> None:
     assert declared.name == "audit"
     with pytest.raises(InvalidState, match="<stdin>: not UTF-8 text"):
         state.read(io.BytesIO(b"\xff"))
+
+
+# --- the bounds, exactly: at the limit is read, one past it is refused ------------------------------------------
+
+
+def nested(levels: int, json_text: bool = False) -> str:
+    """A document `levels` deep: the root object (1), `trails` (2), then lists down to a scalar."""
+    inner = "0"
+    for _ in range(levels - 2):
+        inner = f"[{inner}]"
+    return f'{{"trails": {inner}}}' if json_text else f"trails: {inner}\n"
+
+
+@pytest.mark.parametrize(("source", "json_text"), [("desired.yaml", False), ("desired.json", True)])
+def test_a_document_exactly_as_deep_as_the_limit_is_read_and_one_level_more_is_not(
+    source: str, json_text: bool
+) -> None:
+    assert state.document(nested(state.MAX_DEPTH, json_text), source)["trails"]
+    assert problems(nested(state.MAX_DEPTH + 1, json_text), source) == (
+        f"{source}: too deep: nested more than {state.MAX_DEPTH} levels",
+    )
+
+
+def test_a_json_document_of_exactly_the_limits_values_is_read_and_one_more_is_not() -> None:
+    # The root object, its `trails` list and the list's items: 2 + items values.
+    at_limit = '{"trails": [' + ",".join(["0"] * (state.MAX_NODES - 2)) + "]}"
+    assert len(state.document(at_limit, "desired.json")["trails"]) == state.MAX_NODES - 2
+    over = at_limit.replace("[", "[0,", 1)
+    assert problems(over, "desired.json") == (f"desired.json: too large: more than {state.MAX_NODES} values",)
+
+
+def aliased(items: int, uses: int, padding: int) -> str:
+    """`base` holds `items` scalars under an anchor; `copies` uses it `uses` times beside `padding` scalars.
+
+    Values once aliases are expanded: the root, two keys, `base` and its items, `copies` and its padding,
+    and each use in full (the list and its items)."""
+    text = f"base: &x [{', '.join(['0'] * items)}]\ncopies: [{', '.join(['*x'] * uses + ['0'] * padding)}]\n"
+    assert 5 + items + padding + uses * (items + 1) in (state.MAX_NODES, state.MAX_NODES + 1)
+    return text
+
+
+def test_a_yaml_document_of_exactly_the_limits_values_with_aliases_expanded_is_read_and_one_more_is_not() -> None:
+    items, uses = 999, 198
+    padding = state.MAX_NODES - (5 + items + uses * (items + 1))
+    assert len(state.document(aliased(items, uses, padding), "desired.yaml")["copies"]) == uses + padding
+    assert problems(aliased(items, uses, padding + 1)) == (
+        f"desired.yaml: too large: more than {state.MAX_NODES} values once aliases are expanded",
+    )
+
+
+def test_an_aliased_object_counts_its_keys_and_values() -> None:
+    # Each use of the object is 1 + 2 * 2 values; besides them: the root, two keys, the object itself (5
+    # values) and `copies`.
+    fixed = 1 + 2 + 5 + 1
+    uses = (state.MAX_NODES - fixed) // 5
+    padding = state.MAX_NODES - fixed - 5 * uses
+    body = ", ".join(["*m"] * uses + ["0"] * padding)
+    at_limit = f"base: &m {{a: 1, b: 2}}\ncopies: [{body}]\n"
+    assert len(state.document(at_limit, "desired.yaml")["copies"]) == uses + padding
+    assert problems(at_limit.replace("[", "[0, ", 1)) == (
+        f"desired.yaml: too large: more than {state.MAX_NODES} values once aliases are expanded",
+    )
+
+
+def test_an_alias_counts_as_deep_as_its_value_reaches_where_it_is_used_however_often() -> None:
+    # `base` is 4 deep itself (three lists and a scalar): used in a list at depth 12 its scalar is at 16.
+    def used_at(depth: int) -> str:
+        return "base: &x [[[0]]]\ncopies: [*x, " + "[" * (depth - 2) + "*x" + "]" * (depth - 2) + "]\n"
+
+    assert state.document(used_at(state.MAX_DEPTH - 4), "desired.yaml")["copies"]
+    # The first use (shallow) is measured and kept; the second, deeper one must still count in full.
+    assert problems(used_at(state.MAX_DEPTH - 3)) == (
+        f"desired.yaml: too deep: nested more than {state.MAX_DEPTH} levels",
+    )
+
+
+def test_a_parser_complaint_is_one_line_of_at_most_200_characters() -> None:
+    (problem,) = problems("trails: [" + "a, " * 300 + "b: {")
+    assert problem.startswith("desired.yaml: not valid YAML: ")
+    assert "\n" not in problem and len(problem) <= len("desired.yaml: not valid YAML: ") + 200
+    marked = state.yaml.MarkedYAMLError(
+        context="while parsing a flow mapping", problem="expected ',' or '}'", problem_mark=None
+    )
+    assert state._one_line(marked) == "while parsing a flow mapping: expected ',' or '}'"
+    unmarked = state.yaml.MarkedYAMLError(problem="found a tab")
+    assert state._one_line(unmarked) == "found a tab"
+    assert state._one_line(ValueError("x  " * 300)) == "x " * 98 + "x..."  # spaces folded, then cut to 200
+
+
+def test_standard_input_is_read_up_to_the_byte_limit_exactly_and_named_in_problems() -> None:
+    import io
+
+    head = "trails:\n  - Name: first\n#"
+    tail = "\n  - Name: last\n"
+    text = head + "x" * (state.MAX_BYTES - len(head) - len(tail)) + tail
+    assert len(text.encode()) == state.MAX_BYTES
+    assert [d.name for d in state.read(io.BytesIO(text.encode()))] == ["first", "last"]
+    with pytest.raises(InvalidState) as caught:
+        state.read(io.BytesIO(b"trails: 1\n"))
+    assert caught.value.problems[0].startswith("<stdin>: ")

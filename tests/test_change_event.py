@@ -1,0 +1,165 @@
+"""A CloudTrail change event, piece by piece (trailkeeper/fleet/change_event.py): whose role made the call
+(the loop guard, and who can pass for it), which trail of the event's region it names, and what a
+DeleteTrail of a declared trail reports. The whole path, event to repair, is tests/test_direct.py's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from trailkeeper.errors import TrailDeleted
+from trailkeeper.fleet import change_event, state
+from trailkeeper.fleet.change_event import TrailEvent
+
+ACCOUNT, OTHER_ACCOUNT, REGION = "123456789012", "210987654321", "us-east-1"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/trailkeeper-fn-role"
+FUNCTION = "trailkeeper-fn"
+
+
+def assumed(role: str = "trailkeeper-fn-role", session: str = FUNCTION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:sts::{account}:assumed-role/{role}/{session}"
+
+
+def identity(caller: str, issuer: object = None, kind: str = "AssumedRole") -> dict[str, Any]:
+    found: dict[str, Any] = {"type": kind, "arn": caller}
+    if issuer is not None:
+        found["sessionContext"] = {"sessionIssuer": issuer}
+    return found
+
+
+# --- the loop guard: whose role made the call ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "ours"),
+    [
+        # CloudTrail names the role that issued the session: that decides, whatever the caller's ARN says.
+        (identity(assumed(), {"type": "Role", "arn": ROLE}), True),
+        (identity(assumed("someone-else", "x"), {"type": "Role", "arn": ROLE}), True),
+        (identity(assumed(), {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/trailkeeper-fn-role-2"}), False),
+        # Without the issuer, the caller's assumed-role ARN: the role's name (not its path) in the role's account.
+        (identity(assumed()), True),
+        (identity(assumed(session="anything")), True),
+        (identity(assumed(account=OTHER_ACCOUNT)), False),
+        (identity(assumed("other-role", "trailkeeper-fn-role")), False),  # the role's name as a session name
+        (identity(assumed(), {"type": "Role"}), True),  # an issuer without its ARN says nothing
+        (identity(assumed(), "not an object"), True),
+        ({"type": "AssumedRole", "arn": assumed(), "sessionContext": "not an object"}, True),
+        # Not a role's session at all.
+        (identity(f"arn:aws:iam::{ACCOUNT}:user/trailkeeper-fn-role", kind="IAMUser"), False),
+        ({"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"arn": ROLE + "-x"}}}, False),
+        ({"type": "AssumedRole"}, False),
+        ({}, False),
+    ],
+)
+def test_with_the_role_named_only_that_role_counts(
+    who: dict[str, Any], ours: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(change_event.ROLE_ARN, ROLE)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    assert change_event.own_role(who) is ours
+
+
+@pytest.mark.parametrize(
+    ("who", "function", "ours"),
+    [
+        (identity(assumed()), FUNCTION, True),  # Lambda names the role's session after the function
+        (identity(assumed("any-role")), FUNCTION, True),
+        (identity(assumed(session="another-function")), FUNCTION, False),
+        (identity(assumed()), "", False),  # outside Lambda: nothing is ours
+        (identity(f"arn:aws:iam::{ACCOUNT}:user/{FUNCTION}", kind="AssumedRole"), FUNCTION, False),
+        (identity(f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION}"), FUNCTION, False),
+        ({"type": "AssumedRole"}, FUNCTION, False),
+        (identity(assumed(), kind="IAMUser"), FUNCTION, False),
+    ],
+)
+def test_without_the_role_named_the_functions_session_name_is_the_evidence(
+    who: dict[str, Any], function: str, ours: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(change_event.ROLE_ARN, raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", function)
+    assert change_event.own_role(who) is ours
+
+
+def test_an_empty_role_variable_is_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(change_event.ROLE_ARN, "")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    assert change_event.own_role(identity(assumed("any-role"), {"type": "Role", "arn": ROLE}))
+
+
+# --- which trail of the region the event names --------------------------------------------------------------
+
+
+def trail(name: str, region: str = REGION, account: str = ACCOUNT, home: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"}
+    if home is not None:
+        found["HomeRegion"] = home
+    return found
+
+
+def test_an_event_naming_a_trail_by_name_picks_the_one_homed_in_its_region_and_account() -> None:
+    picks = change_event.the_trail(TrailEvent("UpdateTrail", "audit", REGION, account=ACCOUNT))
+    assert picks(trail("audit"))
+    assert not picks(trail("audit-2"))
+    assert not picks(trail("audit", region="eu-west-1"))  # a shadow: homed elsewhere
+    assert not picks(trail("audit", home="eu-west-1"))
+    assert not picks(trail("audit", account=OTHER_ACCOUNT))  # an organization trail of another account
+
+
+def test_without_the_account_a_name_homed_in_the_region_is_enough() -> None:
+    picks = change_event.the_trail(TrailEvent("UpdateTrail", "audit", REGION))
+    assert picks(trail("audit", account=OTHER_ACCOUNT))
+    assert not picks(trail("audit", region="eu-west-1"))
+
+
+def test_an_event_naming_a_trail_by_arn_picks_that_arn_only() -> None:
+    arn = trail("audit")["TrailARN"]
+    picks = change_event.the_trail(TrailEvent("UpdateTrail", arn, REGION, account=ACCOUNT))
+    assert picks(trail("audit"))
+    assert not picks({"Name": "audit", "TrailARN": arn.replace(ACCOUNT, OTHER_ACCOUNT)})
+    assert not picks({"Name": "audit"})
+
+
+# --- a declared trail deleted -------------------------------------------------------------------------------
+
+
+def declared(*names: str) -> list[Any]:
+    return state.parse({"trails": [{"Name": name, "IsLogging": True} for name in names]})
+
+
+def deleted(named: str, *names: str, account: str | None = ACCOUNT) -> list[Any]:
+    seen = TrailEvent(change_event.DELETED, named, REGION, account=account)
+    return list(change_event.deleted(declared(*names), seen).results)
+
+
+def test_a_deleted_trail_declared_by_name_is_reported_failed_and_by_whom() -> None:
+    (result,) = deleted("audit", "other-*", "audit")  # a pattern first: the name is trails[1]
+    assert (result.name, result.status, result.home_region) == ("audit", "failed", REGION)
+    assert result.trail_arn is None  # neither the event nor the declaration gives its ARN
+    assert result.declared_by == ((1, "audit"),)
+    assert isinstance(result.error, TrailDeleted)
+    assert str(result.error) == (
+        "audit was deleted (DeleteTrail in us-east-1); trailkeeper keeps the settings of existing trails and "
+        "cannot recreate it: recreate the trail, then the next reconcile applies its settings"
+    )
+
+
+def test_a_deleted_trail_named_by_arn_is_reported_with_its_arn_and_short_name() -> None:
+    arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit"
+    (by_name,) = deleted(arn, "audit")
+    assert (by_name.name, by_name.trail_arn) == ("audit", arn)
+    (by_arn,) = deleted(arn, arn)
+    assert (by_arn.name, by_arn.trail_arn, by_arn.declared_by) == ("audit", arn, ((0, arn),))
+
+
+def test_a_trail_declared_by_arn_is_reported_with_that_arn_when_the_event_names_it() -> None:
+    arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit"
+    (result,) = deleted("audit", arn)
+    assert (result.name, result.trail_arn) == ("audit", arn)
+
+
+def test_a_trail_only_a_pattern_covers_is_not_reported_deleted_but_a_name_after_it_is() -> None:
+    assert deleted("audit", "aud*") == []
+    (result,) = deleted("audit", "aud*", "au*", "audit")
+    assert result.declared_by == ((2, "audit"),)
