@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from trailkeeper.errors import TrailDeleted
-from trailkeeper.fleet import change_event, state
+from trailkeeper.fleet import change_event, matching, state
 from trailkeeper.fleet.change_event import TrailEvent
 
 ACCOUNT, OTHER_ACCOUNT, REGION = "123456789012", "210987654321", "us-east-1"
@@ -163,3 +163,37 @@ def test_a_trail_only_a_pattern_covers_is_not_reported_deleted_but_a_name_after_
     assert deleted("audit", "aud*") == []
     (result,) = deleted("audit", "aud*", "au*", "audit")
     assert result.declared_by == ((2, "audit"),)
+
+
+# --- which declarations may cover the trail an event names (fleet/matching.py's may_cover) ----------------------
+
+
+def one(entry: dict[str, Any]) -> Any:
+    (declared,) = state.parse({"trails": [{"IsLogging": True, **entry}]})
+    return declared
+
+
+def test_a_trail_named_by_arn_is_placed_by_its_arn_not_by_the_events_region() -> None:
+    elsewhere = f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/audit"
+    declared = one({"Name": elsewhere})
+    assert matching.may_cover(declared, region=REGION, account=None, trail=elsewhere)
+    assert not matching.may_cover(declared, region=REGION, account=None, trail="audit")
+    assert matching.may_cover(declared, region="eu-west-1", account=ACCOUNT, trail="audit")
+    assert not matching.may_cover(declared, region="eu-west-1", account=OTHER_ACCOUNT, trail="audit")
+
+
+def test_a_pattern_limited_to_regions_covers_no_trail_elsewhere() -> None:
+    declared = one({"Name": "aud*", "Match": {"Regions": ["eu-west-1"]}})
+    assert matching.may_cover(declared, region="eu-west-1", account=None, trail="audit")
+    assert not matching.may_cover(declared, region=REGION, account=None, trail="audit")
+    assert not matching.may_cover(declared, region="eu-west-1", account=None, trail="other")
+
+
+def test_a_pattern_with_tags_covers_no_trail_whose_tags_are_not_known() -> None:
+    declared = one({"Name": "*", "Match": {"Tags": {"env": "prod"}}})
+    found = trail("audit")
+    seen = matching.Seen.from_answers({REGION: [found]})
+    tagged = matching.match([declared], seen, caller_account=ACCOUNT, tags={found["TrailARN"]: {"env": "prod"}})
+    assert [m.trail["Name"] for m in tagged.trails] == ["audit"]
+    unknown = matching.match([declared], seen, caller_account=ACCOUNT, tags={})
+    assert unknown.trails == () and unknown.unmatched_patterns == (0,)
