@@ -197,3 +197,67 @@ def test_a_pattern_with_tags_covers_no_trail_whose_tags_are_not_known() -> None:
     assert [m.trail["Name"] for m in tagged.trails] == ["audit"]
     unknown = matching.match([declared], seen, caller_account=ACCOUNT, tags={})
     assert unknown.trails == () and unknown.unmatched_patterns == (0,)
+
+
+# --- what an event says (trail_event) ---------------------------------------------------------------------------
+
+
+def event(detail: dict[str, Any], **outer: Any) -> dict[str, Any]:
+    return {"detail": detail, **outer}
+
+
+def update(**detail: Any) -> dict[str, Any]:
+    return {"eventName": "UpdateTrail", "requestParameters": {"name": "audit"}, **detail}
+
+
+@pytest.mark.parametrize(
+    ("seen", "expected"),
+    [
+        (event(update(awsRegion="eu-west-1")), TrailEvent("UpdateTrail", "audit", "eu-west-1")),
+        (event(update()), TrailEvent("UpdateTrail", "audit", REGION)),  # no region: the function's own
+        (event(update(awsRegion="")), TrailEvent("UpdateTrail", "audit", REGION)),
+        (event(update(awsRegion=7)), TrailEvent("UpdateTrail", "audit", REGION)),
+        # The account: the event's recipient, else the EventBridge envelope's; neither, not known.
+        (
+            event(update(recipientAccountId=ACCOUNT), account=OTHER_ACCOUNT),
+            TrailEvent("UpdateTrail", "audit", REGION, account=ACCOUNT),
+        ),
+        (event(update(), account=OTHER_ACCOUNT), TrailEvent("UpdateTrail", "audit", REGION, account=OTHER_ACCOUNT)),
+        (event(update(recipientAccountId=""), account=""), TrailEvent("UpdateTrail", "audit", REGION)),
+        (event(update(recipientAccountId=123)), TrailEvent("UpdateTrail", "audit", REGION)),
+        # A trail named by ARN: its region and account are the ARN's.
+        (
+            event(
+                update(requestParameters={"name": f"arn:aws:cloudtrail:eu-west-1:{OTHER_ACCOUNT}:trail/audit"}),
+                account=ACCOUNT,
+            ),
+            TrailEvent(
+                "UpdateTrail",
+                f"arn:aws:cloudtrail:eu-west-1:{OTHER_ACCOUNT}:trail/audit",
+                "eu-west-1",
+                None,
+                OTHER_ACCOUNT,
+            ),
+        ),
+        # Not a change trailkeeper watches.
+        (
+            event({"eventName": "DescribeTrails", "awsRegion": "eu-west-1"}),
+            TrailEvent(
+                "DescribeTrails", None, "eu-west-1", "'DescribeTrails' is not a trail change trailkeeper watches"
+            ),
+        ),
+        (event({"eventName": 5}), TrailEvent("5", None, REGION, "5 is not a trail change trailkeeper watches")),
+        (event({}), TrailEvent("None", None, REGION, "None is not a trail change trailkeeper watches")),
+        # A failed call, a call naming no trail.
+        (
+            event(update(errorCode="AccessDenied")),
+            TrailEvent("UpdateTrail", "audit", REGION, "UpdateTrail failed ('AccessDenied'): it changed nothing"),
+        ),
+        (
+            event({"eventName": "AddTags", "requestParameters": {"resourceId": ""}}),
+            TrailEvent("AddTags", None, REGION, "AddTags names no trail in requestParameters.resourceId"),
+        ),
+    ],
+)
+def test_an_event_says_which_trail_where_and_whether_to_skip_it(seen: dict[str, Any], expected: TrailEvent) -> None:
+    assert change_event.trail_event(seen, REGION) == expected
