@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from devkit import world as seeding
+from devkit.recording import RecordingClients
 
+from trailkeeper.aws.calls import Deadline
 from trailkeeper.errors import TrailDeleted
 from trailkeeper.fleet import change_event, matching, state
 from trailkeeper.fleet.change_event import TrailEvent
@@ -261,3 +264,34 @@ def update(**detail: Any) -> dict[str, Any]:
 )
 def test_an_event_says_which_trail_where_and_whether_to_skip_it(seen: dict[str, Any], expected: TrailEvent) -> None:
     assert change_event.trail_event(seen, REGION) == expected
+
+
+# --- the repair: the covering declarations, on the trail the event names (on the fidelity layer) ----------------
+
+
+def repair(seen: TrailEvent, entries: list[dict[str, Any]], clients: Any, deadline: Deadline | None = None) -> Any:
+    return change_event.repair(
+        seen,
+        state.parse({"trails": entries}),
+        clients=clients,
+        default_region=seeding.HOME,
+        caller_account=seeding.ACCOUNT,
+        deadline=deadline or Deadline(),
+    )
+
+
+def test_a_repair_reports_the_declarations_by_their_place_in_the_state(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    seen = TrailEvent("UpdateTrail", seeding.TRAIL, seeding.HOME, account=seeding.ACCOUNT)
+    entries = [{"Name": "other-trail", "IsLogging": True}, {"Name": seeding.TRAIL, "EnableLogFileValidation": True}]
+    (result,) = repair(seen, entries, clients).results
+    assert (result.status, result.declared_by) == ("fixed", ((1, seeding.TRAIL),))
+    assert [u.params["Name"] for u in clients.named("UpdateTrail")] == [world.trail_arn]
+
+
+def test_a_repair_with_no_time_left_writes_nothing(world: seeding.World, clients: RecordingClients) -> None:
+    seen = TrailEvent("UpdateTrail", seeding.TRAIL, seeding.HOME, account=seeding.ACCOUNT)
+    spent = Deadline(0.0)
+    (result,) = repair(seen, [{"Name": seeding.TRAIL, "EnableLogFileValidation": True}], clients, spent).results
+    assert result.status == "failed" and clients.writes() == 0
