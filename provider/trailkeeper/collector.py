@@ -64,9 +64,9 @@ def paused_while_judging(accounts: int) -> Iterator[None]:
     """Around the audit's judgement of `accounts` accounts: from `LARGE_RUN_ACCOUNTS`, the collector is off while
     it builds its findings, and back on after, however the block ends (left off if it was off before).
 
-    A 1,000-account judgement makes some 2 million objects, each set of them triggering a young collection and
-    every few a full one over everything the reads left: 1.9 s of its 4.8. Judging makes no cycle (pure
-    functions over read facts), so nothing waits for the collector that reference counting would not free."""
+    A 1,000-account judgement makes 232,000 findings and their verdicts, and those allocations set off full
+    collections over everything the reads left: 1.9 s of its 4.8 (docs/benchmarks.md). Judging is pure
+    functions over facts already read; what it drops, reference counting frees (the traced peak fell)."""
     if accounts < LARGE_RUN_ACCOUNTS or not gc.isenabled():
         yield
         return

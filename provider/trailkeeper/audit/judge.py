@@ -61,7 +61,7 @@ def _judge(
     options: Options,
 ) -> list[Finding]:
     """Every asked control on every place, owned trail and log bucket, in the table's order. The subjects of a
-    level are listed once, and a control two standards share (CloudTrail.1 and CIS 3.1) judged once: its
+    level are listed once, and a control two standards share (CloudTrail.1 and CIS 4.1) judged once: its
     verdicts are reported under each."""
     asked = controls.asked(standards)
     subjects = {level: _subjects(level, seen, bucket_facts) for level in dict.fromkeys(c.level for c, _ in asked)}
