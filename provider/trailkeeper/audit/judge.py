@@ -2,9 +2,11 @@
 place, trail and log bucket (`audit/controls.py`). Read-only.
 
 Accounts are read in parallel, at most `max_accounts` at a time, each let go once read (a thousand
-accounts' clients held to the end would take gigabytes); log buckets are read after every account, by the
-account of the run that owns each. A read that fails is an error of the run (exit 1) and leaves the
-controls that needed it NOT_AVAILABLE (trail level) or unproven (account level), naming why.
+accounts' clients held to the end would take gigabytes); an account's own log buckets are read in its turn,
+one named by another account's trail after every account, by the account of the run that owns it. Judging
+comes last, each control once whatever the standards that name it. A read that fails is an error of the run
+(exit 1) and leaves the controls that needed it NOT_AVAILABLE (trail level) or unproven (account level),
+naming why.
 
 With `export_trails=True` (`audit --fix --write-state`), the accounts' trails are also returned as one
 export (`Audit.exported`), read as `audit/reads.py` says, and `Audit.export_reads` counts the extra calls.
