@@ -271,3 +271,60 @@ def test_a_topic_policy_without_cloudtrails_grant_says_the_publish_is_refused() 
     decision = evaluate([policy], delivery().topic_request())
     assert decision.outcome == DENIED
     assert decision.reason == "Publish to the topic: the policy of topic trail-notices does not allow it"
+
+
+# --- plan: what --fix would write, and what it refuses (audit/chain_fix.py) ----------------------------------------
+
+
+def resource(kind: Kind, text: str | None, policies: tuple[Any, ...] | None = None) -> chain.Resource:
+    parsed = (parse(text or '{"Statement": []}', f"the policy of {kind}"),) if policies is None else policies
+    return chain.Resource(link(kind), policies=parsed, text=text)
+
+
+def planned(kind: Kind, text: str | None, *trails: str, policies: tuple[Any, ...] | None = None) -> list[Any]:
+    found = resource(kind, text, policies)
+    failing = [(t, {"PolicyOf": found.link.arn, "Kind": kind}) for t in trails]
+    deliveries = {t: delivery(t) for t in trails}
+    return chain_fix.plan(failing, deliveries, {t: {kind: found} for t in trails})
+
+
+def test_a_plan_names_each_trail_once_in_the_order_they_failed() -> None:
+    (edit,) = planned(BUCKET, None, SECOND, TRAIL, SECOND)
+    assert (edit.status, edit.trails, edit.before, edit.reason) == ("planned", (SECOND, TRAIL), None, "")
+    statements = json.loads(edit.after)["Statement"]
+    assert statements == chain.statements_for(link(BUCKET), [delivery(SECOND), delivery(TRAIL)])
+
+
+def test_a_policy_that_cannot_be_read_is_refused_naming_why() -> None:
+    text = '{"Statement": "everything"'
+    (edit,) = planned(TOPIC, text, TRAIL)
+    problem = parse(text, f"the policy of {TOPIC}").problem
+    assert problem
+    assert (edit.status, edit.trails, edit.before, edit.after) == ("refused", (TRAIL,), text, "")
+    assert edit.reason == f"not edited: {problem} (it could hold anything: a person must fix it)"
+    assert edit.to_dict()["diff"] == ""
+
+
+def test_a_policy_without_a_statement_to_append_to_is_refused() -> None:
+    text = '{"Version": "2012-10-17"}'
+    (edit,) = planned(BUCKET, text, TRAIL, policies=())
+    assert (edit.status, edit.before, edit.after) == ("refused", text, "")
+    assert edit.reason == f"not edited: the policy of {link(BUCKET).arn} it has no Statement to append to"
+
+
+@pytest.mark.parametrize(("kind", "limit"), [(BUCKET, 20 * 1024), (KEY, 32 * 1024), (TOPIC, 30 * 1024)])
+def test_a_policy_that_would_pass_what_aws_takes_is_refused_and_one_just_under_is_not(kind: Kind, limit: int) -> None:
+    added = len(chain_fix.append('{"Statement": []}', chain.statements_for(link(kind), [delivery()])).encode()) - 17
+
+    def text(size: int) -> str:
+        padding = size - added - len('{"Statement": [], "Padding": ""}')
+        return '{"Statement": [], "Padding": "' + "x" * padding + '"}'
+
+    (fits,) = planned(kind, text(limit), TRAIL)
+    assert fits.status == "planned" and len(fits.after.encode()) == limit
+    (over,) = planned(kind, text(limit + 1), TRAIL)
+    assert (over.status, over.after) == ("refused", "")
+    assert (
+        over.reason
+        == f"not edited: with CloudTrail's statements the policy would pass {limit} bytes, the most AWS takes"
+    )
