@@ -17,6 +17,7 @@ import pytest
 from trailkeeper.audit import chain, chain_fix
 from trailkeeper.audit.chain import BUCKET, KEY, LOG_GROUP, ROLE, TOPIC, Delivery, Kind, Link
 from trailkeeper.audit.policy import ALLOWED, DENIED, Request, evaluate, parse
+from trailkeeper.aws.calls import Deadline
 
 ACCOUNT, OTHER, REGION = "111122223333", "444455556666", "us-east-1"
 TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/audit"
@@ -328,3 +329,26 @@ def test_a_policy_that_would_pass_what_aws_takes_is_refused_and_one_just_under_i
         over.reason
         == f"not edited: with CloudTrail's statements the policy would pass {limit} bytes, the most AWS takes"
     )
+
+
+class _Unreachable:
+    """Clients for a write that must not be made: any call fails the test."""
+
+    def client(self, service: str, region: str) -> Any:
+        return self
+
+    def kms(self, region: str) -> Any:
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"{name} called with no time left")
+
+
+@pytest.mark.parametrize(
+    ("kind", "operation"), [(BUCKET, "PutBucketPolicy"), (KEY, "PutKeyPolicy"), (TOPIC, "SetTopicAttributes")]
+)
+def test_an_edit_with_no_time_left_fails_naming_the_write_it_could_not_make(kind: Kind, operation: str) -> None:
+    (edit,) = planned(kind, None if kind == BUCKET else '{"Statement": []}', TRAIL)
+    (done,) = chain_fix.apply([edit], lambda account: _Unreachable(), Deadline(0.0))  # type: ignore[arg-type,return-value]
+    assert (done.status, done.after) == ("failed", edit.after)
+    assert done.reason == f"OutOfTime: no time left to call {operation}; raise the function's timeout and retry"
