@@ -264,10 +264,57 @@ def test_standard_input_is_read_up_to_the_byte_limit_exactly_and_named_in_proble
     import io
 
     head = "trails:\n  - Name: first\n#"
-    tail = "\n  - Name: last\n"
+    tail = "\n  - Name: last"  # its last byte too: one byte less would declare "las"
     text = head + "x" * (state.MAX_BYTES - len(head) - len(tail)) + tail
     assert len(text.encode()) == state.MAX_BYTES
     assert [d.name for d in state.read(io.BytesIO(text.encode()))] == ["first", "last"]
     with pytest.raises(InvalidState) as caught:
         state.read(io.BytesIO(b"trails: 1\n"))
     assert caught.value.problems[0].startswith("<stdin>: ")
+
+
+def test_a_file_of_exactly_the_byte_limit_is_read_whole_and_one_byte_more_is_not(tmp_path: Path) -> None:
+    head, tail = "trails:\n  - Name: first\n#", "\n  - Name: last"
+    path = tmp_path / "desired.yaml"
+    path.write_text(head + "x" * (state.MAX_BYTES - len(head) - len(tail)) + tail)
+    assert [d.name for d in state.load(path)] == ["first", "last"]
+    path.write_text(head + "x" * (state.MAX_BYTES - len(head) - len(tail) + 1) + tail)
+    with pytest.raises(InvalidState) as caught:
+        state.load(path)
+    assert caught.value.problems == (f"{path}: larger than {state.MAX_BYTES} bytes; split the declared state",)
+
+
+def test_standard_input_over_the_byte_limit_is_refused_naming_it() -> None:
+    import io
+
+    with pytest.raises(InvalidState) as caught:
+        state.read(io.BytesIO(b"#" * (state.MAX_BYTES + 1)))
+    assert caught.value.problems == (f"<stdin>: larger than {state.MAX_BYTES} bytes; split the declared state",)
+
+
+def test_a_file_name_that_cannot_be_opened_is_named_as_given() -> None:
+    with pytest.raises(InvalidState) as caught:
+        state.load("desired\x00.yaml")
+    assert caught.value.problems == ("'desired\\x00.yaml': cannot read: embedded null byte",)
+
+
+def test_the_loaders_booleans_are_yaml_1_2s_and_a_tagged_word_stays_a_string() -> None:
+    text = "a: true\nb: FALSE\nc: True\nd: !!bool yes\ne: !!bool false\nf: yes\n"
+    assert state.document(text, "desired.yaml") == {
+        "a": True,
+        "b": False,
+        "c": True,
+        "d": "yes",
+        "e": False,
+        "f": "yes",
+    }
+
+
+def test_a_merge_key_merges_and_the_keys_after_it_are_still_checked_for_duplicates() -> None:
+    base = "base: &b {a: 1, c: 0}\n"
+    assert state.document(base + "x: {<<: *b, c: 2}\n", "desired.yaml")["x"] == {"a": 1, "c": 2}
+    assert problems(base + "x: {<<: *b, c: 1, c: 2}\n")[0].startswith("desired.yaml: not valid YAML: duplicate key 'c'")
+
+
+def test_keys_after_an_unhashable_key_are_still_checked_for_duplicates() -> None:
+    assert problems("x: {[a]: 1, b: 1, b: 2}\n")[0].startswith("desired.yaml: not valid YAML: duplicate key 'b'")
