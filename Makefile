@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements-dev.txt provider/requireme
 MUTATE_STAMP := $(VENV)/.mutate-$(shell cat requirements-mutate.txt | cksum | cut -d' ' -f1)
 MUTATE_JOBS  ?= 2
 MUTANTS      ?=
+MUTATE_FLAGS ?= --two-pass
 
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cat requirements-scan.txt | cksum | cut -d' ' -f1)
@@ -99,7 +100,7 @@ $(MUTATE_STAMP): $(STAMP)
 # About 80 minutes with two jobs on a 2-core machine (3,350 mutants). MUTANTS='trailkeeper.trail.tags.*'
 # re-tests only those (mutant names or globs), keeping the other results of the last run.
 mutate: $(MUTATE_STAMP)
-	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS) $(MUTANTS)
+	$(BIN)/python -m devkit.mutation --jobs $(MUTATE_JOBS) $(MUTATE_FLAGS) $(MUTANTS)
 
 # The scan's own environment (checkov) installs while the suite runs: pip waits on the network, pytest on the CPU.
 test: lint typecheck

@@ -13,12 +13,19 @@ python -m devkit.mutation --jobs 2        # mutmut's --max-children (make mutate
 python -m devkit.mutation --keep          # reuse the previous run's results (mutmut re-tests what changed)
 python -m devkit.mutation --jobs 2 'trailkeeper.trail.tags.*'   # re-test only these, keep the other results
 python -m devkit.mutation --report-only   # only write the report from the last run
+python -m devkit.mutation --jobs 2 --two-pass 'trailkeeper.trail.*'   # pure tests first, then the survivors
+
+--two-pass runs each mutant first against the tests that start no local AWS (devkit/mutation_order.py), where
+most die in a second or two, then re-tests only the survivors (and the mutants no such test reaches) against
+every test that reaches them, with the statistics traced again. The verdicts are the same as one full pass:
+a mutant survives only if the whole selection lets it.
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -78,8 +85,27 @@ def stage(keep: bool) -> None:
                 shutil.copytree(source, target, ignore=_IGNORE)
 
 
-def run(jobs: int, names: list[str]) -> None:
-    subprocess.run([mutmut(), "run", "--max-children", str(jobs), *names], cwd=STAGE, check=True)
+STATS = STAGE / "mutants" / "mutmut-stats.json"  # which tests reach which function, traced by mutmut
+
+
+def run(jobs: int, names: list[str], pure: bool = False) -> None:
+    env = {**os.environ, "TRAILKEEPER_MUTATE_PURE": "1" if pure else "0"}
+    subprocess.run([mutmut(), "run", "--max-children", str(jobs), *names], cwd=STAGE, check=True, env=env)
+
+
+def two_passes(jobs: int, names: list[str]) -> None:
+    """The pure tests first; then what they left alive, against every test, with the reach traced again."""
+    run(jobs, names, pure=True)
+    wanted = [m.name for m in results() if m.status not in KILLED and matches(m.name, names)]
+    if not wanted:
+        return
+    STATS.unlink(missing_ok=True)  # the first pass traced the pure tests only
+    stage(keep=True)
+    run(jobs, wanted)
+
+
+def matches(name: str, patterns: list[str]) -> bool:
+    return not patterns or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 @dataclass(frozen=True)
@@ -190,11 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (mutmut --max-children)")
     parser.add_argument("--keep", action="store_true", help="keep the previous run's results")
     parser.add_argument("--report-only", action="store_true", help="only write the report of the last run")
+    parser.add_argument("--two-pass", action="store_true", help="the tests without a local AWS first, then the rest")
     parser.add_argument("names", nargs="*", help="mutant names or globs to (re)test, e.g. 'trailkeeper.errors.*'")
     args = parser.parse_args(argv)
     if not args.report_only:
         stage(keep=args.keep or bool(args.names))
-        run(args.jobs, args.names)
+        if args.two_pass:
+            two_passes(args.jobs, args.names)
+        else:
+            run(args.jobs, args.names)
     mutants = results()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(report(mutants, equivalent()))

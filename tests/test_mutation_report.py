@@ -1,7 +1,11 @@
-"""`make mutate`'s report: a line of tests/mutation/equivalent.md is stale only when its module was tested."""
+"""`make mutate`: its report (a line of equivalent.md is stale only when its module was tested) and its two passes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from devkit import mutation, mutation_order
 from devkit.mutation import Mutant, report
 
 RUN = [
@@ -35,3 +39,67 @@ def test_a_listed_mutant_of_a_module_the_run_did_not_test_is_not_flagged() -> No
     text = report(RUN, listed)
     assert stale_lines(text) == []
     assert "1 mutants were not run" in text
+
+
+class _Item:
+    def __init__(self, name: str, *fixtures: str) -> None:
+        self.name, self.fixturenames = name, fixtures
+
+
+class _Config:
+    def __init__(self) -> None:
+        self.deselected: list[str] = []
+        self.hook = self
+
+    def pytest_deselected(self, items: list[_Item]) -> None:
+        self.deselected += [item.name for item in items]
+
+
+def test_the_first_pass_runs_only_the_tests_that_start_no_local_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [_Item("waits", "silent"), _Item("moto", "aws", "tmp_path"), _Item("pure", "tmp_path"), _Item("table")]
+    config = _Config()
+    monkeypatch.setenv("TRAILKEEPER_MUTATE_PURE", "1")
+    mutation_order.pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["pure", "table"]
+    assert config.deselected == ["moto", "waits"]
+
+
+def test_a_full_pass_keeps_every_test_the_pure_ones_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [_Item("waits", "silent"), _Item("moto", "cfn"), _Item("pure")]
+    config = _Config()
+    monkeypatch.setenv("TRAILKEEPER_MUTATE_PURE", "0")
+    mutation_order.pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["pure", "moto", "waits"]
+    assert config.deselected == []
+
+
+def test_the_second_pass_retests_only_what_the_first_left_alive(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stats = tmp_path / "mutmut-stats.json"
+    stats.write_text("{}")
+    runs: list[tuple[list[str], bool, bool]] = []
+    first = [
+        Mutant("trailkeeper.errors.x_a__mutmut_1", "killed"),
+        Mutant("trailkeeper.errors.x_a__mutmut_2", "survived"),
+        Mutant("trailkeeper.errors.x_a__mutmut_3", "no tests"),
+        Mutant("trailkeeper.errors.x_a__mutmut_4", "timeout"),
+        Mutant("trailkeeper.redaction.x_b__mutmut_1", "survived"),  # not asked for this time
+    ]
+    monkeypatch.setattr(mutation, "STATS", stats)
+    monkeypatch.setattr(mutation, "stage", lambda keep: None)
+    monkeypatch.setattr(mutation, "results", lambda: first)
+    monkeypatch.setattr(mutation, "run", lambda jobs, names, pure=False: runs.append((names, pure, stats.exists())))
+    mutation.two_passes(2, ["trailkeeper.errors.*"])
+    assert runs == [
+        (["trailkeeper.errors.*"], True, True),
+        (["trailkeeper.errors.x_a__mutmut_2", "trailkeeper.errors.x_a__mutmut_3"], False, False),
+    ]
+
+
+def test_no_second_pass_when_the_first_kills_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    runs: list[bool] = []
+    monkeypatch.setattr(mutation, "results", lambda: [Mutant("trailkeeper.errors.x_a__mutmut_1", "killed")])
+    monkeypatch.setattr(mutation, "run", lambda jobs, names, pure=False: runs.append(pure))
+    mutation.two_passes(2, [])
+    assert runs == [True]
