@@ -4,19 +4,25 @@ mutmut runs each mutant's tests with -x, in no particular order, so a mutant kil
 can still pay for dozens of moto-backed handler tests first. Running tests without those fixtures first
 (and the ones that wait on purpose last) makes a killed mutant cheap; survivors cost the same.
 
-With TRAILKEEPER_MUTATE_PURE=1 (`python -m devkit.mutation --two-pass`, the first pass) only the tests that
-start no local AWS run at all: most mutants die there in a second or two, and only what survives is re-tested
-with every test that reaches it.
+With TRAILKEEPER_MUTATE_PURE=1 (`python -m devkit.mutation --two-pass`, the first pass) only the quick tests
+run at all: none of the fixtures that start a local AWS, and under SLOW_S in mutmut's own timing of the
+traced run (some tests start moto themselves). Most mutants die there in a second or two; only what
+survives is re-tested with every test that reaches it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
+from pathlib import Path
 
 import pytest
 
 _AWS = frozenset({"aws", "world", "clients", "cfn", "provider", "invoke"})
 _WAITS = frozenset({"silent"})  # tests that wait for a timeout on purpose
+SLOW_S = 0.25  # a test that took this long in the traced run waits for the second pass
+STATS = Path("mutmut-stats.json")  # mutmut runs the tests from mutants/, where it keeps its statistics
 
 
 def _cost(item: pytest.Item) -> int:
@@ -24,9 +30,22 @@ def _cost(item: pytest.Item) -> int:
     return 2 if names & _WAITS else 1 if names & _AWS else 0
 
 
+@cache
+def _durations(stats: Path) -> dict[str, float]:
+    """How long each test took in mutmut's traced run; nothing before that run has written its statistics."""
+    try:
+        durations = json.loads(stats.read_text())["duration_by_test"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return durations if isinstance(durations, dict) else {}
+
+
+def _quick(item: pytest.Item) -> bool:
+    return not _cost(item) and _durations(STATS.resolve()).get(item.nodeid, 0.0) < SLOW_S
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=_cost)  # stable: the order within each group is kept
     if os.environ.get("TRAILKEEPER_MUTATE_PURE") == "1":
-        slow = [item for item in items if _cost(item)]
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if not _cost(item)]
+        config.hook.pytest_deselected(items=[item for item in items if not _quick(item)])
+        items[:] = [item for item in items if _quick(item)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_a_listed_mutant_of_a_module_the_run_did_not_test_is_not_flagged() -> No
 
 class _Item:
     def __init__(self, name: str, *fixtures: str) -> None:
-        self.name, self.fixturenames = name, fixtures
+        self.name, self.nodeid, self.fixturenames = name, f"tests/test_x.py::{name}", fixtures
 
 
 class _Config:
@@ -55,13 +56,31 @@ class _Config:
         self.deselected += [item.name for item in items]
 
 
-def test_the_first_pass_runs_only_the_tests_that_start_no_local_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_first_pass_runs_only_the_tests_that_start_no_local_aws(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     items = [_Item("waits", "silent"), _Item("moto", "aws", "tmp_path"), _Item("pure", "tmp_path"), _Item("table")]
     config = _Config()
     monkeypatch.setenv("TRAILKEEPER_MUTATE_PURE", "1")
+    monkeypatch.setattr(mutation_order, "STATS", tmp_path / "none-yet.json")  # before the traced run
     mutation_order.pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
     assert [item.name for item in items] == ["pure", "table"]
     assert config.deselected == ["moto", "waits"]
+
+
+def test_the_first_pass_leaves_out_the_tests_the_traced_run_found_slow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stats = tmp_path / "mutmut-stats.json"
+    took = {"quick": 0.01, "just": mutation_order.SLOW_S - 0.001, "slow": mutation_order.SLOW_S}
+    stats.write_text(json.dumps({"duration_by_test": {f"tests/test_x.py::{k}": v for k, v in took.items()}}))
+    items = [_Item("slow"), _Item("just"), _Item("quick"), _Item("untimed")]
+    config = _Config()
+    monkeypatch.setenv("TRAILKEEPER_MUTATE_PURE", "1")
+    monkeypatch.setattr(mutation_order, "STATS", stats)
+    mutation_order.pytest_collection_modifyitems(config, items)  # type: ignore[arg-type]
+    assert [item.name for item in items] == ["just", "quick", "untimed"]
+    assert config.deselected == ["slow"]
 
 
 def test_a_full_pass_keeps_every_test_the_pure_ones_first(monkeypatch: pytest.MonkeyPatch) -> None:
