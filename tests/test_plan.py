@@ -167,6 +167,15 @@ def test_a_setting_cloudtrail_does_not_report_is_always_planned() -> None:
     assert plan({"FutureToggle": True}, current_view(TRAIL), HOME) == {"FutureToggle": True}
 
 
+def test_drift_lists_settings_in_table_order_whatever_the_declared_order_and_unknown_ones_last() -> None:
+    declared: dict[str, str | bool] = {"FutureToggle": True, "IsMultiRegionTrail": False, "S3KeyPrefix": ""}
+    assert drift(declared, current_view(TRAIL)) == [
+        Change("S3KeyPrefix", "audit", ""),
+        Change("IsMultiRegionTrail", True, False),
+        Change("FutureToggle", None, True),  # CloudTrail does not report it: always a change
+    ]
+
+
 @pytest.mark.parametrize(
     ("declared", "current", "culprit"),
     [
