@@ -33,6 +33,23 @@ def test_values_that_are_not_strings_are_shown_as_they_are(value: object, shown:
     assert show(value) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ([1, 2, 3, 4], "[1, 2, 3, 4]"),  # four items are shown whole
+        ([1, 2, 3, 4, 5], "[1, 2, 3, 4, ...]"),
+        ((1, 2, 3, 4, 5), "(1, 2, 3, 4, ...)"),
+        ({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}, "{'a': 1, 'b': 2, 'c': 3, 'd': 4, ...}"),
+        ({1, 2, 3, 4, 5}, "{1, 2, 3, 4, ...}"),  # YAML's !!set gives one
+        (frozenset({1, 2, 3, 4, 5}), "frozenset({1, 2, 3, 4, ...})"),
+        ([[[1]]], "[[[1]]]"),  # three levels are shown whole
+        ([[[[1]]]], "[[[[...]]]]"),
+    ],
+)
+def test_a_shown_value_keeps_four_items_a_level_and_three_levels(value: object, shown: str) -> None:
+    assert show(value) == shown
+
+
 def test_a_shown_value_is_bounded_however_it_is_nested() -> None:
     value = [["a" * 100] * 4] * 4  # bounded repr alone still gives ~1,000 characters
     shown = show(value)

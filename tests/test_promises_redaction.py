@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import types
 from typing import Any
 
 import pytest
@@ -177,6 +178,32 @@ def test_a_traceback_is_masked_for_standard_formatters_too() -> None:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
     redaction.Redactor().filter(record)
     assert "f00d" not in logging.Formatter().format(record)
+
+
+def test_a_record_asking_for_a_traceback_outside_any_exception_is_kept_and_named_exception() -> None:
+    # logger.error(..., exc_info=True) with no exception in flight: the record carries (None, None, None).
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, (None, None, None))
+    assert redaction.Redactor().filter(record) is True
+    fields = vars(record)  # the fields Powertools reads before its own
+    assert (record.exc_info, fields["exception_name"], fields["exception"]) == (None, "Exception", "NoneType: None")
+
+
+def test_without_cpythons_list_of_handlers_every_loggers_handlers_still_get_the_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another logging implementation keeps no `_handlerList`: the handlers are found on the loggers instead.
+    # (The real module keeps its list: CPython's handlers remove themselves from it when they go.)
+    another = types.ModuleType("logging")
+    another.__dict__.update({name: value for name, value in vars(logging).items() if name != "_handlerList"})
+    monkeypatch.setattr(redaction, "logging", another)
+    on_a_logger = logging.StreamHandler(sys.stdout)
+    logging.getLogger("a.library.of.another.logging").addHandler(on_a_logger)
+    try:
+        redaction.protect()
+        assert redaction.REDACTOR in on_a_logger.filters
+        assert all(redaction.REDACTOR in handler_.filters for handler_ in logging.getLogger().handlers)
+    finally:
+        logging.getLogger("a.library.of.another.logging").removeHandler(on_a_logger)
 
 
 def test_an_already_formatted_traceback_and_a_stack_are_masked_and_kept() -> None:

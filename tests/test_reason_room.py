@@ -6,9 +6,19 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trailkeeper.errors import VALUE_LIMIT, _share, first_whole
+from trailkeeper.errors import REASON_LIMIT, VALUE_LIMIT, AwsCallFailed, Writes, _share, first_whole
 
 LONG = "x" * 500
+
+
+def failed_writes(written: tuple[str, ...], failures: dict[str, str]) -> AwsCallFailed:
+    """The first failure of a trail's writes, as the engine raises it: it carries what all the writes did."""
+    failed = tuple(
+        (operation, AwsCallFailed("ConflictException", operation, message)) for operation, message in failures.items()
+    )
+    first = failed[0][1]
+    first.writes = Writes(written, failed)
+    return first
 
 
 def test_a_short_message_is_kept_whole_and_the_long_one_has_the_rest_of_the_room() -> None:
@@ -40,3 +50,22 @@ def test_a_limit_with_room_for_nothing_but_the_ellipsis_keeps_no_character() -> 
 def test_a_cut_keeps_the_longest_beginning_that_fits_with_an_ellipsis(text: str, limit: int) -> None:
     shown = first_whole([text], limit)
     assert shown == (text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def test_two_long_failures_share_the_whole_room_and_every_landed_write_is_named() -> None:
+    error = failed_writes(("AddTags", "StartLogging"), {"UpdateTrail": "a" * 300, "PutEventSelectors": "b" * 300})
+    assert error.reason == (
+        "ConflictException: already written: AddTags, StartLogging; "
+        f"UpdateTrail failed: {'a' * 70}...; PutEventSelectors failed: {'b' * 71}..."
+    )
+    assert len(error.reason) == REASON_LIMIT - 2  # the room left by the names is used, not wasted
+
+
+def test_failures_that_do_not_fit_even_at_their_shortest_are_counted_within_the_limit() -> None:
+    operations = ("UpdateTrail", "PutEventSelectors", "PutInsightSelectors", "AddTags", "StartLogging")
+    error = failed_writes((), {operation: operation[0] * 200 for operation in operations})
+    assert error.reason == (
+        f"ConflictException: nothing was written; UpdateTrail failed: {'U' * 57}...; "
+        f"PutEventSelectors failed: {'P' * 57}... (+3 more)"
+    )
+    assert error.full_reason.count("failed: ") == 5  # the logs and the drift report name all five
