@@ -10,6 +10,7 @@ from __future__ import annotations
 import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import ClassVar
 
 REASON_LIMIT = 256
@@ -25,6 +26,7 @@ def shorten(text: str, limit: int = REASON_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@cache  # built on first use, not at import: where `make mutate`'s mutants reach it
 def _bounded_repr() -> reprlib.Repr:
     # A few items per level, a few levels: rendering costs the same whatever the value's size. An
     # unbounded repr of a YAML "billion laughs" value (shared aliases, 10**9 items) never finishes.
@@ -35,9 +37,6 @@ def _bounded_repr() -> reprlib.Repr:
     return bounded
 
 
-_BOUNDED = _bounded_repr()
-
-
 def show(value: object) -> str:
     """A declared value as it appears in a reason: quoted, and shortened if long, whatever its size.
 
@@ -46,7 +45,7 @@ def show(value: object) -> str:
     """
     if isinstance(value, str):
         return repr(shorten(value, VALUE_LIMIT))
-    return shorten(_BOUNDED.repr(value), 2 * VALUE_LIMIT)
+    return shorten(_bounded_repr().repr(value), 2 * VALUE_LIMIT)
 
 
 class TrailkeeperError(Exception):
