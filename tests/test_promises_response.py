@@ -352,3 +352,52 @@ def test_a_plain_http_url_is_put_to_its_own_host_and_port() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_by_default_a_sender_tries_four_times_for_up_to_ten_seconds_each(
+    cfn: ResponseServer, timeouts: list[float]
+) -> None:
+    cfn.statuses[:] = [500] * 5
+    slept: list[float] = []
+    sender = response.Sender(ssl_context=cfn.client_context(), sleep=slept.append)
+    url = cfn.url()
+    assert sender.send(url, response.body({}, status="SUCCESS", physical_id="x")) is False
+    assert (timeouts, slept, len(cfn.for_url(url))) == ([10.0] * 4, [0.5, 1.0, 2.0], 4)
+    cfn.statuses.clear()
+
+
+def test_a_fitted_value_is_offered_every_byte_left_and_may_fill_the_answer_exactly() -> None:
+    offered: list[int] = []
+
+    def plan(room: int) -> str:
+        offered.append(room)
+        return "x" * room
+
+    document = response.body({}, status="SUCCESS", physical_id="p", fitted={"Plan": plan})
+    assert len(response.encode(document)) == response.BODY_LIMIT
+    (room,) = offered
+    assert document["Data"] == {"Plan": "x" * room}
+
+
+def test_a_fitted_value_is_offered_no_bytes_when_the_rest_already_fills_the_answer() -> None:
+    offered: list[int] = []
+
+    def plan(room: int) -> str:
+        offered.append(room)
+        return "x" * room
+
+    document = response.body({}, status="SUCCESS", physical_id="p", data={"Big": "y" * 5000}, fitted={"Plan": plan})
+    assert offered == [0] and document["Data"] == {} and len(response.encode(document)) <= response.BODY_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [
+        ({"TrailArn": "arn", "Big": "x" * 4000}, {"TrailArn": "arn"}),  # the others go first
+        ({"Big": "x" * 4000, "TrailArn": "arn"}, {"TrailArn": "arn"}),
+        ({"TrailArn": "a" * 5000}, {}),  # too big alone: dropped too, the answer still goes
+    ],
+)
+def test_a_kept_value_is_dropped_only_when_it_cannot_fit_even_alone(data: dict[str, str], kept: dict[str, str]) -> None:
+    document = response.body({}, status="SUCCESS", physical_id="p", data=data, keep=("TrailArn",))
+    assert document["Data"] == kept and len(response.encode(document)) <= response.BODY_LIMIT

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from trailkeeper.cfn.watchdog import Watchdog
+from trailkeeper.cfn.watchdog import SLACK, Watchdog
 
 
 class Frozen:
@@ -27,7 +27,12 @@ def test_it_fires_once_after_the_deadline() -> None:
     calls: list[float] = []
     dog = Watchdog()
     start = time.monotonic()
-    dog.arm(0.05, lambda: (calls.append(time.monotonic() - start), fired.set()))
+
+    def ring() -> None:
+        calls.append(time.monotonic() - start)
+        fired.set()
+
+    dog.arm(0.05, ring)
     assert fired.wait(2)
     time.sleep(0.1)
     assert len(calls) == 1 and calls[0] >= 0.05
@@ -113,3 +118,30 @@ def test_warm_events_leave_the_sleeping_thread_asleep() -> None:
         dog.disarm()
     time.sleep(0.05)
     assert condition.wakes == woken
+
+
+def _sleeps_until(dog: Watchdog, deadline: float) -> bool:
+    """Wait (a generous while, on a busy machine) until the watchdog thread sleeps until `deadline`."""
+    for _ in range(200):
+        if dog._sleeps_until == deadline:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_deadline_earlier_by_only_the_slack_leaves_the_thread_asleep_and_one_earlier_still_wakes_it() -> None:
+    """Lambda's deadlines differ by jitter alone from one invocation to the next: up to SLACK earlier is not
+    worth a wake-up, anything earlier is."""
+    clock = Frozen()
+    dog = Watchdog(clock)
+    condition = _CountingCondition()
+    dog._condition = condition
+    dog.arm(900, lambda: None)
+    assert _sleeps_until(dog, 900)
+    woken = condition.wakes
+    dog.arm(900 - SLACK, lambda: None)
+    time.sleep(0.1)
+    assert condition.wakes == woken and dog._sleeps_until == 900
+    dog.arm(900 - 2 * SLACK, lambda: None)
+    assert _sleeps_until(dog, 900 - 2 * SLACK) and condition.wakes == woken + 1
+    dog.disarm()
