@@ -178,12 +178,28 @@ LAMBDA_DATA = advanced([DATA, LAMBDA])  # records neither management events nor 
         (
             advanced([{"Field": "eventCategory", "Equals": ["Management", "Data"]}]),
             selectors.DEFAULT,
-            [dropped(DATA_EVENTS, "[eventCategory Equals Data,Management]")],
+            [dropped(MANAGEMENT_EVENTS, "[eventCategory Equals Data,Management]")],  # may record management
         ),
         (
             advanced([MANAGEMENT, {"Field": "eventName", "Equals": []}]),  # a condition read back without values
             selectors.DEFAULT,
-            [dropped(DATA_EVENTS, "[eventCategory Equals Management]")],
+            [dropped(MANAGEMENT_EVENTS, "[eventCategory Equals Management]")],
+        ),
+        # a category that rules management events out, or one that does not (NotEquals, read back blank)
+        (
+            advanced([{"Field": "eventCategory", "Equals": ["NetworkActivity"]}]),
+            selectors.DEFAULT,
+            [dropped(DATA_EVENTS, "[eventCategory Equals NetworkActivity]")],
+        ),
+        (
+            advanced([{"Field": "eventCategory", "NotEquals": ["Data"]}]),
+            selectors.DEFAULT,
+            [dropped(MANAGEMENT_EVENTS, "[eventCategory NotEquals Data]")],
+        ),
+        (
+            advanced([{"Field": "eventCategory", "Equals": []}, {"Field": "eventName", "Equals": ["x"]}]),
+            selectors.DEFAULT,
+            [dropped(MANAGEMENT_EVENTS, "[eventName Equals x]")],
         ),
         (advanced([S3]), selectors.DEFAULT, [dropped(DATA_EVENTS, f"[resources.type Equals {S3_OBJECT}]")]),
         # a ReadWriteType this code does not know, read back: bound by the data it names, not management

@@ -80,6 +80,19 @@ class Unread:
     selector: BasicSelector | AdvancedSelector
     bound: frozenset[tuple[str, str]] | None
 
+    def may_record_management(self) -> bool:
+        """Whether it may record management events: its bound says so or, with none, its category does not rule
+        them out (one read back without values, Management among others, a NotEquals). One without a category
+        at all, which CloudTrail refuses, is counted as data events, as its other conditions name them."""
+        if self.bound is not None:
+            return any(what == MANAGEMENT for what, _ in self.bound)
+        category = self.selector.field("eventCategory") if isinstance(self.selector, AdvancedSelector) else None
+        if category is None:
+            return False
+        if not category.operators:
+            return True
+        return {op for op, _ in category.operators} != {"Equals"} or MANAGEMENT in category.values("Equals")
+
     def label(self) -> str:
         """The selector as a reason names it: its name, else its conditions, shortened."""
         if isinstance(self.selector, AdvancedSelector):
@@ -261,8 +274,7 @@ def losses(before: Events, after: Events) -> list[tuple[str, str, str]]:
             found.append((DATA_EVENTS, f"stops logging {kind} data events of {resource_type}: {shown}", control))
     for unread in sorted(before.unread - after.unread, key=Unread.label):
         if unread.bound is None or not all(_records_all(after, what, kind) for what, kind in unread.bound):
-            management = unread.bound is not None and any(what == MANAGEMENT for what, _ in unread.bound)
-            dimension = MANAGEMENT_EVENTS if management else DATA_EVENTS
+            dimension = MANAGEMENT_EVENTS if unread.may_record_management() else DATA_EVENTS
             found.append((dimension, f"drops the selector {unread.label()}", CONTROL_UNREAD))
     return found
 
