@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from trailkeeper.errors import InvalidProperties
 from trailkeeper.trail import rules
-from trailkeeper.trail.declaration import parse
+from trailkeeper.trail.declaration import PATTERN_RULE, is_pattern, parse
 
 ARN = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit"
 
@@ -58,6 +58,39 @@ def test_valid_names(name: str) -> None:
 def test_invalid_names_name_the_property_value_and_rule(name: str) -> None:
     (problem,) = problems({"Name": name})
     assert problem.startswith("Name=") and "trail" in problem
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("audit-*", True),
+        ("a?c", True),
+        ("*", True),
+        ("audit", False),
+        (ARN, False),
+        (ARN + "*", False),
+        ("arn:aws:cloudtrail:eu-west-1:123456789012:trail/a?", False),
+    ],
+)
+def test_a_pattern_is_a_name_with_a_wildcard_and_an_arn_never_is_one(name: str, expected: bool) -> None:
+    assert is_pattern(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        (ARN + "*", f"Name={ARN + '*'!r}: a pattern matches trail names, not ARNs; narrow it with Match.Regions"),
+        (
+            "arn:aws:cloudtrail:eu-west-1:123456789012:trail/a?",
+            "Name='arn:aws:cloudtrail:eu-west-1:123456789012:"
+            "trail/a?': a pattern matches trail names, not ARNs; narrow it with Match.Regions",
+        ),
+        ("bad name*", f"Name='bad name*': {PATTERN_RULE}"),
+        ("x" * 128 + "*", f"Name={'x' * 57 + '...'!r}: {PATTERN_RULE}"),
+    ],
+)
+def test_a_pattern_that_is_an_arn_or_breaks_the_rule_is_refused_by_name(name: str, problem: str) -> None:
+    assert problems({"Name": name}) == (problem,)
 
 
 def test_name_is_required_and_must_be_a_string() -> None:
@@ -230,3 +263,71 @@ def test_a_long_list_of_problems_keeps_the_first_whole_and_counts_the_rest() -> 
     assert len(many.reason) <= REASON_LIMIT and many.reason.endswith("Prop8: unknown property (+21 more)")
     huge = InvalidProperties(["x" * 400, "y", "z"])
     assert len(huge.reason) == REASON_LIMIT and huge.reason.endswith("... (+2 more)")
+
+
+@pytest.mark.parametrize(
+    ("match", "expected"),
+    [
+        ({"Tags": {"k": "v", "n": None}}, ({"k": "v", "n": None}, frozenset())),
+        ({"Tags": {"k" * 128: "v" * 256}}, ({"k" * 128: "v" * 256}, frozenset())),
+        ({"Regions": ["eu-west-1", "us-gov-west-1"]}, ({}, frozenset({"eu-west-1", "us-gov-west-1"}))),
+    ],
+)
+def test_match_narrows_a_pattern_by_tags_and_home_regions(
+    match: dict[str, object], expected: tuple[dict[str, str | None], frozenset[str]]
+) -> None:
+    declared = parse({"Name": "audit-*", "Match": match})
+    assert (dict(declared.match.tags), declared.match.regions) == expected
+
+
+TAG_RULE = "must be a non-empty object of tag key: value (null: any value)"
+REGION_RULE = "not a region name (e.g. eu-west-1)"
+
+
+@pytest.mark.parametrize(
+    ("match", "expected"),
+    [
+        ({}, ["Match={}: must be an object with Tags and/or Regions"]),
+        ("eu-west-1", ["Match='eu-west-1': must be an object with Tags and/or Regions"]),
+        (
+            {"Colour": 1, "k" * 100: 2},
+            [f"Match.{key}: unknown key; known: Tags, Regions" for key in ("Colour", "k" * 37 + "...")],
+        ),
+        ({"Tags": {}}, [f"Match.Tags={{}}: {TAG_RULE}"]),
+        ({"Tags": "env"}, [f"Match.Tags='env': {TAG_RULE}"]),
+        ({"Tags": {"": "x"}}, ["Match.Tags: key '': must be a string of 1-128 characters"]),
+        ({"Tags": {"k" * 129: "x"}}, [f"Match.Tags: key {'k' * 57 + '...'!r}: must be a string of 1-128 characters"]),
+        (
+            {"Tags": {"env": "v" * 257}},
+            [f"Match.Tags.env={'v' * 57 + '...'!r}: must be a string of at most 256 characters, or null"],
+        ),
+        ({"Tags": {"env": 5}}, ["Match.Tags.env=5: must be a string of at most 256 characters, or null"]),
+        ({"Regions": []}, ["Match.Regions=[]: must be a non-empty list of region names"]),
+        ({"Regions": "eu-west-1"}, ["Match.Regions='eu-west-1': must be a non-empty list of region names"]),
+        ({"Regions": ["eu-west-1", "Europe", 5]}, [f"Match.Regions: 'Europe', 5: {REGION_RULE}"]),
+        ({"Regions": list("abcdef")}, [f"Match.Regions: 'a', 'b', 'c', 'd', 'e': {REGION_RULE}"]),
+    ],
+)
+def test_a_match_that_cannot_narrow_is_refused_naming_the_key_the_value_and_the_rule(
+    match: object, expected: list[str]
+) -> None:
+    assert list(problems({"Name": "audit-*", "Match": match})) == expected
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ({}, (False, False, None)),
+        ({"RepairDelivery": "true", "DryRun": "TRUE", "AllowWeakening": "false"}, (False, True, True)),
+        ({"RepairDelivery": False, "AllowWeakening": True}, (True, False, False)),
+    ],
+)
+def test_controls_left_out_keep_their_safe_defaults(
+    declared: dict[str, object], expected: tuple[object, bool, bool | None]
+) -> None:
+    parsed = parse({"Name": "audit", **declared})
+    assert (parsed.allow_weakening, parsed.dry_run, parsed.repair_delivery) == expected
+
+
+def test_a_control_that_is_not_a_boolean_is_refused_by_name() -> None:
+    assert problems({"Name": "audit", "RepairDelivery": "maybe"}) == ("RepairDelivery='maybe': must be true or false",)

@@ -697,6 +697,48 @@ EXACT: list[tuple[str, dict[str, object], list[str]]] = [
         ["AdvancedEventSelectors[0].FieldSelectors: a data selector needs a resources.type condition"],
     ),
     (
+        "Values that is not a list is only that problem, not also empty",
+        {BASIC: [{"DataResources": [{"Type": S3, "Values": ""}]}]},
+        ["EventSelectors[0].DataResources[0].Values='': must be a list"],
+    ),
+    (
+        "a selector refused for its data resources is not also refused for lacking them",
+        {BASIC: [{"IncludeManagementEvents": False, "DataResources": [{"Type": S3}]}]},
+        ["EventSelectors[0].DataResources[0].Values: required: ARNs or ARN prefixes, e.g. arn:aws:s3:::bucket/"],
+    ),
+    (
+        "a refused basic selector's values are not counted",
+        {
+            BASIC: [
+                {
+                    "ExcludeManagementEventSources": ["kms.amazonaws.com", "x"],
+                    "DataResources": [{"Type": S3, "Values": [f"arn:aws:s3:::b{i}/" for i in range(251)]}],
+                }
+            ]
+        },
+        [
+            "EventSelectors[0].ExcludeManagementEventSources[1]='x': CloudTrail can exclude only "
+            "kms.amazonaws.com or rdsdata.amazonaws.com"
+        ],
+    ),
+    (
+        "a refused condition does not make a later one of its field a duplicate",
+        advanced(MANAGEMENT, {"Field": "readOnly", "Equals": ["maybe"]}, {"Field": "readOnly", "Equals": ["true"]}),
+        [
+            "AdvancedEventSelectors[0].FieldSelectors[1].Equals='maybe': readOnly equals 'true' (read events) or "
+            "'false' (write events)"
+        ],
+    ),
+    (
+        "what was reached when the budget ran out is still checked",
+        {BASIC: [{}] * 19_999 + [{"ReadWriteType": "Both", "IncludeManagementEvents": True}]},
+        [
+            "EventSelectors=(a list of 20000 items): at most 5 event selectors per trail (CloudTrail quota)",
+            "EventSelectors[19999].ReadWriteType='Both': must be All, ReadOnly or WriteOnly",
+            "the selectors are too large to check in full: fix the problems listed first",
+        ],
+    ),
+    (
         "every field selector is checked",
         advanced(MANAGEMENT, {"Field": "eventName"}, {"Field": "Bad Field", "Equals": ["x"]}),
         [
@@ -1045,6 +1087,36 @@ def test_advanced_read_back_sorted_with_empty_operators_equals_the_declaration()
         ]
     }
     assert from_read(answer) == declared
+
+
+@pytest.mark.parametrize(
+    ("answer", "doc"),
+    [
+        (
+            {BASIC: [{"ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": DATA}]},
+            [{"ReadWriteType": "All", "IncludeManagementEvents": False, "DataResources": DATA}],
+        ),
+        (
+            {BASIC: [{"ReadWriteType": "WriteOnly", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]},
+            [{"ReadWriteType": "WriteOnly", "ExcludeManagementEventSources": ["kms.amazonaws.com"]}],
+        ),
+        (
+            {ADVANCED: [{"FieldSelectors": [MANAGEMENT, {"Field": "eventSource", "NotEquals": "kms.amazonaws.com"}]}]},
+            [
+                {
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Management"]},
+                        {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+                    ]
+                }
+            ],
+        ),
+    ],
+)
+def test_a_read_back_keeps_what_stops_logging(answer: dict[str, Any], doc: list[dict[str, Any]]) -> None:
+    # Management events switched off, sources excluded, a value read back bare: each narrows what is logged,
+    # so dropping one would call a weakened trail in sync.
+    assert to_doc(from_read(answer)) == doc
 
 
 def test_an_advanced_answer_wins_over_an_empty_basic_one() -> None:
