@@ -40,12 +40,13 @@ def _durations(stats: Path) -> dict[str, float]:
     return durations if isinstance(durations, dict) else {}
 
 
-def _quick(item: pytest.Item) -> bool:
-    return not _cost(item) and _durations(STATS.resolve()).get(item.nodeid, 0.0) < SLOW_S
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=_cost)  # stable: the order within each group is kept
     if os.environ.get("TRAILKEEPER_MUTATE_PURE") == "1":
-        config.hook.pytest_deselected(items=[item for item in items if not _quick(item)])
-        items[:] = [item for item in items if _quick(item)]
+        took = _durations(STATS.resolve())
+        quick: list[pytest.Item] = []
+        slow: list[pytest.Item] = []
+        for item in items:
+            (quick if not _cost(item) and took.get(item.nodeid, 0.0) < SLOW_S else slow).append(item)
+        config.hook.pytest_deselected(items=slow)
+        items[:] = quick
