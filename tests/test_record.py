@@ -45,9 +45,12 @@ def advanced(*selectors_: list[dict[str, Any]]) -> dict[str, Any]:
     return {ADVANCED: [{"FieldSelectors": fields} for fields in selectors_]}
 
 
-def read_back(*selectors_: list[dict[str, Any]], name: str = "") -> Selectors:
-    """Advanced selectors as GetEventSelectors could answer them, whatever the declaration rules allow."""
-    answer = [{"Name": name, "FieldSelectors": fields} if name else {"FieldSelectors": fields} for fields in selectors_]
+def read_back(*selectors_: list[dict[str, Any]], names: tuple[str, ...] = ()) -> Selectors:
+    """Advanced selectors as GetEventSelectors could answer them, whatever the declaration rules allow: one per
+    list of conditions, named in order when `names` is given."""
+    answer = [
+        {"FieldSelectors": fields, **({"Name": names[i]} if names else {})} for i, fields in enumerate(selectors_)
+    ]
     return selectors.from_read({ADVANCED: answer})
 
 
@@ -264,7 +267,7 @@ NARROWED = [MANAGEMENT, {"Field": "eventName", "Equals": ["ConsoleLogin"]}]
 
 
 def test_item_3_a_selector_read_back_that_cannot_be_read_exactly_counts_as_present() -> None:
-    current = read_back(NARROWED, name="logins")
+    current = read_back(NARROWED, names=("logins",))
     # Dropped for a selector that records less: a weakening, named by the selector.
     assert lost(current, declared({BASIC: [{"IncludeManagementEvents": False, "DataResources": [S3_ALL]}]})) == [
         "drops the selector 'logins'"
@@ -347,7 +350,7 @@ def test_moving_where_logs_go_is_not_a_weakening_but_is_named(
 def test_management_events_are_judged_by_what_is_recorded_not_by_names() -> None:
     default_equivalent = Events.of(declared(advanced([MANAGEMENT])))
     assert default_equivalent.records_management()
-    assert Events.of(read_back([MANAGEMENT], name="anything at all")).records_management()
+    assert Events.of(read_back([MANAGEMENT], names=("anything at all",))).records_management()
     write_only = Events.of(declared(advanced([MANAGEMENT, {"Field": "readOnly", "Equals": ["false"]}])))
     assert not write_only.records_management() and write_only.records_management([WRITE])
     no_kms = Events.of(declared({BASIC: [{"ExcludeManagementEventSources": ["kms.amazonaws.com"]}]}))

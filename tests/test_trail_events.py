@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.test_record import read_back
 from trailkeeper.trail import selectors
 from trailkeeper.trail.control_names import CONTROL_S3_DATA, CONTROL_UNREAD, READ, WRITE
 from trailkeeper.trail.events import DATA_EVENTS, LABEL_MAX, MANAGEMENT_EVENTS, S3_OBJECT, Events, losses
@@ -23,17 +24,6 @@ DATA = {"Field": "eventCategory", "Equals": ["Data"]}
 S3 = {"Field": "resources.type", "Equals": [S3_OBJECT]}
 LAMBDA = {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}
 WRITES = {"Field": "readOnly", "Equals": ["false"]}
-
-
-def advanced(*selector: list[dict[str, Any]], names: tuple[str, ...] = ()) -> Selectors:
-    """Advanced selectors as read back, one per list of conditions (named in order when `names` is given)."""
-    return selectors.from_read(
-        {
-            "AdvancedEventSelectors": [
-                {"FieldSelectors": fields, **({"Name": names[i]} if names else {})} for i, fields in enumerate(selector)
-            ]
-        }
-    )
 
 
 def basic(*selector: dict[str, Any]) -> Selectors:
@@ -66,27 +56,27 @@ def dropped(dimension: str, label: str) -> tuple[str, str, str]:
 def test_the_data_events_of_one_resource_are_recorded_when_a_selector_names_or_prefixes_its_arn(
     recorded: list[dict[str, Any]], arn: str, expected: bool
 ) -> None:
-    events = Events.of(advanced(recorded))
+    events = Events.of(read_back(recorded))
     assert events.records_data(S3_OBJECT, WRITE, arn) is expected
     assert events.records_data(S3_OBJECT, READ, arn) is False
 
 
 def test_one_resource_named_exactly_is_not_every_resource_of_its_type() -> None:
-    assert Events.of(advanced(s3_writes("Equals", A))).records_data(S3_OBJECT, WRITE) is False
+    assert Events.of(read_back(s3_writes("Equals", A))).records_data(S3_OBJECT, WRITE) is False
 
 
 @pytest.mark.parametrize(
     ("before", "after", "expected"),
     [
         # an ARN named exactly is not a prefix: what starts with logs/ is lost but logs/ itself
-        (advanced(s3_writes("StartsWith", LOGS)), advanced(s3_writes("Equals", LOGS)), [lost_writes(f"{LOGS}*")]),
-        (advanced(s3_writes("Equals", A)), advanced(s3_writes("Equals", B)), [lost_writes(A)]),
-        (advanced(s3_writes("Equals", A, B)), advanced(s3_writes("Equals", B, A)), []),
-        (advanced(s3_writes("Equals", A)), advanced(s3_writes("StartsWith", LOGS)), []),
+        (read_back(s3_writes("StartsWith", LOGS)), read_back(s3_writes("Equals", LOGS)), [lost_writes(f"{LOGS}*")]),
+        (read_back(s3_writes("Equals", A)), read_back(s3_writes("Equals", B)), [lost_writes(A)]),
+        (read_back(s3_writes("Equals", A, B)), read_back(s3_writes("Equals", B, A)), []),
+        (read_back(s3_writes("Equals", A)), read_back(s3_writes("StartsWith", LOGS)), []),
         # what one selector recorded, two record together
         (
-            advanced(s3_writes("StartsWith", A, B)),
-            advanced(s3_writes("StartsWith", A), s3_writes("StartsWith", B), names=("a", "b")),
+            read_back(s3_writes("StartsWith", A, B)),
+            read_back(s3_writes("StartsWith", A), s3_writes("StartsWith", B), names=("a", "b")),
             [],
         ),
         (
@@ -115,7 +105,7 @@ def test_a_change_of_data_selectors_loses_exactly_the_arns_no_longer_recorded(
     ],
 )
 def test_a_reason_names_the_first_three_arns_lost_and_counts_the_rest(count: int, shown: str) -> None:
-    before = advanced(s3_writes("Equals", *(f"{LOGS}{i}" for i in range(count))))
+    before = read_back(s3_writes("Equals", *(f"{LOGS}{i}" for i in range(count))))
     assert losses(Events.of(before), Events.of(selectors.DEFAULT)) == [lost_writes(shown)]
 
 
@@ -127,14 +117,14 @@ NARROWED_MANAGEMENT_LABEL = (
 NARROWED_DATA_LABEL = (
     f"[eventCategory Equals Data; eventName Equals PutObject; readOnly Equals false; resources.type Equals {S3_OBJECT}]"
 )
-LAMBDA_DATA = advanced([DATA, LAMBDA])  # records neither management events nor S3 objects
+LAMBDA_DATA = read_back([DATA, LAMBDA])  # records neither management events nor S3 objects
 
 
 @pytest.mark.parametrize(
     ("before", "after", "expected"),
     [
         (
-            advanced(NARROWED_MANAGEMENT),
+            read_back(NARROWED_MANAGEMENT),
             LAMBDA_DATA,
             [
                 dropped(
@@ -144,7 +134,7 @@ LAMBDA_DATA = advanced([DATA, LAMBDA])  # records neither management events nor 
             ],
         ),
         (
-            advanced(NARROWED_DATA),
+            read_back(NARROWED_DATA),
             selectors.DEFAULT,
             [
                 dropped(
@@ -155,7 +145,7 @@ LAMBDA_DATA = advanced([DATA, LAMBDA])  # records neither management events nor 
         ),
         # two dropped at once: in the order of their labels
         (
-            advanced(NARROWED_MANAGEMENT, NARROWED_DATA),
+            read_back(NARROWED_MANAGEMENT, NARROWED_DATA),
             LAMBDA_DATA,
             [
                 dropped(
@@ -170,38 +160,38 @@ LAMBDA_DATA = advanced([DATA, LAMBDA])  # records neither management events nor 
         ),
         # a readOnly that is not an Equals: management events of either kind, narrowed somehow
         (
-            advanced([MANAGEMENT, {"Field": "readOnly", "NotEquals": ["true"]}]),
+            read_back([MANAGEMENT, {"Field": "readOnly", "NotEquals": ["true"]}]),
             LAMBDA_DATA,
             [dropped(MANAGEMENT_EVENTS, "[eventCategory Equals Management; readOnly NotEquals true]")],
         ),
         # selectors whose reach cannot be bound at all: dropping one is a loss whatever the rest records
         (
-            advanced([{"Field": "eventCategory", "Equals": ["Management", "Data"]}]),
+            read_back([{"Field": "eventCategory", "Equals": ["Management", "Data"]}]),
             selectors.DEFAULT,
             [dropped(MANAGEMENT_EVENTS, "[eventCategory Equals Data,Management]")],  # may record management
         ),
         (
-            advanced([MANAGEMENT, {"Field": "eventName", "Equals": []}]),  # a condition read back without values
+            read_back([MANAGEMENT, {"Field": "eventName", "Equals": []}]),  # a condition read back without values
             selectors.DEFAULT,
             [dropped(MANAGEMENT_EVENTS, "[eventCategory Equals Management]")],
         ),
         # a category that rules management events out, or one that does not (NotEquals, read back blank)
         (
-            advanced([{"Field": "eventCategory", "Equals": ["NetworkActivity"]}]),
+            read_back([{"Field": "eventCategory", "Equals": ["NetworkActivity"]}]),
             selectors.DEFAULT,
             [dropped(DATA_EVENTS, "[eventCategory Equals NetworkActivity]")],
         ),
         (
-            advanced([{"Field": "eventCategory", "NotEquals": ["Data"]}]),
+            read_back([{"Field": "eventCategory", "NotEquals": ["Data"]}]),
             selectors.DEFAULT,
             [dropped(MANAGEMENT_EVENTS, "[eventCategory NotEquals Data]")],
         ),
         (
-            advanced([{"Field": "eventCategory", "Equals": []}, {"Field": "eventName", "Equals": ["x"]}]),
+            read_back([{"Field": "eventCategory", "Equals": []}, {"Field": "eventName", "Equals": ["x"]}]),
             selectors.DEFAULT,
             [dropped(MANAGEMENT_EVENTS, "[eventName Equals x]")],
         ),
-        (advanced([S3]), selectors.DEFAULT, [dropped(DATA_EVENTS, f"[resources.type Equals {S3_OBJECT}]")]),
+        (read_back([S3]), selectors.DEFAULT, [dropped(DATA_EVENTS, f"[resources.type Equals {S3_OBJECT}]")]),
         # a ReadWriteType this code does not know, read back: bound by the data it names, not management
         (
             basic(
@@ -236,12 +226,12 @@ def test_an_unknown_read_write_type_naming_data_only_is_kept_by_a_trail_recordin
             "DataResources": [{"Type": S3_OBJECT, "Values": [LOGS]}],
         }
     )
-    all_s3 = advanced([DATA, S3])  # records every S3 object, and no management events
+    all_s3 = read_back([DATA, S3])  # records every S3 object, and no management events
     assert losses(Events.of(before), Events.of(all_s3)) == []
 
 
 def narrowed_to(name_length: int) -> Selectors:
-    return advanced([MANAGEMENT, {"Field": "eventName", "Equals": ["N" * name_length]}])
+    return read_back([MANAGEMENT, {"Field": "eventName", "Equals": ["N" * name_length]}])
 
 
 LABEL_OVERHEAD = len("[eventCategory Equals Management; eventName Equals ]")
