@@ -56,9 +56,9 @@ def test_two_long_failures_share_the_whole_room_and_every_landed_write_is_named(
     error = failed_writes(("AddTags", "StartLogging"), {"UpdateTrail": "a" * 300, "PutEventSelectors": "b" * 300})
     assert error.reason == (
         "ConflictException: already written: AddTags, StartLogging; "
-        f"UpdateTrail failed: {'a' * 70}...; PutEventSelectors failed: {'b' * 71}..."
+        f"UpdateTrail failed: {'a' * 71}...; PutEventSelectors failed: {'b' * 72}..."
     )
-    assert len(error.reason) == REASON_LIMIT - 2  # the room left by the names is used, not wasted
+    assert len(error.reason) == REASON_LIMIT  # the room left by the names is used, not wasted
 
 
 def test_failures_that_do_not_fit_even_at_their_shortest_are_counted_within_the_limit() -> None:

@@ -120,8 +120,9 @@ class Writes:
         messages = [error.message for _, error in self.failed]
         tail = [f"{operation} not attempted: {why}" for operation, why in self.not_attempted]
         if limit is not None:
-            # each part and its "; " separator, and each label's ": " before its message
-            fixed = len(prefix) + sum(len(part) + 2 for part in (*head, *tail, *labels)) + 2 * len(labels)
+            # each part, the "; " between two parts, and each label's ": " before its message
+            named = (*head, *tail, *labels)
+            fixed = len(prefix) + sum(map(len, named)) + 2 * (len(named) - 1) + 2 * len(labels)
             messages = _share(messages, limit - fixed)
         parts = [*head, *(f"{label}: {message}" for label, message in zip(labels, messages, strict=True)), *tail]
         return prefix + "; ".join(parts) if limit is None else first_whole(parts, limit, prefix=prefix)
