@@ -20,7 +20,7 @@ import trustme
 class Received:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased: HTTP header names are case-insensitive
     body: dict[str, Any]
 
 
@@ -47,7 +47,8 @@ class ResponseServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
                 with owner._lock:
-                    owner.received.append(Received("PUT", self.path, dict(self.headers), json.loads(raw or b"{}")))
+                    headers = {name.lower(): value for name, value in self.headers.items()}
+                    owner.received.append(Received("PUT", self.path, headers, json.loads(raw or b"{}")))
                     status = owner.statuses.pop(0) if owner.statuses else 200
                 if owner.while_answering is not None:
                     owner.while_answering()

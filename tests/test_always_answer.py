@@ -110,7 +110,7 @@ def test_the_response_url_is_used_exactly_as_given(world: seeding.World, provide
     handler.lambda_handler(load("delete", url), LambdaContext())
     (received,) = cfn.for_url(url)
     assert received.path == url.split(f":{cfn.port}", 1)[1]
-    assert received.headers.get("Content-Type") == ""
+    assert received.headers.get("content-type") == ""
 
 
 class FakeClock:

@@ -31,7 +31,7 @@ def answer_of(cfn: ResponseServer, name: str, **properties: Any) -> tuple[dict[s
     props = {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:tk", "Name": "audit-trail", **properties}
     handler.lambda_handler(load(name, url, ResourceProperties=props), LambdaContext())
     (received,) = cfn.for_url(url)
-    return received.body, int(received.headers["Content-Length"])
+    return received.body, int(received.headers["content-length"])
 
 
 def test_a_dry_run_full_of_non_ascii_values_keeps_trail_arn_and_as_much_plan_as_fits(
