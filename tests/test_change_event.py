@@ -295,3 +295,14 @@ def test_a_repair_with_no_time_left_writes_nothing(world: seeding.World, clients
     spent = Deadline(0.0)
     (result,) = repair(seen, [{"Name": seeding.TRAIL, "EnableLogFileValidation": True}], clients, spent).results
     assert result.status == "failed" and clients.writes() == 0
+
+
+def test_a_repair_reads_the_tags_of_the_trail_the_event_names_only(
+    world: seeding.World, clients: RecordingClients
+) -> None:
+    for name in ("audit-a", "audit-b"):
+        seeding.add_trail(name, seeding.HOME)
+    seen = TrailEvent("UpdateTrail", seeding.TRAIL, seeding.HOME, account=seeding.ACCOUNT)
+    entries = [{"Name": "*", "Match": {"Tags": {"env": None}}, "EnableLogFileValidation": True}]
+    repair(seen, entries, clients)
+    assert [call.params["ResourceIdList"] for call in clients.named("ListTags")] == [[world.trail_arn]]

@@ -231,6 +231,14 @@ def test_tags_are_read_only_for_trails_a_tag_pattern_matches_by_name_and_region(
     assert [f"{a.split(':')[3]}/{a.rsplit('/', 1)[-1]}" for a in needed] == expected
 
 
+def test_tags_are_read_only_for_the_trails_only_keeps() -> None:
+    declared = state.parse({"trails": [{"Name": "*", "Match": {"Tags": {"env": None}}, "IsLogging": True}]})
+    seen = matching.Seen.from_answers(EVERY_REGION)
+    kept = arn("us-west-2", "ops")
+    needed = matching.tags_needed(declared, seen, ACCOUNT, only=lambda trail: trail["TrailARN"] == kept)
+    assert needed == [kept]
+
+
 def test_the_trails_seen_are_read_at_home_and_a_failed_home_is_known() -> None:
     seen = matching.Seen.from_answers(WITHOUT_EU, ["eu-west-1", "us-east-1"])
     assert set(seen.trails) == {

@@ -140,18 +140,24 @@ def _candidate(declared: Declaration, arn: str, seen: Seen) -> bool:
 
 
 def tags_needed(
-    declarations: Sequence[Declaration], seen: Seen, caller_account: str | None, delegated: bool = False
+    declarations: Sequence[Declaration],
+    seen: Seen,
+    caller_account: str | None,
+    delegated: bool = False,
+    only: Callable[[Trail], bool] | None = None,
 ) -> list[str]:
     """The ARNs whose tags decide a match: those a pattern with Match.Tags matches by name and region.
 
     Trails owned elsewhere are left out (their tags are not this account's to read, and they are never
-    changed here), unless this account is CloudTrail's delegated administrator (`delegated`).
+    changed here), unless this account is CloudTrail's delegated administrator (`delegated`); so are the
+    trails `only` refuses, which `match` would drop (an event's repair reads the tags of its one trail).
     """
     tagged = [d for d in declarations if d.is_pattern and d.match.tags]
     return sorted(
         arn
         for arn, trail in seen.trails.items()
         if arn in seen.at_home
+        and (only is None or only(trail))
         and not owned_elsewhere(trail, caller_account, delegated)
         and any(_by_name_and_region(d, trail) for d in tagged)
     )

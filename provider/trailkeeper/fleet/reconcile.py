@@ -146,7 +146,7 @@ def cover(
     )
     seen = matching.Seen.from_answers(answers, attempted=to_read)
     delegated = administers(clients, seen.trails.values(), caller_account, default_region, deadline)
-    wanted_tags = matching.tags_needed(declarations, seen, caller_account, delegated)
+    wanted_tags = matching.tags_needed(declarations, seen, caller_account, delegated, only)
     tags = locate.tags(clients, wanted_tags, deadline, read_pacer.wait) if wanted_tags else {}
     found = matching.match(declarations, seen, caller_account=caller_account, tags=tags, only=only, delegated=delegated)
     return Coverage(tuple(scanned), MappingProxyType(failed_regions), found, delegated)
