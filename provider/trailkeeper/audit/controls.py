@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -106,10 +107,10 @@ def _nearest(place: Place, stands: TrailStanding) -> TrailFacts | None:
     return min(mine, key=distance, default=None)
 
 
-def _account_level(place: Place, stands: TrailStanding, passes: str, none: str) -> Verdict | None:
+def _account_level(place: Place, stands: TrailStanding, passes: str) -> Verdict | None:
     """PASS when a trail seen here passes; NOT_AVAILABLE when none is known to fail but some could not be
     read (a denied read proves nothing, as Security Hub's NOT_AVAILABLE); None: FAIL, for the caller to
-    word with its fix. `passes` follows a passing trail's ARN; `none` opens the other reasons."""
+    word with its fix (`_failing`). `passes` follows a passing trail's ARN."""
     standings = [(trail, stands(trail)) for trail in place.trails]
     passing = [trail for trail, found in standings if found.passes]
     if passing:
@@ -155,7 +156,6 @@ def _multi_region(place: Place, options: Options) -> Verdict:
         standing.everywhere,
         "is multi-region, logging, and records every read and write management event in one selector, with no "
         "source excluded",
-        "no trail here records every management event in every region",
     )
     if judged is not None:
         return judged
@@ -170,7 +170,7 @@ def _multi_region(place: Place, options: Options) -> Verdict:
 
 
 def _any_logging(place: Place, _: Options) -> Verdict:
-    judged = _account_level(place, standing.logging, "is logging", "no trail here is logging")
+    judged = _account_level(place, standing.logging, "is logging")
     if judged is not None:
         return judged
     nearest = _nearest(place, standing.logging)
@@ -178,18 +178,17 @@ def _any_logging(place: Place, _: Options) -> Verdict:
     return Verdict(FAIL, _failing(place, standing.logging, "no trail here is logging"), fix)
 
 
-def _s3_data(kind: str) -> Callable[[Place, Options], Verdict]:
+def _s3_data(kind: str, place: Place, _: Options) -> Verdict:
+    """CIS's S3 object-level `kind` events (a partial per kind in CONTROLS: built at run time, in mutmut's reach)."""
+
     def stands(trail: TrailFacts) -> standing.Standing:
         return standing.s3_data(trail, kind)
 
-    def judge(place: Place, _: Options) -> Verdict:
-        none = f"no multi-region logging trail here records S3 object-level {kind} events for all buckets"
-        passes = f"is multi-region, logging, and records S3 object-level {kind} events for all buckets"
-        judged = _account_level(place, stands, passes, none)
-        # Which buckets' data events to pay for is the owner's choice: no fix.
-        return judged if judged is not None else Verdict(FAIL, _failing(place, stands, none))
-
-    return judge
+    none = f"no multi-region logging trail here records S3 object-level {kind} events for all buckets"
+    passes = f"is multi-region, logging, and records S3 object-level {kind} events for all buckets"
+    judged = _account_level(place, stands, passes)
+    # Which buckets' data events to pay for is the owner's choice: no fix.
+    return judged if judged is not None else Verdict(FAIL, _failing(place, stands, none))
 
 
 def _encrypted(trail: TrailFacts, options: Options) -> Verdict:
@@ -343,7 +342,7 @@ CONTROLS: tuple[Control, ...] = (
         "on AWS::S3::Object whose readOnly admits false)",
         "add an S3 data event selector for all buckets that records write events to a multi-region logging trail",
         frozenset({STATUS, EVENTS}),
-        _s3_data(WRITE),
+        partial(_s3_data, WRITE),
     ),
     Control(
         "s3-read-events",
@@ -354,7 +353,7 @@ CONTROLS: tuple[Control, ...] = (
         "for all buckets (ReadWriteType All or ReadOnly, or an advanced selector whose readOnly admits true)",
         "add an S3 data event selector for all buckets that records read events to a multi-region logging trail",
         frozenset({STATUS, EVENTS}),
-        _s3_data(READ),
+        partial(_s3_data, READ),
     ),
     Control(
         "bucket-not-public",
