@@ -169,12 +169,14 @@ class Delivery:
             logs = {**self._common(), "s3:x-amz-acl": ["bucket-owner-full-control"]}
             if self.key:
                 logs["s3:x-amz-server-side-encryption"] = ["aws:kms"]
+            # Without a key, whether the request names SSE-S3 or leaves it to the bucket's default encryption
+            # cannot be told from here: the header is neither carried nor absent (UNKNOWN).
             found.append(
                 Request(
                     "s3:PutObject",
                     self.object_arn(folder),
                     logs,
-                    _NOT_AN_IDENTITY if self.key else _NOT_AN_IDENTITY - {"s3:x-amz-server-side-encryption"},
+                    _NOT_AN_IDENTITY,
                     what=f"PutObject of a log file under {folder}",
                 )
             )
