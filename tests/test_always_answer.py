@@ -73,6 +73,18 @@ def test_a_hanging_aws_call_gets_failed_before_time_runs_out_and_nothing_is_writ
     assert hanging.updates == 0  # the work went on after the answer, but wrote nothing
 
 
+def test_an_update_out_of_time_answers_with_the_physical_id_it_was_given(
+    world: seeding.World, provider: Any, cfn: ResponseServer, clients: RecordingClients
+) -> None:
+    # Another id would be a replacement: CloudFormation would then send a Delete for the old one.
+    clients.stubbed[("cloudtrail", "us-east-1")] = HangingClient(clients.cloudtrail("us-east-1"), hang=2.5)
+    event = load("update", cfn.url())
+    handler.lambda_handler(event, LambdaContext(timeout_seconds=2.0))
+    (received,) = cfn.for_url(event["ResponseURL"])
+    assert received.body["Reason"].startswith("OutOfTime: ")
+    assert received.body["PhysicalResourceId"] == event["PhysicalResourceId"]
+
+
 def test_a_failing_response_put_is_retried_a_bounded_number_of_times(
     world: seeding.World, invoke: Invoker, cfn: ResponseServer
 ) -> None:
