@@ -44,6 +44,7 @@ def management(*conditions: dict[str, Any], name: str = "") -> dict[str, Any]:
 
 READS = {"Field": "readOnly", "Equals": ["true"]}
 WRITES = {"Field": "readOnly", "Equals": ["false"]}
+RDS_DATA = "rdsdata.amazonaws.com"
 NOT_KMS = {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}
 
 
@@ -106,8 +107,8 @@ def judged(key: str, *trails: TrailFacts) -> Verdict:
             "",
         ),
         (
-            {"EventSelectors": [basic(ExcludeManagementEventSources=["kms.amazonaws.com"]), basic()]},
-            (MADE_UP,),
+            {"EventSelectors": [basic(ExcludeManagementEventSources=[RDS_DATA, "kms.amazonaws.com"]), basic()]},
+            (MADE_UP.replace("kms.amazonaws.com", f"kms.amazonaws.com, {RDS_DATA}"),),
             MODEL_PASSES,
         ),
         ({"AdvancedEventSelectors": [management(NOT_KMS), management()]}, (MADE_UP,), MODEL_PASSES),
