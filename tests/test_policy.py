@@ -333,3 +333,168 @@ def test_a_pattern_that_would_make_a_regex_backtrack_for_minutes_is_scanned_at_o
     # Whoever may edit a policy writes its patterns: a translated regex takes minutes on this one.
     assert not glob("*" * 40 + "Z" + "*" * 40, "a" * 5000)
     assert glob("*" * 40 + "a" + "*" * 40, "b" * 5000 + "a")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [
+        ("ab*ba", "aba"),  # the prefix and the suffix may not overlap
+        ("*x*x", "ax"),  # a middle piece is found before the suffix, not inside it
+        ("a*a*", "a"),  # ... and after the prefix
+        ("*b*a*", "ab"),  # pieces are found in their order
+        ("*a?", "ba"),  # after a failed try, the scan resumes at the star's next character
+        ("a?*", "ab"),  # stars left over at the end match nothing
+        ("*?", "aaa"),
+        ("a*b?c", "aXbYbZc"),
+    ],
+)
+def test_the_wildcard_scan_agrees_with_the_definition_where_pieces_could_overlap(pattern: str, value: str) -> None:
+    assert glob(pattern, value) == _reference(pattern, value)
+
+
+# --- ARNs, conditions and principals at their edges -----------------------------------------------------------
+
+STREAM = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:trail:log-stream:{ACCOUNT}_CloudTrail_{REGION}"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "arn", "expected"),
+    [
+        # Fewer than six segments: the segments before the last are matched one by one, the last reaches past
+        # the colons.
+        (f"arn:aws:logs:{REGION}:1111*", STREAM, policy.MATCH),
+        ("arn:aws:logs:eu-west-1:1111*", STREAM, policy.NO_MATCH),
+        (f"arn:aws:logs:{REGION}:9999*", STREAM, policy.NO_MATCH),
+        (f"arn:aws:logs:{REGION}?1111*", STREAM, policy.MATCH),  # a "?" there matches a colon too
+        ("*rn:aws:s3:::logs", "arn:aws:s3:::logs", policy.NO_MATCH),  # an ARN pattern starts with "arn"
+        ("arn:aws:s3:::logs", "logs", policy.NO_MATCH),  # a bucket name alone is no ARN
+    ],
+)
+def test_arn_patterns_segment_by_segment(pattern: str, arn: str, expected: str) -> None:
+    assert policy.arn_matches(pattern, arn) == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        # A key the request's context does not describe cannot be told, even by Null.
+        ({"Null": {"aws:SourceVpce": "true"}}, policy.UNKNOWN),
+        # A family of keys declared absent (aws:PrincipalTag/...): every key under it is absent.
+        ({"StringEquals": {"aws:PrincipalTag/team": "audit"}}, policy.NO_MATCH),
+        ({"NullIfExists": {"s3:x-amz-acl": "true"}}, policy.UNKNOWN),  # Null takes no IfExists...
+        ({"ForAnyValue:Null": {"s3:x-amz-acl": "true"}}, policy.UNKNOWN),  # ... and no set prefix
+        ({"ForAnyValue:StringNotEquals": {"s3:x-amz-acl": "private"}}, policy.NO_MATCH),  # no value: none differs
+        ({"StringEquals": {"aws:SecureTransport": True}}, policy.MATCH),  # a JSON boolean reads as "true"
+        ({"StringEquals": {"aws:SourceArn": "${aws:SourceArn}"}}, policy.UNKNOWN),  # a policy variable
+        ({"StringEquals": {"aws:SourceArn": {TRAIL: TRAIL}}}, policy.UNKNOWN),  # values that are no list
+        ({"StringEquals": {"aws:SourceArn": [[TRAIL]]}}, policy.UNKNOWN),  # nor a list of strings
+        ({"StringEquals": TRAIL}, policy.UNKNOWN),  # an operator naming no keys
+    ],
+)
+def test_conditions_the_evaluator_cannot_read_are_unknown_and_absent_keys_decide(
+    condition: dict[str, Any], expected: str
+) -> None:
+    statement = {"Effect": "Allow", "Principal": CLOUDTRAIL, "Action": "*", "Resource": "*", "Condition": condition}
+    (acl_check, *_) = delivery().bucket_requests()
+    assert policy.applies(parse({"Statement": [statement]}).statements[0], acl_check) == expected
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["a", "b"]}}, policy.MATCH),
+        ({"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["a"]}}, policy.NO_MATCH),
+        ({"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "b"}}, policy.MATCH),
+        ({"ForAnyValue:StringEquals": {"kms:EncryptionContextKeys": "c"}}, policy.NO_MATCH),
+        ({"StringEquals": {"kms:EncryptionContextKeys": "a"}}, policy.UNKNOWN),  # single-valued on a set
+    ],
+)
+def test_set_operators_on_a_key_with_several_values(condition: dict[str, Any], expected: str) -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*", "Condition": condition}
+    request = Request("kms:Decrypt", KEY, {"kms:encryptioncontextkeys": ["a", "b"]})
+    assert policy.applies(parse({"Statement": [statement]}).statements[0], request) == expected
+
+
+@pytest.mark.parametrize(
+    "element",
+    [{"Principal": CLOUDTRAIL}, {"NotPrincipal": CLOUDTRAIL}, {"Principal": "*"}],
+)
+def test_an_identity_policy_statement_that_names_a_principal_cannot_be_told(element: dict[str, Any]) -> None:
+    statement = {"Effect": "Allow", "Action": "logs:*", "Resource": "*", **element}
+    (create_stream, _) = delivery(log_group=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:trail").stream_requests()
+    assert policy.applies(parse({"Statement": [statement]}).statements[0], create_stream) == policy.UNKNOWN
+
+
+def test_a_deny_with_not_principal_star_denies_no_one() -> None:
+    nobody = {"Effect": "Deny", "NotPrincipal": "*", "Action": "*", "Resource": "*"}
+    assert outcomes(with_statement(documented_bucket_policy(), nobody), delivery().bucket_requests()) == [ALLOWED] * 2
+
+
+@pytest.mark.parametrize("action", [5, ["s3:*", 5], {"s3:*": True}])
+def test_an_action_that_is_not_strings_cannot_be_told(action: object) -> None:
+    statement = {"Effect": "Allow", "Principal": CLOUDTRAIL, "Action": action, "Resource": "*"}
+    (acl_check, *_) = delivery().bucket_requests()
+    assert policy.applies(parse({"Statement": [statement]}).statements[0], acl_check) == policy.UNKNOWN
+
+
+# --- what a reader is told --------------------------------------------------------------------------------------
+
+ACL_CHECK = "GetBucketAcl of the bucket"
+
+
+def test_each_decision_names_the_policy_and_the_statement_that_made_it() -> None:
+    (acl_check, *_) = delivery().bucket_requests()
+    allow = {"Sid": "Read", "Effect": "Allow", "Principal": CLOUDTRAIL, "Action": "s3:GetBucketAcl", "Resource": "*"}
+    allowed = evaluate([parse({"Statement": [allow]}, "the policy of bucket logs")], acl_check)
+    assert allowed == policy.Decision(
+        ALLOWED, f"{ACL_CHECK}: the policy of bucket logs allows it (statement 'Read')", ("statement 'Read'",)
+    )
+    denied = evaluate([parse({"Statement": [allow, {**allow, "Effect": "Deny", "Sid": ""}]}, "P")], acl_check)
+    assert denied == policy.Decision(DENIED, f"{ACL_CHECK}: P denies it (statement 2)", ("statement 2",))
+    maybe = {**allow, "Principal": {"AWS": "*"}}
+    assert evaluate([parse({"Statement": [maybe]}, "P")], acl_check) == policy.Decision(
+        UNDECIDED, f"{ACL_CHECK}: whether P's Allow (statement 'Read') applies cannot be told from here"
+    )
+    assert evaluate([parse({"Statement": []}, "A"), parse({"Statement": []}, "B")], acl_check) == policy.Decision(
+        DENIED, f"{ACL_CHECK}: A or B does not allow it"
+    )
+    assert evaluate([], acl_check) == policy.Decision(DENIED, f"{ACL_CHECK}: no policy does not allow it")
+    assert evaluate([parse({"Statement": []})], acl_check).reason == f"{ACL_CHECK}: the policy does not allow it"
+
+
+@pytest.mark.parametrize(("sid", "shown"), [("S" * 60, "S" * 60), ("S" * 61, "S" * 57 + "...")])
+def test_a_long_statement_id_is_shortened_to_sixty_characters(sid: str, shown: str) -> None:
+    allow = {"Sid": sid, "Effect": "Allow", "Principal": CLOUDTRAIL, "Action": "s3:GetBucketAcl", "Resource": "*"}
+    decision = evaluate([parse({"Statement": [allow]})], delivery().bucket_requests()[0])
+    assert decision.statements == (f"statement {shown!r}",)
+
+
+def _statements(count: int) -> dict[str, Any]:
+    return {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "none:None", "Resource": "*"}] * count}
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        # The parser's message, shortened to sixty characters.
+        ("{not json", "P is not JSON (Expecting property name enclosed in double quotes: line 1...)"),
+        ("x" * (policy.MAX_POLICY_BYTES + 1), "P is larger than any policy AWS accepts"),
+        (_statements(policy.MAX_STATEMENTS + 1), f"P has {policy.MAX_STATEMENTS + 1} statements"),
+        (
+            {"Statement": [{"Effect": "Allow"}, {"Effect": "Permit", "Action": "*"}]},
+            "P: statement 2's Effect is 'Permit'",
+        ),
+    ],
+    ids=["not-json", "too-large", "too-many-statements", "bad-effect"],
+)
+def test_a_policy_that_cannot_be_read_is_unknown_saying_why(document: object, problem: str) -> None:
+    decision = evaluate([parse(document, "P")], delivery().bucket_requests()[0])
+    assert decision == policy.Decision(UNDECIDED, f"{ACL_CHECK}: {problem}")
+
+
+def test_a_policy_at_the_limits_is_read() -> None:
+    assert len(parse(_statements(policy.MAX_STATEMENTS)).statements) == policy.MAX_STATEMENTS
+    text = json.dumps(_statements(1))
+    padded = text[:-1] + " " * (policy.MAX_POLICY_BYTES - len(text)) + "}"
+    assert len(padded) == policy.MAX_POLICY_BYTES
+    assert (parse(padded).problem, len(parse(padded).statements)) == ("", 1)
