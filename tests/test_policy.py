@@ -290,11 +290,9 @@ def test_the_cloudwatch_logs_role_trust_and_permissions() -> None:
             }
         ]
     }
-    identity = parse(writes, resource_policy=False)
+    identity = parse(writes)
     assert [evaluate([identity], r).outcome for r in trail.stream_requests()] == [ALLOWED, ALLOWED]
-    elsewhere = parse(
-        json.loads(json.dumps(writes).replace("log-group:trail:", "log-group:other:")), resource_policy=False
-    )
+    elsewhere = parse(json.loads(json.dumps(writes).replace("log-group:trail:", "log-group:other:")))
     assert [evaluate([elsewhere], r).outcome for r in trail.stream_requests()] == [DENIED, DENIED]
 
 

@@ -158,7 +158,6 @@ def _role(link: Link, clients: Clients, deadline: Deadline, region: str) -> Reso
         policy.parse(
             _call(clients, "iam", region, "GetRolePolicy", deadline, RoleName=name, PolicyName=p)["PolicyDocument"],
             f"inline policy {p} of role {name}",
-            resource_policy=False,
         )
         for p in inline
     ]
@@ -166,7 +165,6 @@ def _role(link: Link, clients: Clients, deadline: Deadline, region: str) -> Reso
         policy.parse(
             _managed(clients, region, str(p["PolicyArn"]), deadline),
             f"policy {p['PolicyName']} attached to role {name}",
-            resource_policy=False,
         )
         for p in attached
     ]
@@ -175,7 +173,6 @@ def _role(link: Link, clients: Clients, deadline: Deadline, region: str) -> Reso
         policy.parse(
             _managed(clients, region, boundary_arn, deadline),
             f"the permissions boundary of role {name}",
-            resource_policy=False,
         )
         if boundary_arn
         else None

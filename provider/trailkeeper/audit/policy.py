@@ -100,7 +100,6 @@ class Policy:
     name: str  # "the bucket policy of logs", "inline policy cwl of role ..."
     statements: tuple[Statement, ...] = ()
     problem: str = ""
-    resource_policy: bool = True  # its statements name their principal
 
 
 @dataclass(frozen=True)
@@ -114,35 +113,33 @@ def _short(text: str) -> str:
     return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
 
 
-def parse(document: object, name: str = "the policy", *, resource_policy: bool = True, trust: bool = False) -> Policy:
+def parse(document: object, name: str = "the policy", *, trust: bool = False) -> Policy:
     """A policy from its JSON text or decoded document; never raises (what cannot be read says why).
 
-    `resource_policy`: its statements name their principal (a bucket, key or topic policy, a trust policy);
-    False for an identity policy (a role's own). `trust`: a role's trust policy, whose statements name no
-    resource.
+    Resource and identity policies parse alike: a question's `Request.principal` says which kind it asks
+    (a resource policy's statements name their principal, an identity policy's are the role's own).
+    `trust`: a role's trust policy, whose statements name no resource.
     """
     if isinstance(document, (str, bytes)):
         if len(document) > MAX_POLICY_BYTES:
-            return Policy(
-                name, problem=f"{name} is larger than any policy AWS accepts", resource_policy=resource_policy
-            )
+            return Policy(name, problem=f"{name} is larger than any policy AWS accepts")
         try:
             document = json.loads(document)
         except (ValueError, RecursionError) as error:
-            return Policy(name, problem=f"{name} is not JSON ({_short(str(error))})", resource_policy=resource_policy)
+            return Policy(name, problem=f"{name} is not JSON ({_short(str(error))})")
     if not isinstance(document, Mapping):
-        return Policy(name, problem=f"{name} is not a JSON object", resource_policy=resource_policy)
+        return Policy(name, problem=f"{name} is not a JSON object")
     raw = document.get("Statement")
     items = [raw] if isinstance(raw, Mapping) else raw
     if not isinstance(items, list) or not all(isinstance(s, Mapping) for s in items):
-        return Policy(name, problem=f"{name} has no Statement object or list", resource_policy=resource_policy)
+        return Policy(name, problem=f"{name} has no Statement object or list")
     if len(items) > MAX_STATEMENTS:
-        return Policy(name, problem=f"{name} has {len(items)} statements", resource_policy=resource_policy)
+        return Policy(name, problem=f"{name} has {len(items)} statements")
     for index, item in enumerate(items):
         if item.get("Effect") not in ("Allow", "Deny"):
             problem = f"{name}: statement {index + 1}'s Effect is {_short(repr(item.get('Effect')))}"
-            return Policy(name, problem=problem, resource_policy=resource_policy)
-    return Policy(name, tuple(Statement(s, i, trust) for i, s in enumerate(items)), resource_policy=resource_policy)
+            return Policy(name, problem=problem)
+    return Policy(name, tuple(Statement(s, i, trust) for i, s in enumerate(items)))
 
 
 # --- three-valued logic -----------------------------------------------------------------------------------
