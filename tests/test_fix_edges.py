@@ -241,6 +241,41 @@ def test_cloudtrail_1_changes_the_selectors_in_place(read: dict[str, Any], fixed
     assert management_fixed(selectors.from_read(read)) == fixed  # as GetEventSelectors answers, as the audit reads
 
 
+def s3_data(values: int) -> dict[str, Any]:
+    """An S3 data selector holding `values` values in all (its category, its type, and bucket prefixes)."""
+    prefixes = [f"arn:aws:s3:::bucket-{i}/" for i in range(values - 2)]
+    return {
+        "Name": "buckets",
+        "FieldSelectors": [
+            {"Field": "eventCategory", "Equals": ["Data"]},
+            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+            {"Field": "resources.ARN", "StartsWith": prefixes},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "fixed"),
+    [
+        (
+            selectors.MAX_ADVANCED_VALUES - 1,
+            advanced(s3_data(selectors.MAX_ADVANCED_VALUES - 1), managing("Management events")),
+        ),
+        (selectors.MAX_ADVANCED_VALUES, None),
+    ],
+    ids=["room-for-one-value", "at-the-quota"],
+)
+def test_a_management_selector_is_added_only_where_cloudtrails_quota_of_values_leaves_room(
+    values: int, fixed: dict[str, Any] | None
+) -> None:
+    # CloudTrail refuses more than 500 values across a trail's advanced conditions: a fix past it would fail.
+    found = management_fixed(selectors.from_read(advanced(s3_data(values))))
+    if fixed is None:
+        assert found is None
+    else:  # as sets: the answer's order of conditions and values is to_doc's
+        assert found is not None and selectors.from_read(found) == selectors.from_read(fixed)
+
+
 _ANOTHER_RUN = """
 import json, sys
 from trailkeeper.audit.selector_fix import management_fixed

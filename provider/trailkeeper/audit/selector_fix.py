@@ -13,7 +13,9 @@ model, while Security Hub still failed it. So the selectors change where they st
    management-only selectors it now covers go;
 3. only when none can be widened without changing what else it records (a basic selector's
    `ReadWriteType` also applies to its data events: widening `{WriteOnly, S3 data}` would start paying
-   for S3 reads) is one selector added: `{ReadWriteType: All}`, or an advanced one on management events.
+   for S3 reads) is one selector added: `{ReadWriteType: All}`, or an advanced one on management events;
+   only where CloudTrail's quota leaves room for it (five basic selectors; 500 values across all advanced
+   conditions). With no room there is no fix: the owner must merge or narrow selectors first.
 
 Data events are kept as they are. Each step records more, never less: the guard lets it through.
 """
@@ -68,7 +70,12 @@ def _management(selector: AdvancedSelector) -> bool:
     return category is not None and category.values("Equals") == {"Management"}
 
 
-def _advanced(current: frozenset[AdvancedSelector]) -> frozenset[AdvancedSelector]:
+def _values(chosen: frozenset[AdvancedSelector] | set[AdvancedSelector]) -> int:
+    """Values across all conditions, as CloudTrail's quota counts them (`selectors.MAX_ADVANCED_VALUES`)."""
+    return sum(len(values) for selector in chosen for condition in selector.fields for _, values in condition.operators)
+
+
+def _advanced(current: frozenset[AdvancedSelector]) -> frozenset[AdvancedSelector] | None:
     kept = {_without(s, exclusions=True, read_only=False) if _management(s) else s for s in current}  # 1.
     plain = {s for s in kept if plain_management(s) and s.field("readOnly") is None}
     if plain:
@@ -80,6 +87,8 @@ def _advanced(current: frozenset[AdvancedSelector]) -> frozenset[AdvancedSelecto
     if widenable:  # 2. one widened (its readOnly dropped); the management-only ones it covers go
         widened = _without(widenable[0], exclusions=False, read_only=True)
         return frozenset({s for s in kept if s not in widenable} | {widened})
+    if _values(kept) >= selectors.MAX_ADVANCED_VALUES:
+        return None  # no room for the one value a management selector needs: the owner must make room
     category = FieldSelector("eventCategory", frozenset({("Equals", frozenset({"Management"}))}))
     return frozenset(kept | {AdvancedSelector(ADDED_ADVANCED_NAME, frozenset({category}))})  # 3.
 
@@ -94,7 +103,10 @@ def management_fixed(current: Selectors | None) -> dict[str, Any] | None:
     if both and not excluded:
         return None
     if current.advanced:
-        fixed = Selectors(frozenset(), _advanced(current.advanced))
+        advanced = _advanced(current.advanced)
+        if advanced is None:
+            return None
+        fixed = Selectors(frozenset(), advanced)
     else:
         basic = _basic(current.basic)
         if basic is None:
