@@ -142,6 +142,15 @@ def test_the_table_shows_each_change_each_failure_and_what_apply_would_refuse() 
     ]
 
 
+def test_the_table_names_every_drifted_trail_apply_would_refuse() -> None:
+    refused = (Weakening("IsLogging", "true -> false", "CloudTrail.1"),)
+    results = tuple(TrailResult(name, "drifted", refused=refused) for name in ("audit", "backup"))
+    assert report.table(Report("plan", results)).splitlines()[-1] == (
+        "apply would refuse the changes that weaken audit on 2 trail(s) (audit, backup): "
+        "declare AllowWeakening for them, or pass --allow-weakening"
+    )
+
+
 def test_the_organization_table_groups_rows_by_account_and_shows_a_failed_account_whole() -> None:
     results = (
         TrailResult("audit", "fixed", ARN, "us-east-1", CHANGES[:2], account=B),
