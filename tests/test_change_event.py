@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from devkit import organization
 from devkit import world as seeding
 from devkit.recording import RecordingClients
 
@@ -306,3 +307,23 @@ def test_a_repair_reads_the_tags_of_the_trail_the_event_names_only(
     entries = [{"Name": "*", "Match": {"Tags": {"env": None}}, "EnableLogFileValidation": True}]
     repair(seen, entries, clients)
     assert [call.params["ResourceIdList"] for call in clients.named("ListTags")] == [[world.trail_arn]]
+
+
+def test_a_members_repair_leaves_an_organization_trail_of_another_account_alone(
+    delegated: organization.Delegated,
+) -> None:
+    # The management account's organization trail, named by an event a plain member's function received: the
+    # member's pattern covers only trails it may change, so nothing is written and nothing is reported failed.
+    web = delegated.organization.members["web"]
+    member = RecordingClients(session=organization.session_in(web))
+    seen = TrailEvent("UpdateTrail", delegated.trail_arn, seeding.HOME, account=delegated.organization.management)
+    result = change_event.repair(
+        seen,
+        state.parse({"trails": [{"Name": "org-*", "IsLogging": True}]}),
+        clients=member,
+        default_region=seeding.HOME,
+        caller_account=web,
+        deadline=Deadline(),
+    )
+    assert (result.results, result.count("failed")) == ((), 0)
+    assert member.writes() == 0

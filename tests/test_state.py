@@ -318,3 +318,76 @@ def test_a_merge_key_merges_and_the_keys_after_it_are_still_checked_for_duplicat
 
 def test_keys_after_an_unhashable_key_are_still_checked_for_duplicates() -> None:
     assert problems("x: {[a]: 1, b: 1, b: 2}\n")[0].startswith("desired.yaml: not valid YAML: duplicate key 'b'")
+
+
+# --- what a problem names: the source, the entry, and every problem once -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("trails: [audit]\n", ("<state>: trails[0]: properties must be an object, not str",)),
+        ("trails:\n  - Name: 12345\n", ("<state>: trails[0]: Name=12345: must be a string",)),
+        (
+            "trails: []\n1: x\nb: y\n",  # keys of different types, in a stable order
+            (
+                "<state>: unknown top-level key 'b' (expected `trails`)",
+                "<state>: unknown top-level key 1 (expected `trails`)",
+            ),
+        ),
+        (
+            "trails:\n  - Name: audit\n  - Name: audit\n  - Name: audit-2\n    IsLogging: maybe\n",
+            (
+                "<state>: trails[1] (audit): Name 'audit' is already declared by trails[0] (audit)",
+                "<state>: trails[2] (audit-2): IsLogging='maybe': must be true or false",
+            ),
+        ),
+    ],
+)
+def test_each_problem_is_named_by_its_source_and_entry_exactly(text: str, expected: tuple[str, ...]) -> None:
+    with pytest.raises(InvalidState) as caught:
+        state.loads(text)
+    assert caught.value.problems == expected
+    with pytest.raises(InvalidState) as parsed:
+        state.parse(state.document(text, "<state>"))
+    assert parsed.value.problems == expected
+
+
+def test_a_pattern_repeated_with_the_same_match_says_so() -> None:
+    text = "trails:\n  - Name: aud*\n    IsLogging: true\n  - Name: aud*\n    IsLogging: true\n"
+    assert problems(text) == (
+        "desired.yaml: trails[1] (aud*): Name 'aud*' is already declared by trails[0] (aud*) with the same Match",
+    )
+
+
+def test_a_version_key_is_allowed_beside_the_trails() -> None:
+    assert [d.name for d in state.loads("version: 1\ntrails:\n  - Name: audit\n")] == ["audit"]
+
+
+def test_a_file_names_itself_in_the_problems_of_its_trails(tmp_path: Path) -> None:
+    path = tmp_path / "desired.yaml"
+    path.write_text("trails:\n  - Name: x\n")
+    with pytest.raises(InvalidState) as caught:
+        state.load(path)
+    assert caught.value.problems[0].startswith(f"{path}: trails[0] (x): Name='x': a trail name is 3-128")
+
+
+# --- the bounds, however the document is laid out ----------------------------------------------------------------
+
+
+def test_text_within_the_character_limit_but_over_the_byte_limit_is_refused() -> None:
+    text = "trails: []\n#" + "\u00e9" * (state.MAX_BYTES // 2)  # two bytes each in UTF-8
+    assert len(text) < state.MAX_BYTES
+    assert problems(text) == (f"desired.yaml: larger than {state.MAX_BYTES} bytes; split the declared state",)
+
+
+def test_a_deep_document_is_refused_even_when_each_level_has_a_value_before_the_next() -> None:
+    deep = "0"
+    for _ in range(state.MAX_DEPTH):
+        deep = f"[0, {deep}]"
+    assert problems(f"trails: {deep}\n") == (f"desired.yaml: too deep: nested more than {state.MAX_DEPTH} levels",)
+
+
+def test_json_nested_past_pythons_recursion_limit_is_too_deep_not_a_crash() -> None:
+    text = '{"trails": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert problems(text, "d.json") == (f"d.json: too deep: nested more than {state.MAX_DEPTH} levels",)
