@@ -20,7 +20,7 @@ import pytest
 
 from trailkeeper.audit import controls, table
 from trailkeeper.audit.chain import BUCKET, TOPIC, Link
-from trailkeeper.audit.chain_fix import PolicyEdit
+from trailkeeper.audit.chain_fix import EditStatus, PolicyEdit
 from trailkeeper.audit.facts import FAIL, NOT_AVAILABLE, PASS, Status, Verdict
 from trailkeeper.audit.findings import AUDIT_SCHEMA, Audit, AuditError, Finding, Fix
 from trailkeeper.fleet import report
@@ -48,9 +48,9 @@ def finding(
     )
 
 
-def edit(link: Link, status: str, reason: str = "", trails: tuple[str, ...] = (TRAIL,)) -> PolicyEdit:
+def edit(link: Link, status: EditStatus, reason: str = "", trails: tuple[str, ...] = (TRAIL,)) -> PolicyEdit:
     """A policy edit whose diff is two lines long: the policy as read ("a") and one line appended ("b")."""
-    return PolicyEdit(link, trails, "a\n", "" if status == "refused" else "a\nb\n", status, reason)  # type: ignore[arg-type]
+    return PolicyEdit(link, trails, "a\n", "" if status == "refused" else "a\nb\n", status, reason)
 
 
 # --- a finding: what the verdict and the control say ---------------------------------------------------------
