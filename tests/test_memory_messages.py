@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from devkit.recording import RecordingClients
 
 from trailkeeper.audit import memory as audit_memory
+from trailkeeper.audit.facts import Status
 from trailkeeper.audit.findings import Audit, AuditError, Finding
 from trailkeeper.aws.calls import Deadline
 
@@ -24,8 +25,10 @@ CIS = f"cis-6.0 4.2 {TRAIL}"
 REASONS = {VALIDATION: "log file validation is off", CIS: "log file validation is off (CIS)"}
 
 
-def _finding(control: str, standard: str, status: str, reason: str = "") -> Finding:
-    return Finding(control, standard, status, TRAIL, ACCOUNT, HOME, "title", reason, "remedy")  # type: ignore[arg-type]
+def _finding(
+    control: str, standard: str, status: Status, reason: str = "", resource: str = TRAIL, region: str = HOME
+) -> Finding:
+    return Finding(control, standard, status, resource, ACCOUNT, region, "title", reason, "remedy")
 
 
 # Two standards, two regions: the scope line joins both. Two controls fail, one passes.
@@ -66,7 +69,8 @@ FIRST_BODY = "\n".join(
 
 NEW = f"fsbp CloudTrail.5 {TRAIL}"
 GONE = f"fsbp CloudTrail.2 {TRAIL}"
-FAR = f"fsbp CloudTrail.4 arn:aws:cloudtrail:{OTHER}:{ACCOUNT}:trail/far"
+FAR_TRAIL = f"arn:aws:cloudtrail:{OTHER}:{ACCOUNT}:trail/far"
+FAR = f"fsbp CloudTrail.4 {FAR_TRAIL}"
 TOLD_REASONS = {NEW: "no CloudWatch Logs", FAR: "log file validation is off", GONE: "not shown: it passes"}
 SCOPE_SAID = (
     "This audit's scope differs from the last: regions eu-west-1 audited for the first time. Failures remembered "
@@ -381,3 +385,18 @@ def test_a_grown_scope_with_the_same_failures_is_remembered_not_told(clients: Re
     remembered = audit_memory.decode(_stored()["Value"])
     assert remembered is not None and remembered.scope == audit_memory.scope_of(RESULT)
     assert _track(RESULT, clients, topic) is None  # the wider scope remembered: nothing new to say
+
+
+def test_a_failure_in_a_region_left_out_stays_remembered_and_is_not_told_again_when_it_returns(
+    clients: RecordingClients, topic: str
+) -> None:
+    far = _finding("CloudTrail.4", "fsbp", "FAIL", "off", FAR_TRAIL, OTHER)
+    both = Audit(RESULT.standards, (HOME, OTHER), (*RESULT.findings, far), (), (ACCOUNT,))
+    _track(both, clients, topic)
+    fixed = (RESULT.findings[0], _finding("4.2", "cis-6.0", "PASS"))
+    change = _track(Audit(RESULT.standards, (HOME,), fixed, (), (ACCOUNT,)), clients, topic)  # eu-west-1 left out
+    assert change is not None and change.passing_again == (CIS,) and change.kept_outside == 1
+    remembered = audit_memory.decode(_stored()["Value"])
+    assert remembered is not None and remembered.keys == {VALIDATION, FAR}  # FAR kept: not audited, not fixed
+    assert _track(Audit(RESULT.standards, (HOME, OTHER), (*fixed, far), (), (ACCOUNT,)), clients, topic) is None
+    assert len(clients.named("Publish")) == 2  # back in scope, still failing: not newly failing
