@@ -193,6 +193,7 @@ READ_FAILED = (AuditError(ACCOUNT, OTHER, "AccessDeniedException", "denied"),)
         ((), False, "Passing again (1):"),  # no read failed: nothing was left unjudged
         ((), True, "Passing again (1):"),
     ],
+    ids=["read failed, not per key", "read failed, per key", "not per key", "per key"],
 )
 def test_passing_again_says_it_may_only_be_unjudged_when_a_read_failed_and_the_comparison_was_not_per_key(
     errors: tuple[AuditError, ...], exact: bool, title: str
@@ -216,6 +217,7 @@ def _trails(count: int) -> tuple[str, ...]:
         (audit_memory.LISTED + 1, "  ... and 1 more"),
         (audit_memory.LISTED + 25, "  ... and 25 more"),
     ],
+    ids=["99", "100", "101", "125"],
 )
 def test_a_section_lists_the_first_hundred_and_counts_the_rest(count: int, after_the_last_listed: str) -> None:
     keys = _trails(count)
@@ -237,6 +239,7 @@ def test_a_section_lists_the_first_hundred_and_counts_the_rest(count: int, after
         ("r" * 1000, ": " + "r" * (audit_memory.REASON_SHOWN - 3) + "..."),  # an account-level reason: 400 shown
         ("", ""),  # no reason: the key alone
     ],
+    ids=["short", "400", "1000", "none"],
 )
 def test_a_failures_reason_is_shown_up_to_four_hundred_characters(reason: str, shown: str) -> None:
     change = audit_memory.Change((VALIDATION,), (), None, 1)
@@ -247,6 +250,7 @@ def test_a_failures_reason_is_shown_up_to_four_hundred_characters(reason: str, s
 @pytest.mark.parametrize(
     "where",
     [WHERE, "account " + "9" * 120, "the organization o-abcdefghij, " + "x" * 80],
+    ids=["short", "long account", "long organization"],
 )
 def test_the_subject_is_cut_to_the_hundred_characters_sns_takes(where: str) -> None:
     change = audit_memory.Change((VALIDATION,), (), None, 1)
@@ -346,6 +350,7 @@ def test_a_missing_parameter_is_a_first_audit_and_is_created(clients: RecordingC
         ),
         ("", "not a remembered audit (JSONDecodeError: Expecting value: line 1 column 1 (char 0))"),  # edited
     ],
+    ids=["denied", "bad credentials", "edited by hand"],
 )
 def test_a_memory_that_cannot_be_read_tells_every_failure_and_says_why(
     clients: RecordingClients, topic: str, code: str, why: str
