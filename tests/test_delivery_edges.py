@@ -114,12 +114,8 @@ def role(
 ) -> Resource:
     """The CloudWatch Logs role as `chain_reads` reads it: its trust, its inline policy, its boundary."""
     name = "cloudtrail-logs"
-    own = () if inline is None else (parse_policy(inline, f"inline policy cwl of role {name}", resource_policy=False),)
-    limit = (
-        None
-        if boundary is None
-        else parse_policy(boundary, f"the permissions boundary of role {name}", resource_policy=False)
-    )
+    own = () if inline is None else (parse_policy(inline, f"inline policy cwl of role {name}"),)
+    limit = None if boundary is None else parse_policy(boundary, f"the permissions boundary of role {name}")
     return Resource(
         Link(ROLE, ROLE_ARN, ACCOUNT, ""),
         policies=own,
