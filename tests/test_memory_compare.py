@@ -226,7 +226,7 @@ def _value(**fields: object) -> str:
         (_value(scope=None, digest=None, count="two"), "not a remembered audit (ValueError: invalid literal for int()"),
     ],
 )
-def test_a_value_whose_version_or_counts_do_not_hold_is_refused_saying_why(value: str, reason: str) -> None:
+def test_a_value_not_ours_is_refused_saying_why(value: str, reason: str) -> None:
     with pytest.raises(ValueError) as refused:
         memory.decode(value)
     assert str(refused.value).startswith(reason)
