@@ -70,11 +70,6 @@ def _management(selector: AdvancedSelector) -> bool:
     return category is not None and category.values("Equals") == {"Management"}
 
 
-def _values(chosen: frozenset[AdvancedSelector] | set[AdvancedSelector]) -> int:
-    """Values across all conditions, as CloudTrail's quota counts them (`selectors.MAX_ADVANCED_VALUES`)."""
-    return sum(len(values) for selector in chosen for condition in selector.fields for _, values in condition.operators)
-
-
 def _advanced(current: frozenset[AdvancedSelector]) -> frozenset[AdvancedSelector] | None:
     kept = {_without(s, exclusions=True, read_only=False) if _management(s) else s for s in current}  # 1.
     plain = {s for s in kept if plain_management(s) and s.field("readOnly") is None}
@@ -87,7 +82,7 @@ def _advanced(current: frozenset[AdvancedSelector]) -> frozenset[AdvancedSelecto
     if widenable:  # 2. one widened (its readOnly dropped); the management-only ones it covers go
         widened = _without(widenable[0], exclusions=False, read_only=True)
         return frozenset({s for s in kept if s not in widenable} | {widened})
-    if _values(kept) >= selectors.MAX_ADVANCED_VALUES:
+    if selectors.advanced_values(kept) >= selectors.MAX_ADVANCED_VALUES:
         return None  # no room for the one value a management selector needs: the owner must make room
     category = FieldSelector("eventCategory", frozenset({("Equals", frozenset({"Management"}))}))
     return frozenset(kept | {AdvancedSelector(ADDED_ADVANCED_NAME, frozenset({category}))})  # 3.

@@ -399,7 +399,7 @@ class _Checker:
             selector = self.advanced(path, item)
             if selector is not None:
                 selectors.add(selector)
-                total += sum(len(values) for f in selector.fields for _, values in f.operators)
+                total += advanced_values((selector,))
         if total > MAX_ADVANCED_VALUES:
             self.add(
                 f"{ADVANCED}: {total} values across all conditions: at most {MAX_ADVANCED_VALUES} per trail "
@@ -634,6 +634,11 @@ def _advanced_document(selector: AdvancedSelector) -> dict[str, Any]:
         for f in sorted(selector.fields, key=lambda f: f.field)
     ]
     return {"Name": selector.name, "FieldSelectors": fields} if selector.name else {"FieldSelectors": fields}
+
+
+def advanced_values(chosen: Iterable[AdvancedSelector]) -> int:
+    """Values across all the selectors' conditions, as CloudTrail's quota counts them (MAX_ADVANCED_VALUES)."""
+    return sum(len(values) for selector in chosen for condition in selector.fields for _, values in condition.operators)
 
 
 def kind(selectors: Selectors) -> str:
