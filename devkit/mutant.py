@@ -147,8 +147,10 @@ def run(
         code = runner(tests, root)
     finally:
         restore(applied)
-    if code not in (0, 1):  # 2: interrupted or a collection error (a mutant that breaks an import is killed too)
-        print(f"pytest exited {code}: read its output before counting the mutant killed", file=sys.stderr)
+    if code > 2:  # 3: pytest's own error, 4: a usage error (a test path that does not exist), 5: no tests
+        raise Refused(f"pytest exited {code} (no test judged the mutant): check the tests named")
+    if code == 2:  # interrupted, or a collection error: a mutant that breaks an import is killed too
+        print("pytest exited 2: read its output before counting the mutant killed", file=sys.stderr)
     return code != 0
 
 

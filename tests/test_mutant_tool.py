@@ -144,6 +144,21 @@ def test_run_says_whether_the_tests_failed_with_the_mutant_in_place_and_always_r
     assert seen == [ORIGINAL.replace("value * 2", "value / 2")] and code(tree) == ORIGINAL
 
 
+@pytest.mark.parametrize("exit_code", [3, 4, 5])
+def test_run_refuses_a_verdict_when_no_test_judged_the_mutant(tree: Path, exit_code: int) -> None:
+    # 4: a test path that does not exist, 5: no test collected; neither says the mutant was killed.
+    with pytest.raises(mutant.Refused, match=f"pytest exited {exit_code}"):
+        mutant.run(
+            FUNCTION,
+            ["tests/nowhere.py"],
+            root=tree,
+            stage=tree / "stage",
+            applied=tree / "applied.json",
+            runner=lambda _tests, _root: exit_code,
+        )
+    assert code(tree) == ORIGINAL
+
+
 def test_run_restores_the_code_when_the_tests_are_interrupted(tree: Path) -> None:
     def interrupted(_tests: Sequence[str], _root: Path) -> int:
         raise KeyboardInterrupt
