@@ -154,4 +154,5 @@ def test_the_answer_is_given_the_time_lambda_leaves_less_a_fifth_of_a_second(
         "SUCCESS",
         event["PhysicalResourceId"],
     )
-    assert seconds == pytest.approx(answer_seconds, abs=0.05)
+    # Read at once after the answer's deadline is set; the slack below only absorbs a busy machine's pause.
+    assert answer_seconds - 0.5 < seconds <= answer_seconds
