@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STAGE = ROOT / "build" / "mutation"
+from devkit.mutation import ROOT, STAGE  # the staged run `make mutate` lays out
+
 APPLIED = ROOT / "build" / "mutant-applied.json"  # what `apply` changed, for `restore`
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -119,6 +119,11 @@ def test_a_second_mutant_waits_for_the_first_to_be_restored(tree: Path) -> None:
     assert code(tree) == ORIGINAL
 
 
+def run_in(tree: Path, tests: Sequence[str], runner: Callable[[Sequence[str], Path], int]) -> bool:
+    """`mutant.run` of FUNCTION in the fixture's tree and its staged run."""
+    return mutant.run(FUNCTION, tests, root=tree, stage=tree / "stage", applied=tree / "applied.json", runner=runner)
+
+
 @pytest.mark.parametrize(("exit_code", "killed"), [(0, False), (1, True), (2, True)])
 def test_run_says_whether_the_tests_failed_with_the_mutant_in_place_and_always_restores(
     tree: Path, exit_code: int, killed: bool
@@ -130,17 +135,7 @@ def test_run_says_whether_the_tests_failed_with_the_mutant_in_place_and_always_r
         assert list(tests) == ["tests/test_mod.py"]
         return exit_code
 
-    assert (
-        mutant.run(
-            FUNCTION,
-            ["tests/test_mod.py"],
-            root=tree,
-            stage=tree / "stage",
-            applied=tree / "applied.json",
-            runner=runner,
-        )
-        is killed
-    )
+    assert run_in(tree, ["tests/test_mod.py"], runner) is killed
     assert seen == [ORIGINAL.replace("value * 2", "value / 2")] and code(tree) == ORIGINAL
 
 
@@ -148,14 +143,7 @@ def test_run_says_whether_the_tests_failed_with_the_mutant_in_place_and_always_r
 def test_run_refuses_a_verdict_when_no_test_judged_the_mutant(tree: Path, exit_code: int) -> None:
     # 4: a test path that does not exist, 5: no test collected; neither says the mutant was killed.
     with pytest.raises(mutant.Refused, match=f"pytest exited {exit_code}"):
-        mutant.run(
-            FUNCTION,
-            ["tests/nowhere.py"],
-            root=tree,
-            stage=tree / "stage",
-            applied=tree / "applied.json",
-            runner=lambda _tests, _root: exit_code,
-        )
+        run_in(tree, ["tests/nowhere.py"], lambda _tests, _root: exit_code)
     assert code(tree) == ORIGINAL
 
 
@@ -164,7 +152,7 @@ def test_run_restores_the_code_when_the_tests_are_interrupted(tree: Path) -> Non
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        mutant.run(FUNCTION, [], root=tree, stage=tree / "stage", applied=tree / "applied.json", runner=interrupted)
+        run_in(tree, [], interrupted)
     assert code(tree) == ORIGINAL
 
 
