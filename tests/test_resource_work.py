@@ -5,7 +5,6 @@ leave the answer min(5 s, a quarter of the time left) to reach CloudFormation.""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -60,7 +59,7 @@ def test_a_success_names_every_thing_it_could_not_check_in_its_reason(
 
     def with_two_unchecked(*args: Any, **kwargs: Any) -> engine.Outcome:
         outcome = reconcile(*args, **kwargs)
-        return dataclasses.replace(outcome, unchecked=("KmsKeyId not compared", "standing not confirmed"))
+        return outcome._replace(unchecked=("KmsKeyId not compared", "standing not confirmed"))
 
     monkeypatch.setattr(engine, "reconcile", with_two_unchecked)
     answer = invoke("create")

@@ -293,3 +293,40 @@ def test_a_failed_cold_start_import_still_turns_the_collector_back_on() -> None:
         "except ImportError:\n    print(gc.isenabled(), gc.get_freeze_count() > 0)"
     )
     assert _run(script) == "True True"
+
+
+
+def _dataclasses_defined(statements: str) -> list[Any]:
+    """The trailkeeper dataclasses defined while `statements` ran, then what `statements` printed last (JSON)."""
+    script = (
+        "import dataclasses, json, sys\n"
+        "defined = []\n"
+        "process = dataclasses._process_class\n"
+        "def counting(cls, *args, **kwargs):\n"
+        "    if cls.__module__.startswith('trailkeeper'):\n"
+        "        defined.append(f'{cls.__module__}.{cls.__qualname__}')\n"
+        "    return process(cls, *args, **kwargs)\n"
+        "dataclasses._process_class = counting\n"
+        f"{statements}\n"
+        "print(json.dumps(defined))"
+    )
+    return [json.loads(line) for line in _run(script).splitlines()]
+
+
+def test_the_cold_path_defines_no_dataclass_and_loads_no_difflib() -> None:
+    # A frozen dataclass costs about half a millisecond to define (dataclasses writes and compiles its methods),
+    # a NamedTuple a fifth of that: the records a Create defines are NamedTuples (docs/benchmarks.md). difflib is
+    # for refusals only.
+    create = (
+        "import trailkeeper.handler\n"
+        "from trailkeeper.trail import declaration, guard\n"
+        "declaration.parse({'Name': 'audit', 'EnableLogFileValidation': 'true', 'EventSelectors': []})\n"
+        "guard.setting_effects({'EnableLogFileValidation': False}, {'EnableLogFileValidation': True})\n"
+        "print(json.dumps(['difflib' in sys.modules, 'trailkeeper.trail.record' in sys.modules]))"
+    )
+    assert _dataclasses_defined(create) == [[False, True], []]
+
+
+def test_the_dataclass_count_sees_the_audit_s() -> None:
+    defined = _dataclasses_defined("import trailkeeper.audit.findings")
+    assert "trailkeeper.audit.findings.Finding" in defined[-1]

@@ -21,11 +21,9 @@ writes stop there. What could not be checked from here (a KMS alias of another a
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore import xform_name
 
@@ -60,8 +58,7 @@ KMS_NOT_HERE = frozenset({"NotFoundException", "AccessDeniedException", "AccessD
 Hook = Callable[[str], None]  # called with the home region before a read or a write (pacing)
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What reconciling one trail found and did."""
 
     trail_arn: str
@@ -80,8 +77,7 @@ class Outcome:
         return changed_names(self.changes)
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """The calling account, and how it stands to the trail being reconciled: what it may do, and what to say when
     CloudTrail refuses it (`trail/standing.py`)."""
 
@@ -408,7 +404,7 @@ def reconcile(
     log.info("trail updated", extra={"trail": trail_arn, "changed": outcome.changed_properties, "calls": landed})
     if LOGGING.name in declaration.aspects:  # written, so now as declared
         is_logging = bool(declaration.aspects[LOGGING.name])
-    return dataclasses.replace(outcome, applied=True, is_logging=is_logging)
+    return outcome._replace(applied=True, is_logging=is_logging)
 
 
 def _write(

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import reprlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 REASON_LIMIT = 256
 VALUE_LIMIT = 60
@@ -90,8 +89,7 @@ class TrailkeeperError(Exception):
         return self.reason
 
 
-@dataclass(frozen=True)
-class Writes:
+class Writes(NamedTuple):
     """What a trail's writes did when some failed: written, failed (each with its error), not attempted.
 
     A write that fails does not stop the others (`trail.aspect.DEPENDENCIES` says which wait for it),

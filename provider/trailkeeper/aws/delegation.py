@@ -22,7 +22,6 @@ Asked only where the answer can be yes, so that member accounts do not fill thei
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import weakref
@@ -99,7 +98,7 @@ def administrators(clients: Clients, region: str, deadline: Deadline) -> Adminis
     if shared is not None:
         source, owners = shared
         asked = administrators(source, region, deadline) if source is not clients else _asked(clients, region, deadline)
-        return dataclasses.replace(asked, reported_by_owner=owners)
+        return asked._replace(reported_by_owner=owners)
     return _asked(clients, region, deadline)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trailkeeper.trail import rules
 
 
-@dataclass(frozen=True)
-class TrailHome:
+class TrailHome(NamedTuple):
     """Where a trail lives: the partition, home region and account its ARN names."""
 
     partition: str

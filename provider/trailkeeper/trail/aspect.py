@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any, NamedTuple, Protocol
 
 # Write phases: the order that cannot fail halfway for a reason we could foresee. Logging stops first
 # (nothing logs a half-weakened trail), UpdateTrail settles bucket and key, selectors that add management
@@ -37,8 +37,7 @@ EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS = "EventSelectors", "AdvancedEventSele
 INSIGHT_SELECTORS = "InsightSelectors"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One drifted property: what the trail has now (None: unknown) and what was declared (JSON-able)."""
 
     name: str
@@ -48,18 +47,16 @@ class Change:
     moves: bool = False  # it moves audit logs elsewhere (another bucket, prefix, key or log group): not a weakening
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One CloudTrail call, as data: its operation name (as in botocore's model) and its arguments."""
 
     operation: str
-    arguments: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Mapping[str, Any] = MappingProxyType({})
     phase: int = 0  # writes only: when it runs (see the phases above)
     properties: tuple[str, ...] = ()  # the declared properties this call changes
 
 
-@dataclass(frozen=True)
-class Weakening:
+class Weakening(NamedTuple):
     """A change that takes something away from audit, in words a reviewer can act on."""
 
     property: str
@@ -70,8 +67,7 @@ class Weakening:
         return f"{self.property} {self.change} breaks {self.control}"
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     """A write that is not attempted when an earlier write it needs failed (or was itself not attempted).
 
     When a write fails, every write that does not depend on it still runs: a trail half-repaired is
@@ -126,8 +122,7 @@ def unmet_dependency(write: Call, missing: Sequence[Call]) -> tuple[Call, str] |
     return None
 
 
-@dataclass(frozen=True)
-class PropertyDoc:
+class PropertyDoc(NamedTuple):
     """One row of the property reference (docs/properties.md)."""
 
     name: str

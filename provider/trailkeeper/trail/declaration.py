@@ -16,12 +16,11 @@ Which trails a declaration matches is decided by `fleet/matching.py`; the custom
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
+from typing import NamedTuple
 
 from trailkeeper.errors import VALUE_LIMIT, InvalidProperties, shorten, show
 from trailkeeper.trail import aspects, guard, rules, settings
@@ -50,24 +49,22 @@ def is_pattern(name: str) -> bool:
     return not name.startswith("arn:") and any(c in name for c in WILDCARDS)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """What narrows a pattern: tags every matched trail carries (None: any value), and home regions."""
 
-    tags: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    tags: Mapping[str, str | None] = MappingProxyType({})
     regions: frozenset[str] = frozenset()  # empty: every region scanned
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     """A trail (by name or ARN) and the settings declared for it; settings left out are not managed."""
 
     name: str
-    settings: Mapping[str, Value] = field(default_factory=lambda: MappingProxyType({}))
-    aspects: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # aspect name -> desired
+    settings: Mapping[str, Value] = MappingProxyType({})
+    aspects: Mapping[str, object] = MappingProxyType({})  # aspect name -> desired
     allow_weakening: guard.Allowance = False  # True, or the property names that may weaken audit
     dry_run: bool = False  # read and plan, write nothing
-    match: Match = field(default_factory=Match)  # patterns only
+    match: Match = Match()  # patterns only
     repair_delivery: bool | None = None  # None: not declared (the delivery guard only tells)
 
     @property
@@ -102,6 +99,8 @@ def known_properties() -> list[str]:
 
 
 def _unknown(key: str) -> str:
+    import difflib  # only a refusal needs it: not imported at cold start
+
     known = known_properties()
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else f"; known: {', '.join(sorted(known))}"

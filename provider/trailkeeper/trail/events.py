@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 from trailkeeper.trail import selectors
 from trailkeeper.trail.control_names import (
@@ -38,8 +38,7 @@ _BASIC_KINDS = {"All": frozenset(KINDS), "ReadOnly": frozenset({READ}), "WriteOn
 _READ_ONLY = {"true": READ, "false": WRITE}
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     """The resources whose data events (of one type and kind) are recorded: all, or those matching.
 
     >>> Scope(prefixes=frozenset({"arn:aws:s3:::logs/"})).covers(Scope(arns=frozenset({"arn:aws:s3:::logs/a"})))
@@ -69,8 +68,7 @@ class Scope:
         return Scope(self.everything or other.everything, self.prefixes | other.prefixes, self.arns | other.arns)
 
 
-@dataclass(frozen=True)
-class Unread:
+class Unread(NamedTuple):
     """A selector trailkeeper cannot read exactly (a narrowing such as eventName, or a value it does not know).
 
     `bound` is the most it can record — (MANAGEMENT or a data resource type, kind) pairs — or None when
@@ -115,8 +113,7 @@ def _alone(selector: BasicSelector | AdvancedSelector) -> Selectors:
     return Selectors(frozenset({selector}), frozenset())
 
 
-@dataclass(frozen=True)
-class Events:
+class Events(NamedTuple):
     """The events a trail records, read from its event selectors.
 
     `management[kind]` is None when that kind of management event is not recorded, else the sources
@@ -285,8 +282,7 @@ def _records_all(events: Events, what: str, kind: str) -> bool:
     return events.records_data(what, kind)
 
 
-@dataclass(frozen=True)
-class Coverage:
+class Coverage(NamedTuple):
     """In short, which management events selectors provably log: reads, writes, the sources excluded."""
 
     reads: bool

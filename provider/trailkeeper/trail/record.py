@@ -45,9 +45,9 @@ for CloudTrail.1, `Record.events.records_data("AWS::S3::Object", "write")` for C
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import cache, partial
 from types import MappingProxyType
+from typing import NamedTuple
 
 from trailkeeper.trail import selectors, settings
 from trailkeeper.trail.aspect import INSIGHT_SELECTORS, IS_LOGGING, Weakening
@@ -84,8 +84,7 @@ NEUTRAL_SWITCHES: Mapping[str, str] = MappingProxyType({})
 InsightSet = frozenset[tuple[str, frozenset[str]]]  # (InsightType, event categories watched beyond Management)
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """What one trail records and how its record is protected; a dimension is None when it is not known.
 
     `settings` are UpdateTrail settings in compare form (`normalise.current_view`: key ARNs, topic ARNs,
@@ -96,7 +95,7 @@ class Record:
     (True, False, True, True)
     """
 
-    settings: Mapping[str, bool | str | None] = field(default_factory=lambda: MappingProxyType({}))
+    settings: Mapping[str, bool | str | None] = MappingProxyType({})
     logging: bool | None = None
     events: Events | None = None
     insights: InsightSet | None = None
@@ -171,8 +170,7 @@ class Record:
 # --- dimensions: what each records, and when a change takes some of it away ---------------------------
 
 
-@dataclass(frozen=True)
-class Dimension:
+class Dimension(NamedTuple):
     """One dimension of a trail's record: what it records or protects, and when a change weakens it."""
 
     name: str
@@ -180,7 +178,7 @@ class Dimension:
     properties: tuple[str, ...]  # the declared properties that change it (what AllowWeakening names)
     weakens_when: str  # in words, for docs/guard.md
     control: str
-    lost: Callable[[Record, Record], list[Weakening]] = field(repr=False, compare=False, default=lambda b, a: [])
+    lost: Callable[[Record, Record], list[Weakening]] = lambda b, a: []
 
 
 def _switch(name: str, control: str) -> Callable[[Record, Record], list[Weakening]]:

@@ -24,12 +24,10 @@ the CloudTrail API reference page *AdvancedFieldSelector* and the *Quotas in Clo
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from trailkeeper.errors import VALUE_LIMIT, shorten, show
 from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS
@@ -93,16 +91,14 @@ _PARTITION = re.compile(r"aws(?:-[a-z]+)*")
 WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
 
 
-@dataclass(frozen=True)
-class DataResource:
+class DataResource(NamedTuple):
     """One basic-selector data resource: a type and the set of ARN prefixes it logs."""
 
     type: str
     values: frozenset[str]
 
 
-@dataclass(frozen=True)
-class BasicSelector:
+class BasicSelector(NamedTuple):
     """A basic selector with every default filled in; `excluded` is empty when `management` is false."""
 
     read_write: str
@@ -111,8 +107,7 @@ class BasicSelector:
     excluded: frozenset[str]
 
 
-@dataclass(frozen=True)
-class FieldSelector:
+class FieldSelector(NamedTuple):
     """One condition of an advanced selector: the field and its non-empty operators, values as sets."""
 
     field: str
@@ -123,8 +118,7 @@ class FieldSelector:
         return next((values for name, values in self.operators if name == operator), frozenset())
 
 
-@dataclass(frozen=True)
-class AdvancedSelector:
+class AdvancedSelector(NamedTuple):
     """An advanced selector: its name ('' when none) and its conditions, at most one per field."""
 
     name: str
@@ -134,16 +128,20 @@ class AdvancedSelector:
         return next((f for f in self.fields if f.field == name), None)
 
 
-@dataclass(frozen=True)
-class Selectors:
-    """The canonical, order-free, hashable form of a trail's event selectors: one of the two sets is empty."""
-
+class _SelectorSets(NamedTuple):
     basic: frozenset[BasicSelector]
     advanced: frozenset[AdvancedSelector]
 
-    def __post_init__(self) -> None:
-        if self.basic and self.advanced:
+
+class Selectors(_SelectorSets):
+    """The canonical, order-free, hashable form of a trail's event selectors: one of the two sets is empty."""
+
+    __slots__ = ()
+
+    def __new__(cls, basic: frozenset[BasicSelector], advanced: frozenset[AdvancedSelector]) -> Selectors:
+        if basic and advanced:
             raise ValueError("a trail has basic or advanced event selectors, never both")
+        return super().__new__(cls, basic, advanced)
 
 
 DEFAULT = Selectors(frozenset({BasicSelector("All", True, frozenset(), frozenset())}), frozenset())
@@ -206,6 +204,8 @@ def _hint(word: object, choices: Iterable[str]) -> str:
     """'; did you mean X?' for a near miss (any case), or ''."""
     if not isinstance(word, str):
         return ""
+    import difflib  # only a refusal needs it: not imported at cold start
+
     choices = list(choices)
     by_case = {c.lower(): c for c in choices}
     close = by_case.get(word.lower()) or next(iter(difflib.get_close_matches(word[:64], choices, n=1)), None)

@@ -13,9 +13,8 @@ accepted without a code change; the rules for the parameters known today stay ex
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cache, wraps
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 from trailkeeper import botocore_model as model
 from trailkeeper.trail import rules
@@ -29,8 +28,7 @@ NAME = "Name"
 NOT_SETTINGS = frozenset({"ServiceToken", "ServiceTimeout"})
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     name: str
     read_as: str | None  # the DescribeTrails field holding the current value; None: CloudTrail never says
     kind: Kind

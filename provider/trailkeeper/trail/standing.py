@@ -21,8 +21,7 @@ and anything else is refused before any read (NotChangeableHere), naming who may
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from trailkeeper.errors import NotChangeableHere
 from trailkeeper.trail import arns
@@ -34,8 +33,7 @@ DELEGATED: Standing = "delegated administrator"
 UNCONFIRMED: Standing = "unconfirmed"
 
 
-@dataclass(frozen=True)
-class Administrators:
+class Administrators(NamedTuple):
     """What Organizations said, asked from one account, of CloudTrail's delegated administrators.
 
     `accounts` None: it could not say (`unknown` says why, e.g. the question was denied).
