@@ -9,6 +9,7 @@ import os
 import statistics
 import tempfile
 import urllib.request
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,12 @@ def timed(owner, name, label):
             parts[label] = parts.get(label, 0.0) + time.perf_counter() - start
     setattr(owner, name, timer)
 import botocore.client
+from trailkeeper import botocore_model
 from trailkeeper.aws import calls
 from trailkeeper.cfn import response
 from trailkeeper.trail import declaration, guard
 timed(declaration, "parse", "parse")
+timed(botocore_model, "cloudtrail_model", "model")
 timed(calls.Clients, "client", "client")
 timed(botocore.client.BaseClient, "_make_api_call", "calls")
 timed(guard, "setting_effects", "guard")
@@ -76,6 +79,7 @@ put.request("PUT", url.path + "?" + url.query, body=b'{{"Status": "SUCCESS"}}', 
 put.getresponse().read()
 print("{MARK}" + json.dumps({{"total": time.perf_counter() - t0}}))
 """
+OWN_IMPORT = "trailkeeper (custom resource path)"
 STEPS = (
     ("boto3 + botocore", "import boto3"),
     ("first client (loads the CloudTrail model)", "boto3.client('cloudtrail', region_name='us-east-1')"),
@@ -84,7 +88,7 @@ STEPS = (
         "Powertools Logger + Metrics, made as observability.py makes them",
         "from aws_lambda_powertools import Logger, Metrics; Logger(service='x'); Metrics(namespace='x')",
     ),
-    ("trailkeeper (custom resource path)", "import trailkeeper.handler"),
+    (OWN_IMPORT, "import trailkeeper.handler"),
     ("drift path (fleet, report, PyYAML): now lazy", "import trailkeeper.invocations.direct_run"),
 )
 CONSTRUCTORS = f"""
@@ -116,8 +120,9 @@ def _env(endpoint: str, cfn: ResponseServer) -> dict[str, str]:
     }
 
 
-def _contributors(repeat: int = 5) -> list[tuple[str, float]]:
-    """Each step's own import time, in order, in fresh interpreters (median of `repeat`)."""
+def _contributors(repeat: int = 5, run: Callable[[str], str] | None = None) -> dict[str, float]:
+    """Each step's own import time, in order, in fresh interpreters (median of `repeat`); `run` runs a
+    script in one (this venv's interpreter by default)."""
     lines = ["import json, time", "times = []"]
     for label, statement in STEPS:
         lines += ["t = time.perf_counter()", statement, f"times.append(({label!r}, time.perf_counter() - t))"]
@@ -125,9 +130,31 @@ def _contributors(repeat: int = 5) -> list[tuple[str, float]]:
     env = {"PYTHONPATH": os.path.join(ROOT, "provider"), "AWS_REGION": world.HOME}
     samples: dict[str, list[float]] = {}
     for _ in range(repeat):
-        for label, seconds in _result(python("\n".join(lines), env)):
+        output = run("\n".join(lines)) if run else python("\n".join(lines), env)
+        for label, seconds in _result(output):
             samples.setdefault(label, []).append(seconds)
-    return [(label, statistics.median(values)) for label, values in samples.items()]
+    return {label: statistics.median(values) for label, values in samples.items()}
+
+
+def _own_share(where: str, samples: list[dict[str, Any]], own_import: float) -> Row:
+    """trailkeeper's own share of a cold start: its own import (after its dependencies') and what the first
+    event spends outside the CloudTrail model's load, the client, the two calls and the answer's PUT (crhelper's
+    and Powertools' part of the event included, so it is an upper bound)."""
+
+    def median(values: Iterable[float]) -> float:
+        return float(statistics.median(values))
+
+    others = median(sum(s["parts"].get(key, 0.0) for key in ("model", "client", "calls", "answer")) for s in samples)
+    event_own = median(s["first_event"] for s in samples) - others
+    own, total = own_import + event_own, median(s["total"] for s in samples)
+    return Row(
+        "Cold start",
+        f"trailkeeper's own share of that cold start ({where})",
+        f"{own * 1000:.1f} ms (import {own_import * 1000:.1f} ms, first event {event_own * 1000:.1f} ms)",
+        f"the whole cold start: {total * 1000:.0f} ms",
+        f"{own / total:.1%}",
+        {"own_s": own, "own_import_s": own_import, "own_event_s": event_own, "total_s": total},
+    )
 
 
 def _fresh_bytecode() -> None:
@@ -205,9 +232,11 @@ def run(repeat: int = 7) -> list[Row]:
             {"crhelper_s": crhelper, "ours_s": ours},
         )
     )
+    contributors = _contributors()
+    rows.append(_own_share("the venv", samples["after"], contributors[OWN_IMPORT]))
     rows += _under_the_runtime(repeat)
     xray = "imported" if rows[0].data["xray_imported"] else "not imported (Tracer unused)"
-    for label, seconds in _contributors():
+    for label, seconds in contributors.items():
         rows.append(Row("Cold start: contributors", label, f"{seconds * 1000:.1f} ms", "", ""))
     rows.append(Row("Cold start: contributors", "X-Ray SDK", xray, "", ""))
     rows += _first_event(samples["after"])
@@ -216,6 +245,7 @@ def run(repeat: int = 7) -> list[Row]:
 
 FIRST_EVENT = (
     ("parse", "declaration.parse: the properties checked (loads the CloudTrail model for the settings table)"),
+    ("model", "of which the CloudTrail model's load (the client would load it otherwise)"),
     ("client", "the CloudTrail client built (its endpoints and rules; the model is loaded already)"),
     ("calls", "DescribeTrails and UpdateTrail, to the local AWS"),
     ("guard", "the guard weighs the changes (loads the model of what a trail records)"),
@@ -234,7 +264,7 @@ def _first_event(samples: list[dict[str, Any]]) -> list[Row]:
         Row("Cold start: the first event", label, f"{part(key) * 1000:.1f} ms", "", "", {"s": part(key)})
         for key, label in FIRST_EVENT
     ]
-    rest = event - sum(part(key) for key, _ in FIRST_EVENT)
+    rest = event - sum(part(key) for key, _ in FIRST_EVENT if key != "model")  # the model's load is in parse
     rows.append(
         Row(
             "Cold start: the first event",
@@ -256,6 +286,7 @@ def _under_the_runtime(repeat: int) -> list[Row]:
     if interpreter is None:
         return [Row("Cold start", measure, "not measured: no Lambda Python here", "", "")]
     samples: dict[str, list[float]] = {"after": [], "baseline": [], "bare": []}
+    provider: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder, local_aws() as (endpoint, cfn):
         artifact, _, _ = package.build(Path(folder) / "provider.zip")
         env = _env(endpoint, cfn)
@@ -264,10 +295,13 @@ def _under_the_runtime(repeat: int) -> list[Row]:
         for _ in range(repeat):
             urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
             world.seed(endpoint)
-            for variant, script in (("after", PROVIDER.replace("{extra_import}", "")), ("bare", BARE_EVENT)):
-                env["BENCH_RESPONSE_URL"] = cfn.url()
-                samples[variant].append(_result(_cold(interpreter, script, env))["total"])
+            env["BENCH_RESPONSE_URL"] = cfn.url()
+            provider.append(_result(_cold(interpreter, PROVIDER.replace("{extra_import}", ""), env)))
+            samples["after"].append(provider[-1]["total"])
+            env["BENCH_RESPONSE_URL"] = cfn.url()
+            samples["bare"].append(_result(_cold(interpreter, BARE_EVENT, env))["total"])
             samples["baseline"].append(_result(_cold(interpreter, BASELINE, env))["total"])
+        imports = _contributors(repeat, lambda script: _cold(interpreter, script, env))
     after, baseline, bare = (statistics.median(samples[k]) for k in ("after", "baseline", "bare"))
     return [
         Row(
@@ -277,7 +311,8 @@ def _under_the_runtime(repeat: int) -> list[Row]:
             f"import boto3 + 1 client: {baseline * 1000:.0f} ms; the same work done bare: {bare * 1000:.0f} ms",
             f"{after / baseline:.2f}x; {after / bare:.2f}x the work done bare",
             {"runtime_after_s": after, "runtime_baseline_s": baseline, "runtime_bare_s": bare},
-        )
+        ),
+        _own_share("the artifact under Lambda's Python", provider, imports[OWN_IMPORT]),
     ]
 
 
