@@ -2,9 +2,9 @@
 
 Installs provider/requirements.txt for Lambda's platform (python3.13, arm64) next to the `trailkeeper`
 package, drops what Lambda never loads (caches, botocore's models of services the provider does not
-call and their entries in endpoints.json, boto3's resource models, PyYAML's optional C accelerator), compiles every module to Lambda's
-Python's bytecode, and zips it with fixed timestamps, permissions and order: the same sources always give
-the same bytes (the sha256 printed shows it).
+call and their entries in endpoints.json, boto3's resource models, PyYAML's optional C accelerator),
+compiles every module to Lambda's Python's bytecode, and zips it with fixed timestamps, permissions and
+order: the same sources always give the same bytes (the sha256 printed shows it).
 
 The bytecode is the cold start: Lambda unpacks the artifact read-only, so an artifact without
 `__pycache__` has every module of boto3, botocore and trailkeeper compiled from source at every cold start
