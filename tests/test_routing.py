@@ -295,7 +295,6 @@ def test_a_failed_cold_start_import_still_turns_the_collector_back_on() -> None:
     assert _run(script) == "True True"
 
 
-
 def _dataclasses_defined(statements: str) -> list[Any]:
     """The trailkeeper dataclasses defined while `statements` ran, then what `statements` printed last (JSON)."""
     script = (
