@@ -401,3 +401,18 @@ def test_a_fitted_value_is_offered_no_bytes_when_the_rest_already_fills_the_answ
 def test_a_kept_value_is_dropped_only_when_it_cannot_fit_even_alone(data: dict[str, str], kept: dict[str, str]) -> None:
     document = response.body({}, status="SUCCESS", physical_id="p", data=data, keep=("TrailArn",))
     assert document["Data"] == kept and len(response.encode(document)) <= response.BODY_LIMIT
+
+
+def test_the_system_trust_store_is_read_at_the_first_answer_not_when_the_sender_is_made(
+    cfn: ResponseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Made with no context, before the trust store names the stand-in's CA: the first PUT reads it (and pays
+    # for it, a millisecond or two of a cold start, as the answer's own cost), every later PUT reuses it.
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    sender = response.Sender(attempts=1, sleep=lambda _: None)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cfn.ca_file))
+    first, second = cfn.url(), cfn.url()
+    assert sender.send(first, response.body({}, status="SUCCESS", physical_id="x"), Deadline(60)) is True
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    assert sender.send(second, response.body({}, status="SUCCESS", physical_id="x"), Deadline(60)) is True
+    assert len(cfn.for_url(first)) == len(cfn.for_url(second)) == 1

@@ -91,10 +91,15 @@ class Sender:
         timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._ssl_context = ssl_context or ssl.create_default_context()
+        self._ssl_context = ssl_context  # None: the system's, made at the first PUT (it reads the CA store)
         self._attempts = attempts
         self._timeout = timeout
         self._sleep = sleep
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
 
     def _put_once(self, url: str, payload: bytes, timeout: float) -> int:
         parts = urlsplit(url)
@@ -103,7 +108,7 @@ class Sender:
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             connection = http.client.HTTPSConnection(
-                parts.hostname or "", parts.port, timeout=timeout, context=self._ssl_context
+                parts.hostname or "", parts.port, timeout=timeout, context=self._context()
             )
         else:
             connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
