@@ -92,6 +92,35 @@ def _cpu_contributors(accounts: int, regions: int, latency: float, concurrency: 
     return rows
 
 
+LAMBDA_SECONDS, LAMBDA_BYTES = 15 * 60, 10 * 1024**3  # one invocation's limits: time, and the most memory
+SLOWER_LATENCY = 0.2  # an AssumeRole to another region, a busy CloudTrail: four times the run's latency
+
+
+def _reach(measured: dict[str, Any], peak: int, real: int) -> Row:
+    """How many accounts one process plans within a Lambda invocation's limits, from the measured run: its wall
+    time per account (at a slower latency, scaled by it, never below its CPU per account) and its memory per
+    account (the report is held whole) beside the clients of the accounts in flight."""
+    accounts, latency, max_accounts = measured["accounts"], measured["latency_s"], measured["max_accounts"]
+    per_account = measured["wall_s"] / accounts
+    cpu_per_account = measured["cpu_s"] / accounts
+
+    def in_time(at: float) -> int:
+        return int(LAMBDA_SECONDS / max(cpu_per_account, per_account * at / latency))
+
+    in_memory = int((LAMBDA_BYTES - real * max_accounts) / (peak / accounts))
+    reach, slower = min(in_time(latency), in_memory), min(in_time(SLOWER_LATENCY), in_memory)
+    return Row(
+        f"Organization plan ({latency * 1000:.0f} ms per call)",
+        f"one machine's reach: the accounts one 15-minute invocation plans, {max_accounts} at a time, "
+        f"{measured['regions']} regions",
+        f"{reach:,} accounts at {latency * 1000:.0f} ms per call; {slower:,} at {SLOWER_LATENCY * 1000:.0f} ms",
+        f"{per_account * 1000:.1f} ms and {peak / accounts / 1e3:.0f} KB per account in this run; memory bounds it "
+        f"at {in_memory:,} accounts (10 GB)",
+        f"past {slower:,} accounts, or to retry one account's failure alone, the state machine (org-reconcile.yaml)",
+        {"reach_accounts": reach, "reach_accounts_slower": slower, "memory_bound_accounts": in_memory},
+    )
+
+
 def _peak_memory(accounts: int, regions: int, latency: float, max_accounts: int) -> int:
     tracemalloc.start()
     try:
@@ -155,6 +184,7 @@ def run(
                     "accounts": accounts,
                     "regions": regions,
                     "max_accounts": max_accounts,
+                    "latency_s": latency,
                     "assume_role": assumed,
                     "describe_trails": described,
                     "wall_s": wall,
@@ -169,6 +199,7 @@ def run(
     max_accounts = concurrency[0]
     peak = _peak_memory(accounts, regions, latency, max_accounts)
     real = _real_clients_memory(regions)
+    rows.append(_reach(rows[0].data, peak, real))
     rows.append(
         Row(
             section,
