@@ -1178,8 +1178,15 @@ def test_wire_is_valid_for_botocore() -> None:
 
 
 def test_selectors_of_both_kinds_cannot_exist() -> None:
-    with pytest.raises(ValueError, match=r"^a trail has basic or advanced event selectors, never both$"):
+    both = r"^a trail has basic or advanced event selectors, never both$"
+    with pytest.raises(ValueError, match=both):
         selectors.Selectors(DEFAULT.basic, ok(advanced(MANAGEMENT)).advanced)
+    # Nor by the NamedTuple's own ways round its constructor.
+    with pytest.raises(ValueError, match=both):
+        DEFAULT._replace(advanced=ok(advanced(MANAGEMENT)).advanced)
+    with pytest.raises(ValueError, match=both):
+        selectors.Selectors._make([DEFAULT.basic, ok(advanced(MANAGEMENT)).advanced])
+    assert DEFAULT._replace(basic=frozenset()) == selectors.Selectors(frozenset(), frozenset())
 
 
 # --- coverage and weakenings ---------------------------------------------------------------------------

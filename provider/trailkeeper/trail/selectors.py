@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from trailkeeper.errors import VALUE_LIMIT, shorten, show
 from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS
@@ -142,6 +142,12 @@ class Selectors(_SelectorSets):
         if basic and advanced:
             raise ValueError("a trail has basic or advanced event selectors, never both")
         return super().__new__(cls, basic, advanced)
+
+    # `_make`, and `_replace` through it, would build the tuple without `__new__`: they go through it too.
+    # (mypy reads NamedTuple's own `_make` as taking `_cls`, a name only; the signature is the same.)
+    @classmethod
+    def _make(cls, iterable: Iterable[Any]) -> Self:  # type: ignore[override]
+        return cls(*iterable)
 
 
 DEFAULT = Selectors(frozenset({BasicSelector("All", True, frozenset(), frozenset())}), frozenset())
