@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+from devkit import fidelity
 from devkit.lambda_context import LambdaContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -152,7 +153,9 @@ def test_any_bytes_in_any_encoding_are_text_or_one_clear_error(data: bytes, enco
 
 @pytest.fixture
 def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with mock_aws():
+    # With the fidelity layer: it serves moto's in-process calls one at a time. Bare, the plan's parallel region
+    # scans could change moto's backends while another iterated them ("dictionary changed size during iteration").
+    with fidelity.cloudtrail_as_aws(), mock_aws():
         boto3.client("ssm", region_name="us-east-1").put_parameter(
             Name="/tk/state", Value="trails:\n  - Name: audit-trail\n", Type="String"
         )
