@@ -412,7 +412,7 @@ def run_organization(accounts: int = 1000, regions: int = 17, latency: float = 0
     homes = {r: fake.homed(CALLER, r) for r in fake.regions}
     rows = []
     section = f"Audit and export, organization ({latency * 1000:.0f} ms per call)"
-    per_client = org._real_clients_memory(regions) / regions
+    per_client = org._real_clients(regions)[0] / regions
     places = accounts * regions
     for command in ("audit", "export"):
         calls, wall, done = _org_once(command, accounts, fake, latency)

@@ -139,10 +139,13 @@ def _peak_memory(accounts: int, regions: int, latency: float, max_accounts: int)
         tracemalloc.stop()
 
 
+CPU_SAMPLES = 3
+
+
 def _real_clients(regions: int) -> tuple[int, float]:
     """What one account's real clients cost (a botocore session with assumed credentials, a CloudTrail client
     per region), once per running account: the bytes they hold, and the CPU seconds making them takes (the
-    median of three accounts, untraced). The fake clients above cost neither."""
+    median of `CPU_SAMPLES` accounts, untraced). The fake clients above cost neither."""
     from botocore.stub import Stubber
 
     caller = Clients()
@@ -150,34 +153,32 @@ def _real_clients(regions: int) -> tuple[int, float]:
     stubber = Stubber(sts)
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     issued = {"AccessKeyId": "ASIAEXAMPLEEXAMPLE01", "SecretAccessKey": "s" * 40, "SessionToken": "t" * 40}
-    for _ in range(4):
+    for _ in range(CPU_SAMPLES + 1):  # the account traced, then those timed
         stubber.add_response("assume_role", {"Credentials": {**issued, "Expiration": expires}})
 
-    def member(account: str) -> Clients:
+    def member(account: str) -> tuple[AccountSessions, Clients]:
         sessions = AccountSessions(caller, "us-east-1", Deadline())
         made = Clients(sessions.session(Account(account, role_arn=role_arn("aws", account, "x"))))
         for region in REGIONS[:regions]:
             made.cloudtrail(region)
-        return made
+        return sessions, made
 
     with stubber:
         for region in REGIONS[:regions]:  # the shared model loader is warm, as in a long run
             caller.cloudtrail(region)
+        tracemalloc.start()
+        try:
+            alive = member("200000000000")  # held while measured, as by a running account
+            held = tracemalloc.get_traced_memory()[0]
+            del alive
+        finally:
+            tracemalloc.stop()
         cpu = []
-        for n in range(3):
+        for n in range(CPU_SAMPLES):
             start = time.process_time()
             member(f"20000000000{n + 1}")
             cpu.append(time.process_time() - start)
-        tracemalloc.start()
-        try:
-            member("200000000000")
-            return tracemalloc.get_traced_memory()[0], statistics.median(cpu)
-        finally:
-            tracemalloc.stop()
-
-
-def _real_clients_memory(regions: int) -> int:
-    return _real_clients(regions)[0]
+        return held, statistics.median(cpu)
 
 
 def run(
