@@ -296,7 +296,7 @@ def test_a_failed_cold_start_import_still_turns_the_collector_back_on() -> None:
 
 
 def _dataclasses_defined(statements: str) -> list[Any]:
-    """The trailkeeper dataclasses defined while `statements` ran, then what `statements` printed last (JSON)."""
+    """What `statements` printed (each line JSON), then, last, the trailkeeper dataclasses defined while they ran."""
     script = (
         "import dataclasses, json, sys\n"
         "defined = []\n"
