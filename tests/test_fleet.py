@@ -284,6 +284,21 @@ def test_progress_is_reported_per_region_and_per_trail(fleet_world: dict, client
     assert [s for s in seen if s[0] == "plan trails"][-1] == ("plan trails", 9, 9)
 
 
+def test_with_nobody_watching_the_regions_are_collected_at_once(
+    fleet_world: dict, clients: RecordingClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An organization run watches accounts, not regions: waking the account's thread for each region's answer
+    # only cost CPU (bench/org.py, 64 accounts at a time). The answers are the same either way.
+    watched = run(declared(fleet_world), clients, apply=False, progress=lambda *_: None)
+
+    def one_by_one(*_: object) -> None:
+        raise AssertionError("waited on each region's answer in turn, with nobody watching")
+
+    monkeypatch.setattr(fleet, "as_completed", one_by_one)
+    alone = run(declared(fleet_world), clients, apply=False)
+    assert len(alone.results) == 9 and alone.to_dict() == watched.to_dict()
+
+
 def test_no_time_left_means_no_write(fleet_world: dict, clients: RecordingClients) -> None:
     deadline = Deadline(30)
     states = declared({"us-east-1": fleet_world["us-east-1"]}, S3KeyPrefix="late")

@@ -298,7 +298,7 @@ def guard(
         regions=None,
         deadline=deadline,
         read_pacer=Pacer(READ_INTERVAL_SECONDS),
-        progress=lambda *_: None,
+        progress=None,
     )
     depending = [
         (matched.trail, matched.declarations)
