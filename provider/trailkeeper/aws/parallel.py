@@ -69,7 +69,10 @@ class Threads:
         except BaseException:
             self._slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
+        # The callback holds the semaphore, not this executor: this executor holds the future, and a cycle
+        # through them would leave both, their locks and conditions, to the collector's full scans.
+        release = self._slots.release
+        future.add_done_callback(lambda _: release())
         self._submitted.append(future)
         return future
 
