@@ -32,7 +32,7 @@ def sections(quick: bool, peer_venv: Path = peer.PEER_VENV) -> list[tuple[str, o
             ("warm", lambda: warm.run(repeat=20)),
             ("fleet", lambda: fleet.run(sizes=((1, 2), (3, 2)), before_parallel=2)),
             ("fleet, whole trail", lambda: fleet.run_whole_trail(regions=2, trails=2)),
-            ("org", lambda: org.run(accounts=40, concurrency=(8,))),
+            ("org", lambda: org.run(accounts=40, concurrency=(8,), samples=1)),
             (
                 "audit and export",
                 lambda: (
