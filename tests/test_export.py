@@ -237,6 +237,26 @@ def test_reads_are_at_the_limit(every_shape: dict[str, str]) -> None:
     )  # in each trail's home region
 
 
+def test_an_export_nobody_watches_collects_its_regions_at_once(
+    every_shape: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An organization's export gives each account no progress: as in its plan, no thread wakes for each region.
+    watched = export.export_account(
+        RecordingClients(), [HOME, OTHER], account=ACCOUNT, default_region=HOME, progress=lambda *_: None
+    )
+
+    def one_by_one(*_: object) -> None:
+        raise AssertionError("waited on each region's answer in turn, with nobody watching")
+
+    monkeypatch.setattr(fleet, "as_completed", one_by_one)
+    alone = _export(RecordingClients())
+    assert (
+        sorted(t.trail_arn for t in alone.trails)
+        == sorted(t.trail_arn for t in watched.trails)
+        == sorted(every_shape.values())
+    )
+
+
 def test_list_tags_takes_at_most_20_trails_per_call(account: None) -> None:
     boto3.client("s3", region_name=HOME).create_bucket(Bucket=BUCKET)
     home = boto3.client("cloudtrail", region_name=HOME)

@@ -165,7 +165,7 @@ def export_account(
         regions=list(dict.fromkeys(regions)) if regions else None,
         deadline=deadline,
         read_pacer=read_pacer,
-        progress=report,
+        progress=progress,  # None in an organization run: its regions are collected at once
         max_parallel_regions=max_parallel_regions,
     )
     failures = [Failure(region, error, account) for region, error in coverage.failed_regions.items()]
