@@ -10,6 +10,7 @@ A weakening reads `<property> <change> breaks <control>`.
 from __future__ import annotations
 
 READ, WRITE = "read", "write"  # the two kinds of events (readOnly true / false)
+MANAGEMENT_EVENTS, DATA_EVENTS = "management events", "data events"  # the two dimensions selectors decide
 
 CONTROL_RECORDING = "Security Hub CloudTrail.1, CIS 4.1"  # a multi-region trail logging read+write management events
 CONTROL_ORGANIZATION = "Security Hub CloudTrail.1, CIS 4.1 in every member account"

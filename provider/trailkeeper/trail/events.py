@@ -24,6 +24,8 @@ from trailkeeper.trail.control_names import (
     CONTROL_RECORDING,
     CONTROL_S3_DATA,
     CONTROL_UNREAD,
+    DATA_EVENTS,
+    MANAGEMENT_EVENTS,
     READ,
     WRITE,
 )
@@ -33,7 +35,6 @@ KINDS = (READ, WRITE)
 MANAGEMENT = "Management"  # in an `Unread.bound`, the management events of a kind (else a data resource type)
 S3_OBJECT = "AWS::S3::Object"
 LABEL_MAX = 120  # characters of a selector named in a reason (a reason is bounded; the plan shows the rest)
-MANAGEMENT_EVENTS, DATA_EVENTS = "management events", "data events"  # the two dimensions selectors decide
 _BASIC_KINDS = {"All": frozenset(KINDS), "ReadOnly": frozenset({READ}), "WriteOnly": frozenset({WRITE})}
 _READ_ONLY = {"true": READ, "false": WRITE}
 

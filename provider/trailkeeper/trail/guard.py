@@ -20,8 +20,9 @@ from trailkeeper.trail.aspect import Weakening
 if TYPE_CHECKING:
     from trailkeeper.trail.record import Record
 
-# The model of what a trail records (`record.py`, with `events.py` and `selectors.py`) loads when a change is
-# first weighed, not when the guard is imported: a cold start that changes nothing never loads it.
+# The model of what a trail records (`record.py`) loads when a change is first weighed, not when the guard is
+# imported: a cold start that changes nothing never loads it; what selectors record (`events.py`, `selectors.py`)
+# loads only when selectors are weighed.
 
 log = logging.getLogger(__name__)
 ALLOW = "AllowWeakening"

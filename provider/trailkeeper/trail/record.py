@@ -47,10 +47,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cache, partial
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from trailkeeper.trail import selectors, settings
-from trailkeeper.trail.aspect import INSIGHT_SELECTORS, IS_LOGGING, Weakening
+from trailkeeper.trail import settings
+from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS, INSIGHT_SELECTORS, IS_LOGGING, Weakening
 from trailkeeper.trail.control_names import (
     CONTROL_DATA,
     CONTROL_INSIGHTS,
@@ -62,12 +62,19 @@ from trailkeeper.trail.control_names import (
     CONTROL_SWITCH,
     CONTROL_TOPIC,
     CONTROL_VALIDATION,
+    DATA_EVENTS,
+    MANAGEMENT_EVENTS,
     READ,
     WRITE,
 )
-from trailkeeper.trail.events import DATA_EVENTS, MANAGEMENT_EVENTS, Events, losses
 from trailkeeper.trail.normalise import current_view
-from trailkeeper.trail.selectors import Selectors
+
+if TYPE_CHECKING:
+    from trailkeeper.trail.events import Events
+    from trailkeeper.trail.selectors import Selectors
+
+# The model of the events selectors record (`events.py`, with `selectors.py`: 2 ms of a cold start on Lambda's Python)
+# loads with the first record that has selectors: a change of settings alone never loads it.
 
 ORGANIZATION, MULTI_REGION, GLOBAL_EVENTS = "IsOrganizationTrail", "IsMultiRegionTrail", "IncludeGlobalServiceEvents"
 VALIDATION, KMS_KEY = "EnableLogFileValidation", "KmsKeyId"
@@ -90,6 +97,7 @@ class Record(NamedTuple):
     `settings` are UpdateTrail settings in compare form (`normalise.current_view`: key ARNs, topic ARNs,
     "" for none); a boolean whose value CloudTrail does not say is None there.
 
+    >>> from trailkeeper.trail import selectors
     >>> trail = Record.of({"IsMultiRegionTrail": True, "KmsKeyId": ""}, logging=True, events=selectors.DEFAULT)
     >>> trail.multi_region, trail.encrypted, trail.logging, trail.events.records_management()
     (True, False, True, True)
@@ -108,7 +116,11 @@ class Record(NamedTuple):
         events: Selectors | None = None,
         insights: InsightSet | None = None,
     ) -> Record:
-        read = Events.of(events) if events is not None else None
+        read = None
+        if events is not None:
+            from trailkeeper.trail.events import Events
+
+            read = Events.of(events)
         return Record(MappingProxyType(dict(trail_settings or {})), logging, read, insights)
 
     @staticmethod
@@ -218,6 +230,8 @@ def _events_lost(dimension: str) -> Callable[[Record, Record], list[Weakening]]:
 def _events_lost_between(dimension: str, before: Record, after: Record) -> list[Weakening]:
     if before.events is None or after.events is None:
         return []
+    from trailkeeper.trail.events import losses  # loaded already: both records were made with selectors
+
     found = losses(before.events, after.events)
     return [Weakening(after.events.declared_as, text, control) for d, text, control in found if d == dimension]
 
@@ -274,7 +288,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(
         MANAGEMENT_EVENTS,
         "read and write management events, minus the sources excluded (kms, rdsdata)",
-        (selectors.BASIC, selectors.ADVANCED),
+        (EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS),
         "read or write management events no longer logged, a source newly excluded, or a management selector "
         "trailkeeper cannot read exactly dropped without one logging all it could",
         CONTROL_RECORDING,
@@ -284,7 +298,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
         DATA_EVENTS,
         "data events per resource type, read and write, for all resources or those matching ARNs; "
         "and any selector trailkeeper cannot read exactly",
-        (selectors.BASIC, selectors.ADVANCED),
+        (EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS),
         "a type, a kind (read or write) or a resource no longer logged; a selector it cannot read dropped "
         "without a selector logging all it could",
         f"{CONTROL_S3_DATA[WRITE]}, {CONTROL_S3_DATA[READ]}, or {CONTROL_DATA}",
