@@ -173,13 +173,11 @@ def _fix_problems(args: argparse.Namespace) -> list[str]:
     problems = [flags.needing(given, "--fix")] if given and not args.fix else []
     if bool(args.log_group) != bool(args.log_role):
         problems.append("--log-group and --log-role go together (CloudTrail writes to the group with the role)")
-    if args.kms_key and not any(
-        p.match(args.kms_key) for p in (rules.KMS_KEY_ARN, rules.KMS_ALIAS_ARN, rules.KMS_ALIAS_NAME, rules.KMS_KEY_ID)
-    ):
+    if args.kms_key and rules.kms_key(args.kms_key):
         problems.append(f"--kms-key {args.kms_key!r} is not a key ARN, key id, alias name (alias/...) or alias ARN")
-    if args.log_role and not rules.IAM_ROLE_ARN.match(args.log_role):
+    if args.log_role and rules.iam_role_arn(args.log_role):
         problems.append(f"--log-role {args.log_role!r} is not an IAM role ARN")
-    if args.log_group and args.log_group.startswith("arn:") and not rules.LOG_GROUP_ARN.match(args.log_group):
+    if args.log_group and args.log_group.startswith("arn:") and rules.log_group_arn(args.log_group):
         problems.append(f"--log-group {args.log_group!r} is not a log group ARN")
     for tag in args.tag:
         key, equals, value = tag.partition("=")

@@ -20,7 +20,7 @@ from trailkeeper.org import accounts, inventory
 from trailkeeper.org import reconcile as org_reconcile
 from trailkeeper.trail.declaration import Declaration
 
-OU_ID = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
 
 
 REGION_HELP = "a region to look for trails in (repeatable; default: every region enabled for the account)"
@@ -79,7 +79,9 @@ def wanted(args: argparse.Namespace) -> bool:
 def check(args: argparse.Namespace) -> None:
     """Every problem with the organization flags at once, before any AWS call."""
     problems = [
-        f"--ou {ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)" for ou in args.ou if not OU_ID.match(ou)
+        f"--ou {ou!r} is not an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"
+        for ou in args.ou
+        if not OU_ID.fullmatch(ou)
     ]
     problems += [
         f"--exclude-account {a!r} is not a 12-digit account id"

@@ -21,7 +21,6 @@ account would run that account under this one's id.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,12 @@ import yaml
 from trailkeeper.errors import InvalidState, show
 from trailkeeper.fleet import state
 from trailkeeper.org.accounts import ACCOUNT_ID, ROLE_ARN, ROLE_NAME, Account, role_arn
+from trailkeeper.trail import rules
 
 # c7n-org's schema for an AWS account entry; keys it knows that trailkeeper has no use for are accepted.
 KNOWN_KEYS = frozenset(
     {"account_id", "name", "role", "regions", "tags", "external_id", "vars", "email", "display_name", "mfa_serial"}
 )
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _INT = "tag:yaml.org,2002:int"
 
 
@@ -118,7 +117,7 @@ def _entry(
     role = entry.get("role")
     problems.extend(f"{label}: {problem}" for problem in _role_problems(role, found))
     regions = entry.get("regions") or []
-    if not isinstance(regions, list) or not all(isinstance(r, str) and REGION.match(r) for r in regions):
+    if not isinstance(regions, list) or not all(isinstance(r, str) and rules.is_region(r) for r in regions):
         problems.append(f"{label}: regions {show(regions)} must be a list of region names such as eu-west-1")
     tags = entry.get("tags")
     if tags is not None and not isinstance(tags, list | dict):

@@ -17,10 +17,10 @@ class TrailHome(NamedTuple):
 
     @classmethod
     def from_arn(cls, trail_arn: str) -> TrailHome:
-        match = rules.TRAIL_ARN.match(trail_arn)
-        if match is None:
+        parts = rules.trail_arn(trail_arn)
+        if parts is None:
             raise ValueError(f"not a trail ARN: {trail_arn!r}")
-        return cls(match["partition"], match["region"], match["account"], match["name"])
+        return cls(*parts)
 
 
 def _field(arn: str, index: int) -> str:

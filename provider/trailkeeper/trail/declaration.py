@@ -39,8 +39,7 @@ PATTERN_RULE = (
     "a pattern is 1-128 characters: letters, digits, '.', '_', '-' and the wildcards * (any characters) "
     "and ? (one character)"
 )
-_PATTERN = re.compile(r"[A-Za-z0-9._*?-]{1,128}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_PATTERN = r"[A-Za-z0-9._*?-]{1,128}"  # compiled by `re` at its first use: most declarations hold no pattern
 MATCH_KEYS = ("Tags", "Regions")
 
 
@@ -150,7 +149,7 @@ def _name(props: Mapping[str, object]) -> tuple[str, str | None]:
     if raw.startswith("arn:") and any(c in raw for c in WILDCARDS):
         return raw, f"Name={show(raw)}: a pattern matches trail names, not ARNs; narrow it with Match.Regions"
     if is_pattern(raw):
-        return raw, (None if _PATTERN.fullmatch(raw) else f"Name={show(raw)}: {PATTERN_RULE}")
+        return raw, (None if re.fullmatch(_PATTERN, raw) else f"Name={show(raw)}: {PATTERN_RULE}")
     broken = rules.trail_name_or_arn(raw)
     return raw, (f"Name={show(raw)}: {broken}" if broken else None)
 
@@ -173,7 +172,7 @@ def _match_tags(raw: object) -> tuple[dict[str, str | None], list[str]]:
 def _match_regions(raw: object) -> tuple[frozenset[str], list[str]]:
     if not isinstance(raw, list) or not raw:
         return frozenset(), [f"{MATCH}.Regions={show(raw)}: must be a non-empty list of region names"]
-    wrong = [show(r) for r in raw if not isinstance(r, str) or not _REGION.fullmatch(r)]
+    wrong = [show(r) for r in raw if not isinstance(r, str) or not rules.is_region(r)]
     if wrong:
         return frozenset(), [f"{MATCH}.Regions: {', '.join(wrong[:5])}: not a region name (e.g. eu-west-1)"]
     return frozenset(raw), []

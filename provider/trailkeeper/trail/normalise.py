@@ -48,9 +48,9 @@ def kms_key_arn(declared: str, current: Value | None, home: TrailHome, describe_
     has a key. A trail without a key differs from any declared key, so the alias is kept as it is
     (CloudTrail resolves it when it is sent): no lookup is needed to know it must be written.
     """
-    if declared in ("", current) or rules.KMS_KEY_ARN.match(declared):
+    if declared in ("", current) or rules.is_kms_key_arn(declared):
         return declared
-    if rules.KMS_KEY_ID.match(declared):
+    if rules.is_kms_key_id(declared):
         if isinstance(current, str) and current.endswith(f":key/{declared}"):
             return current  # a key id names one key, whatever account holds it (Security's, for an organization)
         return f"arn:{home.partition}:kms:{home.region}:{home.account}:key/{declared}"
@@ -76,13 +76,9 @@ def wire_value(name: str, value: Value, home: TrailHome) -> Value:
     if name == LOG_GROUP and isinstance(value, str) and value:
         return value + ":*"
     if name == SNS and isinstance(value, str):
-        match = rules.SNS_TOPIC_ARN.match(value)
-        if match and (match["partition"], match["region"], match["account"]) == (
-            home.partition,
-            home.region,
-            home.account,
-        ):
+        topic = rules.sns_topic_arn(value)
+        if topic and topic[:3] == (home.partition, home.region, home.account):
             # A topic of the trail's own account and region is sent by name: CloudTrail resolves it
             # there to the same ARN (and moto, which tests run against, mishandles an ARN here).
-            return match["name"]
+            return topic[3]
     return value

@@ -12,25 +12,74 @@ from collections.abc import Callable
 
 Check = Callable[[str], "str | None"]
 
+# Each pattern is matched whole (`re.fullmatch`: `$` would let a trailing newline through) and in ASCII
+# (`\d` and `\w` would take any script's digits and letters, which AWS refuses). Each is compiled by `re` at
+# its first use, so a declaration pays only for the kinds of value it holds.
 _PARTITION = r"aws(?:-[a-z]+)*"
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
-_ACCOUNT = r"\d{12}"
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_MRK = r"mrk-[0-9a-fA-F]{32}"
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
+_KEY_ID = r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
+_ALIAS_NAME = r"alias/[a-zA-Z0-9/_-]{1,250}"
+_TOPIC_NAME = r"[A-Za-z0-9_-]{1,256}"
+_LOG_GROUP = r"log-group:[A-Za-z0-9._/#-]{1,512}(?::\*)?"
+_ROLE = r"role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}"
 
-TRAIL_ARN = re.compile(
-    rf"^arn:(?P<partition>{_PARTITION}):cloudtrail:(?P<region>{_REGION}):(?P<account>{_ACCOUNT}):trail/(?P<name>.+)$"
-)
-KMS_KEY_ARN = re.compile(rf"^arn:{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:key/(?:{_UUID}|{_MRK})$")
-KMS_ALIAS_ARN = re.compile(rf"^arn:{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:alias/[a-zA-Z0-9/_-]{{1,250}}$")
-KMS_ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
-KMS_KEY_ID = re.compile(rf"^(?:{_UUID}|{_MRK})$")
-SNS_TOPIC_ARN = re.compile(
-    rf"^arn:(?P<partition>{_PARTITION}):sns:(?P<region>{_REGION}):(?P<account>{_ACCOUNT}):(?P<name>[A-Za-z0-9_-]{{1,256}})$"
-)
-SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-LOG_GROUP_ARN = re.compile(rf"^arn:{_PARTITION}:logs:{_REGION}:{_ACCOUNT}:log-group:[A-Za-z0-9._/#-]{{1,512}}(?::\*)?$")
-IAM_ROLE_ARN = re.compile(rf"^arn:{_PARTITION}:iam::{_ACCOUNT}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}$")
+
+def _whole(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value, re.ASCII) is not None
+
+
+def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
+    """The partition, region, account and resource of an ARN of `service`, or None when `value` is not
+    one. IAM's ARNs have no region; every other service here has one.
+
+    >>> arn("arn:aws:logs:us-east-1:111122223333:log-group:audit:*", "logs")
+    ('aws', 'us-east-1', '111122223333', 'log-group:audit:*')
+    >>> arn("arn:aws:iam:us-east-1:111122223333:role/audit", "iam") is None  # IAM's ARNs name no region
+    True
+    """
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != service:
+        return None
+    _, partition, _, region, account, resource = parts
+    if not _whole(_PARTITION, partition) or not (len(account) == 12 and account.isascii() and account.isdigit()):
+        return None
+    has_region = _whole(_REGION, region) if service != "iam" else region == ""
+    return (partition, region, account, resource) if has_region else None
+
+
+def is_region(value: str) -> bool:
+    """A region name, such as eu-west-1 or us-gov-west-1."""
+    return _whole(_REGION, value)
+
+
+def trail_arn(value: str) -> tuple[str, str, str, str] | None:
+    """The partition, region, account and trail name of a trail ARN, or None."""
+    parts = arn(value, "cloudtrail")
+    if parts is None or not parts[3].startswith("trail/") or parts[3] == "trail/":
+        return None
+    return (*parts[:3], parts[3][len("trail/") :])
+
+
+def sns_topic_arn(value: str) -> tuple[str, str, str, str] | None:
+    """The partition, region, account and topic name of an SNS topic ARN, or None."""
+    parts = arn(value, "sns")
+    return parts if parts is not None and _whole(_TOPIC_NAME, parts[3]) else None
+
+
+def is_kms_key_id(value: str) -> bool:
+    """A key id: a UUID, or a multi-Region key's mrk-... id."""
+    return _whole(_KEY_ID, value)
+
+
+def is_kms_key_arn(value: str) -> bool:
+    parts = arn(value, "kms")
+    return parts is not None and parts[3].startswith("key/") and is_kms_key_id(parts[3][len("key/") :])
+
+
+def _is_kms_alias(value: str) -> bool:
+    parts = arn(value, "kms") if value.startswith("arn:") else ("", "", "", value)
+    return parts is not None and _whole(_ALIAS_NAME, parts[3])
+
 
 TRAIL_NAME_RULE = (
     "a trail name is 3-128 characters: letters, digits, '.', '_' or '-', starting and ending with a "
@@ -60,8 +109,8 @@ def trail_name(value: str) -> str | None:
 
 def trail_name_or_arn(value: str) -> str | None:
     if value.startswith("arn:"):
-        match = TRAIL_ARN.match(value)
-        if match is None or trail_name(match["name"]) is not None:
+        parts = trail_arn(value)
+        if parts is None or trail_name(parts[3]) is not None:
             return f"a trail ARN is arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME, where {TRAIL_NAME_RULE}"
         return None
     return trail_name(value)
@@ -91,23 +140,27 @@ def sns_topic(value: str) -> str | None:
     if len(value) > 256:
         return "an SNS topic name or ARN is at most 256 characters"
     if value.startswith("arn:"):
-        return None if SNS_TOPIC_ARN.match(value) else "an SNS topic ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME"
-    if SNS_TOPIC_NAME.match(value):
+        return None if sns_topic_arn(value) else "an SNS topic ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME"
+    if _whole(_TOPIC_NAME, value):
         return None
     return "an SNS topic name is 1-256 letters, digits, '-' or '_' (or give the topic's ARN)"
 
 
 def kms_key(value: str) -> str | None:
-    if any(p.match(value) for p in (KMS_KEY_ARN, KMS_ALIAS_ARN, KMS_ALIAS_NAME, KMS_KEY_ID)):
+    if is_kms_key_id(value) or is_kms_key_arn(value) or _is_kms_alias(value):
         return None
     return "a KMS key is alias/NAME, an alias ARN, a key ARN, a key id (UUID) or a multi-Region key id (mrk-...)"
 
 
 def log_group_arn(value: str) -> str | None:
-    if LOG_GROUP_ARN.match(value):
+    parts = arn(value, "logs")
+    if parts is not None and _whole(_LOG_GROUP, parts[3]):
         return None
     return "a CloudWatch Logs group ARN is arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME, with or without ':*'"
 
 
 def iam_role_arn(value: str) -> str | None:
-    return None if IAM_ROLE_ARN.match(value) else "an IAM role ARN is arn:PARTITION:iam::ACCOUNT:role/NAME"
+    parts = arn(value, "iam")
+    if parts is not None and _whole(_ROLE, parts[3]):
+        return None
+    return "an IAM role ARN is arn:PARTITION:iam::ACCOUNT:role/NAME"

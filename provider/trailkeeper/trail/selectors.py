@@ -73,7 +73,8 @@ MAX_DATA_RESOURCES = 250  # DataResources docs, quotas page: values across all b
 MAX_ADVANCED_VALUES = 500  # PutEventSelectors docs, quotas page: values across all advanced conditions
 NAME_MAX = 1000  # SelectorName max
 FIELD_MAX = 1000  # SelectorField max
-FIELD_PATTERN = re.compile(r"[\w|\d|\.|_]+")  # SelectorField pattern, matched whole as the service does
+# SelectorField's pattern, matched whole and in ASCII (the service's \w and \d take no other script's letters)
+FIELD_PATTERN = re.compile(r"[\w|\d|\.|_]+", re.ASCII)
 VALUE_MAX = 2048  # OperatorValue max
 ARN_MAX = 2048  # not in the model; bounds what we check, and no real ARN prefix is longer
 

@@ -1,0 +1,149 @@
+"""Every value check takes the whole value, in ASCII, as AWS does.
+
+A pattern ending in `$` lets a trailing newline through, and Python's `\\d` and `\\w` take any script's
+digits and letters; AWS refuses both. So `SnsTopicName: "alerts\\n"` or an account id written in
+Arabic-Indic digits passed validation and failed at UpdateTrail. Each check now refuses them before any
+call, and still accepts everything its documented pattern (the oracle below, matched whole in ASCII)
+describes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trailkeeper.cli import flags
+from trailkeeper.errors import InvalidProperties, InvalidState
+from trailkeeper.org import inventory
+from trailkeeper.trail import declaration, rules, selectors
+
+GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:audit"
+ROLE = "arn:aws:iam::123456789012:role/ct"
+ARABIC_ACCOUNT = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
+
+# The documented patterns (CloudTrail, SNS, KMS, CloudWatch Logs and IAM), as they were before; partitions
+# and regions of bounded length, so that a topic ARN stays within SNS's 256 characters.
+_P = r"aws(?:-[a-z]{1,8}){0,2}"
+_R = r"[a-z]{2}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}"
+_A = r"[0-9]{12}"
+_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
+ORACLES = {
+    "sns topic name": (r"[A-Za-z0-9_-]{1,256}", rules.sns_topic),
+    "sns topic ARN": (rf"arn:{_P}:sns:{_R}:{_A}:[A-Za-z0-9_-]{{1,160}}", rules.sns_topic),
+    "kms key id": (_ID, rules.kms_key),
+    "kms key ARN": (rf"arn:{_P}:kms:{_R}:{_A}:key/(?:{_ID})", rules.kms_key),
+    "kms alias": (r"alias/[a-zA-Z0-9/_-]{1,250}", rules.kms_key),
+    "kms alias ARN": (rf"arn:{_P}:kms:{_R}:{_A}:alias/[a-zA-Z0-9/_-]{{1,250}}", rules.kms_key),
+    "log group ARN": (rf"arn:{_P}:logs:{_R}:{_A}:log-group:[A-Za-z0-9._/#-]{{1,512}}(?::\*)?", rules.log_group_arn),
+    "role ARN": (rf"arn:{_P}:iam::{_A}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}", rules.iam_role_arn),
+}
+
+
+def problems(**props: Any) -> list[str]:
+    try:
+        declaration.parse({"Name": "audit", **props})
+    except InvalidProperties as error:
+        return list(error.problems)
+    return []
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_whatever_the_documented_pattern_describes_is_accepted(kind: str, data: st.DataObject) -> None:
+    pattern, check = ORACLES[kind]
+    value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
+    assert check(value) is None, value
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("Name", "audit"),
+        ("Name", "arn:aws:cloudtrail:us-east-1:123456789012:trail/audit"),
+        ("SnsTopicName", "alerts"),
+        ("SnsTopicName", "arn:aws:sns:us-east-1:123456789012:alerts"),
+        ("KmsKeyId", "alias/audit"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:alias/audit"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-123456789012"),
+        ("KmsKeyId", "mrk-1234abcd12ab34cd56ef1234567890ab"),
+        ("CloudWatchLogsRoleArn", ROLE),
+        ("CloudWatchLogsLogGroupArn", GROUP + ":*"),
+        ("S3BucketName", "audit-logs"),
+    ],
+)
+@pytest.mark.parametrize("tail", ["\n", "\r\n", "\x00"])
+def test_a_value_with_a_line_end_after_it_is_refused_and_named(prop: str, value: str, tail: str) -> None:
+    pair = {"CloudWatchLogsLogGroupArn": GROUP, "CloudWatchLogsRoleArn": ROLE} if "CloudWatch" in prop else {}
+    assert problems(**{**pair, prop: value}) == []
+    found = problems(**{**pair, prop: value + tail})
+    assert found and found[0].startswith(f"{prop}=")
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("SnsTopicName", f"arn:aws:sns:us-east-1:{ARABIC_ACCOUNT}:alerts"),
+        ("KmsKeyId", f"arn:aws:kms:us-east-1:{ARABIC_ACCOUNT}:alias/audit"),
+        ("CloudWatchLogsRoleArn", f"arn:aws:iam::{ARABIC_ACCOUNT}:role/ct"),
+        ("CloudWatchLogsRoleArn", "arn:aws:iam::123456789012:role/caf\u00e9"),
+        ("CloudWatchLogsLogGroupArn", f"arn:aws:logs:us-east-\u0661:123456789012:log-group:audit"),
+        ("Name", f"arn:aws:cloudtrail:us-east-1:{ARABIC_ACCOUNT}:trail/audit"),
+    ],
+)
+def test_another_scripts_digits_or_letters_are_refused(prop: str, value: str) -> None:
+    pair = {"CloudWatchLogsLogGroupArn": GROUP, "CloudWatchLogsRoleArn": ROLE} if "CloudWatch" in prop else {}
+    found = problems(**{**pair, prop: value})
+    assert found and found[0].startswith(f"{prop}=")
+
+
+def test_a_trail_arn_with_a_line_end_has_no_home() -> None:
+    assert rules.trail_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit") == (
+        "aws",
+        "us-east-1",
+        "123456789012",
+        "audit",
+    )
+    assert rules.trail_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit\n") == (
+        "aws",
+        "us-east-1",
+        "123456789012",
+        "audit\n",
+    )  # what AWS returns is taken as it is; a declared name is checked by `trail_name`
+    assert rules.trail_name_or_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit\n") is not None
+
+
+@pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west"])
+def test_match_regions_take_region_names_whole(region: str) -> None:
+    found = problems(Name="audit-*", Match={"Regions": ["eu-west-1", region]})
+    assert found and "not a region name" in found[0]
+    assert problems(Name="audit-*", Match={"Regions": ["eu-west-1", "ap-southeast-10"]}) == []
+
+
+@pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661"])
+def test_an_inventory_takes_region_names_whole(region: str) -> None:
+    def entry(regions: list[str]) -> dict[str, Any]:
+        return {"accounts": [{"account_id": "123456789012", "regions": regions}]}
+
+    assert inventory.parse(entry(["eu-west-1", "ap-southeast-10"]), role_name="audit")[0].regions
+    with pytest.raises(InvalidState, match="regions"):
+        inventory.parse(entry(["eu-west-1", region]), role_name="audit")
+
+
+def test_an_ou_id_is_taken_whole() -> None:
+    parser = argparse.ArgumentParser()
+    flags.add_arguments(parser)
+    flags.check(parser.parse_args(["--organization", "--ou", "ou-ab12-abcdefgh"]))
+    with pytest.raises(InvalidProperties, match="is not an OU id"):
+        flags.check(parser.parse_args(["--organization", "--ou", "ou-ab12-abcdefgh\n"]))
+
+
+@pytest.mark.parametrize("field", ["eventName", "resources.ARN", "eventN\u00e4me", "eventName\n"])
+def test_a_selector_field_is_matched_in_ascii_as_the_service_does(field: str) -> None:
+    accepted = selectors.FIELD_PATTERN.fullmatch(field) is not None
+    assert accepted == (field.isascii() and field.isprintable())
