@@ -92,7 +92,7 @@ def test_a_value_with_a_line_end_after_it_is_refused_and_named(prop: str, value:
         ("KmsKeyId", f"arn:aws:kms:us-east-1:{ARABIC_ACCOUNT}:alias/audit"),
         ("CloudWatchLogsRoleArn", f"arn:aws:iam::{ARABIC_ACCOUNT}:role/ct"),
         ("CloudWatchLogsRoleArn", "arn:aws:iam::123456789012:role/caf\u00e9"),
-        ("CloudWatchLogsLogGroupArn", f"arn:aws:logs:us-east-\u0661:123456789012:log-group:audit"),
+        ("CloudWatchLogsLogGroupArn", "arn:aws:logs:us-east-\u0661:123456789012:log-group:audit"),
         ("Name", f"arn:aws:cloudtrail:us-east-1:{ARABIC_ACCOUNT}:trail/audit"),
     ],
 )
