@@ -10,6 +10,7 @@ describes.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 from typing import Any
 
@@ -21,27 +22,46 @@ from trailkeeper.cli import flags
 from trailkeeper.errors import InvalidProperties, InvalidState
 from trailkeeper.org import inventory
 from trailkeeper.trail import declaration, rules, selectors
+from trailkeeper.trail.rules import Check
 
 GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:audit"
 ROLE = "arn:aws:iam::123456789012:role/ct"
 ARABIC_ACCOUNT = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
 
-# The documented patterns (CloudTrail, SNS, KMS, CloudWatch Logs and IAM), as they were before; partitions
-# and regions of bounded length, so that a topic ARN stays within SNS's 256 characters.
-_P = r"aws(?:-[a-z]{1,8}){0,2}"
-_R = r"[a-z]{2}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}"
+# The documented patterns (CloudTrail, SNS, KMS, CloudWatch Logs and IAM), as regular expressions matched whole
+# in ASCII: the oracle of what each check accepts.
 _A = r"[0-9]{12}"
 _ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
-ORACLES = {
-    "sns topic name": (r"[A-Za-z0-9_-]{1,256}", rules.sns_topic),
-    "sns topic ARN": (rf"arn:{_P}:sns:{_R}:{_A}:[A-Za-z0-9_-]{{1,160}}", rules.sns_topic),
-    "kms key id": (_ID, rules.kms_key),
-    "kms key ARN": (rf"arn:{_P}:kms:{_R}:{_A}:key/(?:{_ID})", rules.kms_key),
-    "kms alias": (r"alias/[a-zA-Z0-9/_-]{1,250}", rules.kms_key),
-    "kms alias ARN": (rf"arn:{_P}:kms:{_R}:{_A}:alias/[a-zA-Z0-9/_-]{{1,250}}", rules.kms_key),
-    "log group ARN": (rf"arn:{_P}:logs:{_R}:{_A}:log-group:[A-Za-z0-9._/#-]{{1,512}}(?::\*)?", rules.log_group_arn),
-    "role ARN": (rf"arn:{_P}:iam::{_A}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}", rules.iam_role_arn),
-}
+
+
+def documented(partition: str, region: str) -> dict[str, tuple[str, Check]]:
+    return {
+        "sns topic name": (r"[A-Za-z0-9_-]{1,256}", rules.sns_topic),
+        "sns topic ARN": (rf"arn:{partition}:sns:{region}:{_A}:[A-Za-z0-9_-]{{1,160}}", rules.sns_topic),
+        "kms key id": (_ID, rules.kms_key),
+        "kms key ARN": (rf"arn:{partition}:kms:{region}:{_A}:key/(?:{_ID})", rules.kms_key),
+        "kms alias": (r"alias/[a-zA-Z0-9/_-]{1,250}", rules.kms_key),
+        "kms alias ARN": (rf"arn:{partition}:kms:{region}:{_A}:alias/[a-zA-Z0-9/_-]{{1,250}}", rules.kms_key),
+        "log group ARN": (
+            rf"arn:{partition}:logs:{region}:{_A}:log-group:[A-Za-z0-9._/#-]{{1,512}}(?::\*)?",
+            rules.log_group_arn,
+        ),
+        "role ARN": (rf"arn:{partition}:iam::{_A}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{{1,64}}", rules.iam_role_arn),
+    }
+
+
+ORACLES = documented(r"aws(?:-[a-z]+)*", r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+# What the tests draw from: partitions and regions of bounded length, so a topic ARN stays within 256 characters.
+DRAWN = documented(r"aws(?:-[a-z]{1,8}){0,2}", r"[a-z]{2}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}")
+NEAR = "\n\r\x00 :/*.-_@#+=aZ9\u00e9\u0661"  # what a value near a valid one may gain in one place
+
+
+def oracle(check: Check, value: str) -> bool:
+    """Whether the documented patterns of `check` accept `value`."""
+    kinds = [pattern for pattern, same in ORACLES.values() if same is check]
+    if check is rules.sns_topic and len(value) > 256:
+        return False
+    return any(re.fullmatch(pattern, value, re.ASCII) for pattern in kinds)
 
 
 def problems(**props: Any) -> list[str]:
@@ -56,9 +76,62 @@ def problems(**props: Any) -> list[str]:
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_whatever_the_documented_pattern_describes_is_accepted(kind: str, data: st.DataObject) -> None:
-    pattern, check = ORACLES[kind]
+    pattern, check = DRAWN[kind]
     value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
     assert check(value) is None, value
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_a_value_near_a_valid_one_is_judged_as_the_documented_pattern_judges_it(kind: str, data: st.DataObject) -> None:
+    pattern, check = DRAWN[kind]
+    value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
+    at = data.draw(st.integers(0, len(value)))
+    gained = data.draw(st.sampled_from(NEAR))
+    near = data.draw(
+        st.sampled_from(
+            [value[:at] + gained + value[at:], value[:at] + gained + value[at + 1 :], value[:at] + value[at + 1 :]]
+        )
+    )
+    assert (check(near) is None) == oracle(check, near), near
+
+
+def _trail_name_documented(value: str) -> bool:
+    return bool(
+        3 <= len(value) <= 128
+        and re.fullmatch(r"[A-Za-z0-9._-]+", value, re.ASCII)
+        and value[0].isalnum()
+        and value[-1].isalnum()
+        and not re.search(r"[._-]{2}", value)
+        and not _an_ip_address(value)
+    )
+
+
+def _bucket_documented(value: str) -> bool:
+    return bool(
+        3 <= len(value) <= 63
+        and re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", value, re.ASCII)
+        and ".." not in value
+        and not _an_ip_address(value)
+        and not value.startswith(("xn--", "sthree-"))
+        and not value.endswith(("-s3alias", "--ol-s3"))
+    )
+
+
+def _an_ip_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(alphabet="abZ09._-:" + NEAR, max_size=12) | st.from_regex(r"[a-z0-9.-]{1,70}", fullmatch=True))
+def test_trail_and_bucket_names_are_judged_as_their_documented_rules_judge_them(name: str) -> None:
+    assert (rules.trail_name(name) is None) == _trail_name_documented(name)
+    assert (rules.s3_bucket_name(name) is None) == _bucket_documented(name)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +175,29 @@ def test_another_scripts_digits_or_letters_are_refused(prop: str, value: str) ->
     assert found and found[0].startswith(f"{prop}=")
 
 
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [
+        ("SnsTopicName", "arn:aws:sns:eur-west-1:123456789012:alerts"),
+        ("SnsTopicName", "arn:aws-:sns:us-east-1:123456789012:alerts"),
+        ("SnsTopicName", "arn:awsx:sns:us-east-1:123456789012:alerts"),
+        ("SnsTopicName", "arn:aws:sns:us-east-:123456789012:alerts"),
+        ("SnsTopicName", "arn:aws:sns:us-east-1:1234567890123:alerts"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/mrk-" + "a" * 31),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-12341-23456789012"),
+        ("KmsKeyId", "arn:aws:kms:us-east-1:123456789012:alias/"),
+        ("CloudWatchLogsRoleArn", "arn:aws:iam::123456789012:role/a b/ct"),
+        ("CloudWatchLogsRoleArn", "arn:aws:iam::123456789012:roles/ct"),
+        ("CloudWatchLogsLogGroupArn", GROUP + ":*:*"),
+        ("CloudWatchLogsLogGroupArn", "arn:aws:logs:us-east-1:123456789012:log-group::*"),
+    ],
+)
+def test_a_value_one_step_off_its_documented_pattern_is_refused(prop: str, value: str) -> None:
+    pair = {"CloudWatchLogsLogGroupArn": GROUP, "CloudWatchLogsRoleArn": ROLE} if "CloudWatch" in prop else {}
+    found = problems(**{**pair, prop: value})
+    assert found and found[0].startswith(f"{prop}=")
+
+
 def test_a_trail_arn_with_a_line_end_has_no_home() -> None:
     assert rules.trail_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit") == (
         "aws",
@@ -118,7 +214,7 @@ def test_a_trail_arn_with_a_line_end_has_no_home() -> None:
     assert rules.trail_name_or_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit\n") is not None
 
 
-@pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west"])
+@pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west", "eur-west-1", "eu--1"])
 def test_match_regions_take_region_names_whole(region: str) -> None:
     found = problems(Name="audit-*", Match={"Regions": ["eu-west-1", region]})
     assert found and "not a region name" in found[0]

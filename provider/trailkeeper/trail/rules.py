@@ -7,25 +7,48 @@ They are pure: no AWS, no I/O. Cross-setting rules live in `declaration.py` and 
 from __future__ import annotations
 
 import ipaddress
-import re
+import itertools
 from collections.abc import Callable
 
 Check = Callable[[str], "str | None"]
 
-# Each pattern is matched whole (`re.fullmatch`: `$` would let a trailing newline through) and in ASCII
-# (`\d` and `\w` would take any script's digits and letters, which AWS refuses). Each is compiled by `re` at
-# its first use, so a declaration pays only for the kinds of value it holds.
-_PARTITION = r"aws(?:-[a-z]+)*"
-_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
-_KEY_ID = r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
-_ALIAS_NAME = r"alias/[a-zA-Z0-9/_-]{1,250}"
-_TOPIC_NAME = r"[A-Za-z0-9_-]{1,256}"
-_LOG_GROUP = r"log-group:[A-Za-z0-9._/#-]{1,512}(?::\*)?"
-_ROLE = r"role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}"
+# Each documented pattern (tests/test_rules_whole.py keeps them) is checked as the set of characters each field
+# may hold, whole and in ASCII: a regular expression's `$` lets a trailing newline through and its `\d` and `\w`
+# take any script's digits and letters, which AWS refuses; and compiling the patterns was a millisecond of
+# every cold start, while sets of characters cost nothing to build.
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_DIGITS = frozenset("0123456789")
+_ALNUM = _LOWER | _DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_HEX = _DIGITS | frozenset("abcdefABCDEF")
+_NAME = _ALNUM | frozenset("._-")  # a trail name's
+_BUCKET = _LOWER | _DIGITS | frozenset(".-")
+_TOPIC = _ALNUM | frozenset("_-")
+_ALIAS = _ALNUM | frozenset("/_-")
+_LOG_GROUP = _ALNUM | frozenset("._/#-")
+_ROLE_NAME = _ALNUM | frozenset("_+=,.@-")
+_ROLE_PATH = frozenset(chr(c) for c in range(0x21, 0x7F))  # printable ASCII but the space
+_UUID_GROUPS = [8, 4, 4, 4, 12]
 
 
-def _whole(pattern: str, value: str) -> bool:
-    return re.fullmatch(pattern, value, re.ASCII) is not None
+def _made_of(value: str, allowed: frozenset[str], most: int = 1 << 16) -> bool:
+    """`value` has 1 to `most` characters, each of `allowed`."""
+    return 0 < len(value) <= most and allowed.issuperset(value)
+
+
+def _is_partition(value: str) -> bool:
+    """aws, or aws- and words of lower-case letters: aws-cn, aws-us-gov, aws-iso-b."""
+    return value == "aws" or (value.startswith("aws-") and all(_made_of(w, _LOWER) for w in value[4:].split("-")))
+
+
+def is_region(value: str) -> bool:
+    """A region name: two letters, words of lower-case letters and a number (eu-west-1, us-gov-west-1)."""
+    words = value.split("-")
+    return (
+        len(words) >= 3
+        and len(words[0]) == 2
+        and all(_made_of(w, _LOWER) for w in words[:-1])
+        and _made_of(words[-1], _DIGITS)
+    )
 
 
 def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
@@ -41,15 +64,10 @@ def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != service:
         return None
     _, partition, _, region, account, resource = parts
-    if not _whole(_PARTITION, partition) or not (len(account) == 12 and account.isascii() and account.isdigit()):
+    if not _is_partition(partition) or not (len(account) == 12 and _made_of(account, _DIGITS)):
         return None
-    has_region = _whole(_REGION, region) if service != "iam" else region == ""
+    has_region = is_region(region) if service != "iam" else region == ""
     return (partition, region, account, resource) if has_region else None
-
-
-def is_region(value: str) -> bool:
-    """A region name, such as eu-west-1 or us-gov-west-1."""
-    return _whole(_REGION, value)
 
 
 def trail_arn(value: str) -> tuple[str, str, str, str] | None:
@@ -63,12 +81,14 @@ def trail_arn(value: str) -> tuple[str, str, str, str] | None:
 def sns_topic_arn(value: str) -> tuple[str, str, str, str] | None:
     """The partition, region, account and topic name of an SNS topic ARN, or None."""
     parts = arn(value, "sns")
-    return parts if parts is not None and _whole(_TOPIC_NAME, parts[3]) else None
+    return parts if parts is not None and _made_of(parts[3], _TOPIC, 256) else None
 
 
 def is_kms_key_id(value: str) -> bool:
-    """A key id: a UUID, or a multi-Region key's mrk-... id."""
-    return _whole(_KEY_ID, value)
+    """A key id: a UUID, or a multi-Region key's mrk- and 32 hexadecimal digits."""
+    if value.startswith("mrk-"):
+        return len(value) == 36 and _made_of(value[4:], _HEX)
+    return [len(group) for group in value.split("-")] == _UUID_GROUPS and _made_of(value.replace("-", ""), _HEX)
 
 
 def is_kms_key_arn(value: str) -> bool:
@@ -78,7 +98,7 @@ def is_kms_key_arn(value: str) -> bool:
 
 def _is_kms_alias(value: str) -> bool:
     parts = arn(value, "kms") if value.startswith("arn:") else ("", "", "", value)
-    return parts is not None and _whole(_ALIAS_NAME, parts[3])
+    return parts is not None and parts[3].startswith("alias/") and _made_of(parts[3][len("alias/") :], _ALIAS, 250)
 
 
 TRAIL_NAME_RULE = (
@@ -98,11 +118,11 @@ def _is_ip_address(value: str) -> bool:
 
 
 def trail_name(value: str) -> str | None:
-    if not 3 <= len(value) <= 128 or not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+    if not 3 <= len(value) <= 128 or not _NAME.issuperset(value):
         return TRAIL_NAME_RULE
     if not (value[0].isalnum() and value[-1].isalnum()):
         return TRAIL_NAME_RULE
-    if re.search(r"[._-]{2}", value) or _is_ip_address(value):
+    if any(a in "._-" and b in "._-" for a, b in itertools.pairwise(value)) or _is_ip_address(value):
         return TRAIL_NAME_RULE
     return None
 
@@ -123,7 +143,7 @@ BUCKET_RULE = (
 
 
 def s3_bucket_name(value: str) -> str | None:
-    if not 3 <= len(value) <= 63 or not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", value):
+    if not (3 <= len(value) <= 63 and _BUCKET.issuperset(value) and value[0].isalnum() and value[-1].isalnum()):
         return BUCKET_RULE
     if ".." in value or _is_ip_address(value):
         return BUCKET_RULE
@@ -141,7 +161,7 @@ def sns_topic(value: str) -> str | None:
         return "an SNS topic name or ARN is at most 256 characters"
     if value.startswith("arn:"):
         return None if sns_topic_arn(value) else "an SNS topic ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME"
-    if _whole(_TOPIC_NAME, value):
+    if _made_of(value, _TOPIC, 256):
         return None
     return "an SNS topic name is 1-256 letters, digits, '-' or '_' (or give the topic's ARN)"
 
@@ -153,14 +173,14 @@ def kms_key(value: str) -> str | None:
 
 
 def log_group_arn(value: str) -> str | None:
-    parts = arn(value, "logs")
-    if parts is not None and _whole(_LOG_GROUP, parts[3]):
+    group = parts[3].removesuffix(":*") if (parts := arn(value, "logs")) else ""
+    if group.startswith("log-group:") and _made_of(group[len("log-group:") :], _LOG_GROUP, 512):
         return None
     return "a CloudWatch Logs group ARN is arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME, with or without ':*'"
 
 
 def iam_role_arn(value: str) -> str | None:
-    parts = arn(value, "iam")
-    if parts is not None and _whole(_ROLE, parts[3]):
+    path, _, name = parts[3].rpartition("/") if (parts := arn(value, "iam")) else ("", "", "")
+    if (path == "role" or (path.startswith("role/") and _made_of(path, _ROLE_PATH))) and _made_of(name, _ROLE_NAME, 64):
         return None
     return "an IAM role ARN is arn:PARTITION:iam::ACCOUNT:role/NAME"
