@@ -214,7 +214,10 @@ def test_a_trail_arn_with_a_line_end_has_no_home() -> None:
     assert rules.trail_name_or_arn("arn:aws:cloudtrail:us-east-1:123456789012:trail/audit\n") is not None
 
 
-@pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west", "eur-west-1", "eu--1"])
+@pytest.mark.parametrize(
+    "region",
+    ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west", "eur-west-1", "eu--1", "eu-1", "eu--west-1", "-u-west-1"],
+)
 def test_match_regions_take_region_names_whole(region: str) -> None:
     found = problems(Name="audit-*", Match={"Regions": ["eu-west-1", region]})
     assert found and "not a region name" in found[0]

@@ -42,12 +42,13 @@ def _is_partition(value: str) -> bool:
 
 def is_region(value: str) -> bool:
     """A region name: two letters, words of lower-case letters and a number (eu-west-1, us-gov-west-1)."""
-    words = value.split("-")
+    *words, number = value.split("-")
     return (
-        len(words) >= 3
+        len(words) >= 2
         and len(words[0]) == 2
-        and all(_made_of(w, _LOWER) for w in words[:-1])
-        and _made_of(words[-1], _DIGITS)
+        and "" not in words
+        and _LOWER.issuperset("".join(words))
+        and _made_of(number, _DIGITS)
     )
 
 
@@ -64,7 +65,7 @@ def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != service:
         return None
     _, partition, _, region, account, resource = parts
-    if not _is_partition(partition) or not (len(account) == 12 and _made_of(account, _DIGITS)):
+    if not (len(account) == 12 and _DIGITS.issuperset(account)) or not _is_partition(partition):
         return None
     has_region = is_region(region) if service != "iam" else region == ""
     return (partition, region, account, resource) if has_region else None
