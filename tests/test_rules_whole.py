@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +31,8 @@ ROLE = "arn:aws:iam::123456789012:role/ct"
 ARABIC_ACCOUNT = "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
 
 # The documented patterns (CloudTrail, SNS, KMS, CloudWatch Logs and IAM), as regular expressions matched whole
-# in ASCII: the oracle of what each check accepts.
+# in ASCII: the oracle of what each check accepts. A region's first word has two to four letters, as in botocore's
+# partitions (eusc-de-east-1 is the European Sovereign Cloud's).
 _A = r"[0-9]{12}"
 _ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
 
@@ -50,9 +53,9 @@ def documented(partition: str, region: str) -> dict[str, tuple[str, Check]]:
     }
 
 
-ORACLES = documented(r"aws(?:-[a-z]+)*", r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+ORACLES = documented(r"aws(?:-[a-z]+)*", r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]+")
 # What the tests draw from: partitions and regions of bounded length, so a topic ARN stays within 256 characters.
-DRAWN = documented(r"aws(?:-[a-z]{1,8}){0,2}", r"[a-z]{2}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}")
+DRAWN = documented(r"aws(?:-[a-z]{1,8}){0,2}", r"[a-z]{2,4}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}")
 NEAR = "\n\r\x00 :/*.-_@#+=aZ9\u00e9\u0661"  # what a value near a valid one may gain in one place
 
 
@@ -178,7 +181,7 @@ def test_another_scripts_digits_or_letters_are_refused(prop: str, value: str) ->
 @pytest.mark.parametrize(
     ("prop", "value"),
     [
-        ("SnsTopicName", "arn:aws:sns:eur-west-1:123456789012:alerts"),
+        ("SnsTopicName", "arn:aws:sns:europe-west-1:123456789012:alerts"),
         ("SnsTopicName", "arn:aws-:sns:us-east-1:123456789012:alerts"),
         ("SnsTopicName", "arn:awsx:sns:us-east-1:123456789012:alerts"),
         ("SnsTopicName", "arn:aws:sns:us-east-:123456789012:alerts"),
@@ -216,12 +219,42 @@ def test_a_trail_arn_with_a_line_end_has_no_home() -> None:
 
 @pytest.mark.parametrize(
     "region",
-    ["eu-west-1\n", "eu-west-\u0661", "EU-west-1", "eu-west", "eur-west-1", "eu--1", "eu-1", "eu--west-1", "-u-west-1"],
+    [
+        "eu-west-1\n",
+        "eu-west-\u0661",
+        "EU-west-1",
+        "eu-west",
+        "europe-west-1",
+        "eu--1",
+        "eu-1",
+        "eu--west-1",
+        "-u-west-1",
+        "e-west-1",
+    ],
 )
 def test_match_regions_take_region_names_whole(region: str) -> None:
     found = problems(Name="audit-*", Match={"Regions": ["eu-west-1", region]})
     assert found and "not a region name" in found[0]
     assert problems(Name="audit-*", Match={"Regions": ["eu-west-1", "ap-southeast-10"]}) == []
+
+
+def _botocore_partitions() -> list[dict[str, Any]]:
+    import botocore
+
+    path = Path(botocore.__file__).parent / "data" / "partitions.json"
+    return list(json.loads(path.read_text())["partitions"])
+
+
+@pytest.mark.parametrize("partition", _botocore_partitions(), ids=lambda p: str(p["id"]))
+def test_every_region_of_every_partition_botocore_knows_is_a_region(partition: dict[str, Any]) -> None:
+    # The European Sovereign Cloud's eusc-de-east-1 was refused while the rule wanted two letters first.
+    regions = [r for r in partition["regions"] if not r.endswith("-global")]
+    assert regions and [r for r in regions if not rules.is_region(r)] == []
+    name, region = partition["id"], regions[0]
+    assert rules.sns_topic(f"arn:{name}:sns:{region}:123456789012:alerts") is None
+    assert rules.kms_key(f"arn:{name}:kms:{region}:123456789012:alias/audit") is None
+    assert rules.trail_name_or_arn(f"arn:{name}:cloudtrail:{region}:123456789012:trail/audit") is None
+    assert problems(Name="audit-*", Match={"Regions": regions}) == []
 
 
 @pytest.mark.parametrize("region", ["eu-west-1\n", "eu-west-\u0661"])

@@ -41,11 +41,12 @@ def _is_partition(value: str) -> bool:
 
 
 def is_region(value: str) -> bool:
-    """A region name: two letters, words of lower-case letters and a number (eu-west-1, us-gov-west-1)."""
+    """A region name: words of lower-case letters, the first of two to four, and a number, as botocore's
+    partitions name them (eu-west-1, us-gov-west-1, eusc-de-east-1 in the European Sovereign Cloud)."""
     *words, number = value.split("-")
     return (
         len(words) >= 2
-        and len(words[0]) == 2
+        and 2 <= len(words[0]) <= 4
         and "" not in words
         and _LOWER.issuperset("".join(words))
         and _made_of(number, _DIGITS)
