@@ -20,10 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.test_promises_edges import problems
 from trailkeeper.cli import flags
 from trailkeeper.errors import InvalidProperties, InvalidState
 from trailkeeper.org import inventory
-from trailkeeper.trail import declaration, rules, selectors
+from trailkeeper.trail import rules, selectors
 from trailkeeper.trail.rules import Check
 
 GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:audit"
@@ -67,20 +68,17 @@ def oracle(check: Check, value: str) -> bool:
     return any(re.fullmatch(pattern, value, re.ASCII) for pattern in kinds)
 
 
-def problems(**props: Any) -> list[str]:
-    try:
-        declaration.parse({"Name": "audit", **props})
-    except InvalidProperties as error:
-        return list(error.problems)
-    return []
+def _drawn(kind: str, data: st.DataObject) -> tuple[str, Check]:
+    """A value the documented pattern of `kind` describes, and the check that judges it."""
+    pattern, check = DRAWN[kind]
+    return data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True)), check
 
 
 @pytest.mark.parametrize("kind", sorted(ORACLES))
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_whatever_the_documented_pattern_describes_is_accepted(kind: str, data: st.DataObject) -> None:
-    pattern, check = DRAWN[kind]
-    value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
+    value, check = _drawn(kind, data)
     assert check(value) is None, value
 
 
@@ -88,8 +86,7 @@ def test_whatever_the_documented_pattern_describes_is_accepted(kind: str, data: 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_a_value_near_a_valid_one_is_judged_as_the_documented_pattern_judges_it(kind: str, data: st.DataObject) -> None:
-    pattern, check = DRAWN[kind]
-    value = data.draw(st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True))
+    value, check = _drawn(kind, data)
     at = data.draw(st.integers(0, len(value)))
     gained = data.draw(st.sampled_from(NEAR))
     near = data.draw(
