@@ -38,10 +38,10 @@ _A = r"[0-9]{12}"
 _ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32}"
 
 
-def documented(partition: str, region: str) -> dict[str, tuple[str, Check]]:
+def documented(partition: str, region: str, topic: int = 256) -> dict[str, tuple[str, Check]]:
     return {
         "sns topic name": (r"[A-Za-z0-9_-]{1,256}", rules.sns_topic),
-        "sns topic ARN": (rf"arn:{partition}:sns:{region}:{_A}:[A-Za-z0-9_-]{{1,160}}", rules.sns_topic),
+        "sns topic ARN": (rf"arn:{partition}:sns:{region}:{_A}:[A-Za-z0-9_-]{{1,{topic}}}", rules.sns_topic),
         "kms key id": (_ID, rules.kms_key),
         "kms key ARN": (rf"arn:{partition}:kms:{region}:{_A}:key/(?:{_ID})", rules.kms_key),
         "kms alias": (r"alias/[a-zA-Z0-9/_-]{1,250}", rules.kms_key),
@@ -56,7 +56,7 @@ def documented(partition: str, region: str) -> dict[str, tuple[str, Check]]:
 
 ORACLES = documented(r"aws(?:-[a-z]+)*", r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]+")
 # What the tests draw from: partitions and regions of bounded length, so a topic ARN stays within 256 characters.
-DRAWN = documented(r"aws(?:-[a-z]{1,8}){0,2}", r"[a-z]{2,4}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}")
+DRAWN = documented(r"aws(?:-[a-z]{1,8}){0,2}", r"[a-z]{2,4}(?:-[a-z]{1,10}){1,3}-[0-9]{1,2}", topic=160)
 NEAR = "\n\r\x00 :/*.-_@#+=aZ9\u00e9\u0661"  # what a value near a valid one may gain in one place
 
 
@@ -272,7 +272,9 @@ def test_an_ou_id_is_taken_whole() -> None:
         flags.check(parser.parse_args(["--organization", "--ou", "ou-ab12-abcdefgh\n"]))
 
 
-@pytest.mark.parametrize("field", ["eventName", "resources.ARN", "eventN\u00e4me", "eventName\n"])
-def test_a_selector_field_is_matched_in_ascii_as_the_service_does(field: str) -> None:
-    accepted = selectors.FIELD_PATTERN.fullmatch(field) is not None
-    assert accepted == (field.isascii() and field.isprintable())
+@pytest.mark.parametrize(
+    ("field", "accepted"),
+    [("eventName", True), ("resources.ARN", True), ("eventN\u00e4me", False), ("eventName\n", False), ("a-b", False)],
+)
+def test_a_selector_field_is_matched_in_ascii_as_the_service_does(field: str, accepted: bool) -> None:
+    assert (selectors.FIELD_PATTERN.fullmatch(field) is not None) == accepted

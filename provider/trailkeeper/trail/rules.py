@@ -41,8 +41,9 @@ def _is_partition(value: str) -> bool:
 
 
 def is_region(value: str) -> bool:
-    """A region name: words of lower-case letters, the first of two to four, and a number, as botocore's
-    partitions name them (eu-west-1, us-gov-west-1, eusc-de-east-1 in the European Sovereign Cloud)."""
+    """A region name: words of lower-case letters, the first of two to four, and a number (eu-west-1,
+    us-gov-west-1, eusc-de-east-1 in the European Sovereign Cloud). Looser than botocore's pattern for each
+    partition, which names the prefixes; every region botocore lists fits (tests/test_rules_whole.py)."""
     *words, number = value.split("-")
     return (
         len(words) >= 2
@@ -73,7 +74,8 @@ def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
 
 
 def trail_arn(value: str) -> tuple[str, str, str, str] | None:
-    """The partition, region, account and trail name of a trail ARN, or None."""
+    """The partition, region, account and trail name of a trail ARN, or None. The name is taken as it is (an
+    ARN AWS returned); a declared one is checked by `trail_name_or_arn`."""
     parts = arn(value, "cloudtrail")
     if parts is None or not parts[3].startswith("trail/") or parts[3] == "trail/":
         return None
