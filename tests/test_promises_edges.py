@@ -66,7 +66,20 @@ def test_roles_that_are_not_role_arns_are_refused(role: str) -> None:
 
 @pytest.mark.parametrize(
     "bucket",
-    ["a" * 63, "abc", "my.bucket-1", "1bucket9", "s3alias-logs", "ol-s3-logs", "logs-xn--x", "logs-sthree-x"],
+    [
+        "a" * 63,
+        "abc",
+        "my.bucket-1",
+        "1bucket9",
+        "s3alias-logs",
+        "ol-s3-logs",
+        "logs-xn--x",
+        "logs-sthree-x",
+        "logs-amzn-s3-demo",
+        "mrap-logs",
+        "logs-x-s3",
+        "table-s3-logs",
+    ],
 )
 def test_buckets_at_their_limits_are_valid(bucket: str) -> None:
     assert problems(S3BucketName=bucket) == []
@@ -82,6 +95,10 @@ def test_buckets_at_their_limits_are_valid(bucket: str) -> None:
         "sthree-configurator",
         "logs-s3alias",
         "logs--ol-s3",
+        "amzn-s3-demo-bucket",
+        "logs.mrap",
+        "logs--x-s3",
+        "logs--table-s3",
         "192.168.5.4",
         "my..bucket",
         "-logs",

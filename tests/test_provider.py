@@ -149,7 +149,7 @@ def test_invalid_properties_fail_before_any_aws_call(
     assert answer["Status"] == "FAILED"
     reason = answer["Reason"]
     assert reason.startswith("InvalidProperties: S3BucketName='Trail_Logs': a bucket name is 3-63 of a-z 0-9")
-    assert reason.endswith("-s3alias/--ol-s3 suffix (+2 more)")  # the first whole; the count intact
+    assert reason.endswith("--x-s3/--table-s3 (+2 more)")  # the first whole; the count intact
     assert len(reason) <= 256
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"request failed"' in line]
     assert [line["problems"][1:] for line in logged] == [

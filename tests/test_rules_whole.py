@@ -114,8 +114,8 @@ def _bucket_documented(value: str) -> bool:
         and re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", value, re.ASCII)
         and ".." not in value
         and not _an_ip_address(value)
-        and not value.startswith(("xn--", "sthree-"))
-        and not value.endswith(("-s3alias", "--ol-s3"))
+        and not value.startswith(("xn--", "sthree-", "amzn-s3-demo-"))
+        and not value.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"))
     )
 
 

@@ -140,9 +140,13 @@ def trail_name_or_arn(value: str) -> str | None:
     return trail_name(value)
 
 
-BUCKET_RULE = (
-    "a bucket name is 3-63 of a-z 0-9 . -, starts and ends with a letter or digit, has no '..', is no IP "
-    "address, and has no xn--/sthree- prefix or -s3alias/--ol-s3 suffix"
+# The prefixes and suffixes S3 reserves (its bucket naming rules): no bucket a trail can write to has them. AWS's
+# own examples name a bucket amzn-s3-demo-bucket, so a copied example is refused here, not at UpdateTrail.
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+BUCKET_RULE = (  # short enough that CloudFormation's 256-character reason keeps it whole with its property
+    "a bucket name is 3-63 of a-z 0-9 . -, begins and ends with a-z or 0-9, has no '..', is no IP address, "
+    f"has no prefix {'/'.join(_RESERVED_PREFIXES)} and no suffix {'/'.join(_RESERVED_SUFFIXES)}"
 )
 
 
@@ -151,7 +155,7 @@ def s3_bucket_name(value: str) -> str | None:
         return BUCKET_RULE
     if ".." in value or _is_ip_address(value):
         return BUCKET_RULE
-    if value.startswith(("xn--", "sthree-")) or value.endswith(("-s3alias", "--ol-s3")):
+    if value.startswith(_RESERVED_PREFIXES) or value.endswith(_RESERVED_SUFFIXES):
         return BUCKET_RULE
     return None
 
