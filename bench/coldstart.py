@@ -68,7 +68,7 @@ boto3.client("cloudtrail", region_name="us-east-1")
 print("{MARK}" + json.dumps({{"total": time.perf_counter() - t0}}))
 """
 # The same cold start's work done bare: boto3, one client, the event's two calls, the answer's PUT. Every script
-# loads json, os and time before its clock starts (to print its result) and everything else after: the modules
+# loads json, os, sys and time before its clock starts (to print its result) and everything else after: the modules
 # the PUT needs are boto3's too (ssl, http.client: 24 ms on Lambda's Python), so loading them first hid that
 # much of the bare work.
 BARE_EVENT = f"""

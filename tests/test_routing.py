@@ -318,7 +318,7 @@ def _patterns_compiled(statements: str) -> list[str]:
         "compile = _compiler.compile\n"
         "def counting(pattern, flags=0):\n"
         "    frame = sys._getframe(1)\n"
-        "    while frame.f_globals.get('__name__', '').startswith('re'):\n"
+        "    while frame.f_globals.get('__name__', '') in ('re', 're._compiler', 're._parser'):\n"
         "        frame = frame.f_back\n"
         "    if frame.f_globals.get('__name__', '').startswith('trailkeeper'):\n"
         "        compiled.append(str(pattern))\n"
