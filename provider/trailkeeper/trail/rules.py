@@ -35,7 +35,7 @@ def _made_of(value: str, allowed: frozenset[str], most: int = 1 << 16) -> bool:
     return 0 < len(value) <= most and allowed.issuperset(value)
 
 
-def _is_partition(value: str) -> bool:
+def is_partition(value: str) -> bool:
     """aws, or aws- and words of lower-case letters: aws-cn, aws-us-gov, aws-iso-b."""
     return value == "aws" or (value.startswith("aws-") and all(_made_of(w, _LOWER) for w in value[4:].split("-")))
 
@@ -67,7 +67,7 @@ def arn(value: str, service: str) -> tuple[str, str, str, str] | None:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != service:
         return None
     _, partition, _, region, account, resource = parts
-    if not (len(account) == 12 and _DIGITS.issuperset(account)) or not _is_partition(partition):
+    if not (len(account) == 12 and _DIGITS.issuperset(account)) or not is_partition(partition):
         return None
     has_region = is_region(region) if service != "iam" else region == ""
     return (partition, region, account, resource) if has_region else None

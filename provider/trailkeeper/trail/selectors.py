@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, Self
 
 from trailkeeper.errors import VALUE_LIMIT, shorten, show
+from trailkeeper.trail import rules
 from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS
 
 BASIC, ADVANCED = EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS
@@ -87,7 +88,6 @@ FIELD_KEYS = ("Field", *OPERATORS)
 WORK_BUDGET = 20_000
 MAX_PROBLEMS = 40
 
-_PARTITION = re.compile(r"aws(?:-[a-z]+)*")
 # Values that log a whole service ("arn:aws:s3", or CDK's "arn:aws:s3:::") do not count towards the 250.
 WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
 
@@ -387,7 +387,7 @@ class _Checker:
             len(value) > ARN_MAX
             or len(parts) < 3
             or parts[0] != "arn"
-            or not _PARTITION.fullmatch(parts[1])
+            or not rules.is_partition(parts[1])
             or parts[2] != service
         ):
             self.bad(
