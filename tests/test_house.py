@@ -21,7 +21,7 @@ PACKAGE = ROOT / "provider" / "trailkeeper"
 
 # Floors, from the ground up; a module may import its own floor and those below, never one above.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "redaction", "observability", "collector", "botocore_model", "permissions"),
+    ("__init__", "errors", "redaction", "observability", "collector", "botocore_model", "permissions", "typed_tuple"),
     ("trail",),
     ("aws",),
     ("engine",),

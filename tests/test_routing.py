@@ -230,6 +230,7 @@ COLD_START_MODULES = {
     "trailkeeper.trail.status",
     "trailkeeper.trail.tags",
     "trailkeeper.trail.values",
+    "trailkeeper.typed_tuple",
 }
 COVERAGE_MODEL = {"trailkeeper.trail.events", "trailkeeper.trail.record", "trailkeeper.trail.selectors"}
 
@@ -341,27 +342,34 @@ def test_the_cold_start_compiles_only_the_patterns_its_request_holds() -> None:
     assert _patterns_compiled("import trailkeeper.trail.selectors") != []  # the count sees a module's own
 
 
-def _dataclasses_defined(statements: str) -> list[Any]:
-    """What `statements` printed (each line JSON), then, last, the trailkeeper dataclasses defined while they ran."""
+def _records_defined(statements: str) -> list[Any]:
+    """What `statements` printed (each line JSON), then, last, the trailkeeper dataclasses and named tuples
+    (`typing.NamedTuple` makes them through `collections.namedtuple`) defined while they ran."""
     script = (
-        "import dataclasses, json, sys\n"
+        "import collections, dataclasses, json, sys\n"
         "defined = []\n"
-        "process = dataclasses._process_class\n"
+        "process, namedtuple = dataclasses._process_class, collections.namedtuple\n"
         "def counting(cls, *args, **kwargs):\n"
         "    if cls.__module__.startswith('trailkeeper'):\n"
-        "        defined.append(f'{cls.__module__}.{cls.__qualname__}')\n"
+        "        defined.append(f'dataclass {cls.__module__}.{cls.__qualname__}')\n"
         "    return process(cls, *args, **kwargs)\n"
-        "dataclasses._process_class = counting\n"
+        "def counting_tuples(name, fields, **kwargs):\n"
+        "    module = kwargs.get('module') or sys._getframe(1).f_globals.get('__name__', '')\n"
+        "    if module.startswith('trailkeeper'):\n"
+        "        defined.append(f'namedtuple {module}.{name}')\n"
+        "    return namedtuple(name, fields, **kwargs)\n"
+        "dataclasses._process_class, collections.namedtuple = counting, counting_tuples\n"
         f"{statements}\n"
         "print(json.dumps(defined))"
     )
     return [json.loads(line) for line in _run(script).splitlines()]
 
 
-def test_the_cold_path_defines_no_dataclass_and_loads_no_difflib() -> None:
-    # A frozen dataclass costs about half a millisecond to define (dataclasses writes and compiles its methods),
-    # a NamedTuple a fifth of that: the records a Create defines are NamedTuples (docs/benchmarks.md). difflib is
-    # for refusals only.
+def test_the_cold_path_defines_no_dataclass_or_named_tuple_and_loads_no_difflib() -> None:
+    # A frozen dataclass costs about half a millisecond to define (dataclasses writes and compiles its methods), a
+    # NamedTuple a fifth of that (collections.namedtuple compiles its __new__, typing each string annotation): the
+    # records a Create defines are TypedTuples, a few microseconds each (docs/benchmarks.md). difflib is for
+    # refusals only.
     create = (
         "import trailkeeper.handler\n"
         "from trailkeeper.trail import declaration, guard\n"
@@ -369,9 +377,14 @@ def test_the_cold_path_defines_no_dataclass_and_loads_no_difflib() -> None:
         "guard.setting_effects({'EnableLogFileValidation': False}, {'EnableLogFileValidation': True})\n"
         "print(json.dumps(['difflib' in sys.modules, 'trailkeeper.trail.record' in sys.modules]))"
     )
-    assert _dataclasses_defined(create) == [[False, True], []]
+    assert _records_defined(create) == [[False, True], []]
 
 
-def test_the_dataclass_count_sees_the_audit_s() -> None:
-    defined = _dataclasses_defined("import trailkeeper.audit.findings")
-    assert "trailkeeper.audit.findings.Finding" in defined[-1]
+def test_the_record_count_sees_the_audit_s_dataclasses_and_a_named_tuple() -> None:
+    defined = _records_defined(
+        "import trailkeeper.audit.findings\n"
+        "from typing import NamedTuple\n"
+        "exec('class Probe(NamedTuple):\\n    a: int', {'__name__': 'trailkeeper.probe', 'NamedTuple': NamedTuple})"
+    )
+    assert "namedtuple trailkeeper.probe.Probe" in defined[-1]
+    assert "dataclass trailkeeper.audit.findings.Finding" in defined[-1]

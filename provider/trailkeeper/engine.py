@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from botocore import xform_name
 
@@ -40,6 +40,7 @@ from trailkeeper.trail.normalise import KMS, SNS, current_view, desired_view, km
 from trailkeeper.trail.plan import drift, plan
 from trailkeeper.trail.settings import Value
 from trailkeeper.trail.status import LOGGING
+from trailkeeper.typed_tuple import TypedTuple
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ KMS_NOT_HERE = frozenset({"NotFoundException", "AccessDeniedException", "AccessD
 Hook = Callable[[str], None]  # called with the home region before a read or a write (pacing)
 
 
-class Outcome(NamedTuple):
+class Outcome(TypedTuple):
     """What reconciling one trail found and did."""
 
     trail_arn: str
@@ -77,7 +78,7 @@ class Outcome(NamedTuple):
         return changed_names(self.changes)
 
 
-class Caller(NamedTuple):
+class Caller(TypedTuple):
     """The calling account, and how it stands to the trail being reconciled: what it may do, and what to say when
     CloudTrail refuses it (`trail/standing.py`)."""
 

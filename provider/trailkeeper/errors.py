@@ -10,7 +10,9 @@ from __future__ import annotations
 import reprlib
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
+
+from trailkeeper.typed_tuple import TypedTuple
 
 REASON_LIMIT = 256
 VALUE_LIMIT = 60
@@ -89,7 +91,7 @@ class TrailkeeperError(Exception):
         return self.reason
 
 
-class Writes(NamedTuple):
+class Writes(TypedTuple):
     """What a trail's writes did when some failed: written, failed (each with its error), not attempted.
 
     A write that fails does not stop the others (`trail.aspect.DEPENDENCIES` says which wait for it),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from trailkeeper.trail import rules
+from trailkeeper.typed_tuple import TypedTuple
 
 
-class TrailHome(NamedTuple):
+class TrailHome(TypedTuple):
     """Where a trail lives: the partition, home region and account its ARN names."""
 
     partition: str

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
+
+from trailkeeper.typed_tuple import TypedTuple
 
 # Write phases: the order that cannot fail halfway for a reason we could foresee. Logging stops first
 # (nothing logs a half-weakened trail), UpdateTrail settles bucket and key, selectors that add management
@@ -37,7 +39,7 @@ EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS = "EventSelectors", "AdvancedEventSele
 INSIGHT_SELECTORS = "InsightSelectors"
 
 
-class Change(NamedTuple):
+class Change(TypedTuple):
     """One drifted property: what the trail has now (None: unknown) and what was declared (JSON-able)."""
 
     name: str
@@ -47,7 +49,7 @@ class Change(NamedTuple):
     moves: bool = False  # it moves audit logs elsewhere (another bucket, prefix, key or log group): not a weakening
 
 
-class Call(NamedTuple):
+class Call(TypedTuple):
     """One CloudTrail call, as data: its operation name (as in botocore's model) and its arguments."""
 
     operation: str
@@ -56,7 +58,7 @@ class Call(NamedTuple):
     properties: tuple[str, ...] = ()  # the declared properties this call changes
 
 
-class Weakening(NamedTuple):
+class Weakening(TypedTuple):
     """A change that takes something away from audit, in words a reviewer can act on."""
 
     property: str
@@ -67,7 +69,7 @@ class Weakening(NamedTuple):
         return f"{self.property} {self.change} breaks {self.control}"
 
 
-class Dependency(NamedTuple):
+class Dependency(TypedTuple):
     """A write that is not attempted when an earlier write it needs failed (or was itself not attempted).
 
     When a write fails, every write that does not depend on it still runs: a trail half-repaired is
@@ -122,7 +124,7 @@ def unmet_dependency(write: Call, missing: Sequence[Call]) -> tuple[Call, str] |
     return None
 
 
-class PropertyDoc(NamedTuple):
+class PropertyDoc(TypedTuple):
     """One row of the property reference (docs/properties.md)."""
 
     name: str

@@ -20,12 +20,12 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import NamedTuple
 
 from trailkeeper.errors import VALUE_LIMIT, InvalidProperties, shorten, show
 from trailkeeper.trail import aspects, guard, rules, settings
 from trailkeeper.trail.settings import Setting, Value
 from trailkeeper.trail.values import boolean
+from trailkeeper.typed_tuple import TypedTuple
 
 LOG_GROUP, LOG_ROLE = "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"
 # Native AWS::CloudTrail::Trail spelling -> ours (UpdateTrail's).
@@ -48,14 +48,14 @@ def is_pattern(name: str) -> bool:
     return not name.startswith("arn:") and any(c in name for c in WILDCARDS)
 
 
-class Match(NamedTuple):
+class Match(TypedTuple):
     """What narrows a pattern: tags every matched trail carries (None: any value), and home regions."""
 
     tags: Mapping[str, str | None] = MappingProxyType({})
     regions: frozenset[str] = frozenset()  # empty: every region scanned
 
 
-class Declaration(NamedTuple):
+class Declaration(TypedTuple):
     """A trail (by name or ARN) and the settings declared for it; settings left out are not managed."""
 
     name: str

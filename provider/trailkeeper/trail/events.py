@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
 
 from trailkeeper.trail import selectors
 from trailkeeper.trail.control_names import (
@@ -30,6 +29,7 @@ from trailkeeper.trail.control_names import (
     WRITE,
 )
 from trailkeeper.trail.selectors import AdvancedSelector, BasicSelector, Selectors
+from trailkeeper.typed_tuple import TypedTuple
 
 KINDS = (READ, WRITE)
 MANAGEMENT = "Management"  # in an `Unread.bound`, the management events of a kind (else a data resource type)
@@ -39,7 +39,7 @@ _BASIC_KINDS = {"All": frozenset(KINDS), "ReadOnly": frozenset({READ}), "WriteOn
 _READ_ONLY = {"true": READ, "false": WRITE}
 
 
-class Scope(NamedTuple):
+class Scope(TypedTuple):
     """The resources whose data events (of one type and kind) are recorded: all, or those matching.
 
     >>> Scope(prefixes=frozenset({"arn:aws:s3:::logs/"})).covers(Scope(arns=frozenset({"arn:aws:s3:::logs/a"})))
@@ -69,7 +69,7 @@ class Scope(NamedTuple):
         return Scope(self.everything or other.everything, self.prefixes | other.prefixes, self.arns | other.arns)
 
 
-class Unread(NamedTuple):
+class Unread(TypedTuple):
     """A selector trailkeeper cannot read exactly (a narrowing such as eventName, or a value it does not know).
 
     `bound` is the most it can record — (MANAGEMENT or a data resource type, kind) pairs — or None when
@@ -114,7 +114,7 @@ def _alone(selector: BasicSelector | AdvancedSelector) -> Selectors:
     return Selectors(frozenset({selector}), frozenset())
 
 
-class Events(NamedTuple):
+class Events(TypedTuple):
     """The events a trail records, read from its event selectors.
 
     `management[kind]` is None when that kind of management event is not recorded, else the sources
@@ -283,7 +283,7 @@ def _records_all(events: Events, what: str, kind: str) -> bool:
     return events.records_data(what, kind)
 
 
-class Coverage(NamedTuple):
+class Coverage(TypedTuple):
     """In short, which management events selectors provably log: reads, writes, the sources excluded."""
 
     reads: bool

@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cache, partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from trailkeeper.trail import settings
 from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS, INSIGHT_SELECTORS, IS_LOGGING, Weakening
@@ -68,6 +68,7 @@ from trailkeeper.trail.control_names import (
     WRITE,
 )
 from trailkeeper.trail.normalise import current_view
+from trailkeeper.typed_tuple import TypedTuple
 
 if TYPE_CHECKING:
     from trailkeeper.trail.events import Events
@@ -91,7 +92,7 @@ NEUTRAL_SWITCHES: Mapping[str, str] = MappingProxyType({})
 InsightSet = frozenset[tuple[str, frozenset[str]]]  # (InsightType, event categories watched beyond Management)
 
 
-class Record(NamedTuple):
+class Record(TypedTuple):
     """What one trail records and how its record is protected; a dimension is None when it is not known.
 
     `settings` are UpdateTrail settings in compare form (`normalise.current_view`: key ARNs, topic ARNs,
@@ -182,7 +183,7 @@ class Record(NamedTuple):
 # --- dimensions: what each records, and when a change takes some of it away ---------------------------
 
 
-class Dimension(NamedTuple):
+class Dimension(TypedTuple):
     """One dimension of a trail's record: what it records or protects, and when a change weakens it."""
 
     name: str

@@ -27,11 +27,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, Self
+from typing import Any, Self
 
 from trailkeeper.errors import VALUE_LIMIT, shorten, show
 from trailkeeper.trail import rules
 from trailkeeper.trail.aspect import ADVANCED_EVENT_SELECTORS, EVENT_SELECTORS
+from trailkeeper.typed_tuple import TypedTuple
 
 BASIC, ADVANCED = EVENT_SELECTORS, ADVANCED_EVENT_SELECTORS
 
@@ -92,14 +93,14 @@ MAX_PROBLEMS = 40
 WHOLE_SERVICE = re.compile(r"arn:aws(?:-[a-z]+)*:(?:s3(?::::)?|lambda|dynamodb)")
 
 
-class DataResource(NamedTuple):
+class DataResource(TypedTuple):
     """One basic-selector data resource: a type and the set of ARN prefixes it logs."""
 
     type: str
     values: frozenset[str]
 
 
-class BasicSelector(NamedTuple):
+class BasicSelector(TypedTuple):
     """A basic selector with every default filled in; `excluded` is empty when `management` is false."""
 
     read_write: str
@@ -108,7 +109,7 @@ class BasicSelector(NamedTuple):
     excluded: frozenset[str]
 
 
-class FieldSelector(NamedTuple):
+class FieldSelector(TypedTuple):
     """One condition of an advanced selector: the field and its non-empty operators, values as sets."""
 
     field: str
@@ -119,7 +120,7 @@ class FieldSelector(NamedTuple):
         return next((values for name, values in self.operators if name == operator), frozenset())
 
 
-class AdvancedSelector(NamedTuple):
+class AdvancedSelector(TypedTuple):
     """An advanced selector: its name ('' when none) and its conditions, at most one per field."""
 
     name: str
@@ -129,7 +130,7 @@ class AdvancedSelector(NamedTuple):
         return next((f for f in self.fields if f.field == name), None)
 
 
-class _SelectorSets(NamedTuple):
+class _SelectorSets(TypedTuple):
     basic: frozenset[BasicSelector]
     advanced: frozenset[AdvancedSelector]
 

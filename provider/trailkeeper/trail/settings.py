@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache, wraps
-from typing import Any, Literal, NamedTuple, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from trailkeeper import botocore_model as model
 from trailkeeper.trail import rules
+from trailkeeper.typed_tuple import TypedTuple
 
 T = TypeVar("T")
 Kind = Literal["string", "boolean"]
@@ -28,7 +29,7 @@ NAME = "Name"
 NOT_SETTINGS = frozenset({"ServiceToken", "ServiceTimeout"})
 
 
-class Setting(NamedTuple):
+class Setting(TypedTuple):
     name: str
     read_as: str | None  # the DescribeTrails field holding the current value; None: CloudTrail never says
     kind: Kind

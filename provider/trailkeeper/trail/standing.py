@@ -21,10 +21,11 @@ and anything else is refused before any read (NotChangeableHere), naming who may
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from trailkeeper.errors import NotChangeableHere
 from trailkeeper.trail import arns
+from trailkeeper.typed_tuple import TypedTuple
 
 Standing = Literal["owner", "delegated administrator", "unconfirmed"]
 EVERY_OWNER = "*"  # in `Administrators.reported_by_owner`: every owner reports its trails (one account per run)
@@ -33,7 +34,7 @@ DELEGATED: Standing = "delegated administrator"
 UNCONFIRMED: Standing = "unconfirmed"
 
 
-class Administrators(NamedTuple):
+class Administrators(TypedTuple):
     """What Organizations said, asked from one account, of CloudTrail's delegated administrators.
 
     `accounts` None: it could not say (`unknown` says why, e.g. the question was denied).
