@@ -312,7 +312,7 @@ def test_only_some_sections_replace_their_rows_and_keep_the_others() -> None:
     assert [r.measure for r in rows] == ["a", "old", "b", "c"]
 
 
-@pytest.mark.parametrize("name", ["PROVIDER", "BASELINE", "BARE_EVENT"])
+@pytest.mark.parametrize("name", ["PROVIDER", "BASELINE", "BARE_EVENT", "BARE_FLOOR"])
 def test_each_cold_start_pays_for_every_import_its_work_needs(name: str) -> None:
     # The bare yardstick once loaded ssl and http.client before its clock started: 24 ms of the imports boto3
     # needs went uncounted on its side only (docs/benchmarks.md).
@@ -327,3 +327,13 @@ def test_each_cold_start_pays_for_every_import_its_work_needs(name: str) -> None
         for module in line[len("import ") :].split(",")
     }
     assert loaded <= {"json", "os", "sys", "time"}, loaded
+
+
+def test_the_floor_is_the_bare_work_with_our_dependencies_made_after_the_clock() -> None:
+    from bench import coldstart
+
+    before, after = coldstart.BARE_FLOOR.split("t0 = time.perf_counter()")
+    assert before == coldstart.BARE_EVENT.split("t0 = time.perf_counter()")[0]
+    for needed in ("import crhelper", "Logger(", "Metrics(", "update_trail", 'put.request("PUT"'):
+        assert needed in after, needed
+    assert set(coldstart.BARE_EVENT.splitlines()) <= set(coldstart.BARE_FLOOR.splitlines())
