@@ -91,6 +91,7 @@ def test_a_record_is_built_read_and_compared_as_its_named_tuple_twin(record: typ
     assert tuple(ours._replace(**{field: value})) == tuple(theirs._replace(**{field: value}))
     assert type(ours._replace(**{field: value})) is record
     assert record._make(values) == twin._make(values)
+    assert ours.__replace__(**{field: value}) == ours._replace(**{field: value})  # copy.replace, Python 3.13
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r.__qualname__)
@@ -148,7 +149,7 @@ def test_a_record_that_breaks_a_named_tuple_rule_is_refused_where_it_is_defined(
         ("class A(TypedTuple):\n    _a: int\n", ValueError),  # underscore: _fields, _replace...
         ("class A(TypedTuple):\n    a: int = 0\n    b: int\n", TypeError),  # no default after a default
         ("class A(TypedTuple):\n    pass\n", TypeError),  # no field
-        ("class A(TypedTuple, int):\n    a: int\n", TypeError),  # another base
+        ("class M:\n    pass\nclass A(TypedTuple, M):\n    a: int\n", TypeError),  # another base
     ):
         with pytest.raises(error):
             exec("from __future__ import annotations\n" + body, namespace)

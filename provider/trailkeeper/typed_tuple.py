@@ -86,6 +86,8 @@ else:
         def __getnewargs__(self):
             return tuple(self)
 
+        __replace__ = _replace  # copy.replace (Python 3.13), as a namedtuple has it
+
     def _bind(cls, args, kwargs):
         """The values of a call with keywords or with defaults left out, in field order; a call that does not fit
         is refused with a TypeError, as Python refuses it."""
