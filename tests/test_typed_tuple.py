@@ -1,16 +1,21 @@
-"""Every record of the package (a `TypedTuple`) behaves as `collections.namedtuple` of the same fields would, which
-is what `typing.NamedTuple` makes: built, read, compared, hashed, replaced, copied and matched alike."""
+"""Every record of the package (a `TypedTuple`) behaves as its twin, a `typing.NamedTuple` made from the same class
+body in the same module: built, read, compared, hashed, replaced, copied and matched alike."""
 
 from __future__ import annotations
+import __future__
 
-import collections
+import ast
 import copy
 import importlib
+import inspect
 import pickle
 import pkgutil
 import re
+import sys
+import textwrap
 from pathlib import Path
-from typing import Any
+from types import FunctionType
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -40,8 +45,39 @@ RECORDS = _records()
 
 
 def _twin(record: type[Any]) -> type[Any]:
-    defaults = [record._field_defaults[f] for f in record._fields if f in record._field_defaults]
-    return collections.namedtuple(record.__name__, record._fields, defaults=defaults)
+    """The record's own class body, with `typing.NamedTuple` for its base, run in its module's namespace. Each
+    default is the record's own object (a lambda made twice is two objects); `_source_defaults` checks the values."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(record)))
+    (body,) = tree.body
+    assert isinstance(body, ast.ClassDef) and [ast.unparse(b) for b in body.bases] == ["TypedTuple"]
+    body.bases = [ast.Name("NamedTuple", ast.Load())]
+    for statement in body.body:
+        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            assert isinstance(statement.target, ast.Name)
+            field = ast.Constant(statement.target.id)
+            statement.value = ast.Subscript(ast.Name("__record_defaults__", ast.Load()), field, ast.Load())
+    namespace = {**vars(sys.modules[record.__module__]), "NamedTuple": NamedTuple}
+    namespace["__record_defaults__"] = record._field_defaults
+    exec(compile(ast.fix_missing_locations(tree), "<twin>", "exec", __future__.annotations.compiler_flag), namespace)
+    twin: type[Any] = namespace[record.__name__]
+    return twin
+
+
+def _source_defaults(record: type[Any]) -> dict[str, Any]:
+    """Each default as the class body writes it, evaluated again in the record's module (a function: its code)."""
+    (body,) = ast.parse(textwrap.dedent(inspect.getsource(record))).body
+    assert isinstance(body, ast.ClassDef)
+    found = {}
+    for statement in body.body:
+        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            assert isinstance(statement.target, ast.Name)
+            value = eval(ast.unparse(statement.value), vars(sys.modules[record.__module__]))
+            found[statement.target.id] = _plain(value)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return value.__code__.co_code if isinstance(value, FunctionType) else value
 
 
 def _hash(value: object) -> int | str:
@@ -57,7 +93,10 @@ VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
 def test_the_package_s_records_are_typed_tuples_and_none_is_a_named_tuple_any_more() -> None:
     names = {f"{r.__module__}.{r.__qualname__}" for r in RECORDS}
     assert {"trailkeeper.engine.Outcome", "trailkeeper.trail.aspect.Change", "trailkeeper.errors.Writes"} <= names
-    assert len(RECORDS) >= 20
+    defined = sum(len(re.findall(r"^class \w+\(TypedTuple\):", p.read_text(), re.M)) for p in PACKAGE.rglob("*.py"))
+    assert len(RECORDS) == defined >= 20  # every record the source defines is held to its twin below
+    for record in RECORDS:
+        assert {f: _plain(v) for f, v in record._field_defaults.items()} == _source_defaults(record), record
     for path in PACKAGE.rglob("*.py"):
         if path.name != "typed_tuple.py":
             assert not re.search(r"class \w+\(NamedTuple\)|import [^\n]*\bNamedTuple\b", path.read_text()), path
@@ -80,7 +119,7 @@ def test_a_record_is_built_read_and_compared_as_its_named_tuple_twin(record: typ
     assert tuple(ours) == tuple(theirs) and ours == theirs
     assert _hash(ours) == _hash(theirs)  # a default may be unhashable (a read-only mapping): both are then
     assert repr(ours) == repr(theirs)
-    assert ours._asdict() == theirs._asdict()
+    assert list(ours._asdict().items()) == list(theirs._asdict().items())
     assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
     assert (record._fields, record._field_defaults, record.__match_args__) == (
         twin._fields,
@@ -110,6 +149,8 @@ def test_a_call_that_does_not_fit_is_refused_as_the_twin_refuses_it(record: type
         with pytest.raises(TypeError):
             record(*args, **kwargs)
     instance = record(*range(len(fields)))
+    with pytest.raises((TypeError, ValueError)):  # ValueError before Python 3.13
+        twin(*range(len(fields)))._replace(not_a_field=1)
     with pytest.raises(TypeError):
         instance._replace(not_a_field=1)
     with pytest.raises(TypeError):
@@ -155,3 +196,10 @@ def test_a_record_that_breaks_a_named_tuple_rule_is_refused_where_it_is_defined(
             exec("from __future__ import annotations\n" + body, namespace)
     exec("from __future__ import annotations\nclass A(TypedTuple):\n    a: int\n    b: str = 'x'\n", namespace)
     assert namespace["A"](1) == (1, "x") and namespace["A"].__module__ == "probe"
+
+
+def test_a_field_may_be_named_as_the_methods_name_their_first_argument() -> None:
+    namespace: dict[str, Any] = {"TypedTuple": TypedTuple, "__name__": "probe"}
+    exec("from __future__ import annotations\nclass A(TypedTuple):\n    cls: int\n    self: int = 0\n", namespace)
+    built = namespace["A"](cls=1, self=2)
+    assert built == (1, 2) and built._replace(self=3) == (1, 3)

@@ -2,16 +2,21 @@
 fields are read from the class's annotations.
 
 Why: on Lambda's Python a `typing.NamedTuple` class takes about 0.1 ms to define. `collections.namedtuple`
-writes its `__new__` as source and compiles it, and `typing` compiles each string annotation. The custom
-resource's cold path defines about fifteen records, so that was a fifth of trailkeeper's own share of a cold
-start. A class of this kind takes a few microseconds (docs/benchmarks.md).
+writes its `__new__` as source and compiles it, and `typing` checks each annotation. The custom resource's cold
+path defines fifteen records, so that was a fifth of trailkeeper's own share of a cold start. A class of this
+kind takes about 11 us (docs/benchmarks.md).
 
 Its instances are what a NamedTuple's are: fields by name and by position, defaults, `_replace`, `_asdict`,
 `_make` and `_fields`; equal to and hashed as the tuple of their values; immutable, with no `__dict__`.
-`tests/test_typed_tuple.py` holds every record of the package to a `collections.namedtuple` of the same fields.
-The one difference is speed. A call by position, the rest left to their defaults, costs 0.1-0.2 us more than a
-NamedTuple's; a call with keywords binds them in Python, about 1.3 us more (a hot path builds its records by
-position). Fields are read from `__annotations__`, so a module of records says `from __future__ import annotations`.
+`tests/test_typed_tuple.py` holds every record of the package to a `typing.NamedTuple` made from the same class
+body. What differs, none of it relied on here:
+- speed: a call by position, the rest left to their defaults, costs 0.1-0.2 us more than a NamedTuple's; a call
+  with keywords binds them in Python, about 1 us more (the hot paths build their records by position);
+- a record's body may define `__new__` or `_make`, which `typing` refuses (a subclass may, in both);
+- a record without a docstring has none (namedtuple writes one), and `inspect.signature` shows `(*args, **kwargs)`;
+- `_replace` with a name that is not a field raises TypeError, as a NamedTuple does from Python 3.13 (ValueError
+  before).
+Fields are read from `__annotations__`, so a module of records says `from __future__ import annotations`.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ else:
     class TypedTuple(tuple, metaclass=_Fields):
         __slots__ = ()
 
-        def __new__(cls, *args, **kwargs):
+        def __new__(cls, /, *args, **kwargs):  # positional-only: a field may be named cls
             left = len(cls._fields) - len(args)  # the fast ways: every field by position, or the rest defaults
             if kwargs or not 0 <= left <= len(cls._default_values):
                 args = _bind(cls, args, kwargs)
@@ -70,7 +75,7 @@ else:
                 raise TypeError(f"Expected {len(cls._fields)} arguments, got {len(result)}")
             return result
 
-        def _replace(self, **changes):
+        def _replace(self, /, **changes):
             result = self._make(map(changes.pop, self._fields, self))
             if changes:
                 raise TypeError(f"Got unexpected field names: {list(changes)!r}")
