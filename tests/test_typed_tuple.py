@@ -6,6 +6,7 @@ import __future__
 
 import ast
 import copy
+import functools
 import importlib
 import inspect
 import pickle
@@ -44,18 +45,27 @@ def _records() -> list[type[Any]]:
 RECORDS = _records()
 
 
-def _twin(record: type[Any]) -> type[Any]:
-    """The record's own class body, with `typing.NamedTuple` for its base, run in its module's namespace. Each
-    default is the record's own object (a lambda made twice is two objects); `_source_defaults` checks the values."""
+def _class_statement(record: type[Any]) -> tuple[ast.Module, ast.ClassDef, dict[str, ast.AnnAssign]]:
+    """The record's class statement, parsed from its source, and its fields that have a default, by name."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(record)))
     (body,) = tree.body
     assert isinstance(body, ast.ClassDef) and [ast.unparse(b) for b in body.bases] == ["TypedTuple"]
-    body.bases = [ast.Name("NamedTuple", ast.Load())]
+    defaulted = {}
     for statement in body.body:
         if isinstance(statement, ast.AnnAssign) and statement.value is not None:
             assert isinstance(statement.target, ast.Name)
-            field = ast.Constant(statement.target.id)
-            statement.value = ast.Subscript(ast.Name("__record_defaults__", ast.Load()), field, ast.Load())
+            defaulted[statement.target.id] = statement
+    return tree, body, defaulted
+
+
+@functools.cache
+def _twin(record: type[Any]) -> type[Any]:
+    """The record's own class body, with `typing.NamedTuple` for its base, run in its module's namespace. Each
+    default is the record's own object (a lambda made twice is two objects); `_source_defaults` checks the values."""
+    tree, body, defaulted = _class_statement(record)
+    body.bases = [ast.Name("NamedTuple", ast.Load())]
+    for field, statement in defaulted.items():
+        statement.value = ast.Subscript(ast.Name("__record_defaults__", ast.Load()), ast.Constant(field), ast.Load())
     namespace = {**vars(sys.modules[record.__module__]), "NamedTuple": NamedTuple}
     namespace["__record_defaults__"] = record._field_defaults
     exec(compile(ast.fix_missing_locations(tree), "<twin>", "exec", __future__.annotations.compiler_flag), namespace)
@@ -65,15 +75,11 @@ def _twin(record: type[Any]) -> type[Any]:
 
 def _source_defaults(record: type[Any]) -> dict[str, Any]:
     """Each default as the class body writes it, evaluated again in the record's module (a function: its code)."""
-    (body,) = ast.parse(textwrap.dedent(inspect.getsource(record))).body
-    assert isinstance(body, ast.ClassDef)
-    found = {}
-    for statement in body.body:
-        if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            assert isinstance(statement.target, ast.Name)
-            value = eval(ast.unparse(statement.value), vars(sys.modules[record.__module__]))
-            found[statement.target.id] = _plain(value)
-    return found
+    module = vars(sys.modules[record.__module__])
+    return {
+        field: _plain(eval(ast.unparse(statement.value), module))
+        for field, statement in _class_statement(record)[2].items()
+    }
 
 
 def _plain(value: Any) -> Any:
